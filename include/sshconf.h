@@ -1,0 +1,79 @@
+/*
+ * ssh_config(5), the part fanscp honours.  Files are parsed once; each
+ * host's settings are then resolved the way ssh does it: -o options first,
+ * then the files in order, and for each key the first value obtained wins
+ * (IdentityFile accumulates).  Host patterns take '*', '?' and '!'.
+ * Unknown keys are ignored; a malformed line is an error naming file:line.
+ */
+#ifndef FANSCP_SSHCONF_H
+#define FANSCP_SSHCONF_H
+
+#include <stddef.h>
+
+enum stricthk {
+	SHK_UNSET = -1,
+	SHK_YES = 0,		/* unknown hosts fail: the default */
+	SHK_ACCEPT_NEW,		/* unknown hosts are added; changed keys fail */
+	SHK_NO,			/* unknown hosts are added (as OpenSSH does) */
+	SHK_ASK,		/* no prompting here: behaves as yes */
+};
+
+/* One host's resolved settings; -1, NULL or 0 counts mean "not set". */
+struct hostcfg {
+	char	 *hostname;	/* HostName, %h expanded */
+	char	 *user;		/* User */
+	int	  port;		/* Port; 0 unset */
+	char	**identity_files; /* IdentityFile values, ~ and %-tokens expanded */
+	size_t	  n_identity_files;
+	int	  identities_only; /* IdentitiesOnly yes/no */
+	char	**user_known_hosts; /* UserKnownHostsFile, ~ expanded */
+	size_t	  n_user_known_hosts;
+	char	**global_known_hosts; /* GlobalKnownHostsFile */
+	size_t	  n_global_known_hosts;
+	int	  strict;	/* StrictHostKeyChecking, enum stricthk */
+	int	  hash_known_hosts; /* HashKnownHosts yes/no */
+	int	  connect_timeout; /* ConnectTimeout, seconds */
+	int	  batch_mode;	/* BatchMode yes/no */
+	int	  address_family; /* AddressFamily: AF_INET, AF_INET6, AF_UNSPEC */
+	char	 *identity_agent; /* IdentityAgent ("none", a path, SSH_AUTH_SOCK) */
+	char	 *proxy_jump;	/* ProxyJump, to refuse it clearly for now */
+	char	 *proxy_command; /* ProxyCommand, likewise */
+};
+
+struct sshconf;
+
+/* A new, empty configuration. */
+struct sshconf	*sshconf_new(void);
+/*
+ * Parse file and append its lines (Include directives followed).  A file
+ * that does not exist is skipped unless required.  Returns 0, or -1 with
+ * "file:line: reason" in err.
+ */
+int	sshconf_load(struct sshconf *, const char *file, int required,
+	    char *err, size_t errlen);
+/*
+ * Parse in-memory text as if it were a file called name (for tests and
+ * fuzzing).  Returns 0, or -1 as sshconf_load() does.
+ */
+int	sshconf_load_text(struct sshconf *, const char *text, size_t len,
+	    const char *name, char *err, size_t errlen);
+/*
+ * Add a -o option ("Key=Value" or "Key Value"); these take precedence over
+ * every file whatever the order of calls.  Returns 0, or -1 with a message.
+ */
+int	sshconf_add_option(struct sshconf *, const char *opt, char *err,
+	    size_t errlen);
+/*
+ * Resolve the settings for host (the name as the user typed it).  user is
+ * the remote user already known (from user@host), or NULL; it feeds %r
+ * and "Match user".  Fills *out, which the caller releases.  Returns 0,
+ * or -1 with a message (a bad value for a key we honour).
+ */
+int	sshconf_resolve(const struct sshconf *, const char *host,
+	    const char *user, struct hostcfg *out, char *err, size_t errlen);
+/* Free what a hostcfg holds and reset it to "nothing set". */
+void	hostcfg_release(struct hostcfg *);
+/* Free the configuration. */
+void	sshconf_free(struct sshconf *);
+
+#endif

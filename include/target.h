@@ -1,0 +1,54 @@
+/*
+ * Targets: where the file goes.  A command-line TARGET is
+ * [user@]host:[path] (host may be a nodeset or a bracketed IPv6 address)
+ * or scp://[user@]host[:port][/path]; a host file (-h) adds
+ * [user@]host[:port] lines whose path comes from a lone ":path" target.
+ * Each host named becomes one struct target.
+ */
+#ifndef FANSCP_TARGET_H
+#define FANSCP_TARGET_H
+
+#include <stddef.h>
+
+struct target {
+	char	*user;		/* NULL: from ssh_config or the local user */
+	char	*host;		/* the name as given, brackets removed */
+	int	 port;		/* 0: from ssh_config, else 22 */
+	char	*path;		/* remote path as given; "" is the home dir */
+};
+
+struct target_list {
+	struct target	*v;
+	size_t		 n;
+	size_t		 cap;
+};
+
+/*
+ * Parse one TARGET argument and append one target per host it names.
+ * Returns 0, or -1 with a message in err (the list is then unchanged).
+ */
+int	target_parse(const char *arg, struct target_list *list, char *err,
+	    size_t errlen);
+/*
+ * Is arg a lone ":path" target, which gives the path for host-file hosts?
+ * If so, *path points into arg after the colon.
+ */
+int	target_is_lone_path(const char *arg, const char **path);
+/*
+ * Read a pssh-style host file: one [user@]host[:port] per line (host may be
+ * a nodeset or a bracketed IPv6 address), blank lines and '#' comments
+ * ignored.  Appends one target per host, each with a copy of path.
+ * Returns 0, or -1 with "file:line: reason" in err.
+ */
+int	hostfile_load(const char *file, const char *path,
+	    struct target_list *list, char *err, size_t errlen);
+/* Parse host-file text already in memory (what hostfile_load reads). */
+int	hostfile_parse(const char *text, size_t len, const char *name,
+	    const char *path, struct target_list *list, char *err,
+	    size_t errlen);
+/* Append a copy of t to list. */
+void	target_list_add(struct target_list *list, const struct target *t);
+/* Free every target and the array; the list is empty afterwards. */
+void	target_list_release(struct target_list *list);
+
+#endif
