@@ -1,0 +1,667 @@
+# tests/integration/lib.sh: the fixture of the fanscp integration tests.
+# POSIX sh (dash), sourced by run.sh and demo.sh; no side effects on load.
+#
+# fixture_start K starts K real OpenSSH sshd processes on 127.0.0.1, each a
+# simulated host "labNNN" with its own port, host keys, authorized_keys and
+# home directory, and writes $T/ssh_config and $T/known_hosts for them.
+# Everything lives in the temp dir $T; fixture_stop (an EXIT/INT/TERM trap)
+# kills every process the fixture started and removes $T unless an
+# assertion failed, in which case $T is kept with the sshd logs.
+#
+# Every session goes through $T/hostN/session.sh (ForceCommand): it cd's to
+# the host's home, sets HOME, and runs the client's command, unchanged, with
+# /bin/sh -c "$SSH_ORIGINAL_COMMAND".  When $T/hostN/slow exists (slow_host)
+# it first throttles the session's stdin to roughly 0.5-1 MB/s.
+
+: "${FANSCP:=./fanscp}"
+: "${FANSCP_VALGRIND:=0}"
+: "${FANSCP_TIMEOUT:=120}"	# seconds one fanscp run may take
+: "${SSHD:=/usr/sbin/sshd}"
+: "${SSH:=ssh}"
+
+T=
+NHOSTS=0
+FIXTURE_USER=$(id -un)
+SCEN=
+SCEN_FAILED=0
+SCEN_WHY=
+BG_PIDS=
+RC=
+LAST_CMD=
+
+# ---------------------------------------------------------------- utilities
+
+say() { printf '%s\n' "$*"; }
+diag() { printf '#   %s\n' "$*"; }
+fixture_die() {
+	printf 'fixture: %s\n' "$*" >&2
+	SCEN_FAILED=1
+	[ -n "$SCEN" ] && SCEN_WHY=${SCEN_WHY:-"fixture: $*"}
+	exit 3
+}
+
+# The SHA-256 of a file, 64 hex digits (the name never reaches the output).
+sha256() {
+	if command -v sha256sum >/dev/null 2>&1; then
+		sha256sum <"$1" | cut -c1-64
+	elif command -v shasum >/dev/null 2>&1; then
+		shasum -a 256 <"$1" | cut -c1-64
+	else
+		openssl dgst -sha256 -r <"$1" | cut -c1-64
+	fi
+}
+
+# A file of $2 random bytes at $1.
+mkrandom() {
+	head -c "$2" /dev/urandom >"$1" || fixture_die "cannot write $1"
+	[ "$(wc -c <"$1" | tr -d ' ')" = "$2" ] ||
+	    fixture_die "short random file $1"
+}
+
+# Size of a file in bytes (0 when missing).
+fsize() { [ -f "$1" ] && wc -c <"$1" | tr -d ' ' || echo 0; }
+
+# Words quoted for display: one sh word per argument.
+shq() {
+	_q=
+	for _a in "$@"; do
+		case $_a in
+		*[!A-Za-z0-9_./:=@%+,-]* | '')
+			_a="'$(printf '%s' "$_a" | sed "s/'/'\\\\''/g")'" ;;
+		esac
+		_q="$_q${_q:+ }$_a"
+	done
+	printf '%s' "$_q"
+}
+
+# A random integer in [0, 65535].
+_rand16() { od -An -N2 -tu2 /dev/urandom | tr -d ' \n'; }
+
+_port_busy() {
+	if command -v ss >/dev/null 2>&1; then
+		ss -Hltn "sport = :$1" 2>/dev/null | grep -q .
+	elif command -v netstat >/dev/null 2>&1; then
+		netstat -ltn 2>/dev/null | grep -q "[.:]$1 "
+	else
+		return 1	# sshd's bind failure is detected anyway
+	fi
+}
+
+# A TCP port in 20000-59999 that nothing listens on.
+free_port() {
+	_i=0
+	while [ $_i -lt 200 ]; do
+		_p=$((20000 + $(_rand16) % 40000))
+		_port_busy "$_p" || { echo "$_p"; return 0; }
+		_i=$((_i + 1))
+	done
+	fixture_die "no free port found"
+}
+
+# ------------------------------------------------------------ process trees
+
+# "pid ppid" for every process.
+_ptable() {
+	if command -v ps >/dev/null 2>&1; then
+		ps -e -o pid= -o ppid= 2>/dev/null && return 0
+	fi
+	for _s in /proc/[0-9]*/stat; do
+		IFS= read -r _l <"$_s" 2>/dev/null || continue
+		set -- ${_l##*) }	# "state ppid ..." after the last ") "
+		printf '%s %s\n' "${_l%% *}" "$2"
+	done
+}
+
+# The given pids and all their descendants, one per line.
+proc_tree() {
+	[ $# -gt 0 ] || return 0
+	_ptable | awk -v roots="$*" '
+	    { kids[$2] = kids[$2] " " $1 }
+	    END {
+		n = split(roots, q, " ")
+		for (i = 1; i <= n; i++) {
+			p = q[i]
+			if (p == "" || seen[p]++) continue
+			print p
+			m = split(kids[p], k, " ")
+			for (j = 1; j <= m; j++) q[++n] = k[j]
+		}
+	    }'
+}
+
+# Processes whose environment carries this fixture's mark (sessions that
+# were orphaned when their sshd died).
+_marked_pids() {
+	[ -n "$T" ] || return 0
+	for _e in /proc/[0-9]*/environ; do
+		{ tr '\0' '\n' <"$_e"; } 2>/dev/null |
+		    grep -qxF "FANSCP_FIXTURE=$T" || continue
+		_p=${_e#/proc/}; echo "${_p%/environ}"
+	done
+}
+
+# Signal a whole tree: stop it first so nothing forks or reparents
+# in between, then send the signal to the tree as it is then.
+signal_tree() {
+	_sig=$1; shift
+	_pids=$(proc_tree "$@")
+	[ -n "$_pids" ] || return 0
+	# shellcheck disable=SC2086
+	kill -STOP $_pids 2>/dev/null
+	_pids=$(proc_tree $_pids)
+	# shellcheck disable=SC2086
+	kill -"$_sig" $_pids 2>/dev/null
+	[ "$_sig" = KILL ] || [ "$_sig" = STOP ] || kill -CONT $_pids 2>/dev/null
+	return 0
+}
+
+# ----------------------------------------------------------------- hosts
+
+host_name() { printf 'lab%03d' "$1"; }
+host_dir() { printf '%s/host%s' "$T" "$1"; }
+host_home() { printf '%s/host%s/home' "$T" "$1"; }
+host_port() { cat "$T/host$1/port"; }
+host_pid() { cat "$T/host$1/pid" 2>/dev/null; }
+host_alive() { [ ! -e "$T/host$1/dead" ]; }
+host_log() { printf '%s/host%s/sshd.log' "$T" "$1"; }
+
+_sshd_extra=
+_write_sshd_config() {
+	_d=$(host_dir "$1")
+	cat >"$_d/sshd_config" <<EOF
+# sshd for simulated host $(host_name "$1") of the fanscp integration tests
+Port $2
+ListenAddress 127.0.0.1
+AddressFamily inet
+HostKey $_d/ssh_host_ed25519_key
+HostKey $_d/ssh_host_ecdsa_key
+PidFile $_d/sshd.pid
+AuthorizedKeysFile $_d/authorized_keys
+AuthorizedPrincipalsFile none
+AuthorizedKeysCommand none
+StrictModes no
+UsePAM no
+PermitRootLogin prohibit-password
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+HostbasedAuthentication no
+PermitUserEnvironment no
+AllowTcpForwarding no
+AllowAgentForwarding no
+X11Forwarding no
+PermitTTY no
+PrintMotd no
+PrintLastLog no
+UseDNS no
+MaxStartups 100:30:200
+MaxSessions 20
+LoginGraceTime 30
+LogLevel VERBOSE
+SetEnv HOME=$_d/home FANSCP_FIXTURE=$T
+ForceCommand /bin/sh $_d/session.sh
+$_sshd_extra
+EOF
+}
+
+# The session wrapper of host $1: see the comment at the top.
+_write_session() {
+	_d=$(host_dir "$1")
+	cat >"$_d/session.sh" <<EOF
+# ForceCommand of $(host_name "$1"): run the client's command in this home.
+hostdir='$_d'
+EOF
+	cat >>"$_d/session.sh" <<'EOF'
+HOME=$hostdir/home
+export HOME
+cd "$HOME" || exit 1
+if [ -e "$hostdir/slow" ]; then
+	# Throttle stdin through a fifo that a background loop fills 16 KiB at
+	# a time; the loop holds none of the session's output descriptors, so
+	# the command's exit is seen at once.
+	fifo=$hostdir/stdin.$$
+	mkfifo "$fifo" || exit 1
+	exec 4<&0
+	{
+		while :; do
+			r=$(dd bs=16384 count=1 2>&1 <&4 >&3) || break
+			case $r in "0+0 records in"*) break ;; esac
+			sleep 0.02
+		done
+	} 3>"$fifo" </dev/null >/dev/null 2>&1 &
+	exec <"$fifo" 4<&-
+	rm -f "$fifo"
+fi
+exec /bin/sh -c "$SSH_ORIGINAL_COMMAND"
+EOF
+}
+
+# Start sshd for host $1 on a free port (not one of our other hosts').
+_launch_sshd() {
+	_d=$(host_dir "$1")
+	while :; do
+		_port=$(free_port)
+		grep -qx "$_port" "$T"/host*/port 2>/dev/null || break
+	done
+	echo "$_port" >"$_d/port"
+	_write_sshd_config "$1" "$_port"
+	: >"$_d/sshd.log"
+	"$SSHD" -D -E "$_d/sshd.log" -f "$_d/sshd_config" \
+	    </dev/null >>"$_d/sshd.log" 2>&1 &
+	echo $! >"$_d/pid"
+	rm -f "$_d/dead"
+}
+
+# Wait until host $1's sshd listens; relaunch it elsewhere when its port
+# was taken meanwhile; stop the run with its log on any other failure.
+_await_sshd() {
+	_d=$(host_dir "$1")
+	_try=1
+	while :; do
+		_w=0
+		while [ $_w -lt 200 ]; do	# 10 s
+			grep -q "Server listening on 127.0.0.1 port $(host_port "$1")" \
+			    "$_d/sshd.log" 2>/dev/null && return 0
+			kill -0 "$(host_pid "$1")" 2>/dev/null || break
+			sleep 0.05
+			_w=$((_w + 1))
+		done
+		kill -KILL "$(host_pid "$1")" 2>/dev/null
+		wait "$(host_pid "$1")" 2>/dev/null
+		touch "$_d/dead"
+		if [ $_try -lt 5 ] && grep -qiE 'bind|address already in use' \
+		    "$_d/sshd.log"; then
+			_try=$((_try + 1))
+			_launch_sshd "$1"
+			continue
+		fi
+		sed 's/^/#   sshd: /' "$_d/sshd.log" >&2
+		fixture_die "sshd of $(host_name "$1") did not start (log: $_d/sshd.log)"
+	done
+}
+
+# Rewrite $T/ssh_config and $T/known_hosts from the hosts' current state.
+_write_client_files() {
+	: >"$T/ssh_config"
+	: >"$T/known_hosts"
+	_n=1
+	while [ $_n -le "$NHOSTS" ]; do
+		_d=$(host_dir "$_n")
+		cat >>"$T/ssh_config" <<EOF
+Host $(host_name "$_n")
+	HostName 127.0.0.1
+	Port $(host_port "$_n")
+	User $FIXTURE_USER
+	IdentityFile $T/id_ed25519
+	IdentitiesOnly yes
+	UserKnownHostsFile $T/known_hosts
+	StrictHostKeyChecking yes
+
+EOF
+		for _k in ed25519 ecdsa; do
+			set -- $(cat "$_d/ssh_host_${_k}_key.pub")
+			printf '[127.0.0.1]:%s %s %s\n' "$(host_port "$_n")" \
+			    "$1" "$2" >>"$T/known_hosts"
+		done
+		_n=$((_n + 1))
+	done
+}
+
+# Wait until ssh can log in to host $1 and run a command there; the
+# outcome goes to $T/hostN/probe ("ok" or the last error).
+_probe_host() {
+	_w=0
+	while [ $_w -lt 50 ]; do
+		_out=$(ssh_host "$1" 'echo probe-ok' 2>&1) &&
+		    [ "$_out" = probe-ok ] && { echo ok >"$(host_dir "$1")/probe"; return 0; }
+		sleep 0.2
+		_w=$((_w + 1))
+	done
+	printf '%s\n' "$_out" >"$(host_dir "$1")/probe"
+}
+
+# Probe every host at once; stop the run with the logs of any that fail.
+_probe_all() {
+	_pp=
+	_n=1
+	while [ $_n -le "$NHOSTS" ]; do
+		_probe_host "$_n" &
+		_pp="$_pp $!"
+		_n=$((_n + 1))
+	done
+	for _p in $_pp; do wait "$_p"; done
+	_n=1
+	while [ $_n -le "$NHOSTS" ]; do
+		if [ "$(cat "$(host_dir "$_n")/probe" 2>/dev/null)" != ok ]; then
+			sed 's/^/#   ssh: /' "$(host_dir "$_n")/probe" >&2
+			sed 's/^/#   sshd: /' "$(host_log "$_n")" >&2
+			fixture_die "cannot log in to $(host_name "$_n") (log: $(host_log "$_n"))"
+		fi
+		rm -f "$(host_dir "$_n")/probe"
+		_n=$((_n + 1))
+	done
+}
+
+# Run a command on host $1 with OpenSSH's ssh, through the fixture config.
+ssh_host() {
+	_h=$(host_name "$1"); shift
+	timeout -k 2 30 "$SSH" -F "$T/ssh_config" -o BatchMode=yes \
+	    -o ConnectTimeout=10 -o LogLevel=ERROR "$_h" "$@"
+}
+
+# fixture_start K: K hosts lab001..labK.
+fixture_start() {
+	[ -z "$T" ] || fixture_die "fixture already started"
+	[ -x "$SSHD" ] || fixture_die "no sshd at $SSHD (install openssh-server)"
+	command -v ssh-keygen >/dev/null 2>&1 ||
+	    fixture_die "no ssh-keygen (install openssh-client)"
+	T=$(mktemp -d "${TMPDIR:-/tmp}/fanscp-it.XXXXXX") ||
+	    fixture_die "mktemp failed"
+	case $T in *[!A-Za-z0-9_./-]*)
+		_t=$T; T=; rm -rf "$_t"
+		fixture_die "temp dir '$_t' has odd characters; set TMPDIR" ;;
+	esac
+	chmod 755 "$T"
+	trap fixture_stop EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	if [ "$(id -u)" = 0 ]; then
+		mkdir -p /run/sshd && chmod 0755 /run/sshd
+	fi
+	mkdir "$T/src" "$T/local"
+	ssh-keygen -q -t ed25519 -N '' -C fanscp-it -f "$T/id_ed25519" ||
+	    fixture_die "ssh-keygen failed"
+	# Newer sshds penalise failing clients; the tests fail on purpose.
+	if [ -z "$_sshd_extra" ]; then
+		printf 'Port 1\nHostKey %s/id_ed25519\nPerSourcePenalties no\n' \
+		    "$T" >"$T/probe_config"
+		"$SSHD" -t -f "$T/probe_config" >/dev/null 2>&1 &&
+		    _sshd_extra='PerSourcePenalties no'
+		rm -f "$T/probe_config"
+	fi
+	NHOSTS=$1
+	_n=1
+	while [ $_n -le "$NHOSTS" ]; do
+		_d=$(host_dir "$_n")
+		mkdir -p "$_d/home"
+		ssh-keygen -q -t ed25519 -N '' -C "$(host_name "$_n")" \
+		    -f "$_d/ssh_host_ed25519_key" &&
+		ssh-keygen -q -t ecdsa -b 256 -N '' -C "$(host_name "$_n")" \
+		    -f "$_d/ssh_host_ecdsa_key" ||
+		    fixture_die "ssh-keygen failed"
+		cp "$T/id_ed25519.pub" "$_d/authorized_keys"
+		_write_session "$_n"
+		_launch_sshd "$_n"
+		_n=$((_n + 1))
+	done
+	_n=1
+	while [ $_n -le "$NHOSTS" ]; do
+		_await_sshd "$_n"
+		_n=$((_n + 1))
+	done
+	_write_client_files
+	_probe_all
+}
+
+fixture_stop() {
+	_rc=$?
+	trap - EXIT INT TERM
+	[ -n "$T" ] || return 0
+	_all=
+	_n=1
+	while [ $_n -le "$NHOSTS" ]; do
+		_all="$_all $(host_pid "$_n")"
+		_n=$((_n + 1))
+	done
+	# shellcheck disable=SC2086
+	signal_tree KILL $BG_PIDS $_all $(_marked_pids)
+	# shellcheck disable=SC2086
+	for _p in $BG_PIDS $_all; do wait "$_p" 2>/dev/null; done
+	if [ "$SCEN_FAILED" != 0 ] || [ "$_rc" -ge 128 ] ||
+	    [ -n "${FANSCP_KEEP:-}" ]; then
+		say "# kept $T (sshd logs: $T/host*/sshd.log; fanscp output: $T/out $T/err)"
+	else
+		rm -rf "$T"
+	fi
+	T=
+	NHOSTS=0
+	BG_PIDS=
+}
+
+# SIGKILL host $1's sshd with every session under it; its port then
+# refuses connections.
+kill_host() {
+	signal_tree KILL "$(host_pid "$1")"
+	wait "$(host_pid "$1")" 2>/dev/null
+	touch "$(host_dir "$1")/dead"
+}
+stop_host() { signal_tree STOP "$(host_pid "$1")"; }
+cont_host() { signal_tree CONT "$(host_pid "$1")"; }
+# New sessions on host $1 read their stdin slowly; fast_host undoes it.
+slow_host() { touch "$(host_dir "$1")/slow"; }
+fast_host() { rm -f "$(host_dir "$1")/slow"; }
+
+# Replace host $1's keys in $T/known_hosts with other, fresh keys: the
+# keys the host presents no longer match.
+change_hostkey() {
+	_d=$(host_dir "$1")
+	_p=$(host_port "$1")
+	grep -vF "[127.0.0.1]:$_p " "$T/known_hosts" >"$T/known_hosts.new"
+	for _k in ed25519 ecdsa; do
+		rm -f "$_d/other_$_k" "$_d/other_$_k.pub"
+		ssh-keygen -q -t "$_k" -N '' -f "$_d/other_$_k" ||
+		    fixture_die "ssh-keygen failed"
+		set -- $(cat "$_d/other_$_k.pub")
+		printf '[127.0.0.1]:%s %s %s\n' "$_p" "$1" "$2" \
+		    >>"$T/known_hosts.new"
+	done
+	mv "$T/known_hosts.new" "$T/known_hosts"
+}
+
+# The SHA256 fingerprints of host $1's real keys, one per line.
+host_fingerprints() {
+	for _k in ed25519 ecdsa; do
+		ssh-keygen -lf "$(host_dir "$1")/ssh_host_${_k}_key.pub" |
+		    awk '{ print $2 }'
+	done
+}
+
+# Host $1 no longer accepts our key (it lists another one instead).
+revoke_auth() {
+	_d=$(host_dir "$1")
+	rm -f "$_d/other_user" "$_d/other_user.pub"
+	ssh-keygen -q -t ed25519 -N '' -f "$_d/other_user" ||
+	    fixture_die "ssh-keygen failed"
+	cp "$_d/other_user.pub" "$_d/authorized_keys"
+}
+restore_auth() { cp "$T/id_ed25519.pub" "$(host_dir "$1")/authorized_keys"; }
+
+# ----------------------------------------------------------- running fanscp
+
+# run_fanscp ARGS...: run $FANSCP (under valgrind with FANSCP_VALGRIND=1)
+# with HOME at $T/local and no agent; stdout in $T/out, stderr in $T/err,
+# the exit status in $RC.  A timeout or a valgrind error fails the scenario.
+run_fanscp() {
+	LAST_CMD="fanscp $(shq "$@")"
+	_fanscp_cmd "$@" >"$T/out" 2>"$T/err" </dev/null
+	RC=$?
+	_fanscp_checks
+}
+
+# The same in the background; wait_fanscp collects it.
+start_fanscp() {
+	LAST_CMD="fanscp $(shq "$@")"
+	_fanscp_cmd "$@" >"$T/out" 2>"$T/err" </dev/null &
+	FANSCP_PID=$!
+	BG_PIDS="$BG_PIDS $FANSCP_PID"
+}
+wait_fanscp() {
+	wait "$FANSCP_PID"
+	RC=$?
+	_fanscp_checks
+}
+
+_fanscp_cmd() {
+	_to=$FANSCP_TIMEOUT
+	if [ "$FANSCP_VALGRIND" = 1 ]; then
+		_to=$((_to * 5))
+		set -- valgrind -q --error-exitcode=99 --leak-check=full \
+		    --errors-for-leak-kinds=definite \
+		    --log-file="$T/valgrind.%p.log" "$FANSCP" "$@"
+	else
+		set -- "$FANSCP" "$@"
+	fi
+	HOME=$T/local SSH_AUTH_SOCK= timeout -k 5 "$_to" "$@"
+}
+
+_fanscp_checks() {
+	case $RC in
+	124 | 137)
+		fail "fanscp timed out (rc $RC): $LAST_CMD"
+		show_output ;;
+	99)
+		if [ "$FANSCP_VALGRIND" = 1 ]; then
+			fail "valgrind reported errors: $LAST_CMD"
+			cat "$T"/valgrind.*.log 2>/dev/null | sed 's/^/#   /'
+		fi ;;
+	esac
+	if [ "$RC" -gt 128 ] && [ "$RC" != 137 ]; then
+		fail "fanscp died of signal $((RC - 128)): $LAST_CMD"
+		show_output
+	fi
+	return 0
+}
+
+show_output() {
+	diag "command: $LAST_CMD"
+	diag "exit status: $RC"
+	sed 's/^/#   stderr: /' "$T/err" | head -40
+	sed 's/^/#   stdout: /' "$T/out" | head -20
+}
+
+# -------------------------------------------------------------- assertions
+
+scenario_begin() { SCEN=$1; SCEN_FAILED=0; SCEN_WHY=; }
+scenario_end() {
+	if [ "$SCEN_FAILED" = 0 ]; then
+		say "ok - $SCEN"
+	else
+		say "not ok - $SCEN: $SCEN_WHY"
+	fi
+	[ -n "${FANSCP_RESULTS:-}" ] &&
+	    printf '%s %s\n' "$SCEN_FAILED" "$SCEN" >>"$FANSCP_RESULTS"
+	return 0
+}
+
+# Record a failure of the current scenario; the first reason is the one
+# shown on the "not ok" line, every one is printed as a diagnostic.
+fail() {
+	SCEN_FAILED=1
+	[ -n "$SCEN_WHY" ] || SCEN_WHY=$*
+	diag "FAIL: $*"
+	return 1
+}
+
+expect_rc() {
+	[ "$RC" = "$1" ] && return 0
+	fail "exit status $RC, expected $1 (${2:-$LAST_CMD})"
+	show_output
+}
+
+# The stderr lines that start with "$1:".
+_err_lines() { awk -v h="$1:" 'index($0, h) == 1' "$T/err"; }
+
+# expect_err HOST TEXT: stderr has a line starting with "HOST:" that
+# contains TEXT (case-insensitive).
+expect_err() {
+	_el=$(_err_lines "$1")
+	if [ -z "$_el" ]; then
+		fail "no stderr line for $1 (wanted one mentioning '$2')"
+		show_output
+		return 1
+	fi
+	printf '%s\n' "$_el" | grep -qiF -- "$2" && return 0
+	fail "stderr line for $1 lacks '$2': $_el"
+}
+
+# No stderr line starts with "HOST:".
+expect_no_err() {
+	_el=$(_err_lines "$1")
+	[ -z "$_el" ] && return 0
+	fail "unexpected error line for $1: $_el"
+}
+
+# expect_copy N PATH SRC: host N has PATH (relative to its home, or
+# absolute) as a regular file identical to SRC.
+expect_copy() {
+	case $2 in /*) _f=$2 ;; *) _f=$(host_home "$1")/$2 ;; esac
+	if [ ! -f "$_f" ]; then
+		fail "$(host_name "$1"): no file '$2'"
+		return 1
+	fi
+	[ "$(sha256 "$_f")" = "$(sha256 "$3")" ] && return 0
+	fail "$(host_name "$1"): '$2' differs from the source ($(fsize "$_f") vs $(fsize "$3") bytes)"
+}
+
+expect_absent() {
+	case $2 in /*) _f=$2 ;; *) _f=$(host_home "$1")/$2 ;; esac
+	[ -e "$_f" ] || [ -h "$_f" ] || return 0
+	fail "$(host_name "$1"): '$2' exists but should not"
+}
+
+# Everything under a directory, one relative name a line, newlines in
+# names shown as '?', sorted.
+listing() {
+	(cd "$1" && find . ! -name . -print0 | tr '\n\0' '?\n' |
+	    sed 's|^\./||' | LC_ALL=C sort)
+}
+_names() { for _a in "$@"; do printf '%s\0' "$_a"; done |
+    tr '\n\0' '?\n' | LC_ALL=C sort; }
+
+# expect_home N NAME...: host N's home holds exactly these names
+# (directories included), no temp file and nothing else.
+expect_home() {
+	_n=$1; shift
+	_h=$(host_home "$_n")
+	_tmp=$(cd "$_h" && find . -name '.*.fanscp.*' | sed 's|^\./||')
+	[ -z "$_tmp" ] ||
+	    fail "$(host_name "$_n"): temp file left: $(printf '%s' "$_tmp" | tr '\n' ' ')"
+	_got=$(listing "$_h")
+	_want=$(_names "$@")
+	[ "$_got" = "$_want" ] && return 0
+	fail "$(host_name "$_n"): home holds [$(printf '%s' "$_got" | tr '\n' '|')], expected [$(printf '%s' "$_want" | tr '\n' '|')]"
+}
+
+# No PWNED* file anywhere the test could have made one.
+expect_no_pwned() {
+	_pw=$(find "$T" . -maxdepth 6 -name 'PWNED*' 2>/dev/null)
+	[ -z "$_pw" ] && return 0
+	fail "command injection: $(printf '%s' "$_pw" | tr '\n' ' ')"
+	printf '%s\n' "$_pw" | while IFS= read -r _f; do rm -f "$_f"; done
+}
+
+# Wait (up to $2 s, default 30) for a temp file of size > 0 under host $1's
+# home; prints its name.
+wait_tempfile() {
+	_i=0
+	_lim=$(( ${2:-30} * 10 ))
+	while [ $_i -lt $_lim ]; do
+		_f=$(find "$(host_home "$1")" -name '.*.fanscp.*' -size +0c \
+		    2>/dev/null | head -1)
+		[ -n "$_f" ] && { printf '%s\n' "$_f"; return 0; }
+		[ -n "${FANSCP_PID:-}" ] && ! kill -0 "$FANSCP_PID" 2>/dev/null &&
+		    return 1
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	return 1
+}
+
+# The fanscp binary, absolute; a scenario stops with a clear message when
+# it is missing.
+need_fanscp() {
+	case $FANSCP in /*) ;; *) FANSCP=$(pwd)/${FANSCP#./} ;; esac
+	[ -x "$FANSCP" ] && return 0
+	fail "no fanscp binary at $FANSCP (run make)"
+	return 1
+}
