@@ -1,5 +1,4 @@
 /* Allocation wrappers: out of memory is fatal here and nowhere else. */
-#define _GNU_SOURCE
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -42,7 +41,7 @@ xreallocarray(void *ptr, size_t n, size_t size)
 
 	if (size != 0 && n > SIZE_MAX / size)
 		oom(SIZE_MAX);
-	p = realloc(ptr, n * size ? n * size : 1);
+	p = realloc(ptr, n != 0 && size != 0 ? n * size : 1);
 	if (p == NULL)
 		oom(n * size);
 	return p;
