@@ -1,0 +1,24 @@
+/*
+ * Pure formatting helpers for messages and the progress display.  Each
+ * writes into buf (at most len bytes, always terminated) and returns buf.
+ */
+#ifndef FANSCP_FMT_H
+#define FANSCP_FMT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* A byte count with SI prefixes: "512 B", "12.3 MB", "1.20 GB". */
+char	*fmt_size(char *buf, size_t len, uint64_t bytes);
+/* A rate in bytes per second: "12.3 MB/s". */
+char	*fmt_rate(char *buf, size_t len, double bytes_per_sec);
+/* A duration: "42s", "3m05s", "2h07m"; "--:--" when unknown (< 0). */
+char	*fmt_eta(char *buf, size_t len, double seconds);
+/*
+ * Copy untrusted text (remote stderr) into buf, making it safe for a
+ * terminal: control bytes and non-ASCII bytes become \ooo escapes,
+ * a trailing newline is dropped and inner newlines become "; ".
+ */
+char	*fmt_clean(char *buf, size_t len, const char *s, size_t slen);
+
+#endif

@@ -1,0 +1,36 @@
+/*
+ * One host's record: what the user asked for and how it ended.  A plain,
+ * transparent struct; the engine fills it and main reports it.  The first
+ * error noted for a host is the one kept (curl's failf, OpenSSH's "prefer
+ * first-noted error").
+ */
+#ifndef FANSCP_HOST_H
+#define FANSCP_HOST_H
+
+#include <stdint.h>
+
+#include "target.h"
+
+enum host_status {
+	HOST_QUEUED = 0,
+	HOST_ACTIVE,
+	HOST_DONE,
+	HOST_FAILED,
+};
+
+struct host {
+	struct target	 t;		/* user, host as typed, port, path */
+	enum host_status status;
+	char		 err[512];	/* the first error, for a failed host */
+	uint64_t	 bytes;		/* bytes the channel accepted */
+	int64_t		 t_start;	/* ms on the loop clock, 0 if never */
+	int64_t		 t_end;
+};
+
+/* Note an error for h unless one is already noted (printf-style). */
+void	host_fail(struct host *h, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* Has an error been noted for h? */
+int	host_has_error(const struct host *h);
+
+#endif

@@ -1,0 +1,32 @@
+/*
+ * The job: what every host shares, read-only while the engine runs.  main
+ * fills it from the options; sessions read it.  Zero means default.
+ */
+#ifndef FANSCP_JOB_H
+#define FANSCP_JOB_H
+
+#include <stddef.h>
+
+struct source;
+struct sshconf;
+struct knownhosts;
+
+struct job {
+	struct source	 *src;
+	struct sshconf	 *conf;
+	struct knownhosts *kh;
+	char		**identities;	/* -i files, tried before config ones */
+	size_t		  n_identities;
+	int		  port;		/* -P; 0: from the target or config */
+	int		  family;	/* -4/-6: AF_INET, AF_INET6; 0: config */
+	int		  connect_timeout; /* s, connect to logged in; 0: config */
+	int		  stall_timeout; /* s without progress after login (> 0) */
+	int		  verify;	/* --verify: SHA-256 every copy */
+	int		  preserve;	/* -p: mode and times */
+};
+
+/* Defaults, in seconds, for the two per-host timeouts. */
+#define JOB_CONNECT_TIMEOUT	30
+#define JOB_STALL_TIMEOUT	60
+
+#endif

@@ -1,0 +1,49 @@
+/*
+ * The command line, parsed into one struct opts (zero means default).
+ * Short options keep scp's meanings; fanscp's own are long options.
+ */
+#ifndef FANSCP_OPTS_H
+#define FANSCP_OPTS_H
+
+#include <stddef.h>
+
+struct opts {
+	int	  family;		/* -4, -6: AF_INET, AF_INET6 */
+	int	  preserve;		/* -p */
+	int	  verbose;		/* -v, counted */
+	int	  quiet;		/* -q */
+	char	 *config;		/* -F */
+	char	**hostfiles;		/* -h, repeatable */
+	size_t	  n_hostfiles;
+	char	**identities;		/* -i, repeatable */
+	size_t	  n_identities;
+	char	**options;		/* -o, repeatable */
+	size_t	  n_options;
+	int	  port;			/* -P */
+	int	  width;		/* --width */
+	int	  startups;		/* --max-startups */
+	int	  connect_timeout;	/* --connect-timeout */
+	int	  stall_timeout;	/* --stall-timeout */
+	int	  verify;		/* --verify */
+	char	 *source;		/* the first operand */
+	char	**targets;		/* the rest */
+	size_t	  n_targets;
+};
+
+/* Defaults for the widths. */
+#define OPTS_WIDTH	32
+#define OPTS_STARTUPS	16
+
+/* The usage text: the SYNOPSIS of fanscp(1), word for word. */
+extern const char opts_usage[];
+
+/*
+ * Parse argv into o.  Returns 0; 1 when --help or --version was handled
+ * (exit 0); -1 with a message in err for a usage error (exit 2).
+ */
+int	opts_parse(struct opts *o, int argc, char **argv, char *err,
+	    size_t errlen);
+/* Free what opts_parse() allocated. */
+void	opts_release(struct opts *o);
+
+#endif

@@ -1,0 +1,56 @@
+/*
+ * One host's session: a state machine that takes the host from a TCP
+ * connect to a committed file, without ever blocking.
+ *
+ *   CONNECT → HANDSHAKE → HOSTKEY → AUTH → RECEIVE → SEND → EOF → EXIT
+ *           → COMMIT → CLOSE → DONE
+ *
+ * and from any step to FAILED with the host's first error noted; ABORT
+ * removes the remote temp file when the data was all there but must not
+ * be committed.  Every transition goes through one function, which logs
+ * "host: AUTH -> RECEIVE" at -vv.  libssh2's codes stay in this module
+ * (with rexec.c and auth.c): they become messages on the host record.
+ */
+#ifndef FANSCP_SESS_H
+#define FANSCP_SESS_H
+
+#include <stdint.h>
+
+struct job;
+struct host;
+struct sess;
+
+/* The per-turn write budget: a multiple of libssh2's 32,700-byte cap. */
+#define SESS_TURN_BYTES	(8 * 32700)
+
+/* A session for host, not yet started; now is the loop's clock. */
+struct sess	*sess_new(const struct job *, struct host *, int64_t now);
+/*
+ * Drive the session as far as it goes without blocking.  Returns 1 when
+ * the host has finished (its record says done or failed), else 0: then
+ * sess_fd() and sess_events() say what to wait for.
+ */
+int		 sess_step(struct sess *, int64_t now);
+/* The socket to watch, or -1. */
+int		 sess_fd(const struct sess *);
+/* What to wait for on the socket: LOOP_READ and/or LOOP_WRITE. */
+int		 sess_events(const struct sess *);
+/* Is the session still logging in (it counts against the startup cap)? */
+int		 sess_logging_in(const struct sess *);
+/* Fail the host if its deadline has passed; 1 if it finished so. */
+int		 sess_check_timeout(struct sess *, int64_t now);
+/*
+ * Stop: a session that has not sent everything fails at once as
+ * "interrupted" (the remote side removes its partial temp file); one that
+ * has, removes its temp file first.  A commit in flight is let finish.
+ * Returns 1 if the host finished at once.
+ */
+int		 sess_interrupt(struct sess *, int64_t now);
+/* Fail the host now, whatever its state, and drop the connection. */
+void		 sess_kill(struct sess *, int64_t now, const char *why);
+/* The name of the session's state, for logs and progress. */
+const char	*sess_state_name(const struct sess *);
+/* Tear down whatever is left and free the session. */
+void		 sess_free(struct sess *);
+
+#endif

@@ -1,0 +1,276 @@
+/*
+ * The engine: slots, the host queue, and the loop.  Invariants, asserted:
+ * a slot is free iff its sess is NULL; a busy slot's descriptor is watched
+ * with exactly the events its session wants; hosts start in order, once.
+ */
+#include <assert.h>
+#include <stdlib.h>
+
+#include "engine.h"
+#include "host.h"
+#include "log.h"
+#include "loop.h"
+#include "sess.h"
+#include "unittest.h"
+#include "xmalloc.h"
+
+/* How often deadlines are checked, and how long an interrupt may take. */
+#define ENGINE_TIMER_MS		250
+#define ENGINE_GRACE_MS		5000
+
+struct engine;
+
+struct slot {
+	struct engine	*e;
+	struct sess	*sess;		/* NULL: free */
+	struct host	*host;		/* the host it serves */
+	int		 fd;		/* watched descriptor, or -1 */
+	int		 events;	/* what it is watched for */
+};
+
+struct engine {
+	const struct job *job;
+	struct host	*hosts;
+	size_t		 nhosts;
+	size_t		 next;		/* the first host not yet started */
+	size_t		 finished;
+	size_t		 failed;
+	struct slot	*slots;
+	int		 width;
+	int		 startups;
+	struct loop	*loop;
+	int		 stopping;
+	int64_t		 stop_at;	/* when the grace period ends */
+	engine_tick_fn	*tick;
+	void		*tick_arg;
+	int		 tick_ms;
+};
+
+struct engine *
+engine_new(const struct job *job, struct host *hosts, size_t n, int width,
+    int startups)
+{
+	struct engine *e = xcalloc(1, sizeof(*e));
+	int i;
+
+	assert(width > 0 && startups > 0);
+	e->job = job;
+	e->hosts = hosts;
+	e->nhosts = n;
+	e->width = width;
+	e->startups = startups;
+	e->slots = xcalloc((size_t)width, sizeof(*e->slots));
+	for (i = 0; i < width; i++) {
+		e->slots[i].e = e;
+		e->slots[i].fd = -1;
+	}
+	e->loop = loop_new();
+	return e;
+}
+
+void
+engine_set_tick(struct engine *e, engine_tick_fn *fn, int interval_ms,
+    void *arg)
+{
+	e->tick = fn;
+	e->tick_ms = interval_ms;
+	e->tick_arg = arg;
+}
+
+void
+engine_free(struct engine *e)
+{
+	int i;
+
+	if (e == NULL)
+		return;
+	for (i = 0; i < e->width; i++)
+		assert(e->slots[i].sess == NULL);
+	assert(loop_nwatched(e->loop) == 0);
+	loop_free(e->loop);
+	free(e->slots);
+	free(e);
+}
+
+static void engine_fd_cb(struct loop *, int, int, void *);
+
+/* Make the loop watch what the slot's session now wants. */
+static void
+engine_watch(struct engine *e, struct slot *sl)
+{
+	int fd = sess_fd(sl->sess), ev = sess_events(sl->sess);
+
+	if (fd == sl->fd && ev == sl->events)
+		return;
+	if (sl->fd >= 0 && (sl->fd != fd || ev == 0))
+		loop_unwatch(e->loop, sl->fd);
+	if (fd >= 0 && ev != 0)
+		loop_watch(e->loop, fd, ev, engine_fd_cb, sl);
+	sl->fd = fd >= 0 && ev != 0 ? fd : -1;
+	sl->events = sl->fd >= 0 ? ev : 0;
+}
+
+/* Record a finished host and free its slot for the next one. */
+STATIC void
+engine_collect(struct engine *e, struct slot *sl)
+{
+	assert(sl->sess != NULL);
+	assert(sl->host->status == HOST_DONE ||
+	    sl->host->status == HOST_FAILED);
+	if (sl->fd >= 0)
+		loop_unwatch(e->loop, sl->fd);
+	sess_free(sl->sess);
+	sl->sess = NULL;
+	sl->fd = -1;
+	sl->events = 0;
+	e->finished++;
+	if (sl->host->status == HOST_FAILED) {
+		e->failed++;
+		hlog(LOG_VERBOSE, sl->host->t.host, "failed: %s",
+		    sl->host->err);
+	} else {
+		hlog(LOG_VERBOSE, sl->host->t.host, "done");
+	}
+	sl->host = NULL;
+}
+
+/* Step a slot's session and bring the loop up to date with it. */
+static void
+engine_drive(struct engine *e, struct slot *sl)
+{
+	if (sess_step(sl->sess, loop_now(e->loop)))
+		engine_collect(e, sl);
+	else
+		engine_watch(e, sl);
+}
+
+static void
+engine_fd_cb(struct loop *l, int fd, int events, void *arg)
+{
+	struct slot *sl = arg;
+
+	(void)l;
+	(void)fd;
+	(void)events;
+	assert(sl->sess != NULL);
+	engine_drive(sl->e, sl);
+}
+
+/* How many sessions are still logging in (derived, never counted). */
+static int
+engine_logging_in(const struct engine *e)
+{
+	int i, n = 0;
+
+	for (i = 0; i < e->width; i++)
+		if (e->slots[i].sess != NULL &&
+		    sess_logging_in(e->slots[i].sess))
+			n++;
+	return n;
+}
+
+/* Fill one free slot with the next queued host; 0 if none could start. */
+STATIC int
+engine_start_one(struct engine *e)
+{
+	struct slot *sl = NULL;
+	int i;
+
+	if (e->stopping || e->next == e->nhosts ||
+	    engine_logging_in(e) >= e->startups)
+		return 0;
+	for (i = 0; i < e->width && sl == NULL; i++)
+		if (e->slots[i].sess == NULL)
+			sl = &e->slots[i];
+	if (sl == NULL)
+		return 0;
+	sl->host = &e->hosts[e->next++];
+	sl->sess = sess_new(e->job, sl->host, loop_now(e->loop));
+	hlog(LOG_DEBUG, sl->host->t.host, "started in slot %d",
+	    (int)(sl - e->slots));
+	engine_drive(e, sl);
+	return 1;
+}
+
+/* Fail hosts past their deadlines; at the end of a grace, every host. */
+static int64_t
+engine_timer(struct loop *l, void *arg)
+{
+	struct engine *e = arg;
+	int64_t now = loop_now(l);
+	int i, force = e->stopping && now >= e->stop_at;
+
+	for (i = 0; i < e->width; i++) {
+		struct slot *sl = &e->slots[i];
+
+		if (sl->sess == NULL)
+			continue;
+		if (force)
+			sess_kill(sl->sess, now, "interrupted");
+		if (force || sess_check_timeout(sl->sess, now))
+			engine_collect(e, sl);
+	}
+	return ENGINE_TIMER_MS;
+}
+
+static int64_t
+engine_tick(struct loop *l, void *arg)
+{
+	struct engine *e = arg;
+
+	e->tick(e->hosts, e->nhosts, loop_now(l), 0, e->tick_arg);
+	return e->tick_ms;
+}
+
+/* Start stopping: no new hosts, and interrupt the live ones. */
+static void
+engine_stop(struct engine *e)
+{
+	int64_t now = loop_now(e->loop);
+	int i;
+
+	e->stopping = 1;
+	e->stop_at = now + ENGINE_GRACE_MS;
+	for (i = 0; i < e->width; i++) {
+		struct slot *sl = &e->slots[i];
+
+		if (sl->sess == NULL)
+			continue;
+		if (sess_interrupt(sl->sess, now))
+			engine_collect(e, sl);
+	}
+	/* Hosts never started are failed as interrupted too. */
+	for (; e->next < e->nhosts; e->next++) {
+		struct host *h = &e->hosts[e->next];
+
+		host_fail(h, "interrupted before it started");
+		h->status = HOST_FAILED;
+		e->finished++;
+		e->failed++;
+	}
+}
+
+size_t
+engine_run(struct engine *e, volatile int *stop)
+{
+	int timer, tick = -1;
+
+	timer = loop_timer_add(e->loop, ENGINE_TIMER_MS, engine_timer, e);
+	if (e->tick != NULL)
+		tick = loop_timer_add(e->loop, e->tick_ms, engine_tick, e);
+	while (e->finished < e->nhosts) {
+		if (stop != NULL && *stop && !e->stopping)
+			engine_stop(e);
+		while (engine_start_one(e))
+			;
+		if (e->finished == e->nhosts)
+			break;
+		loop_once(e->loop, -1);
+	}
+	loop_timer_del(e->loop, timer);
+	if (tick >= 0)
+		loop_timer_del(e->loop, tick);
+	if (e->tick != NULL)
+		e->tick(e->hosts, e->nhosts, loop_now(e->loop), 1, e->tick_arg);
+	return e->failed;
+}

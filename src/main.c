@@ -1,0 +1,238 @@
+/*
+ * fanscp: push one file to many hosts over SSH.  This file is glue: parse
+ * the options, build the host list and the shared job, run the engine,
+ * report, and pick the exit status (0 all done, 1 some host failed, 2 a
+ * usage or local error before anything was sent, 130/143 interrupted).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libssh2.h>
+
+#include "engine.h"
+#include "host.h"
+#include "job.h"
+#include "knownhosts.h"
+#include "log.h"
+#include "opts.h"
+#include "report.h"
+#include "source.h"
+#include "sshconf.h"
+#include "target.h"
+#include "xmalloc.h"
+
+static volatile int stop_signal;
+
+static void
+on_signal(int sig)
+{
+	if (stop_signal == SIGINT && sig == SIGINT)
+		_exit(130);	/* a second Ctrl-C: leave at once */
+	stop_signal = sig;
+}
+
+static void
+setup_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+static void
+usage_error(const char *msg)
+{
+	if (msg != NULL)
+		error("%s", msg);
+	fputs(opts_usage, stderr);
+	exit(2);
+}
+
+/* Add the hosts the targets and host files name; usage errors are fatal. */
+static void
+build_targets(const struct opts *o, struct target_list *list)
+{
+	const char *lone = NULL, *p;
+	char err[512];
+	size_t i;
+
+	for (i = 0; i < o->n_targets; i++) {
+		if (target_is_lone_path(o->targets[i], &p))
+			lone = p;
+		else if (target_parse(o->targets[i], list, err,
+		    sizeof(err)) != 0)
+			usage_error(err);
+	}
+	for (i = 0; i < o->n_hostfiles; i++)
+		if (hostfile_load(o->hostfiles[i], lone ? lone : "", list, err,
+		    sizeof(err)) != 0)
+			fatal("%s", err);
+	if (list->n == 0)
+		usage_error("no target hosts");
+}
+
+/* -o options, then -F or the user's and the system's ssh_config. */
+static struct sshconf *
+load_config(const struct opts *o)
+{
+	struct sshconf *c = sshconf_new();
+	const char *home = getenv("HOME");
+	char err[512], *user;
+	size_t i;
+
+	for (i = 0; i < o->n_options; i++)
+		if (sshconf_add_option(c, o->options[i], err, sizeof(err)))
+			usage_error(err);
+	if (o->config != NULL) {
+		if (sshconf_load(c, o->config, 1, err, sizeof(err)) != 0)
+			fatal("%s", err);
+		return c;
+	}
+	if (home != NULL) {
+		user = xasprintf("%s/.ssh/config", home);
+		if (sshconf_load(c, user, 0, err, sizeof(err)) != 0)
+			fatal("%s", err);
+		free(user);
+	}
+	if (sshconf_load(c, "/etc/ssh/ssh_config", 0, err, sizeof(err)) != 0)
+		fatal("%s", err);
+	return c;
+}
+
+/* One host record per target, copying the targets. */
+static struct host *
+build_hosts(const struct target_list *list)
+{
+	struct host *hosts = xcalloc(list->n, sizeof(*hosts));
+	size_t i;
+
+	for (i = 0; i < list->n; i++) {
+		const struct target *t = &list->v[i];
+
+		hosts[i].t.user = t->user ? xstrdup(t->user) : NULL;
+		hosts[i].t.host = xstrdup(t->host);
+		hosts[i].t.port = t->port;
+		hosts[i].t.path = xstrdup(t->path);
+	}
+	return hosts;
+}
+
+static void
+free_hosts(struct host *hosts, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(hosts[i].t.user);
+		free(hosts[i].t.host);
+		free(hosts[i].t.path);
+	}
+	free(hosts);
+}
+
+/* Enough descriptors for the width, within the hard limit. */
+static void
+raise_nofile(int width)
+{
+	struct rlimit rl;
+	rlim_t want = (rlim_t)width + 64;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+}
+
+static double
+elapsed_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) +
+	    (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static int
+run(const struct opts *o, struct job *job, struct host *hosts, size_t n)
+{
+	struct timespec t0;
+	struct engine *e;
+	size_t failed;
+	int width = o->width ? o->width : OPTS_WIDTH;
+
+	raise_nofile(width);
+	setup_signals();
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	e = engine_new(job, hosts, n, width, o->startups ? o->startups :
+	    OPTS_STARTUPS);
+	failed = engine_run(e, &stop_signal);
+	engine_free(e);
+	report_failures(stderr, hosts, n);
+	if (!o->quiet && (failed > 0 || o->verbose > 0 || stop_signal))
+		report_summary(stderr, hosts, n, job->src->size,
+		    elapsed_since(&t0));
+	if (stop_signal)
+		return 128 + stop_signal;
+	return failed > 0 ? 1 : 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct target_list list = { 0 };
+	struct source src;
+	struct opts o;
+	struct job job;
+	struct host *hosts;
+	char err[512];
+	int r;
+
+	log_init("fanscp", LOG_ERROR);
+	if ((r = opts_parse(&o, argc, argv, err, sizeof(err))) != 0)
+		r > 0 ? exit(0) : usage_error(err);
+	log_init("fanscp", o.quiet ? LOG_QUIET : (enum log_level)(o.verbose >
+	    2 ? 2 : o.verbose));
+	if (source_open(&src, o.source, err, sizeof(err)) != 0)
+		fatal("%s", err);
+	build_targets(&o, &list);
+	memset(&job, 0, sizeof(job));
+	job.src = &src;
+	job.conf = load_config(&o);
+	job.kh = knownhosts_new();
+	job.identities = o.identities;
+	job.n_identities = o.n_identities;
+	job.port = o.port;
+	job.family = o.family;
+	job.connect_timeout = o.connect_timeout;
+	job.stall_timeout = o.stall_timeout ? o.stall_timeout :
+	    JOB_STALL_TIMEOUT;
+	job.verify = o.verify;
+	job.preserve = o.preserve;
+	if (o.verify && source_hash(&src, err, sizeof(err)) != 0)
+		fatal("%s", err);
+	if (libssh2_init(0) != 0)
+		fatal("cannot initialise libssh2");
+	hosts = build_hosts(&list);
+	r = run(&o, &job, hosts, list.n);
+	free_hosts(hosts, list.n);
+	libssh2_exit();
+	knownhosts_free(job.kh);
+	sshconf_free(job.conf);
+	target_list_release(&list);
+	source_close(&src);
+	opts_release(&o);
+	return r;
+}

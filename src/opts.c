@@ -1,0 +1,162 @@
+/* Command-line parsing: scp's short options, fanscp's long ones. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "opts.h"
+#include "xmalloc.h"
+
+#define FANSCP_VERSION	"0.1"
+
+const char opts_usage[] =
+"usage: fanscp [-46Bpqv] [-F ssh_config] [-h host_file] [-i identity_file]\n"
+"              [-o ssh_option] [-P port] [--connect-timeout seconds]\n"
+"              [--max-startups n] [--stall-timeout seconds] [--verify]\n"
+"              [--width n] source target ...\n";
+
+enum {
+	OPT_WIDTH = 256,
+	OPT_STARTUPS,
+	OPT_CONNECT_TIMEOUT,
+	OPT_STALL_TIMEOUT,
+	OPT_VERIFY,
+	OPT_HELP,
+	OPT_VERSION,
+};
+
+static const struct option long_opts[] = {
+	{ "width", required_argument, NULL, OPT_WIDTH },
+	{ "max-startups", required_argument, NULL, OPT_STARTUPS },
+	{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
+	{ "stall-timeout", required_argument, NULL, OPT_STALL_TIMEOUT },
+	{ "verify", no_argument, NULL, OPT_VERIFY },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* A checked integer in [min, max]; -1 and a message in err otherwise. */
+static int
+opts_num(const char *s, long min, long max, const char *what, int *out,
+    char *err, size_t errlen)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || errno != 0 || v < min || v > max) {
+		snprintf(err, errlen, "bad %s '%s' (expected %ld to %ld)",
+		    what, s, min, max);
+		return -1;
+	}
+	*out = (int)v;
+	return 0;
+}
+
+static void
+opts_push(char ***v, size_t *n, const char *s)
+{
+	*v = xreallocarray(*v, *n + 1, sizeof(**v));
+	(*v)[(*n)++] = xstrdup(s);
+}
+
+/* Handle one option character c with argument arg; 0, 1 (exit) or -1. */
+static int
+opts_one(struct opts *o, int c, const char *arg, char *err, size_t errlen)
+{
+	switch (c) {
+	case '4': o->family = AF_INET; return 0;
+	case '6': o->family = AF_INET6; return 0;
+	case 'B': return 0;	/* batch mode: fanscp never prompts */
+	case 'p': o->preserve = 1; return 0;
+	case 'q': o->quiet = 1; return 0;
+	case 'v': o->verbose++; return 0;
+	case 'F': free(o->config); o->config = xstrdup(arg); return 0;
+	case 'h': opts_push(&o->hostfiles, &o->n_hostfiles, arg); return 0;
+	case 'i': opts_push(&o->identities, &o->n_identities, arg); return 0;
+	case 'o': opts_push(&o->options, &o->n_options, arg); return 0;
+	case 'P':
+		return opts_num(arg, 1, 65535, "port", &o->port, err, errlen);
+	case OPT_WIDTH:
+		return opts_num(arg, 1, 100000, "width", &o->width, err,
+		    errlen);
+	case OPT_STARTUPS:
+		return opts_num(arg, 1, 100000, "max-startups", &o->startups,
+		    err, errlen);
+	case OPT_CONNECT_TIMEOUT:
+		return opts_num(arg, 1, INT_MAX / 1000, "connect timeout",
+		    &o->connect_timeout, err, errlen);
+	case OPT_STALL_TIMEOUT:
+		return opts_num(arg, 1, INT_MAX / 1000, "stall timeout",
+		    &o->stall_timeout, err, errlen);
+	case OPT_VERIFY: o->verify = 1; return 0;
+	case OPT_HELP: fputs(opts_usage, stdout); return 1;
+	case OPT_VERSION: puts("fanscp " FANSCP_VERSION); return 1;
+	default:
+		snprintf(err, errlen, "unknown or incomplete option");
+		return -1;
+	}
+}
+
+int
+opts_parse(struct opts *o, int argc, char **argv, char *err, size_t errlen)
+{
+	int c, r, i;
+
+	memset(o, 0, sizeof(*o));
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+46BF:h:i:o:P:pqv", long_opts,
+	    NULL)) != -1) {
+		if (c == '?' || c == ':') {
+			if (optopt > 0 && optopt < 256)
+				snprintf(err, errlen, "unknown option or "
+				    "missing argument: -%c", optopt);
+			else
+				snprintf(err, errlen, "unknown option or "
+				    "missing argument: %s", argv[optind - 1]);
+			return -1;
+		}
+		if ((r = opts_one(o, c, optarg, err, errlen)) != 0)
+			return r;
+	}
+	if (optind >= argc) {
+		snprintf(err, errlen, "no source given");
+		return -1;
+	}
+	o->source = xstrdup(argv[optind++]);
+	for (i = optind; i < argc; i++)
+		opts_push(&o->targets, &o->n_targets, argv[i]);
+	if (o->n_targets == 0 && o->n_hostfiles == 0) {
+		snprintf(err, errlen, "no target given");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+opts_free_vec(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void
+opts_release(struct opts *o)
+{
+	free(o->config);
+	free(o->source);
+	opts_free_vec(o->hostfiles, o->n_hostfiles);
+	opts_free_vec(o->identities, o->n_identities);
+	opts_free_vec(o->options, o->n_options);
+	opts_free_vec(o->targets, o->n_targets);
+	memset(o, 0, sizeof(*o));
+}

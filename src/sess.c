@@ -1,0 +1,865 @@
+/*
+ * One host's session, as a state machine.  Each state has one handler that
+ * returns ST_NEXT (it moved on: run the next handler now), ST_WAIT (libssh2
+ * or the socket would block: wait for s->want) or ST_FAIL (the host's error
+ * is noted).  libssh2's EAGAIN contract is kept by construction: a handler
+ * that got EAGAIN is the next code to touch the session, and it repeats the
+ * same call with the same arguments.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <libssh2.h>
+#include <openssl/rand.h>
+
+#include "auth.h"
+#include "fmt.h"
+#include "host.h"
+#include "job.h"
+#include "knownhosts.h"
+#include "log.h"
+#include "loop.h"
+#include "remote.h"
+#include "rexec.h"
+#include "sess.h"
+#include "source.h"
+#include "sshconf.h"
+#include "unittest.h"
+#include "xmalloc.h"
+
+#define SESS_STATES(X)							\
+	X(CONNECT)	/* resolve, non-blocking TCP connect */		\
+	X(HANDSHAKE)	/* SSH banner and key exchange */		\
+	X(HOSTKEY)	/* known_hosts check, before any auth */	\
+	X(AUTH)		/* agent, then identity files */		\
+	X(RECEIVE)	/* open a channel, exec the receive script */	\
+	X(SEND)		/* the data, from this host's own offset */	\
+	X(EOF)		/* send EOF on the channel */			\
+	X(EXIT)		/* read to the end, close, check the status */	\
+	X(COMMIT)	/* the commit script: check, then rename */	\
+	X(ABORT)	/* the abort script: remove the temp file */	\
+	X(CLOSE)	/* disconnect politely */			\
+	X(DONE)								\
+	X(FAILED)
+
+#define SESS_ENUM(name)	SS_##name,
+#define SESS_NAME(name)	#name,
+enum sess_state { SESS_STATES(SESS_ENUM) };
+static const char *const sess_names[] = { SESS_STATES(SESS_NAME) };
+
+enum st_result { ST_NEXT, ST_WAIT, ST_FAIL };
+
+struct sess {
+	enum sess_state	 st;
+	const struct job *job;
+	struct host	*host;
+	struct hostcfg	 cfg;
+	char		*hostname;	/* to connect to and check keys for */
+	char		*user;
+	int		 port;
+	struct addrinfo	*ai;		/* all addresses, and the one tried */
+	struct addrinfo	*ai_cur;
+	char		 connect_err[128];
+	int		 fd;
+	int		 want;		/* LOOP_READ and/or LOOP_WRITE */
+	LIBSSH2_SESSION	*ssh;
+	struct auth	*auth;
+	struct remote_job rjob;
+	char		 token[33];
+	char		*cmd;		/* the script rx runs */
+	struct rexec	 rx;
+	unsigned char	*buf;		/* source bytes at buf_off */
+	size_t		 buf_len;
+	size_t		 buf_pos;
+	uint64_t	 off;		/* bytes the channel accepted */
+	int		 received;	/* a complete temp file awaits commit */
+	int		 script_started; /* this state's script is running */
+	int		 interrupted;
+	int		 close_tries;
+	int64_t		 deadline;	/* ms on the loop clock */
+	int64_t		 now;
+};
+
+typedef enum st_result st_handler(struct sess *);
+
+/* Every transition passes here, and is logged. */
+static void
+sess_set_state(struct sess *s, enum sess_state st)
+{
+	hlog(LOG_DEBUG, s->host->t.host, "%s -> %s", sess_names[s->st],
+	    sess_names[st]);
+	s->st = st;
+	s->script_started = 0;
+	if (st > SS_AUTH)
+		s->deadline = s->now + 1000 * (int64_t)s->job->stall_timeout;
+}
+
+static enum st_result
+sess_fail(struct sess *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static enum st_result
+sess_fail(struct sess *s, const char *fmt, ...)
+{
+	char msg[sizeof(s->host->err)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	host_fail(s->host, "%s", msg);
+	return ST_FAIL;
+}
+
+/* libssh2's last error on the session, for messages. */
+static const char *
+sess_ssh_msg(struct sess *s)
+{
+	char *msg = NULL;
+
+	if (s->ssh == NULL ||
+	    libssh2_session_last_error(s->ssh, &msg, NULL, 0) == 0 ||
+	    msg == NULL)
+		return "unknown error";
+	return msg;
+}
+
+/* Fail with a message for libssh2 code rc, met while doing what. */
+static enum st_result
+sess_fail_ssh(struct sess *s, int rc, const char *what)
+{
+	char sz[32];
+
+	switch (rc) {
+	case LIBSSH2_ERROR_SOCKET_RECV:
+	case LIBSSH2_ERROR_SOCKET_SEND:
+	case LIBSSH2_ERROR_SOCKET_DISCONNECT:
+		if (s->st >= SS_SEND)
+			return sess_fail(s, "connection lost after %s (%s)",
+			    fmt_size(sz, sizeof(sz), s->off), sess_ssh_msg(s));
+		return sess_fail(s, "connection closed by remote host "
+		    "during %s", what);
+	case LIBSSH2_ERROR_TIMEOUT:
+		return sess_fail(s, "timed out during %s", what);
+	default:
+		return sess_fail(s, "%s failed: %s", what, sess_ssh_msg(s));
+	}
+}
+
+/* libssh2 would block: wait for the directions it names. */
+static enum st_result
+sess_wait_ssh(struct sess *s)
+{
+	int dir = libssh2_session_block_directions(s->ssh);
+
+	/* A parked packet only moves when the socket is writable. */
+	if (dir & LIBSSH2_SESSION_BLOCK_OUTBOUND)
+		s->want = LOOP_WRITE;
+	else
+		s->want = LOOP_READ;
+	return ST_WAIT;
+}
+
+/* Classify a libssh2 return: 0 → next, EAGAIN → wait, else fail. */
+static enum st_result
+sess_rc(struct sess *s, int rc, const char *what)
+{
+	if (rc == 0)
+		return ST_NEXT;
+	if (rc == LIBSSH2_ERROR_EAGAIN)
+		return sess_wait_ssh(s);
+	return sess_fail_ssh(s, rc, what);
+}
+
+static void
+sess_close_fd(struct sess *s)
+{
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+}
+
+/* Resolve the name once; the address list is walked on failures. */
+static enum st_result
+sess_resolve(struct sess *s)
+{
+	struct addrinfo hints;
+	char port[16];
+	int r;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = s->job->family ? s->job->family :
+	    s->cfg.address_family >= 0 ? s->cfg.address_family : AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	snprintf(port, sizeof(port), "%d", s->port);
+	r = getaddrinfo(s->hostname, port, &hints, &s->ai);
+	if (r != 0)
+		return sess_fail(s, "cannot resolve '%s': %s", s->hostname,
+		    gai_strerror(r));
+	s->ai_cur = s->ai;
+	return ST_NEXT;
+}
+
+static void
+sess_lower(char *dst, const char *src, size_t len)
+{
+	size_t i;
+
+	for (i = 0; src[i] != '\0' && i + 1 < len; i++)
+		dst[i] = (char)tolower((unsigned char)src[i]);
+	dst[i] = '\0';
+}
+
+/* Note why the current address failed, and move to the next. */
+static void
+sess_next_addr(struct sess *s, int err)
+{
+	char addr[NI_MAXHOST] = "?";
+
+	getnameinfo(s->ai_cur->ai_addr, s->ai_cur->ai_addrlen, addr,
+	    sizeof(addr), NULL, 0, NI_NUMERICHOST);
+	if (s->connect_err[0] == '\0') {
+		sess_lower(s->connect_err, strerror(err),
+		    sizeof(s->connect_err));
+		snprintf(s->connect_err + strlen(s->connect_err),
+		    sizeof(s->connect_err) - strlen(s->connect_err),
+		    " (%s port %d)", addr, s->port);
+	}
+	sess_close_fd(s);
+	s->ai_cur = s->ai_cur->ai_next;
+}
+
+static void
+sess_sockopts(struct sess *s)
+{
+	int one = 1;
+	unsigned int tmo = 1000U * (unsigned)s->job->stall_timeout;
+
+	setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(s->fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	/* A peer that stops acknowledging fails the socket, not the run. */
+	setsockopt(s->fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &tmo, sizeof(tmo));
+}
+
+static enum st_result
+st_connect(struct sess *s)
+{
+	socklen_t len = sizeof(int);
+	int err = 0;
+
+	if (s->ai == NULL && sess_resolve(s) == ST_FAIL)
+		return ST_FAIL;
+	if (s->fd >= 0) {
+		/* Woken for writability: did the connect finish? */
+		if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+			err = errno;
+		if (err == 0) {
+			sess_sockopts(s);
+			sess_set_state(s, SS_HANDSHAKE);
+			return ST_NEXT;
+		}
+		sess_next_addr(s, err);
+	}
+	for (; s->ai_cur != NULL; sess_next_addr(s, errno)) {
+		struct addrinfo *a = s->ai_cur;
+
+		s->fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, a->ai_protocol);
+		if (s->fd < 0)
+			continue;
+		if (connect(s->fd, a->ai_addr, a->ai_addrlen) == 0 ||
+		    errno == EINPROGRESS) {
+			s->want = LOOP_WRITE;
+			return ST_WAIT;
+		}
+	}
+	return sess_fail(s, "%s", s->connect_err[0] ? s->connect_err :
+	    "no address to connect to");
+}
+
+static enum st_result
+st_handshake(struct sess *s)
+{
+	/* OpenSSH's order, so keys that known_hosts records are offered. */
+	static const char hostkeys[] = "ssh-ed25519,ecdsa-sha2-nistp256,"
+	    "ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,ssh-rsa";
+	enum st_result r;
+
+	if (s->ssh == NULL) {
+		s->ssh = libssh2_session_init_ex(NULL, NULL, NULL, s);
+		if (s->ssh == NULL)
+			return sess_fail(s, "cannot create an SSH session");
+		libssh2_session_set_blocking(s->ssh, 0);
+		libssh2_session_method_pref(s->ssh, LIBSSH2_METHOD_HOSTKEY,
+		    hostkeys);
+	}
+	r = sess_rc(s, libssh2_session_handshake(s->ssh, s->fd),
+	    "SSH handshake");
+	if (r == ST_NEXT)
+		sess_set_state(s, SS_HOSTKEY);
+	return r;
+}
+
+static enum st_result
+st_hostkey(struct sess *s)
+{
+	const struct hostcfg *c = &s->cfg;
+	char err[512], name[256];
+	const char *blob;
+	size_t len;
+	int type;
+	enum kh_result r;
+	enum stricthk policy = c->strict == SHK_UNSET ? SHK_YES :
+	    (enum stricthk)c->strict;
+
+	blob = libssh2_session_hostkey(s->ssh, &len, &type);
+	if (blob == NULL)
+		return sess_fail(s, "server sent no host key");
+	sess_lower(name, s->hostname, sizeof(name));
+	r = knownhosts_check(s->job->kh, name, s->port,
+	    (const unsigned char *)blob, len, c->user_known_hosts,
+	    c->n_user_known_hosts, c->global_known_hosts,
+	    c->n_global_known_hosts, policy, c->hash_known_hosts == 1, err,
+	    sizeof(err));
+	if (r != KH_MATCH && r != KH_ADDED)
+		return sess_fail(s, "%s", err);
+	if (r == KH_ADDED)
+		hlog(LOG_VERBOSE, s->host->t.host, "host key added to "
+		    "known_hosts");
+	sess_set_state(s, SS_AUTH);
+	return ST_NEXT;
+}
+
+static enum st_result
+st_auth(struct sess *s)
+{
+	char err[512];
+
+	switch (auth_step(s->auth, s->ssh, err, sizeof(err))) {
+	case AUTH_OK:
+		sess_set_state(s, SS_RECEIVE);
+		return ST_NEXT;
+	case AUTH_AGAIN:
+		return sess_wait_ssh(s);
+	default:
+		return sess_fail(s, "%s", err);
+	}
+}
+
+/* Run the script s->cmd on a new channel: the open and exec steps. */
+static enum st_result
+sess_script_start(struct sess *s, char *cmd, const char *what)
+{
+	if (s->cmd != cmd) {
+		free(s->cmd);
+		rexec_release(&s->rx);
+		s->cmd = cmd;
+		rexec_init(&s->rx, cmd);
+	}
+	return sess_rc(s, rexec_start(&s->rx, s->ssh), what);
+}
+
+/* Turn a finished script's status and output into a message, or NULL. */
+static const char *
+sess_script_error(struct sess *s, const char *what, char *buf, size_t len)
+{
+	const struct rexec *rx = &s->rx;
+	const char *meaning;
+
+	if (rx->signal[0] != '\0') {
+		snprintf(buf, len, "remote %s killed by signal %s", what,
+		    rx->signal);
+		return buf;
+	}
+	if (rx->exit_status == 0 && remote_check_ok(rx->out, rx->outlen,
+	    what, s->rjob.size) == 0)
+		return NULL;
+	if (rx->errlen > 0) {
+		fmt_clean(buf, len, rx->err, rx->errlen);
+		return buf;
+	}
+	meaning = remote_exit_str(rx->exit_status);
+	if (rx->exit_status == 0)
+		snprintf(buf, len, "remote %s ended without confirming", what);
+	else if (meaning != NULL)
+		snprintf(buf, len, "%s", meaning);
+	else
+		snprintf(buf, len, "remote %s exited with status %d", what,
+		    rx->exit_status);
+	return buf;
+}
+
+static enum st_result
+st_receive(struct sess *s)
+{
+	enum st_result r;
+
+	if (s->cmd == NULL)
+		r = sess_script_start(s, remote_receive_cmd(&s->rjob),
+		    "starting the remote receiver");
+	else
+		r = sess_rc(s, rexec_start(&s->rx, s->ssh),
+		    "starting the remote receiver");
+	if (r == ST_NEXT)
+		sess_set_state(s, SS_SEND);
+	return r;
+}
+
+/* The channel would block mid-send; see libssh2.md §2.5. */
+static enum st_result
+sess_send_blocked(struct sess *s)
+{
+	int dir = libssh2_session_block_directions(s->ssh), r;
+
+	if (dir & LIBSSH2_SESSION_BLOCK_OUTBOUND) {
+		s->want = LOOP_WRITE;
+		return ST_WAIT;
+	}
+	/*
+	 * No packet is parked, so reading is safe: the window is shut.  If
+	 * the remote receiver has ended early (disk full, killed), sshd will
+	 * never open it again, so find out now.
+	 */
+	if ((r = rexec_drain(&s->rx)) < 0)
+		return sess_fail_ssh(s, r, "sending");
+	if (r == 1) {
+		sess_set_state(s, SS_EXIT);
+		return ST_NEXT;
+	}
+	s->want = LOOP_READ;
+	return ST_WAIT;
+}
+
+/* Refill the buffer from the source at this host's offset. */
+static enum st_result
+sess_fill(struct sess *s)
+{
+	char err[256];
+	ssize_t n;
+
+	n = source_read(s->job->src, s->off, s->buf, SESS_TURN_BYTES, err,
+	    sizeof(err));
+	if (n <= 0)
+		return sess_fail(s, "%s", n < 0 ? err : "source ended early");
+	s->buf_len = (size_t)n;
+	s->buf_pos = 0;
+	return ST_NEXT;
+}
+
+static enum st_result
+st_send(struct sess *s)
+{
+	size_t budget = SESS_TURN_BYTES;
+	ssize_t n;
+
+	while (s->off < s->job->src->size) {
+		if (s->buf_pos == s->buf_len && sess_fill(s) == ST_FAIL)
+			return ST_FAIL;
+		n = libssh2_channel_write(s->rx.ch, (char *)s->buf +
+		    s->buf_pos, s->buf_len - s->buf_pos);
+		if (n == LIBSSH2_ERROR_EAGAIN || n == 0)
+			return sess_send_blocked(s);
+		if (n < 0)
+			return sess_fail_ssh(s, (int)n, "sending");
+		s->buf_pos += (size_t)n;
+		s->off += (uint64_t)n;
+		s->host->bytes = s->off;
+		s->deadline = s->now + 1000 * (int64_t)s->job->stall_timeout;
+		if ((size_t)n >= budget) {
+			/* Let the others have a turn; come back when writable. */
+			s->want = LOOP_WRITE;
+			return ST_WAIT;
+		}
+		budget -= (size_t)n;
+	}
+	if (s->interrupted)
+		return sess_fail(s, "interrupted");
+	sess_set_state(s, SS_EOF);
+	return ST_NEXT;
+}
+
+static enum st_result
+st_eof(struct sess *s)
+{
+	enum st_result r = sess_rc(s, libssh2_channel_send_eof(s->rx.ch),
+	    "finishing the upload");
+
+	if (r == ST_NEXT)
+		sess_set_state(s, SS_EXIT);
+	return r;
+}
+
+static enum st_result
+st_exit(struct sess *s)
+{
+	char msg[512], why[256];
+	enum st_result r;
+
+	r = sess_rc(s, rexec_finish(&s->rx, s->ssh), "finishing the upload");
+	if (r != ST_NEXT)
+		return r;
+	if (sess_script_error(s, "receive", msg, sizeof(msg)) != NULL)
+		return sess_fail(s, "%s", msg);
+	s->received = 1;
+	if (s->interrupted)
+		return sess_fail(s, "interrupted");
+	if (source_changed(s->job->src, why, sizeof(why)))
+		return sess_fail(s, "%s; not committed", why);
+	sess_set_state(s, SS_COMMIT);
+	return ST_NEXT;
+}
+
+/* Run a script with no input to its end: start it once, then finish it. */
+static enum st_result
+sess_script_run(struct sess *s, char *(*build)(const struct remote_job *),
+    const char *what)
+{
+	enum st_result r;
+
+	if (!s->script_started) {
+		s->script_started = 1;
+		r = sess_script_start(s, build(&s->rjob), what);
+	} else {
+		r = sess_rc(s, rexec_start(&s->rx, s->ssh), what);
+	}
+	if (r != ST_NEXT)
+		return r;
+	return sess_rc(s, rexec_finish(&s->rx, s->ssh), what);
+}
+
+static enum st_result
+st_commit(struct sess *s)
+{
+	char msg[512];
+	enum st_result r;
+
+	/* From here on the commit script owns the temp file's fate. */
+	s->received = 0;
+	r = sess_script_run(s, remote_commit_cmd, "committing");
+	if (r != ST_NEXT)
+		return r;
+	if (sess_script_error(s, "commit", msg, sizeof(msg)) != NULL)
+		return sess_fail(s, "%s", msg);
+	s->host->status = HOST_DONE;
+	sess_set_state(s, SS_CLOSE);
+	return ST_NEXT;
+}
+
+static enum st_result
+st_abort(struct sess *s)
+{
+	if (sess_script_run(s, remote_abort_cmd, "removing the temp file") ==
+	    ST_WAIT)
+		return ST_WAIT;
+	sess_set_state(s, SS_CLOSE);
+	return ST_NEXT;
+}
+
+static enum st_result
+st_close(struct sess *s)
+{
+	int rc;
+
+	rexec_release(&s->rx);
+	rc = libssh2_session_disconnect(s->ssh, "fanscp done");
+	if (rc == LIBSSH2_ERROR_EAGAIN && ++s->close_tries < 50)
+		return sess_wait_ssh(s);
+	sess_set_state(s, s->host->status == HOST_DONE ? SS_DONE : SS_FAILED);
+	return ST_NEXT;
+}
+
+static st_handler *const handlers[] = {
+	[SS_CONNECT] = st_connect,
+	[SS_HANDSHAKE] = st_handshake,
+	[SS_HOSTKEY] = st_hostkey,
+	[SS_AUTH] = st_auth,
+	[SS_RECEIVE] = st_receive,
+	[SS_SEND] = st_send,
+	[SS_EOF] = st_eof,
+	[SS_EXIT] = st_exit,
+	[SS_COMMIT] = st_commit,
+	[SS_ABORT] = st_abort,
+	[SS_CLOSE] = st_close,
+};
+
+/*
+ * Drop the connection without a goodbye: shutdown() first, so that
+ * libssh2's frees cannot wait on a peer that is gone (libssh2.md §6.3).
+ */
+static void
+sess_teardown(struct sess *s)
+{
+	if (s->fd >= 0)
+		shutdown(s->fd, SHUT_RDWR);
+	rexec_release(&s->rx);
+	if (s->ssh != NULL)
+		libssh2_session_free(s->ssh);
+	s->ssh = NULL;
+	sess_close_fd(s);
+	s->want = 0;
+}
+
+/* After a failure: remove a complete temp file if the session allows. */
+static void
+sess_after_failure(struct sess *s)
+{
+	s->host->status = HOST_FAILED;
+	if (s->received == 1 && s->ssh != NULL) {
+		sess_set_state(s, SS_ABORT);
+		return;
+	}
+	sess_teardown(s);
+	sess_set_state(s, SS_FAILED);
+}
+
+int
+sess_step(struct sess *s, int64_t now)
+{
+	enum st_result r;
+
+	s->now = now;
+	while (s->st != SS_DONE && s->st != SS_FAILED) {
+		r = handlers[s->st](s);
+		if (r == ST_WAIT)
+			return 0;
+		if (r == ST_FAIL)
+			sess_after_failure(s);
+	}
+	sess_teardown(s);
+	s->host->t_end = now;
+	return 1;
+}
+
+/* The user name to log in as: user@, then User, then the local user. */
+static char *
+sess_user(const struct host *h, const struct hostcfg *c)
+{
+	struct passwd *pw;
+
+	if (h->t.user != NULL)
+		return xstrdup(h->t.user);
+	if (c->user != NULL)
+		return xstrdup(c->user);
+	if ((pw = getpwuid(getuid())) != NULL)
+		return xstrdup(pw->pw_name);
+	return xstrdup(getenv("USER") ? getenv("USER") : "root");
+}
+
+/* The identity files in order: -i, IdentityFile, else the defaults. */
+static char **
+sess_identities(const struct job *job, const struct hostcfg *c, size_t *n)
+{
+	static const char *const defaults[] = { "id_rsa", "id_ecdsa",
+	    "id_ed25519", "id_dsa" };
+	const char *home = getenv("HOME");
+	char **v = xcalloc(job->n_identities + c->n_identity_files + 4,
+	    sizeof(*v));
+	size_t i, k = 0;
+
+	for (i = 0; i < job->n_identities; i++)
+		v[k++] = job->identities[i];
+	for (i = 0; i < c->n_identity_files; i++)
+		v[k++] = c->identity_files[i];
+	if (k == 0 && home != NULL)
+		for (i = 0; i < 4; i++)
+			v[k++] = xasprintf("%s/.ssh/%s", home, defaults[i]);
+	*n = k;
+	return v;
+}
+
+/* Random hex naming the remote temp file. */
+static void
+sess_token(char *buf, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char r[16];
+	size_t i;
+
+	if (RAND_bytes(r, sizeof(r)) != 1)
+		for (i = 0; i < sizeof(r); i++)
+			r[i] = (unsigned char)random();
+	for (i = 0; i < sizeof(r) && 2 * i + 2 < len; i++) {
+		buf[2 * i] = hex[r[i] >> 4];
+		buf[2 * i + 1] = hex[r[i] & 15];
+	}
+	buf[2 * i] = '\0';
+}
+
+static void
+sess_setup_remote(struct sess *s)
+{
+	const struct source *src = s->job->src;
+	struct remote_job *rj = &s->rjob;
+
+	sess_token(s->token, sizeof(s->token));
+	rj->path = s->host->t.path;
+	rj->basename = src->basename;
+	rj->size = src->size;
+	rj->sha256 = s->job->verify ? src->sha256 : NULL;
+	rj->mode = src->mode;
+	rj->preserve = s->job->preserve;
+	rj->mtime = src->mtime;
+	rj->atime = src->atime;
+	rj->token = s->token;
+}
+
+/* Resolve the host's settings; returns -1 with the host failed. */
+static int
+sess_configure(struct sess *s)
+{
+	const struct job *job = s->job;
+	char err[512], **ids;
+	size_t nids, i;
+
+	if (sshconf_resolve(job->conf, s->host->t.host, s->host->t.user,
+	    &s->cfg, err, sizeof(err)) != 0) {
+		host_fail(s->host, "%s", err);
+		return -1;
+	}
+	if (s->cfg.proxy_jump != NULL || s->cfg.proxy_command != NULL) {
+		host_fail(s->host, "ProxyJump and ProxyCommand are not "
+		    "supported yet");
+		return -1;
+	}
+	s->hostname = xstrdup(s->cfg.hostname ? s->cfg.hostname :
+	    s->host->t.host);
+	s->user = sess_user(s->host, &s->cfg);
+	s->port = s->host->t.port ? s->host->t.port : job->port ? job->port :
+	    s->cfg.port > 0 ? s->cfg.port : 22;
+	ids = sess_identities(job, &s->cfg, &nids);
+	s->auth = auth_new(s->user, ids, nids, s->cfg.identities_only == 1,
+	    s->cfg.identity_agent);
+	for (i = job->n_identities + s->cfg.n_identity_files; i < nids; i++)
+		free(ids[i]);
+	free(ids);
+	return 0;
+}
+
+struct sess *
+sess_new(const struct job *job, struct host *host, int64_t now)
+{
+	struct sess *s = xcalloc(1, sizeof(*s));
+
+	s->job = job;
+	s->host = host;
+	s->fd = -1;
+	s->now = now;
+	s->st = SS_CONNECT;
+	s->cfg.strict = SHK_UNSET;
+	host->status = HOST_ACTIVE;
+	host->t_start = now;
+	if (sess_configure(s) != 0) {
+		host->status = HOST_FAILED;
+		s->st = SS_FAILED;
+		return s;
+	}
+	/* --connect-timeout, else ConnectTimeout, else the default. */
+	s->deadline = now + 1000 * (int64_t)(job->connect_timeout > 0 ?
+	    job->connect_timeout : s->cfg.connect_timeout > 0 ?
+	    s->cfg.connect_timeout : JOB_CONNECT_TIMEOUT);
+	sess_setup_remote(s);
+	s->buf = xmalloc(SESS_TURN_BYTES);
+	return s;
+}
+
+int
+sess_fd(const struct sess *s)
+{
+	return s->fd;
+}
+
+int
+sess_events(const struct sess *s)
+{
+	return s->want;
+}
+
+int
+sess_logging_in(const struct sess *s)
+{
+	return s->st <= SS_AUTH;
+}
+
+const char *
+sess_state_name(const struct sess *s)
+{
+	return sess_names[s->st];
+}
+
+int
+sess_check_timeout(struct sess *s, int64_t now)
+{
+	int secs;
+
+	if (s->st == SS_DONE || s->st == SS_FAILED || now < s->deadline)
+		return 0;
+	s->now = now;
+	if (s->st <= SS_AUTH) {
+		secs = (int)((s->deadline - s->host->t_start + 500) / 1000);
+		sess_fail(s, "timed out after %d s while %s", secs,
+		    s->st == SS_CONNECT ? "connecting" : "logging in");
+	} else {
+		char sz[32];
+
+		sess_fail(s, "stalled for %d s after %s (%s)",
+		    s->job->stall_timeout, fmt_size(sz, sizeof(sz), s->off),
+		    sess_names[s->st]);
+	}
+	s->received = 0;	/* the session is in an unknown state */
+	sess_after_failure(s);
+	s->host->t_end = now;
+	return 1;
+}
+
+int
+sess_interrupt(struct sess *s, int64_t now)
+{
+	s->interrupted = 1;
+	s->now = now;
+	if (s->st >= SS_EXIT || s->st == SS_DONE || s->st == SS_FAILED)
+		return 0;	/* let it finish, then abort or commit */
+	host_fail(s->host, "interrupted");
+	s->received = 0;
+	sess_after_failure(s);
+	s->host->t_end = now;
+	return 1;
+}
+
+void
+sess_kill(struct sess *s, int64_t now, const char *why)
+{
+	if (s->st == SS_DONE || s->st == SS_FAILED)
+		return;
+	host_fail(s->host, "%s", why);
+	s->host->status = HOST_FAILED;
+	s->host->t_end = now;
+	sess_teardown(s);
+	sess_set_state(s, SS_FAILED);
+}
+
+void
+sess_free(struct sess *s)
+{
+	if (s == NULL)
+		return;
+	sess_teardown(s);
+	auth_free(s->auth);
+	hostcfg_release(&s->cfg);
+	if (s->ai != NULL)
+		freeaddrinfo(s->ai);
+	free(s->hostname);
+	free(s->user);
+	free(s->cmd);
+	free(s->buf);
+	free(s);
+}

@@ -1,0 +1,148 @@
+/* The source file: opened once, read with pread at each host's offset. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "source.h"
+#include "xmalloc.h"
+
+static char *
+source_basename(const char *path)
+{
+	size_t len = strlen(path);
+	const char *b;
+
+	while (len > 1 && path[len - 1] == '/')
+		len--;
+	for (b = path + len; b > path && b[-1] != '/'; b--)
+		;
+	return xstrndup(b, path + len - b);
+}
+
+int
+source_open(struct source *src, const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+
+	memset(src, 0, sizeof(*src));
+	src->fd = -1;
+	if ((src->fd = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC)) < 0 ||
+	    fstat(src->fd, &st) < 0) {
+		snprintf(err, errlen, "cannot open '%s': %s", path,
+		    strerror(errno));
+		source_close(src);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "'%s': %s", path, S_ISDIR(st.st_mode) ?
+		    "is a directory (fanscp copies one file)" :
+		    "not a regular file");
+		source_close(src);
+		return -1;
+	}
+	src->path = xstrdup(path);
+	src->basename = source_basename(path);
+	src->size = (uint64_t)st.st_size;
+	src->mode = st.st_mode & 07777;
+	src->mtime = st.st_mtim.tv_sec;
+	src->mtime_nsec = st.st_mtim.tv_nsec;
+	src->atime = st.st_atim.tv_sec;
+	return 0;
+}
+
+int
+source_hash(struct source *src, char *err, size_t errlen)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char md[32], *buf = xmalloc(1 << 20);
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	uint64_t off = 0;
+	int i, rc = -1;
+
+	if (ctx == NULL || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL))
+		goto out;
+	while (off < src->size) {
+		ssize_t n = source_read(src, off, buf, 1 << 20, err, errlen);
+
+		if (n <= 0)
+			goto out;
+		EVP_DigestUpdate(ctx, buf, (size_t)n);
+		off += (uint64_t)n;
+	}
+	EVP_DigestFinal_ex(ctx, md, NULL);
+	for (i = 0; i < 32; i++) {
+		src->sha256[2 * i] = hex[md[i] >> 4];
+		src->sha256[2 * i + 1] = hex[md[i] & 15];
+	}
+	src->sha256[64] = '\0';
+	rc = 0;
+out:
+	if (rc != 0 && off == 0 && ctx == NULL)
+		snprintf(err, errlen, "cannot hash '%s'", src->path);
+	EVP_MD_CTX_free(ctx);
+	free(buf);
+	return rc;
+}
+
+ssize_t
+source_read(const struct source *src, uint64_t off, void *buf, size_t len,
+    char *err, size_t errlen)
+{
+	ssize_t n;
+
+	if (off >= src->size)
+		return 0;
+	if (len > src->size - off)
+		len = (size_t)(src->size - off);
+	do
+		n = pread(src->fd, buf, len, (off_t)off);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		snprintf(err, errlen, "cannot read '%s': %s", src->path,
+		    strerror(errno));
+		return -1;
+	}
+	if (n == 0) {
+		snprintf(err, errlen, "source '%s' shrank while being sent",
+		    src->path);
+		return -1;
+	}
+	return n;
+}
+
+int
+source_changed(const struct source *src, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (fstat(src->fd, &st) < 0) {
+		snprintf(err, errlen, "cannot stat '%s': %s", src->path,
+		    strerror(errno));
+		return 1;
+	}
+	if ((uint64_t)st.st_size != src->size ||
+	    st.st_mtim.tv_sec != src->mtime ||
+	    st.st_mtim.tv_nsec != src->mtime_nsec) {
+		snprintf(err, errlen, "source '%s' changed while being sent",
+		    src->path);
+		return 1;
+	}
+	return 0;
+}
+
+void
+source_close(struct source *src)
+{
+	if (src->fd >= 0)
+		close(src->fd);
+	src->fd = -1;
+	free(src->path);
+	free(src->basename);
+	src->path = src->basename = NULL;
+}
