@@ -25,7 +25,7 @@ FIXTURE_USER=$(id -un)
 SCEN=
 SCEN_FAILED=0
 SCEN_WHY=
-BG_PIDS=
+FANSCP_PID=
 RC=
 LAST_CMD=
 
@@ -410,13 +410,13 @@ fixture_stop() {
 	_all=
 	_n=1
 	while [ $_n -le "$NHOSTS" ]; do
-		_all="$_all $(host_pid "$_n")"
+		host_alive "$_n" && _all="$_all $(host_pid "$_n")"
 		_n=$((_n + 1))
 	done
 	# shellcheck disable=SC2086
-	signal_tree KILL $BG_PIDS $_all $(_marked_pids)
+	signal_tree KILL $FANSCP_PID $_all $(_marked_pids)
 	# shellcheck disable=SC2086
-	for _p in $BG_PIDS $_all; do wait "$_p" 2>/dev/null; done
+	for _p in $FANSCP_PID $_all; do wait "$_p" 2>/dev/null; done
 	if [ "$SCEN_FAILED" != 0 ] || [ "$_rc" -ge 128 ] ||
 	    [ -n "${FANSCP_KEEP:-}" ]; then
 		say "# kept $T (sshd logs: $T/host*/sshd.log; fanscp output: $T/out $T/err)"
@@ -425,7 +425,7 @@ fixture_stop() {
 	fi
 	T=
 	NHOSTS=0
-	BG_PIDS=
+	FANSCP_PID=
 }
 
 # SIGKILL host $1's sshd with every session under it; its port then
@@ -482,22 +482,21 @@ restore_auth() { cp "$T/id_ed25519.pub" "$(host_dir "$1")/authorized_keys"; }
 # with HOME at $T/local and no agent; stdout in $T/out, stderr in $T/err,
 # the exit status in $RC.  A timeout or a valgrind error fails the scenario.
 run_fanscp() {
-	LAST_CMD="fanscp $(shq "$@")"
-	_fanscp_cmd "$@" >"$T/out" 2>"$T/err" </dev/null
-	RC=$?
-	_fanscp_checks
+	start_fanscp "$@"
+	wait_fanscp
 }
 
-# The same in the background; wait_fanscp collects it.
+# The same in the background (run_fanscp is start + wait: a trapped
+# signal interrupts the wait builtin at once); wait_fanscp collects it.
 start_fanscp() {
 	LAST_CMD="fanscp $(shq "$@")"
 	_fanscp_cmd "$@" >"$T/out" 2>"$T/err" </dev/null &
 	FANSCP_PID=$!
-	BG_PIDS="$BG_PIDS $FANSCP_PID"
 }
 wait_fanscp() {
 	wait "$FANSCP_PID"
 	RC=$?
+	FANSCP_PID=
 	_fanscp_checks
 }
 

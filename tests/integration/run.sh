@@ -10,7 +10,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 cd "$here/../.." || exit 2		# scenarios run from the repo root
 . "$here/lib.sh"
 ALL_SCENARIOS=
-for f in "$here"/t_*.sh; do
+for f in "$here"/t[0-9]_*.sh; do
 	. "$f"
 done
 

@@ -1,0 +1,166 @@
+# Scenarios where every host gets the file.
+ALL_SCENARIOS="$ALL_SCENARIOS basic empty big scprules hostile url hostfile width"
+
+# expect_all_ok NAME N...: hosts N got NAME (relative to the home), matching
+# $SRC, have no error line, and their homes hold NAME and nothing else.
+expect_all_ok() {
+	_name=$1; shift
+	for _n in "$@"; do
+		expect_copy "$_n" "$_name" "$SRC"
+		expect_no_err "$(host_name "$_n")"
+		expect_home "$_n" "$_name"
+	done
+}
+
+# 1. A 5 MiB file to 8 hosts, 3 at a time.
+scen_basic() {
+	need_fanscp || return
+	fixture_start 8
+	SRC=$T/src/data.bin
+	mkrandom "$SRC" 5242880
+	run_fanscp -F "$T/ssh_config" --width 3 "$SRC" 'lab[001-008]:data.bin'
+	expect_rc 0
+	expect_all_ok data.bin 1 2 3 4 5 6 7 8
+}
+
+# 2. A zero-byte file to 4 hosts.
+scen_empty() {
+	need_fanscp || return
+	fixture_start 4
+	SRC=$T/src/empty
+	: >"$SRC"
+	run_fanscp -F "$T/ssh_config" "$SRC" 'lab[001-004]:empty'
+	expect_rc 0
+	expect_all_ok empty 1 2 3 4
+}
+
+# 3. 80 MiB to 3 hosts with --verify.
+scen_big() {
+	need_fanscp || return
+	fixture_start 3
+	SRC=$T/src/big.bin
+	mkrandom "$SRC" 83886080
+	run_fanscp -F "$T/ssh_config" --verify "$SRC" 'lab[001-003]:big.bin'
+	expect_rc 0
+	expect_all_ok big.bin 1 2 3
+}
+
+# 4. Where the file lands, as scp decides it.
+scen_scprules() {
+	need_fanscp || return
+	fixture_start 6
+	SRC=$T/src/data.bin
+	mkrandom "$SRC" 65536
+	mkdir "$(host_home 2)/dir" "$(host_home 3)/dir" "$(host_home 5)/sub"
+	printf 'old contents\n' >"$(host_home 4)/renamed.bin"
+	chmod 600 "$(host_home 4)/renamed.bin"
+	run_fanscp -F "$T/ssh_config" "$SRC" lab001: lab002:dir/ lab003:dir \
+	    lab004:renamed.bin "lab005:$(host_home 5)/sub/" lab006:new.bin
+	expect_rc 0
+	expect_copy 1 data.bin "$SRC"		# '' : basename in home
+	expect_home 1 data.bin
+	expect_copy 2 dir/data.bin "$SRC"	# dir/ : basename inside
+	expect_home 2 dir dir/data.bin
+	expect_copy 3 dir/data.bin "$SRC"	# existing dir: basename inside
+	expect_home 3 dir dir/data.bin
+	expect_copy 4 renamed.bin "$SRC"	# existing file: replaced
+	expect_home 4 renamed.bin
+	expect_copy 5 sub/data.bin "$SRC"	# absolute dir/
+	expect_home 5 sub sub/data.bin
+	expect_copy 6 new.bin "$SRC"		# a new name
+	expect_home 6 new.bin
+	for n in 1 2 3 4 5 6; do expect_no_err "$(host_name $n)"; done
+}
+
+# 10. Names full of shell syntax land byte for byte and run nothing.
+scen_hostile() {
+	need_fanscp || return
+	fixture_start 4
+	nl='
+'
+	name="-x 'a' \"b\" \$(touch PWNED) \`touch PWNED2\` ;*\\$nl;z"
+	dir="d \$(touch PWNED3)'\"; \`touch PWNED4\`"
+	mkdir "$(host_home 3)/$dir"
+	SRC=$T/src/$name
+	mkrandom "$SRC" 100000
+	run_fanscp -F "$T/ssh_config" "$SRC" lab001: "lab002:$name" \
+	    "lab003:$dir" "lab004:$(host_home 4)/$name"
+	expect_rc 0
+	expect_copy 1 "$name" "$SRC"
+	expect_home 1 "$name"
+	expect_copy 2 "$name" "$SRC"
+	expect_home 2 "$name"
+	expect_copy 3 "$dir/$name" "$SRC"
+	expect_home 3 "$dir" "$dir/$name"
+	expect_copy 4 "$name" "$SRC"
+	expect_home 4 "$name"
+	expect_no_pwned
+}
+
+# 13a. scp:// URIs with the user, address and port in them.
+scen_url() {
+	need_fanscp || return
+	fixture_start 3
+	SRC=$T/src/data.bin
+	mkrandom "$SRC" 5242880
+	u=$FIXTURE_USER
+	run_fanscp -F "$T/ssh_config" -i "$T/id_ed25519" \
+	    -o "UserKnownHostsFile=$T/known_hosts" "$SRC" \
+	    "scp://$u@127.0.0.1:$(host_port 1)/url.bin" \
+	    "scp://$u@127.0.0.1:$(host_port 2)" \
+	    "scp://$u@127.0.0.1:$(host_port 3)/$(host_home 3)/abs.bin"
+	expect_rc 0
+	expect_copy 1 url.bin "$SRC"
+	expect_home 1 url.bin
+	expect_copy 2 data.bin "$SRC"
+	expect_home 2 data.bin
+	expect_copy 3 abs.bin "$SRC"
+	expect_home 3 abs.bin
+}
+
+# 13b. A pssh-style host file and a lone ":path" target.
+scen_hostfile() {
+	need_fanscp || return
+	fixture_start 5
+	SRC=$T/src/data.bin
+	mkrandom "$SRC" 5242880
+	cat >"$T/hosts" <<EOF2
+# fanscp host file
+lab001
+$FIXTURE_USER@lab002
+
+   lab003
+127.0.0.1:$(host_port 4)
+lab[005-005]
+EOF2
+	run_fanscp -F "$T/ssh_config" -i "$T/id_ed25519" \
+	    -o "UserKnownHostsFile=$T/known_hosts" --width 2 \
+	    -h "$T/hosts" "$SRC" :hf.bin
+	expect_rc 0
+	expect_all_ok hf.bin 1 2 3 4 5
+}
+
+# --width N: never more than N hosts connected at once, all served.
+scen_width() {
+	need_fanscp || return
+	fixture_start 6
+	SRC=$T/src/data.bin
+	mkrandom "$SRC" 393216
+	filter=
+	for n in 1 2 3 4 5 6; do
+		slow_host "$n"
+		filter="$filter${filter:+ or }sport = :$(host_port $n)"
+	done
+	start_fanscp -F "$T/ssh_config" --width 2 "$SRC" 'lab[001-006]:w.bin'
+	max=0
+	while kill -0 "$FANSCP_PID" 2>/dev/null; do
+		c=$(ss -Htn state established "( $filter )" | wc -l)
+		[ "$c" -gt "$max" ] && max=$c
+		sleep 0.05
+	done
+	wait_fanscp
+	expect_rc 0
+	expect_all_ok w.bin 1 2 3 4 5 6
+	[ "$max" -le 2 ] || fail "$max hosts connected at once with --width 2"
+	[ "$max" -ge 2 ] || fail "never 2 hosts at once with --width 2 (max $max)"
+}

@@ -1,0 +1,130 @@
+# Scenarios where some hosts fail and the others must not notice.
+ALL_SCENARIOS="$ALL_SCENARIOS refused hostkey auth nodir killed stall conntimeout"
+
+# 5. A host whose port has no listener.
+scen_refused() {
+	need_fanscp || return
+	fixture_start 4
+	kill_host 3
+	SRC=$T/src/data.bin
+	mkrandom "$SRC" 1048576
+	run_fanscp -F "$T/ssh_config" "$SRC" 'lab[001-004]:f.bin'
+	expect_rc 1
+	expect_err lab003 refused
+	expect_all_ok f.bin 1 2 4
+	expect_home 3
+}
+
+# 6. A host presenting a key other than the known one.
+scen_hostkey() {
+	need_fanscp || return
+	fixture_start 4
+	change_hostkey 2
+	SRC=$T/src/data.bin
+	mkrandom "$SRC" 1048576
+	run_fanscp -F "$T/ssh_config" "$SRC" 'lab[001-004]:f.bin'
+	expect_rc 1
+	expect_err lab002 mismatch
+	expect_err lab002 SHA256:
+	line=$(_err_lines lab002)
+	found=0
+	for fp in $(host_fingerprints 2); do
+		case $line in *"$fp"*) found=1 ;; esac
+	done
+	[ $found = 1 ] ||
+	    fail "lab002's line names neither real key ($(host_fingerprints 2 | tr '\n' ' '))"
+	expect_home 2			# nothing at all, no temp file
+	expect_all_ok f.bin 1 3 4
+}
+
+# 7. A host that does not accept our key.
+scen_auth() {
+	need_fanscp || return
+	fixture_start 4
+	revoke_auth 4
+	SRC=$T/src/data.bin
+	mkrandom "$SRC" 1048576
+	run_fanscp -F "$T/ssh_config" "$SRC" 'lab[001-004]:f.bin'
+	expect_rc 1
+	expect_err lab004 "permission denied"
+	expect_home 4
+	expect_all_ok f.bin 1 2 3
+}
+
+# 8. A destination directory that does not exist.
+scen_nodir() {
+	need_fanscp || return
+	fixture_start 3
+	SRC=$T/src/data.bin
+	mkrandom "$SRC" 1048576
+	run_fanscp -F "$T/ssh_config" "$SRC" lab001:f.bin \
+	    lab002:/nonexistent/dir/f lab003:f.bin
+	expect_rc 1
+	expect_err lab002 /nonexistent/dir
+	expect_home 2
+	expect_all_ok f.bin 1 3
+}
+
+# 9. sshd killed (with its sessions) in the middle of the transfer.
+scen_killed() {
+	need_fanscp || return
+	fixture_start 4
+	slow_host 3
+	SRC=$T/src/data.bin
+	mkrandom "$SRC" 8388608
+	start_fanscp -F "$T/ssh_config" "$SRC" 'lab[001-004]:k.bin'
+	if tmp=$(wait_tempfile 3 30); then
+		kill_host 3
+	else
+		fail "no temp file appeared on lab003"
+	fi
+	wait_fanscp
+	expect_rc 1
+	expect_err lab003 ""
+	expect_absent 3 k.bin
+	expect_all_ok k.bin 1 2 4
+}
+
+# A host that stops answering mid-transfer: --stall-timeout gives up on it.
+scen_stall() {
+	need_fanscp || return
+	fixture_start 3
+	slow_host 2
+	SRC=$T/src/data.bin
+	mkrandom "$SRC" 8388608
+	s0=$(date +%s)
+	start_fanscp -F "$T/ssh_config" --stall-timeout 3 "$SRC" \
+	    'lab[001-003]:s.bin'
+	if wait_tempfile 2 30 >/dev/null; then
+		stop_host 2
+	else
+		fail "no temp file appeared on lab002"
+	fi
+	wait_fanscp
+	el=$(( $(date +%s) - s0 ))
+	cont_host 2
+	expect_rc 1
+	expect_err lab002 ""
+	expect_absent 2 s.bin
+	[ "$el" -le 20 ] || fail "took ${el}s to give up with --stall-timeout 3"
+	expect_all_ok s.bin 1 3
+}
+
+# A host that accepts TCP but never speaks: --connect-timeout gives up.
+scen_conntimeout() {
+	need_fanscp || return
+	fixture_start 2
+	stop_host 2
+	SRC=$T/src/data.bin
+	mkrandom "$SRC" 65536
+	s0=$(date +%s)
+	run_fanscp -F "$T/ssh_config" --connect-timeout 2 "$SRC" \
+	    'lab[001-002]:c.bin'
+	el=$(( $(date +%s) - s0 ))
+	cont_host 2
+	expect_rc 1
+	expect_err lab002 ""
+	[ "$el" -le 15 ] || fail "took ${el}s to give up with --connect-timeout 2"
+	expect_home 2
+	expect_all_ok c.bin 1
+}
