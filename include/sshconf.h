@@ -21,15 +21,17 @@ enum stricthk {
 /* One host's resolved settings; -1, NULL or 0 counts mean "not set". */
 struct hostcfg {
 	char	 *hostname;	/* HostName, %h expanded */
-	char	 *user;		/* User */
+	char	 *user;		/* -o User, else the user given, else User */
 	int	  port;		/* Port; 0 unset */
 	char	**identity_files; /* IdentityFile values, ~ and %-tokens expanded */
 	size_t	  n_identity_files;
 	int	  identities_only; /* IdentitiesOnly yes/no */
 	char	**user_known_hosts; /* UserKnownHostsFile, ~ expanded */
 	size_t	  n_user_known_hosts;
+	int	  user_known_hosts_none; /* "none": no file, no default */
 	char	**global_known_hosts; /* GlobalKnownHostsFile */
 	size_t	  n_global_known_hosts;
+	int	  global_known_hosts_none; /* likewise */
 	int	  strict;	/* StrictHostKeyChecking, enum stricthk */
 	int	  hash_known_hosts; /* HashKnownHosts yes/no */
 	int	  connect_timeout; /* ConnectTimeout, seconds */
@@ -37,7 +39,7 @@ struct hostcfg {
 	int	  address_family; /* AddressFamily: AF_INET, AF_INET6, AF_UNSPEC */
 	char	 *identity_agent; /* IdentityAgent ("none", a path, SSH_AUTH_SOCK) */
 	char	 *proxy_jump;	/* ProxyJump, to refuse it clearly for now */
-	char	 *proxy_command; /* ProxyCommand, likewise */
+	char	 *proxy_command; /* ProxyCommand, likewise ("none": NULL) */
 };
 
 struct sshconf;
@@ -64,10 +66,12 @@ int	sshconf_load_text(struct sshconf *, const char *text, size_t len,
 int	sshconf_add_option(struct sshconf *, const char *opt, char *err,
 	    size_t errlen);
 /*
- * Resolve the settings for host (the name as the user typed it).  user is
- * the remote user already known (from user@host), or NULL; it feeds %r
- * and "Match user".  Fills *out, which the caller releases.  Returns 0,
- * or -1 with a message (a bad value for a key we honour).
+ * Resolve the settings for host (the name as the user typed it; Host
+ * patterns match it case-sensitively, as ssh's do).  user is the remote
+ * user already known (from user@host), or NULL; as in ssh it comes after
+ * -o User and before the files' User, and it feeds %r and "Match user".
+ * Fills *out, which the caller releases.  Returns 0, or -1 with a message
+ * ("file:line: reason": an unknown ~user or an unset ${VAR} in a path).
  */
 int	sshconf_resolve(const struct sshconf *, const char *host,
 	    const char *user, struct hostcfg *out, char *err, size_t errlen);

@@ -1,0 +1,1765 @@
+/*
+ * ssh_config(5) parsing and resolution, after OpenSSH's readconf.c.
+ *
+ * Each file is parsed once into a list of directives: a Host or a Match
+ * line, an Include that holds the list of the file it names, or an option
+ * whose value has already been checked.  Resolving a host walks the -o
+ * options and then those lists the way ssh walks the files, so every host
+ * costs one pass over memory and no file is read twice.
+ *
+ * Where we part from OpenSSH, on purpose:
+ * - Unknown keywords are ignored rather than fatal, since we honour a few.
+ * - Match criteria that need something we do not have (exec, canonical,
+ *   final, localnetwork, tagged, command, sessiontype, version) make the
+ *   block never match, negated or not; a debug note says so at parse time.
+ * - Include paths are not %-expanded (ssh expands them per host); one that
+ *   holds '%' or '$' is skipped with a debug note.
+ * - %C, %j, %k and %p are not supported in paths: a line using them is an
+ *   error.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <limits.h>
+#include <netdb.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "sshconf.h"
+#include "unittest.h"
+#include "xmalloc.h"
+
+#define MAX_INCLUDE_DEPTH	16	/* OpenSSH's READCONF_MAX_DEPTH */
+#define WHITESPACE		" \t\r\n"
+#define SYSTEM_DIR		"/etc/ssh"
+#define PATH_TOKENS		"%dhiLlnru"	/* tokens paths may use */
+#define HOSTNAME_TOKENS		"%h"
+
+enum kw {
+	KW_HOST,
+	KW_MATCH,
+	KW_INCLUDE,
+	KW_HOSTNAME,
+	KW_USER,
+	KW_PORT,
+	KW_IDENTITYFILE,
+	KW_IDENTITIESONLY,
+	KW_USERKNOWNHOSTS,
+	KW_GLOBALKNOWNHOSTS,
+	KW_STRICT,
+	KW_HASHKNOWNHOSTS,
+	KW_CONNECTTIMEOUT,
+	KW_BATCHMODE,
+	KW_ADDRESSFAMILY,
+	KW_IDENTITYAGENT,
+	KW_PROXYJUMP,
+	KW_PROXYCOMMAND,
+};
+
+/* How a keyword's value is checked and kept. */
+enum vtype {
+	V_BLOCK,	/* Host, Match and Include, handled apart */
+	V_CHOICE,	/* a word from the keyword's table, into ival */
+	V_PORT,		/* 1..65535 or a service name, into ival */
+	V_TIME,		/* seconds ("1m30s" too) or "none", into ival */
+	V_STRING,	/* one word */
+	V_HOSTNAME,	/* one word with %h and %% */
+	V_PATH,		/* one word with ~, %-tokens and ${VAR} */
+	V_PATHS,	/* words with ~, %-tokens and ${VAR}, or "none" */
+	V_GLOBALPATHS,	/* words with ~ only, or "none" */
+	V_RAW,		/* the rest of the line as written */
+};
+
+struct choice {
+	const char	*word;
+	int		 value;
+};
+
+static const struct choice flag_choices[] = {
+	{ "yes", 1 }, { "true", 1 }, { "no", 0 }, { "false", 0 },
+	{ NULL, 0 },
+};
+
+static const struct choice strict_choices[] = {
+	{ "yes", SHK_YES }, { "true", SHK_YES },
+	{ "no", SHK_NO }, { "false", SHK_NO }, { "off", SHK_NO },
+	{ "ask", SHK_ASK }, { "accept-new", SHK_ACCEPT_NEW },
+	{ NULL, 0 },
+};
+
+static const struct choice af_choices[] = {
+	{ "any", AF_UNSPEC }, { "inet", AF_INET }, { "inet6", AF_INET6 },
+	{ NULL, 0 },
+};
+
+struct keyword {
+	const char		*name;
+	enum kw			 kw;
+	enum vtype		 type;
+	const struct choice	*choices;
+};
+
+static const struct keyword keywords[] = {
+	{ "Host", KW_HOST, V_BLOCK, NULL },
+	{ "Match", KW_MATCH, V_BLOCK, NULL },
+	{ "Include", KW_INCLUDE, V_BLOCK, NULL },
+	{ "HostName", KW_HOSTNAME, V_HOSTNAME, NULL },
+	{ "User", KW_USER, V_STRING, NULL },
+	{ "Port", KW_PORT, V_PORT, NULL },
+	{ "IdentityFile", KW_IDENTITYFILE, V_PATH, NULL },
+	{ "IdentitiesOnly", KW_IDENTITIESONLY, V_CHOICE, flag_choices },
+	{ "UserKnownHostsFile", KW_USERKNOWNHOSTS, V_PATHS, NULL },
+	{ "GlobalKnownHostsFile", KW_GLOBALKNOWNHOSTS, V_GLOBALPATHS, NULL },
+	{ "StrictHostKeyChecking", KW_STRICT, V_CHOICE, strict_choices },
+	{ "HashKnownHosts", KW_HASHKNOWNHOSTS, V_CHOICE, flag_choices },
+	{ "ConnectTimeout", KW_CONNECTTIMEOUT, V_TIME, NULL },
+	{ "BatchMode", KW_BATCHMODE, V_CHOICE, flag_choices },
+	{ "AddressFamily", KW_ADDRESSFAMILY, V_CHOICE, af_choices },
+	{ "IdentityAgent", KW_IDENTITYAGENT, V_PATH, NULL },
+	{ "ProxyJump", KW_PROXYJUMP, V_STRING, NULL },
+	{ "ProxyCommand", KW_PROXYCOMMAND, V_RAW, NULL },
+};
+
+/* Match criteria; C_OTHER is one we cannot evaluate. */
+enum crit_type {
+	C_ALL,
+	C_HOST,
+	C_ORIGINALHOST,
+	C_USER,
+	C_LOCALUSER,
+	C_OTHER,
+};
+
+struct match_attr {
+	const char	*name;
+	enum crit_type	 type;
+	int		 has_arg;
+};
+
+static const struct match_attr match_attrs[] = {
+	{ "host", C_HOST, 1 },
+	{ "originalhost", C_ORIGINALHOST, 1 },
+	{ "user", C_USER, 1 },
+	{ "localuser", C_LOCALUSER, 1 },
+	{ "canonical", C_OTHER, 0 },
+	{ "final", C_OTHER, 0 },
+	{ "exec", C_OTHER, 1 },
+	{ "localnetwork", C_OTHER, 1 },
+	{ "tagged", C_OTHER, 1 },
+	{ "command", C_OTHER, 1 },
+	{ "sessiontype", C_OTHER, 1 },
+	{ "version", C_OTHER, 1 },
+};
+
+struct crit {
+	enum crit_type	 type;
+	int		 negate;
+	char		*arg;	/* a pattern list, or NULL */
+};
+
+struct strv {
+	char	**v;
+	size_t	  n;
+};
+
+struct dirlist;
+
+struct directive {
+	enum kw		 kw;
+	const char	*file;	/* owned by the sshconf's name pool */
+	int		 line;	/* 0 for a -o option */
+	int		 ival;	/* a checked flag, number or choice */
+	struct strv	 args;	/* the words, or Host patterns */
+	struct crit	*crit;	/* Match criteria */
+	size_t		 ncrit;
+	int		 never;	/* Match that can never hold */
+	struct dirlist	*sub;	/* Include: one file's directives */
+};
+
+struct dirlist {
+	struct directive	*v;
+	size_t			 n;
+};
+
+struct sshconf {
+	struct dirlist	  cmdline;	/* -o options, always active */
+	struct dirlist	**files;	/* one list per sshconf_load() */
+	size_t		  nfiles;
+	struct strv	  names;	/* file names directives point to */
+};
+
+/* Where a line being parsed comes from. */
+struct pctx {
+	struct sshconf	*conf;
+	const char	*file;
+	int		 line;
+	int		 depth;		/* of Include nesting */
+	int		 userconf;	/* relative Include: ~/.ssh */
+	int		 cmdline;	/* a -o option */
+	char		*err;
+	size_t		 errlen;
+};
+
+/* A growing string. */
+struct sbuf {
+	char	*s;
+	size_t	 len;
+	size_t	 cap;
+};
+
+/* What %-tokens and ~ expand to while one host is resolved. */
+struct expand {
+	char		*home;
+	char		*luser;
+	const char	*alias;
+	const char	*rhost;
+	const char	*ruser;
+	char		 uid[32];
+	char		 lhost[256];
+	char		 shost[256];
+};
+
+/* The state of one resolution: what has been set so far. */
+struct rstate {
+	const char		 *alias;
+	const char		 *user_arg;
+	const char		 *luser;
+	struct hostcfg		 *out;
+	const struct directive	 *hostname;
+	const char		 *user;
+	const struct directive	**ids;
+	size_t			  nids;
+	const struct directive	 *ukh;
+	const struct directive	 *gkh;
+	const struct directive	 *agent;
+	const struct directive	 *jump;
+	const struct directive	 *proxy;
+};
+
+STATIC int	sshconf_pattern_match(const char *, const char *, size_t,
+		    int);
+STATIC int	sshconf_pattern_list(const char *, const char *, int);
+STATIC int	sshconf_parse_time(const char *);
+
+static int	errf(char *, size_t, const char *, int, const char *, ...)
+		    __attribute__((format(printf, 5, 6)));
+static int	perr(const struct pctx *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+static int	parse_text(struct sshconf *, struct dirlist *, const char *,
+		    size_t, const char *, int, int, char *, size_t);
+static void	dirlist_free(struct dirlist *);
+static void	walk(const struct dirlist *, struct rstate *, int *, int);
+
+/*
+ * Small helpers: error messages, string vectors and buffers.
+ */
+
+/* Write "file:line: message" (or "option 'o': message") into err. */
+static int
+errf(char *err, size_t errlen, const char *file, int line, const char *fmt,
+    ...)
+{
+	va_list ap;
+	int n;
+
+	if (errlen == 0)
+		return -1;
+	if (file == NULL)
+		n = 0;
+	else if (line == 0)
+		n = snprintf(err, errlen, "option '%s': ", file);
+	else
+		n = snprintf(err, errlen, "%s:%d: ", file, line);
+	if (n < 0 || (size_t)n >= errlen)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* Report an error on the line being parsed; returns -1. */
+static int
+perr(const struct pctx *p, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return errf(p->err, p->errlen, p->file, p->line, "%s", msg);
+}
+
+static void
+strv_push(struct strv *sv, char *s)
+{
+	sv->v = xreallocarray(sv->v, sv->n + 1, sizeof(*sv->v));
+	sv->v[sv->n++] = s;
+}
+
+static void
+strv_free(struct strv *sv)
+{
+	size_t i;
+
+	for (i = 0; i < sv->n; i++)
+		free(sv->v[i]);
+	free(sv->v);
+	sv->v = NULL;
+	sv->n = 0;
+}
+
+static void
+sb_addn(struct sbuf *b, const char *s, size_t n)
+{
+	size_t want = b->len + n + 1;
+
+	if (want > b->cap) {
+		b->cap = b->cap * 2 > want ? b->cap * 2 : want + 64;
+		b->s = xreallocarray(b->s, b->cap, 1);
+	}
+	memcpy(b->s + b->len, s, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+static void
+sb_add(struct sbuf *b, const char *s)
+{
+	sb_addn(b, s, strlen(s));
+}
+
+/* The string built so far, never NULL; the buffer is given away. */
+static char *
+sb_take(struct sbuf *b)
+{
+	char *s = b->s != NULL ? b->s : xstrdup("");
+
+	memset(b, 0, sizeof(*b));
+	return s;
+}
+
+static struct directive *
+dirlist_add(struct dirlist *l)
+{
+	struct directive *d;
+
+	l->v = xreallocarray(l->v, l->n + 1, sizeof(*l->v));
+	d = &l->v[l->n++];
+	memset(d, 0, sizeof(*d));
+	d->ival = -1;
+	return d;
+}
+
+/* Keep a file name for the life of the configuration. */
+static const char *
+pool_name(struct sshconf *c, const char *name)
+{
+	strv_push(&c->names, xstrdup(name));
+	return c->names.v[c->names.n - 1];
+}
+
+/*
+ * Patterns, as OpenSSH's match.c has them.
+ */
+
+static int
+same_char(char a, char b, int icase)
+{
+	if (icase)
+		return tolower((unsigned char)a) == tolower((unsigned char)b);
+	return a == b;
+}
+
+/*
+ * Does s match the first plen bytes of pattern, where '*' is any run of
+ * characters and '?' any one?  Backtracks to the last '*' only, so the
+ * cost stays linear in practice and quadratic at worst.
+ */
+STATIC int
+sshconf_pattern_match(const char *s, const char *pattern, size_t plen,
+    int icase)
+{
+	const char *p = pattern, *pe = pattern + plen;
+	const char *star = NULL, *resume = NULL;
+
+	while (*s != '\0') {
+		if (p < pe && *p == '*') {
+			star = ++p;
+			resume = s;
+		} else if (p < pe && (*p == '?' || same_char(*p, *s, icase))) {
+			p++;
+			s++;
+		} else if (star != NULL) {
+			p = star;
+			s = ++resume;
+		} else
+			return 0;
+	}
+	while (p < pe && *p == '*')
+		p++;
+	return p == pe;
+}
+
+/*
+ * Match s against a comma-separated list whose entries may be negated
+ * with '!': 1 for a positive match, -1 for a negated one (which wins), 0
+ * for none.  This is OpenSSH's match_pattern_list(); with icase set it is
+ * match_hostname().
+ */
+STATIC int
+sshconf_pattern_list(const char *s, const char *list, int icase)
+{
+	const char *p = list;
+	size_t len;
+	int negated, positive = 0;
+
+	while (*p != '\0') {
+		negated = *p == '!';
+		p += negated;
+		len = strcspn(p, ",");
+		if (sshconf_pattern_match(s, p, len, icase)) {
+			if (negated)
+				return -1;
+			positive = 1;
+		}
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return positive;
+}
+
+/*
+ * Splitting a line.
+ */
+
+static void
+rtrim(char *s)
+{
+	size_t len = strlen(s);
+
+	while (len > 0 && strchr(WHITESPACE "\f", s[len - 1]) != NULL)
+		s[--len] = '\0';
+}
+
+/*
+ * Find the keyword in line and the text after it: "Key Value", "Key=Value"
+ * and "Key = Value" are alike, as OpenSSH's strdelim() has them.  Returns
+ * 0 for a blank or comment line.
+ */
+static int
+split_keyword(char *line, char **key, char **rest)
+{
+	char *p = line + strspn(line, WHITESPACE);
+	int eq;
+
+	if (*p == '\0' || *p == '#')
+		return 0;
+	*key = p;
+	p += strcspn(p, WHITESPACE "=");
+	eq = *p == '=';
+	if (*p != '\0')
+		*p++ = '\0';
+	p += strspn(p, WHITESPACE);
+	if (!eq && *p == '=')
+		p += 1 + strspn(p + 1, WHITESPACE);
+	*rest = p;
+	return 1;
+}
+
+/*
+ * Split words as OpenSSH's argv_split() does: blanks separate them, "double"
+ * or 'single' quotes group (and are removed), a backslash escapes a quote,
+ * a backslash or (outside quotes) a space, and a '#' that starts a word
+ * ends the line.  Returns -1 on an unterminated quote.
+ */
+static int
+split_args(const char *s, struct strv *out)
+{
+	size_t i = 0, j;
+	char *arg, quote;
+
+	for (;;) {
+		i += strspn(s + i, " \t");
+		if (s[i] == '\0' || s[i] == '#')
+			return 0;
+		arg = xmalloc(strlen(s + i) + 1);
+		for (quote = 0, j = 0; s[i] != '\0'; i++) {
+			if (s[i] == '\\' && (s[i + 1] == '\'' ||
+			    s[i + 1] == '"' || s[i + 1] == '\\' ||
+			    (quote == 0 && s[i + 1] == ' ')))
+				arg[j++] = s[++i];
+			else if (quote == 0 && (s[i] == ' ' || s[i] == '\t'))
+				break;
+			else if (quote == 0 && (s[i] == '"' || s[i] == '\''))
+				quote = s[i];
+			else if (quote != 0 && s[i] == quote)
+				quote = 0;
+			else
+				arg[j++] = s[i];
+		}
+		arg[j] = '\0';
+		strv_push(out, arg);
+		if (quote != 0)
+			return -1;
+	}
+}
+
+/*
+ * Checking values.
+ */
+
+static const struct keyword *
+find_keyword(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++)
+		if (strcasecmp(name, keywords[i].name) == 0)
+			return &keywords[i];
+	return NULL;
+}
+
+static int
+find_choice(const struct choice *c, const char *word)
+{
+	for (; c->word != NULL; c++)
+		if (strcasecmp(word, c->word) == 0)
+			return c->value;
+	return -1;
+}
+
+/* A port number in 1..65535, or a TCP service name; -1 if neither. */
+static int
+parse_port(const char *s)
+{
+	struct servent *se;
+	char *end;
+	long v;
+
+	if (*s >= '0' && *s <= '9') {
+		errno = 0;
+		v = strtol(s, &end, 10);
+		if (errno != 0 || *end != '\0' || v < 1 || v > 65535)
+			return -1;
+		return (int)v;
+	}
+	if ((se = getservbyname(s, "tcp")) == NULL)
+		return -1;
+	return ntohs((unsigned short)se->s_port);
+}
+
+static long
+time_unit(char c)
+{
+	switch (c) {
+	case '\0': case 's': case 'S':
+		return 1;
+	case 'm': case 'M':
+		return 60;
+	case 'h': case 'H':
+		return 60 * 60;
+	case 'd': case 'D':
+		return 24 * 60 * 60;
+	case 'w': case 'W':
+		return 7 * 24 * 60 * 60;
+	}
+	return -1;
+}
+
+/*
+ * A time as OpenSSH's convtime() reads it, whole numbers only: "90",
+ * "90s", "1m30s", "2h".  Returns the seconds, or -1.
+ */
+STATIC int
+sshconf_parse_time(const char *s)
+{
+	long total = 0, v, unit;
+	char *end;
+
+	if (*s == '\0')
+		return -1;
+	while (*s != '\0') {
+		if (!isdigit((unsigned char)*s))
+			return -1;
+		errno = 0;
+		v = strtol(s, &end, 10);
+		if (errno != 0 || (unit = time_unit(*end)) == -1 ||
+		    v > (INT_MAX - total) / unit)
+			return -1;
+		total += v * unit;
+		s = *end == '\0' ? end : end + 1;
+	}
+	return (int)total;
+}
+
+static int
+valid_env_name(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || isdigit((unsigned char)s[0]))
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '_')
+			return 0;
+	return 1;
+}
+
+/*
+ * Check the %-tokens in s against those allowed (and ${NAME} references
+ * where dollar is set), so that a bad one is reported with its line.
+ */
+static int
+check_tokens(const struct pctx *p, const char *key, const char *s,
+    const char *tokens, int dollar)
+{
+	const char *end;
+
+	for (; *s != '\0'; s++) {
+		if (*s == '%') {
+			if (s[1] == '\0')
+				return perr(p, "'%%' at the end of %s", key);
+			if (strchr(tokens, s[1]) == NULL)
+				return perr(p, "unsupported token '%%%c' in %s",
+				    s[1], key);
+			s++;
+		} else if (dollar && s[0] == '$' && s[1] == '{') {
+			if ((end = strchr(s, '}')) == NULL)
+				return perr(p, "unterminated '${' in %s", key);
+			if (!valid_env_name(s + 2, (size_t)(end - s - 2)))
+				return perr(p, "bad variable name in %s", key);
+			s = end;
+		}
+	}
+	return 0;
+}
+
+/* Several words, or "none" alone (as OpenSSH requires). */
+static int
+check_paths(const struct pctx *p, const struct keyword *k,
+    const struct strv *av)
+{
+	size_t i;
+
+	for (i = 0; i < av->n; i++) {
+		if (strcasecmp(av->v[i], "none") == 0 && av->n > 1)
+			return perr(p, "'none' must be alone in %s", k->name);
+		if (k->type == V_PATHS && check_tokens(p, k->name, av->v[i],
+		    PATH_TOKENS, 1) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+bad_value(const struct pctx *p, const struct keyword *k, const char *v)
+{
+	return perr(p, "bad value '%s' for %s", v, k->name);
+}
+
+/* Check one option's value and keep it in d. */
+static int
+parse_value(const struct pctx *p, const struct keyword *k,
+    struct directive *d, struct strv *av, const char *rest)
+{
+	const char *v = av->v[0];
+
+	if (av->n > 1 && k->type != V_PATHS && k->type != V_GLOBALPATHS &&
+	    k->type != V_RAW)
+		return perr(p, "extra arguments at the end of %s", k->name);
+	switch (k->type) {
+	case V_CHOICE:
+		if ((d->ival = find_choice(k->choices, v)) == -1)
+			return bad_value(p, k, v);
+		return 0;
+	case V_PORT:
+		if ((d->ival = parse_port(v)) == -1)
+			return bad_value(p, k, v);
+		return 0;
+	case V_TIME:
+		if (strcasecmp(v, "none") == 0)
+			d->ival = -1;
+		else if ((d->ival = sshconf_parse_time(v)) <= 0)
+			return bad_value(p, k, v);
+		return 0;
+	case V_HOSTNAME:
+		if (check_tokens(p, k->name, v, HOSTNAME_TOKENS, 0) == -1)
+			return -1;
+		break;
+	case V_PATH:
+		if (check_tokens(p, k->name, v, PATH_TOKENS, 1) == -1)
+			return -1;
+		break;
+	case V_PATHS:
+	case V_GLOBALPATHS:
+		if (check_paths(p, k, av) == -1)
+			return -1;
+		break;
+	case V_RAW:
+		strv_push(&d->args, xstrdup(rest + strspn(rest,
+		    WHITESPACE "=")));
+		return 0;
+	default:
+		break;
+	}
+	d->args = *av;
+	memset(av, 0, sizeof(*av));
+	return 0;
+}
+
+/*
+ * Host, Match and Include.
+ */
+
+static int
+parse_host(const struct pctx *p, struct directive *d, struct strv *av)
+{
+	size_t i;
+
+	if (p->cmdline)
+		return perr(p, "Host is not allowed as an option");
+	for (i = 0; i < av->n; i++)
+		if (av->v[i][0] == '\0' || strcmp(av->v[i], "!") == 0)
+			return perr(p, "empty pattern in Host");
+	d->args = *av;
+	memset(av, 0, sizeof(*av));
+	return 0;
+}
+
+static const struct match_attr *
+find_match_attr(const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(match_attrs) / sizeof(match_attrs[0]); i++)
+		if (strlen(match_attrs[i].name) == len &&
+		    strncasecmp(name, match_attrs[i].name, len) == 0)
+			return &match_attrs[i];
+	return NULL;
+}
+
+static void
+add_crit(struct directive *d, enum crit_type type, int negate,
+    const char *arg)
+{
+	struct crit *c;
+
+	d->crit = xreallocarray(d->crit, d->ncrit + 1, sizeof(*d->crit));
+	c = &d->crit[d->ncrit++];
+	c->type = type;
+	c->negate = negate;
+	c->arg = arg != NULL ? xstrdup(arg) : NULL;
+}
+
+/*
+ * One Match criterion at av->v[*i] (its argument may follow, or be
+ * joined with '=').  Criteria we cannot evaluate mark the block as one
+ * that never matches.
+ */
+static int
+parse_crit(const struct pctx *p, struct directive *d, const struct strv *av,
+    size_t *i)
+{
+	const char *word = av->v[*i], *attr, *eq, *arg = NULL;
+	const struct match_attr *a;
+	size_t len;
+	int negate;
+
+	negate = word[0] == '!';
+	attr = word + negate;
+	eq = strchr(attr, '=');
+	len = eq != NULL ? (size_t)(eq - attr) : strlen(attr);
+	if ((a = find_match_attr(attr, len)) == NULL ||
+	    (eq != NULL && !a->has_arg))
+		return perr(p, "unsupported Match attribute '%s'", word);
+	if (a->has_arg) {
+		if (eq != NULL)
+			arg = eq + 1;
+		else if (*i + 1 < av->n)
+			arg = av->v[++*i];
+		if (arg == NULL || arg[0] == '#' || (arg[0] == '\0' &&
+		    strcmp(a->name, "tagged") != 0 &&
+		    strcmp(a->name, "command") != 0))
+			return perr(p, "missing argument for Match '%s'",
+			    word);
+	}
+	if (a->type == C_OTHER && !d->never) {
+		debug("%s:%d: cannot evaluate Match '%s'; the block never "
+		    "applies", p->file, p->line, a->name);
+		d->never = 1;
+	}
+	add_crit(d, a->type, negate, arg);
+	return 0;
+}
+
+/*
+ * Parse a Match line as OpenSSH's match_cfg_line() does: "all" stands
+ * alone, every other criterion but canonical and final takes an argument.
+ */
+static int
+parse_match(const struct pctx *p, struct directive *d, const struct strv *av)
+{
+	size_t i, nattr = 0;
+	const char *word;
+
+	if (p->cmdline)
+		return perr(p, "Match is not allowed as an option");
+	for (i = 0; i < av->n; i++) {
+		word = av->v[i];
+		if (word[0] == '#')
+			break;
+		if (strcasecmp(word + (word[0] == '!'), "all") == 0) {
+			if (nattr > 1 || i + 1 < av->n)
+				return perr(p, "'%s' cannot be combined with "
+				    "other Match attributes", word);
+			add_crit(d, C_ALL, word[0] == '!', NULL);
+			return 0;
+		}
+		nattr++;
+		if (parse_crit(p, d, av, &i) == -1)
+			return -1;
+	}
+	if (nattr == 0)
+		return perr(p, "Match with no criteria");
+	return 0;
+}
+
+static const char *
+home_dir(void)
+{
+	const char *h = getenv("HOME");
+	struct passwd *pw;
+
+	if (h != NULL && *h != '\0')
+		return h;
+	if ((pw = getpwuid(getuid())) != NULL)
+		return pw->pw_dir;
+	return "/";
+}
+
+/*
+ * Expand a leading "~" or "~user" in s into b, as OpenSSH's tilde_expand()
+ * does ("~" is $HOME here), and point *rest at what follows.  Returns -1
+ * for an unknown user.
+ */
+static int
+tilde_expand(const char *s, const char *home, struct sbuf *b,
+    const char **rest)
+{
+	const char *slash, *dir = home;
+	struct passwd *pw;
+	char *user;
+
+	*rest = s;
+	if (*s != '~')
+		return 0;
+	slash = strchr(s, '/');
+	if (slash == NULL)
+		slash = s + strlen(s);
+	if (slash > s + 1) {
+		user = xstrndup(s + 1, (size_t)(slash - s - 1));
+		pw = getpwnam(user);
+		free(user);
+		if (pw == NULL)
+			return -1;
+		dir = pw->pw_dir;
+	}
+	sb_add(b, dir);
+	if (b->len == 0 || b->s[b->len - 1] != '/')
+		sb_add(b, "/");
+	*rest = slash + strspn(slash, "/");
+	return 0;
+}
+
+/* Where an Include argument points: absolute, from ~, or in a dir. */
+static int
+include_path(const struct pctx *p, const char *arg, char **path)
+{
+	struct sbuf b = { 0 };
+	const char *rest;
+
+	if (arg[0] == '~' && !p->userconf)
+		return perr(p, "bad Include path '%s' in a system file", arg);
+	if (arg[0] != '/' && arg[0] != '~') {
+		*path = p->userconf ?
+		    xasprintf("%s/.ssh/%s", home_dir(), arg) :
+		    xasprintf("%s/%s", SYSTEM_DIR, arg);
+		return 0;
+	}
+	if (tilde_expand(arg, home_dir(), &b, &rest) == -1)
+		return perr(p, "no such user in Include path '%s'", arg);
+	sb_add(&b, rest);
+	*path = sb_take(&b);
+	return 0;
+}
+
+/*
+ * Read a whole file.  Returns 0, or -1 with errno set.
+ */
+static int
+read_file(const char *path, char **text, size_t *len)
+{
+	struct sbuf b = { 0 };
+	char buf[8192];
+	ssize_t n;
+	int fd, saved;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	do {
+		n = read(fd, buf, sizeof(buf));
+		if (n > 0)
+			sb_addn(&b, buf, (size_t)n);
+	} while (n > 0 || (n == -1 && errno == EINTR));
+	saved = errno;
+	close(fd);
+	if (n == -1) {
+		free(b.s);
+		errno = saved;
+		return -1;
+	}
+	*len = b.len;
+	*text = sb_take(&b);
+	return 0;
+}
+
+/*
+ * Parse one file into l.  Returns 0, 1 if it does not exist, or -1 with a
+ * message (naming the including line, if any).
+ */
+static int
+parse_file(struct sshconf *c, struct dirlist *l, const char *path,
+    const struct pctx *from, int userconf, int depth, char *err,
+    size_t errlen)
+{
+	char *text;
+	size_t len;
+	int r;
+
+	if (read_file(path, &text, &len) == -1) {
+		if (errno == ENOENT)
+			return 1;
+		if (from != NULL)
+			return perr(from, "cannot read '%s': %s", path,
+			    strerror(errno));
+		return errf(err, errlen, NULL, 0, "cannot read '%s': %s",
+		    path, strerror(errno));
+	}
+	r = parse_text(c, l, text, len, path, userconf, depth, err, errlen);
+	free(text);
+	return r;
+}
+
+/* Parse one file an Include names, as a directive of its own. */
+static int
+include_file(const struct pctx *p, struct dirlist *l, const char *path)
+{
+	struct directive *d;
+	struct dirlist *sub;
+	int r;
+
+	if (p->depth + 1 > MAX_INCLUDE_DEPTH)
+		return perr(p, "Include nested too deeply (more than %d "
+		    "levels)", MAX_INCLUDE_DEPTH);
+	sub = xcalloc(1, sizeof(*sub));
+	r = parse_file(p->conf, sub, path, p, p->userconf, p->depth + 1,
+	    p->err, p->errlen);
+	if (r != 0) {
+		dirlist_free(sub);
+		free(sub);
+		return r == 1 ? 0 : -1;
+	}
+	d = dirlist_add(l);
+	d->kw = KW_INCLUDE;
+	d->file = p->file;
+	d->line = p->line;
+	d->sub = sub;
+	return 0;
+}
+
+/* One Include argument: glob it and parse what it matches, in order. */
+static int
+include_glob(const struct pctx *p, struct dirlist *l, const char *arg)
+{
+	glob_t gl;
+	char *path = NULL;
+	size_t i;
+	int r;
+
+	if (strpbrk(arg, "%$") != NULL) {
+		debug("%s:%d: Include '%s' has tokens; skipped", p->file,
+		    p->line, arg);
+		return 0;
+	}
+	if (include_path(p, arg, &path) == -1)
+		return -1;
+	memset(&gl, 0, sizeof(gl));
+	r = glob(path, 0, NULL, &gl);
+	if (r == GLOB_NOMATCH)
+		debug("%s:%d: Include '%s' matched no files", p->file,
+		    p->line, path);
+	else if (r != 0)
+		perr(p, "cannot expand Include '%s'", path);
+	free(path);
+	for (i = 0; r == 0 && i < gl.gl_pathc; i++)
+		if (include_file(p, l, gl.gl_pathv[i]) == -1)
+			r = -1;
+	globfree(&gl);
+	return r == 0 || r == GLOB_NOMATCH ? 0 : -1;
+}
+
+static int
+parse_include(const struct pctx *p, struct dirlist *l, const struct strv *av)
+{
+	size_t i;
+
+	if (p->cmdline)
+		return perr(p, "Include is not allowed as an option");
+	for (i = 0; i < av->n; i++) {
+		if (av->v[i][0] == '\0')
+			return perr(p, "empty path in Include");
+		if (include_glob(p, l, av->v[i]) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Lines and files.
+ */
+
+static int
+missing_value(const struct pctx *p, const char *key)
+{
+	if (strcasecmp(key, "Host") == 0)
+		return perr(p, "Host with no pattern");
+	return perr(p, "no value for '%s'", key);
+}
+
+static int
+parse_directive(const struct pctx *p, struct dirlist *l,
+    const struct keyword *k, struct strv *av, const char *rest)
+{
+	struct directive *d;
+
+	if (k->kw == KW_INCLUDE)
+		return parse_include(p, l, av);
+	d = dirlist_add(l);
+	d->kw = k->kw;
+	d->file = p->file;
+	d->line = p->line;
+	if (k->kw == KW_HOST)
+		return parse_host(p, d, av);
+	if (k->kw == KW_MATCH)
+		return parse_match(p, d, av);
+	return parse_value(p, k, d, av, rest);
+}
+
+/*
+ * Parse one line (modified in place).  Unknown keywords are ignored, but
+ * their lines must still split: a quote left open is an error anywhere.
+ */
+static int
+parse_line(const struct pctx *p, struct dirlist *l, char *line)
+{
+	const struct keyword *k;
+	struct strv av = { 0 };
+	char *key, *rest;
+	int r = 0;
+
+	rtrim(line);
+	if (!split_keyword(line, &key, &rest))
+		return 0;
+	if (*rest == '\0')
+		return missing_value(p, key);
+	if (split_args(rest, &av) == -1)
+		r = perr(p, "unterminated quote");
+	else if ((k = find_keyword(key)) == NULL)
+		debug("%s:%d: ignoring unknown option '%s'", p->file, p->line,
+		    key);
+	else if (av.n == 0)
+		r = missing_value(p, k->name);
+	else
+		r = parse_directive(p, l, k, &av, rest);
+	strv_free(&av);
+	return r;
+}
+
+static int
+parse_text(struct sshconf *c, struct dirlist *l, const char *text,
+    size_t len, const char *name, int userconf, int depth, char *err,
+    size_t errlen)
+{
+	struct pctx p = { .conf = c, .file = pool_name(c, name),
+	    .depth = depth, .userconf = userconf, .err = err,
+	    .errlen = errlen };
+	const char *s = text, *end = text + len, *nl;
+	size_t linelen;
+	char *line;
+	int r;
+
+	while (s < end) {
+		nl = memchr(s, '\n', (size_t)(end - s));
+		linelen = nl != NULL ? (size_t)(nl - s) : (size_t)(end - s);
+		p.line++;
+		if (memchr(s, '\0', linelen) != NULL)
+			return perr(&p, "NUL byte in line");
+		line = xstrndup(s, linelen);
+		r = parse_line(&p, l, line);
+		free(line);
+		if (r == -1)
+			return -1;
+		s = nl != NULL ? nl + 1 : end;
+	}
+	return 0;
+}
+
+/* Relative Includes in files under /etc/ssh are in /etc/ssh. */
+static int
+is_userconf(const char *name)
+{
+	return strncmp(name, SYSTEM_DIR "/", strlen(SYSTEM_DIR "/")) != 0;
+}
+
+static void
+add_file(struct sshconf *c, struct dirlist *l)
+{
+	c->files = xreallocarray(c->files, c->nfiles + 1, sizeof(*c->files));
+	c->files[c->nfiles++] = l;
+}
+
+static void
+dirlist_free(struct dirlist *l)
+{
+	struct directive *d;
+	size_t i, j;
+
+	for (i = 0; i < l->n; i++) {
+		d = &l->v[i];
+		strv_free(&d->args);
+		for (j = 0; j < d->ncrit; j++)
+			free(d->crit[j].arg);
+		free(d->crit);
+		if (d->sub != NULL) {
+			dirlist_free(d->sub);
+			free(d->sub);
+		}
+	}
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+struct sshconf *
+sshconf_new(void)
+{
+	return xcalloc(1, sizeof(struct sshconf));
+}
+
+int
+sshconf_load(struct sshconf *c, const char *file, int required, char *err,
+    size_t errlen)
+{
+	struct dirlist *l = xcalloc(1, sizeof(*l));
+	int r;
+
+	r = parse_file(c, l, file, NULL, is_userconf(file), 0, err, errlen);
+	if (r == 0) {
+		add_file(c, l);
+		return 0;
+	}
+	dirlist_free(l);
+	free(l);
+	if (r == 1 && !required) {
+		debug("no configuration file '%s'", file);
+		return 0;
+	}
+	if (r == 1)
+		errf(err, errlen, NULL, 0, "cannot read '%s': %s", file,
+		    strerror(ENOENT));
+	return -1;
+}
+
+int
+sshconf_load_text(struct sshconf *c, const char *text, size_t len,
+    const char *name, char *err, size_t errlen)
+{
+	struct dirlist *l = xcalloc(1, sizeof(*l));
+
+	if (parse_text(c, l, text, len, name, is_userconf(name), 0, err,
+	    errlen) == -1) {
+		dirlist_free(l);
+		free(l);
+		return -1;
+	}
+	add_file(c, l);
+	return 0;
+}
+
+int
+sshconf_add_option(struct sshconf *c, const char *opt, char *err,
+    size_t errlen)
+{
+	struct pctx p = { .conf = c, .file = pool_name(c, opt), .userconf = 1,
+	    .cmdline = 1, .err = err, .errlen = errlen };
+	struct dirlist l = { 0 };
+	char *line = xstrdup(opt);
+	int r;
+
+	r = parse_line(&p, &l, line);
+	free(line);
+	if (r == -1) {
+		dirlist_free(&l);
+		return -1;
+	}
+	if (l.n > 0) {
+		c->cmdline.v = xreallocarray(c->cmdline.v, c->cmdline.n + l.n,
+		    sizeof(*l.v));
+		memcpy(c->cmdline.v + c->cmdline.n, l.v, l.n * sizeof(*l.v));
+		c->cmdline.n += l.n;
+	}
+	free(l.v);
+	return 0;
+}
+
+void
+sshconf_free(struct sshconf *c)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	dirlist_free(&c->cmdline);
+	for (i = 0; i < c->nfiles; i++) {
+		dirlist_free(c->files[i]);
+		free(c->files[i]);
+	}
+	free(c->files);
+	strv_free(&c->names);
+	free(c);
+}
+
+/*
+ * Resolution.
+ */
+
+/* HostName with %h (the alias) and %% expanded. */
+static char *
+expand_hostname(const char *s, const char *alias)
+{
+	struct sbuf b = { 0 };
+	size_t n;
+
+	while (*s != '\0') {
+		n = strcspn(s, "%");
+		sb_addn(&b, s, n);
+		s += n;
+		if (*s == '\0')
+			break;
+		/* Tokens were checked when the line was parsed. */
+		sb_add(&b, s[1] == 'h' ? alias : "%");
+		s += 2;
+	}
+	return sb_take(&b);
+}
+
+/*
+ * Host lines: any pattern matching the alias as typed activates the block
+ * unless a negated one matches.  As in OpenSSH since 6.6 this is
+ * case-sensitive: ssh lowercases the name only after reading the config.
+ */
+static int
+host_matches(const struct directive *d, const char *alias)
+{
+	const char *pat;
+	size_t i;
+	int active = 0;
+
+	for (i = 0; i < d->args.n; i++) {
+		pat = d->args.v[i];
+		if (!sshconf_pattern_match(alias, pat + (pat[0] == '!'),
+		    strlen(pat + (pat[0] == '!')), 0))
+			continue;
+		if (pat[0] == '!')
+			return 0;
+		active = 1;
+	}
+	return active;
+}
+
+static int
+crit_matches(const struct crit *c, const struct rstate *st)
+{
+	const char *ruser;
+	char *host;
+	int r;
+
+	switch (c->type) {
+	case C_ALL:
+		return 1;
+	case C_HOST:
+		host = st->hostname != NULL ? expand_hostname(
+		    st->hostname->args.v[0], st->alias) : xstrdup(st->alias);
+		r = sshconf_pattern_list(host, c->arg, 1) == 1;
+		free(host);
+		return r;
+	case C_ORIGINALHOST:
+		return sshconf_pattern_list(st->alias, c->arg, 1) == 1;
+	case C_USER:
+		ruser = st->user != NULL ? st->user : st->luser;
+		return sshconf_pattern_list(ruser, c->arg, 0) == 1;
+	case C_LOCALUSER:
+		return sshconf_pattern_list(st->luser, c->arg, 0) == 1;
+	case C_OTHER:
+		break;
+	}
+	return 0;
+}
+
+/*
+ * Does a Match line hold for this host?  "host" is tried against the
+ * HostName obtained so far (else the alias) and "user" against the remote
+ * user known so far (else the local one), both as OpenSSH has them.
+ */
+static int
+match_matches(const struct directive *d, const struct rstate *st)
+{
+	size_t i;
+
+	if (d->never)
+		return 0;
+	for (i = 0; i < d->ncrit; i++)
+		if (crit_matches(&d->crit[i], st) == d->crit[i].negate)
+			return 0;
+	return 1;
+}
+
+static void
+set_int(int *field, int value, int unset)
+{
+	if (*field == unset)
+		*field = value;
+}
+
+static void
+set_dir(const struct directive **field, const struct directive *d)
+{
+	if (*field == NULL)
+		*field = d;
+}
+
+/* IdentityFile accumulates, dropping exact repeats as ssh does. */
+static void
+add_identity(struct rstate *st, const struct directive *d)
+{
+	size_t i;
+
+	for (i = 0; i < st->nids; i++)
+		if (strcmp(st->ids[i]->args.v[0], d->args.v[0]) == 0)
+			return;
+	st->ids = xreallocarray(st->ids, st->nids + 1, sizeof(*st->ids));
+	st->ids[st->nids++] = d;
+}
+
+/* Apply one option of an active block: the first value obtained wins. */
+static void
+apply(const struct directive *d, struct rstate *st)
+{
+	struct hostcfg *h = st->out;
+
+	switch (d->kw) {
+	case KW_HOSTNAME:
+		set_dir(&st->hostname, d);
+		break;
+	case KW_USER:
+		if (st->user == NULL)
+			st->user = d->args.v[0];
+		break;
+	case KW_PORT:
+		set_int(&h->port, d->ival, 0);
+		break;
+	case KW_IDENTITYFILE:
+		add_identity(st, d);
+		break;
+	case KW_IDENTITIESONLY:
+		set_int(&h->identities_only, d->ival, -1);
+		break;
+	case KW_USERKNOWNHOSTS:
+		set_dir(&st->ukh, d);
+		break;
+	case KW_GLOBALKNOWNHOSTS:
+		set_dir(&st->gkh, d);
+		break;
+	case KW_STRICT:
+		set_int(&h->strict, d->ival, SHK_UNSET);
+		break;
+	case KW_HASHKNOWNHOSTS:
+		set_int(&h->hash_known_hosts, d->ival, -1);
+		break;
+	case KW_CONNECTTIMEOUT:
+		/* "none" is -1, so a later value may still apply (as ssh). */
+		set_int(&h->connect_timeout, d->ival, -1);
+		break;
+	case KW_BATCHMODE:
+		set_int(&h->batch_mode, d->ival, -1);
+		break;
+	case KW_ADDRESSFAMILY:
+		set_int(&h->address_family, d->ival, -1);
+		break;
+	case KW_IDENTITYAGENT:
+		set_dir(&st->agent, d);
+		break;
+	case KW_PROXYJUMP:
+		/* ssh ignores ProxyJump once either is set. */
+		if (st->proxy == NULL)
+			set_dir(&st->jump, d);
+		break;
+	case KW_PROXYCOMMAND:
+		set_dir(&st->proxy, d);
+		break;
+	case KW_HOST:
+	case KW_MATCH:
+	case KW_INCLUDE:
+		break;
+	}
+}
+
+/*
+ * Walk a list as ssh walks a file.  An Include inherits the state of the
+ * block it sits in; within an inactive block nothing in it can apply, and
+ * whatever its Host and Match lines do, the state is restored after it.
+ */
+static void
+walk(const struct dirlist *l, struct rstate *st, int *activep, int never)
+{
+	const struct directive *d;
+	size_t i;
+	int oactive;
+
+	for (i = 0; i < l->n; i++) {
+		d = &l->v[i];
+		if (d->kw == KW_HOST)
+			*activep = !never && host_matches(d, st->alias);
+		else if (d->kw == KW_MATCH)
+			*activep = !never && match_matches(d, st);
+		else if (d->kw == KW_INCLUDE) {
+			oactive = *activep;
+			walk(d->sub, st, activep, never || !oactive);
+			*activep = oactive;
+		} else if (*activep)
+			apply(d, st);
+	}
+}
+
+static const char *
+token_value(const struct expand *e, char c)
+{
+	switch (c) {
+	case 'd':
+		return e->home;
+	case 'h':
+		return e->rhost;
+	case 'i':
+		return e->uid;
+	case 'L':
+		return e->shost;
+	case 'l':
+		return e->lhost;
+	case 'n':
+		return e->alias;
+	case 'r':
+		return e->ruser;
+	case 'u':
+		return e->luser;
+	}
+	return "%";
+}
+
+/* Expand %-tokens and ${VAR} in s into b; -1 for an unset variable. */
+static int
+expand_tokens(const char *s, const struct expand *e, struct sbuf *b,
+    const char **badvar, size_t *badlen)
+{
+	const char *end, *v;
+	char *name;
+	size_t n;
+
+	while (*s != '\0') {
+		n = strcspn(s, "%$");
+		sb_addn(b, s, n);
+		s += n;
+		if (*s == '%') {
+			sb_add(b, token_value(e, s[1]));
+			s += 2;
+		} else if (*s == '$' && s[1] == '{' &&
+		    (end = strchr(s, '}')) != NULL) {
+			name = xstrndup(s + 2, (size_t)(end - s - 2));
+			v = getenv(name);
+			free(name);
+			if (v == NULL) {
+				*badvar = s + 2;
+				*badlen = (size_t)(end - s - 2);
+				return -1;
+			}
+			sb_add(b, v);
+			s = end + 1;
+		} else if (*s == '$')
+			sb_addn(b, s++, 1);
+	}
+	return 0;
+}
+
+/*
+ * Expand a path from d as ssh does: a leading ~ first, then (with tokens
+ * set) %-tokens and ${VAR}.  Returns -1 with a message naming d's line.
+ */
+static int
+expand_path(const struct directive *d, const char *s, const struct expand *e,
+    int tokens, char **out, char *err, size_t errlen)
+{
+	struct sbuf b = { 0 };
+	const char *rest, *var;
+	size_t varlen;
+
+	if (tilde_expand(s, e->home, &b, &rest) == -1) {
+		free(b.s);
+		return errf(err, errlen, d->file, d->line,
+		    "no such user in '%s'", s);
+	}
+	if (!tokens)
+		sb_add(&b, rest);
+	else if (expand_tokens(rest, e, &b, &var, &varlen) == -1) {
+		free(b.s);
+		return errf(err, errlen, d->file, d->line,
+		    "environment variable '%.*s' is not set", (int)varlen,
+		    var);
+	}
+	*out = sb_take(&b);
+	return 0;
+}
+
+/* Expand every word of d into a fresh array; "none" gives *none. */
+static int
+expand_files(const struct directive *d, const struct expand *e, int tokens,
+    struct strv *out, int *none, char *err, size_t errlen)
+{
+	char *p;
+	size_t i;
+
+	if (d == NULL)
+		return 0;
+	if (strcasecmp(d->args.v[0], "none") == 0) {
+		*none = 1;
+		return 0;
+	}
+	for (i = 0; i < d->args.n; i++) {
+		if (expand_path(d, d->args.v[i], e, tokens, &p, err,
+		    errlen) == -1)
+			return -1;
+		strv_push(out, p);
+	}
+	return 0;
+}
+
+static int
+finish_identities(const struct rstate *st, const struct expand *e,
+    char *err, size_t errlen)
+{
+	struct hostcfg *h = st->out;
+	struct strv sv = { 0 };
+	size_t i;
+	char *p;
+	int r = 0;
+
+	for (i = 0; r == 0 && i < st->nids; i++) {
+		if (strcasecmp(st->ids[i]->args.v[0], "none") == 0)
+			continue;
+		r = expand_path(st->ids[i], st->ids[i]->args.v[0], e, 1, &p,
+		    err, errlen);
+		if (r == 0)
+			strv_push(&sv, p);
+	}
+	h->identity_files = sv.v;
+	h->n_identity_files = sv.n;
+	return r;
+}
+
+static int
+finish_known_hosts(const struct rstate *st, const struct expand *e,
+    char *err, size_t errlen)
+{
+	struct hostcfg *h = st->out;
+	struct strv u = { 0 }, g = { 0 };
+	int r;
+
+	r = expand_files(st->ukh, e, 1, &u, &h->user_known_hosts_none, err,
+	    errlen);
+	if (r == 0)
+		r = expand_files(st->gkh, e, 0, &g,
+		    &h->global_known_hosts_none, err, errlen);
+	h->user_known_hosts = u.v;
+	h->n_user_known_hosts = u.n;
+	h->global_known_hosts = g.v;
+	h->n_global_known_hosts = g.n;
+	return r;
+}
+
+/* ProxyJump and ProxyCommand: "none" leaves them unset. */
+static int
+finish_proxy(const struct rstate *st, char *err, size_t errlen)
+{
+	struct hostcfg *h = st->out;
+	const char *jump, *cmd;
+
+	jump = st->jump != NULL ? st->jump->args.v[0] : NULL;
+	cmd = st->proxy != NULL ? st->proxy->args.v[0] : NULL;
+	if (jump != NULL && strcasecmp(jump, "none") != 0)
+		h->proxy_jump = xstrdup(jump);
+	if (cmd != NULL && strcasecmp(cmd, "none") != 0)
+		h->proxy_command = xstrdup(cmd);
+	if (h->proxy_jump != NULL && h->proxy_command != NULL)
+		return errf(err, errlen, st->jump->file, st->jump->line,
+		    "ProxyJump and ProxyCommand both apply to '%s'",
+		    st->alias);
+	return 0;
+}
+
+static void
+expand_init(struct expand *e, const struct rstate *st)
+{
+	memset(e, 0, sizeof(*e));
+	e->home = xstrdup(home_dir());
+	e->luser = xstrdup(st->luser);
+	e->alias = st->alias;
+	e->rhost = st->out->hostname != NULL ? st->out->hostname : st->alias;
+	e->ruser = st->out->user != NULL ? st->out->user : st->luser;
+	snprintf(e->uid, sizeof(e->uid), "%lu", (unsigned long)getuid());
+	if (gethostname(e->lhost, sizeof(e->lhost)) == -1)
+		e->lhost[0] = '\0';
+	e->lhost[sizeof(e->lhost) - 1] = '\0';
+	memcpy(e->shost, e->lhost, sizeof(e->shost));
+	e->shost[strcspn(e->shost, ".")] = '\0';
+}
+
+/* Turn what the walk obtained into strings the caller owns. */
+static int
+finish(struct rstate *st, char *err, size_t errlen)
+{
+	struct hostcfg *h = st->out;
+	struct expand e;
+	int r;
+
+	if (st->hostname != NULL)
+		h->hostname = expand_hostname(st->hostname->args.v[0],
+		    st->alias);
+	if (st->user != NULL)
+		h->user = xstrdup(st->user);
+	expand_init(&e, st);
+	r = finish_identities(st, &e, err, errlen);
+	if (r == 0)
+		r = finish_known_hosts(st, &e, err, errlen);
+	if (r == 0 && st->agent != NULL)
+		r = expand_path(st->agent, st->agent->args.v[0], &e, 1,
+		    &h->identity_agent, err, errlen);
+	if (r == 0)
+		r = finish_proxy(st, err, errlen);
+	free(e.home);
+	free(e.luser);
+	return r;
+}
+
+static char *
+local_user(void)
+{
+	struct passwd *pw = getpwuid(getuid());
+	const char *u;
+
+	if (pw != NULL)
+		return xstrdup(pw->pw_name);
+	u = getenv("USER");
+	return xstrdup(u != NULL ? u : "");
+}
+
+static void
+hostcfg_reset(struct hostcfg *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->identities_only = -1;
+	h->strict = SHK_UNSET;
+	h->hash_known_hosts = -1;
+	h->connect_timeout = -1;
+	h->batch_mode = -1;
+	h->address_family = -1;
+}
+
+/*
+ * Resolve as ssh does: -o options first, then the user given with the
+ * host (ssh takes -o User before user@host), then each file from the top.
+ */
+int
+sshconf_resolve(const struct sshconf *c, const char *host, const char *user,
+    struct hostcfg *out, char *err, size_t errlen)
+{
+	struct rstate st;
+	char *luser = local_user();
+	size_t i;
+	int active, r;
+
+	hostcfg_reset(out);
+	memset(&st, 0, sizeof(st));
+	st.alias = host;
+	st.luser = luser;
+	st.out = out;
+	active = 1;
+	walk(&c->cmdline, &st, &active, 0);
+	if (st.user == NULL)
+		st.user = user;
+	for (i = 0; i < c->nfiles; i++) {
+		active = 1;
+		walk(c->files[i], &st, &active, 0);
+	}
+	r = finish(&st, err, errlen);
+	free(st.ids);
+	free(luser);
+	if (r == -1)
+		hostcfg_release(out);
+	return r;
+}
+
+static void
+free_array(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void
+hostcfg_release(struct hostcfg *h)
+{
+	free(h->hostname);
+	free(h->user);
+	free_array(h->identity_files, h->n_identity_files);
+	free_array(h->user_known_hosts, h->n_user_known_hosts);
+	free_array(h->global_known_hosts, h->n_global_known_hosts);
+	free(h->identity_agent);
+	free(h->proxy_jump);
+	free(h->proxy_command);
+	hostcfg_reset(h);
+}
