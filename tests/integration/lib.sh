@@ -215,19 +215,24 @@ EOF
 HOME=$hostdir/home
 export HOME
 cd "$HOME" || exit 1
-if [ -e "$hostdir/slow" ]; then
-	# Throttle stdin through a fifo that a background loop fills 16 KiB at
-	# a time; the loop holds none of the session's output descriptors, so
-	# the command's exit is seen at once.
+if [ -e "$hostdir/slow" ] || [ -e "$hostdir/corrupt" ]; then
+	# Filter stdin through a fifo fed by a background job that holds
+	# none of the session's output descriptors, so the command's exit is
+	# seen at once.  slow: 16 KiB at a time with pauses; corrupt: every
+	# byte 'A' becomes 'B' (the size stays the same).
 	fifo=$hostdir/stdin.$$
 	mkfifo "$fifo" || exit 1
 	exec 4<&0
 	{
-		while :; do
-			r=$(dd bs=16384 count=1 2>&1 <&4 >&3) || break
-			case $r in "0+0 records in"*) break ;; esac
-			sleep 0.02
-		done
+		if [ -e "$hostdir/corrupt" ]; then
+			tr A B <&4 >&3
+		else
+			while :; do
+				r=$(dd bs=16384 count=1 2>&1 <&4 >&3) || break
+				case $r in "0+0 records in"*) break ;; esac
+				sleep 0.02
+			done
+		fi
 	} 3>"$fifo" </dev/null >/dev/null 2>&1 &
 	exec <"$fifo" 4<&-
 	rm -f "$fifo"
@@ -440,6 +445,8 @@ cont_host() { signal_tree CONT "$(host_pid "$1")"; }
 # New sessions on host $1 read their stdin slowly; fast_host undoes it.
 slow_host() { touch "$(host_dir "$1")/slow"; }
 fast_host() { rm -f "$(host_dir "$1")/slow"; }
+# New sessions on host $1 get their stdin with every 'A' turned into 'B'.
+corrupt_host() { touch "$(host_dir "$1")/corrupt"; }
 
 # Replace host $1's keys in $T/known_hosts with other, fresh keys: the
 # keys the host presents no longer match.
@@ -514,6 +521,7 @@ _fanscp_cmd() {
 }
 
 _fanscp_checks() {
+	[ "${FANSCP_VERBOSE:-0}" = 1 ] && show_output
 	case $RC in
 	124 | 137)
 		fail "fanscp timed out (rc $RC): $LAST_CMD"
@@ -602,6 +610,14 @@ expect_copy() {
 	fail "$(host_name "$1"): '$2' differs from the source ($(fsize "$_f") vs $(fsize "$3") bytes)"
 }
 
+# expect_mode N PATH MODE: octal permission bits, as stat %a prints them.
+expect_mode() {
+	case $2 in /*) _f=$2 ;; *) _f=$(host_home "$1")/$2 ;; esac
+	_m=$(stat -c %a "$_f" 2>/dev/null)
+	[ "$_m" = "$3" ] && return 0
+	fail "$(host_name "$1"): '$2' has mode ${_m:-?}, expected $3"
+}
+
 expect_absent() {
 	case $2 in /*) _f=$2 ;; *) _f=$(host_home "$1")/$2 ;; esac
 	[ -e "$_f" ] || [ -h "$_f" ] || return 0
@@ -637,6 +653,18 @@ expect_no_pwned() {
 	[ -z "$_pw" ] && return 0
 	fail "command injection: $(printf '%s' "$_pw" | tr '\n' ' ')"
 	printf '%s\n' "$_pw" | while IFS= read -r _f; do rm -f "$_f"; done
+}
+
+# Wait (up to $2 s, default 10) until host $1's home has no temp file.
+wait_no_tempfile() {
+	_i=0
+	while [ $_i -lt $(( ${2:-10} * 10 )) ]; do
+		[ -z "$(find "$(host_home "$1")" -name '.*.fanscp.*')" ] &&
+		    return 0
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	return 1
 }
 
 # Wait (up to $2 s, default 30) for a temp file of size > 0 under host $1's

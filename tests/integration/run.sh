@@ -3,7 +3,8 @@
 #   sh tests/integration/run.sh [scenario...]     (all when none named)
 # Environment: FANSCP (binary, default ./fanscp), FANSCP_VALGRIND=1 (run it
 # under valgrind memcheck), FANSCP_KEEP=1 (keep every temp dir),
-# FANSCP_TIMEOUT (seconds per fanscp run).  Prints "ok - NAME" or
+# FANSCP_TIMEOUT (seconds per fanscp run), FANSCP_VERBOSE=1 (show every
+# fanscp run: command, exit status, output).  Prints "ok - NAME" or
 # "not ok - NAME: why" per scenario, then "N passed, M failed".
 set -u
 here=$(cd "$(dirname "$0")" && pwd)

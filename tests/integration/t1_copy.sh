@@ -1,5 +1,5 @@
 # Scenarios where every host gets the file.
-ALL_SCENARIOS="$ALL_SCENARIOS basic empty big scprules hostile url hostfile width"
+ALL_SCENARIOS="$ALL_SCENARIOS basic empty big scprules preserve hostile url hostfile width many"
 
 # expect_all_ok NAME N...: hosts N got NAME (relative to the home), matching
 # $SRC, have no error line, and their homes hold NAME and nothing else.
@@ -51,6 +51,7 @@ scen_scprules() {
 	fixture_start 6
 	SRC=$T/src/data.bin
 	mkrandom "$SRC" 65536
+	chmod 754 "$SRC"
 	mkdir "$(host_home 2)/dir" "$(host_home 3)/dir" "$(host_home 5)/sub"
 	printf 'old contents\n' >"$(host_home 4)/renamed.bin"
 	chmod 600 "$(host_home 4)/renamed.bin"
@@ -69,7 +70,35 @@ scen_scprules() {
 	expect_home 5 sub sub/data.bin
 	expect_copy 6 new.bin "$SRC"		# a new name
 	expect_home 6 new.bin
+	# A new file gets the source's mode less the umask; a replaced
+	# file keeps its mode.
+	um=$(ssh_host 6 umask)
+	want=$(printf %o $((0754 & ~0$um)))
+	expect_mode 6 new.bin "$want"
+	expect_mode 4 renamed.bin 600
 	for n in 1 2 3 4 5 6; do expect_no_err "$(host_name $n)"; done
+}
+
+# -p: the mode, modification and access times of the source.
+scen_preserve() {
+	need_fanscp || return
+	fixture_start 2
+	SRC=$T/src/data.bin
+	mkrandom "$SRC" 65536
+	chmod 640 "$SRC"
+	TZ=UTC0 touch -m -t 200102030405.06 "$SRC"
+	TZ=UTC0 touch -a -t 200203040506.07 "$SRC"
+	printf 'old\n' >"$(host_home 2)/data.bin"
+	chmod 666 "$(host_home 2)/data.bin"
+	want=$(stat -c '%a %Y %X' "$SRC")
+	run_fanscp -F "$T/ssh_config" -p "$SRC" lab001: lab002:
+	expect_rc 0
+	for n in 1 2; do
+		got=$(stat -c '%a %Y %X' "$(host_home $n)/data.bin" 2>/dev/null)
+		[ "$got" = "$want" ] ||
+		    fail "$(host_name $n): mode/mtime/atime '$got', expected '$want'"
+	done
+	expect_all_ok data.bin 1 2
 }
 
 # 10. Names full of shell syntax land byte for byte and run nothing.
@@ -111,10 +140,16 @@ scen_url() {
 	    "scp://$u@127.0.0.1:$(host_port 3)/$(host_home 3)/abs.bin"
 	expect_rc 0
 	expect_copy 1 url.bin "$SRC"
-	expect_home 1 url.bin
 	expect_copy 2 data.bin "$SRC"
-	expect_home 2 data.bin
 	expect_copy 3 abs.bin "$SRC"
+	# And user@address:path with the port from -P.
+	run_fanscp -F "$T/ssh_config" -i "$T/id_ed25519" \
+	    -o "UserKnownHostsFile=$T/known_hosts" -P "$(host_port 1)" "$SRC" \
+	    "$u@127.0.0.1:viaP.bin"
+	expect_rc 0
+	expect_copy 1 viaP.bin "$SRC"
+	expect_home 1 url.bin viaP.bin
+	expect_home 2 data.bin
 	expect_home 3 abs.bin
 }
 
@@ -163,4 +198,16 @@ scen_width() {
 	expect_all_ok w.bin 1 2 3 4 5 6
 	[ "$max" -le 2 ] || fail "$max hosts connected at once with --width 2"
 	[ "$max" -ge 2 ] || fail "never 2 hosts at once with --width 2 (max $max)"
+}
+
+# Many hosts, several waves of slots.
+scen_many() {
+	need_fanscp || return
+	fixture_start 20
+	SRC=$T/src/data.bin
+	mkrandom "$SRC" 2097152
+	run_fanscp -F "$T/ssh_config" --width 8 --verify "$SRC" \
+	    'lab[001-020]:m.bin'
+	expect_rc 0
+	expect_all_ok m.bin 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20
 }

@@ -1,5 +1,5 @@
 # Scenarios where some hosts fail and the others must not notice.
-ALL_SCENARIOS="$ALL_SCENARIOS refused hostkey auth nodir killed stall conntimeout"
+ALL_SCENARIOS="$ALL_SCENARIOS refused hostkey auth nodir killed stall conntimeout verify"
 
 # 5. A host whose port has no listener.
 scen_refused() {
@@ -108,6 +108,10 @@ scen_stall() {
 	expect_absent 2 s.bin
 	[ "$el" -le 20 ] || fail "took ${el}s to give up with --stall-timeout 3"
 	expect_all_ok s.bin 1 3
+	# Thawed, the host's receive script sees the short input and
+	# removes its temp file.
+	wait_no_tempfile 2 10 || fail "lab002: temp file left after the stall"
+	expect_home 2
 }
 
 # A host that accepts TCP but never speaks: --connect-timeout gives up.
@@ -127,4 +131,26 @@ scen_conntimeout() {
 	[ "$el" -le 15 ] || fail "took ${el}s to give up with --connect-timeout 2"
 	expect_home 2
 	expect_all_ok c.bin 1
+}
+
+# --verify catches bytes altered on the way (same size), and nothing lands;
+# without --verify the size check alone passes them.
+scen_verify() {
+	need_fanscp || return
+	fixture_start 3
+	corrupt_host 2
+	SRC=$T/src/data.bin
+	mkrandom "$SRC" 1048576
+	run_fanscp -F "$T/ssh_config" --verify "$SRC" 'lab[001-003]:v.bin'
+	expect_rc 1
+	expect_err lab002 sha-256
+	expect_home 2
+	expect_all_ok v.bin 1 3
+	run_fanscp -F "$T/ssh_config" "$SRC" lab002:v.bin
+	expect_rc 0
+	[ "$(fsize "$(host_home 2)/v.bin")" = 1048576 ] ||
+	    fail "lab002: unverified copy has the wrong size"
+	[ "$(sha256 "$(host_home 2)/v.bin")" != "$(sha256 "$SRC")" ] ||
+	    fail "corrupt_host did not alter the data"
+	expect_home 2 v.bin
 }
