@@ -1,7 +1,7 @@
 /*
  * The remote side: the POSIX sh scripts that a target runs, built here as
  * strings for libssh2_channel_exec().  Targets need sh and coreutils-level
- * tools (cat, wc, mv, rm, chmod), nothing else.
+ * tools (cat, wc, mv, rm, chmod, stat, touch), nothing else.
  *
  * Each host runs two scripts on one session:
  *   receive  resolves the destination as scp does, creates an exclusive
@@ -28,7 +28,7 @@
 
 /* Exit statuses of the scripts, besides 0. */
 enum remote_exit {
-	REMOTE_EXIT_NODIR = 70,		/* the destination directory is missing */
+	REMOTE_EXIT_NODIR = 70,		/* no directory for the destination */
 	REMOTE_EXIT_ISDIR = 71,		/* the destination is a directory */
 	REMOTE_EXIT_CREATE = 72,	/* the temp file cannot be created */
 	REMOTE_EXIT_WRITE = 73,		/* writing the temp file failed */
@@ -40,15 +40,15 @@ enum remote_exit {
 };
 
 struct remote_job {
-	const char	*path;		/* the target path as given ("" = home) */
-	const char	*basename;	/* the source's base name */
+	const char	*path;		/* the target path ("" = home) */
+	const char	*basename;	/* the source's base name, no '/' */
 	uint64_t	 size;		/* bytes to expect */
 	const char	*sha256;	/* 64 hex digits to check, or NULL */
 	mode_t		 mode;		/* the source's permission bits */
 	int		 preserve;	/* -p: exact mode and times */
 	time_t		 mtime;		/* with preserve */
 	time_t		 atime;		/* with preserve */
-	const char	*token;		/* random [0-9a-f]+ naming the temp file */
+	const char	*token;		/* random hex, at most 32 digits */
 };
 
 /* s as one single-quoted sh word: ' becomes '\''.  xmalloc'd. */
@@ -60,8 +60,9 @@ char	*remote_commit_cmd(const struct remote_job *job);
 /* The script that removes job's temp file, if any.  xmalloc'd. */
 char	*remote_abort_cmd(const struct remote_job *job);
 /*
- * Check a script's stdout for its success line: returns 0 when out holds
- * "fanscp-ok WHAT N\n" with N equal to size, else -1.
+ * Check a script's stdout for its success line: returns 0 when out ends
+ * with the line "fanscp-ok WHAT N\n", N equal to size, else -1.  Lines
+ * before it (from a noisy rc file) are allowed.  Abort reports N = 0.
  */
 int	remote_check_ok(const char *out, size_t len, const char *what,
 	    uint64_t size);

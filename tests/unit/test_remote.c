@@ -1,0 +1,1319 @@
+/*
+ * Tests for the remote scripts.  They run for real: each script goes to a
+ * local shell as its -c argument, with stdin fed from a buffer and stdout
+ * and stderr captured, in a fresh mkdtemp directory that is both the cwd
+ * and HOME.  The happy paths run under every shell found here: /bin/sh,
+ * dash, bash --posix and busybox sh.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <grp.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "remote.h"
+#include "xmalloc.h"
+
+char	*remote_prelude(const struct remote_job *);
+
+#define TOKEN		"c0ffee42"
+#define SHA_ABC		\
+	"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+#define NOBODY		65534
+
+struct shell {
+	const char	*name;
+	const char	*path[2];	/* where to look for it */
+	const char	*arg;		/* argument before -c, or NULL */
+};
+
+static const struct shell shells[] = {
+	{ "sh", { "/bin/sh", NULL }, NULL },
+	{ "dash", { "/bin/dash", "/usr/bin/dash" }, NULL },
+	{ "bash --posix", { "/bin/bash", "/usr/bin/bash" }, "--posix" },
+	{ "busybox sh", { "/bin/busybox", "/usr/bin/busybox" }, "sh" },
+	/* A login shell that is not sh, as on macOS. */
+	{ "zsh", { "/bin/zsh", "/usr/bin/zsh" }, NULL },
+};
+#define NSHELLS	(sizeof(shells) / sizeof(shells[0]))
+
+/* How the next scripts run; reset before each test. */
+static struct {
+	const char	*sh;		/* the shell's path */
+	const char	*arg;		/* its argument before -c */
+	const char	*path;		/* PATH, or NULL */
+	const char	*tz;		/* TZ, or NULL */
+	const char	*locale;	/* LC_ALL, or NULL */
+	uid_t		 uid;		/* run as this user if not 0 */
+} opt;
+
+struct result {
+	int	 status;		/* exit status, or 128 + signal */
+	char	*out;
+	size_t	 outlen;
+	char	*err;
+	size_t	 errlen;
+};
+
+static char	 topdir[PATH_MAX];	/* the cwd before the tests */
+static char	 tmpdir[64];		/* this test's directory */
+
+/* Where the shell lives here, or NULL. */
+static const char *
+shell_path(const struct shell *sh)
+{
+	size_t i;
+
+	for (i = 0; i < 2 && sh->path[i] != NULL; i++)
+		if (access(sh->path[i], X_OK) == 0)
+			return sh->path[i];
+	return NULL;
+}
+
+/* Make the scripts run under sh; returns 0, or -1 if it is not here. */
+static int
+use_shell(const struct shell *sh)
+{
+	const char *p = shell_path(sh);
+
+	if (p == NULL)
+		return -1;
+	opt.sh = p;
+	opt.arg = sh->arg;
+	return 0;
+}
+
+static void
+child(const char *script, const int ip[2], const int op[2], const int ep[2])
+{
+	const char *argv[5];
+	int i = 0;
+
+	dup2(ip[0], 0);
+	dup2(op[1], 1);
+	dup2(ep[1], 2);
+	close(ip[0]), close(ip[1]), close(op[0]);
+	close(op[1]), close(ep[0]), close(ep[1]);
+	signal(SIGPIPE, SIG_DFL);
+	if (opt.path != NULL)
+		setenv("PATH", opt.path, 1);
+	if (opt.tz != NULL)
+		setenv("TZ", opt.tz, 1);
+	if (opt.locale != NULL)
+		setenv("LC_ALL", opt.locale, 1);
+	if (opt.uid != 0 && (setgroups(0, NULL) == -1 ||
+	    setgid(opt.uid) == -1 || setuid(opt.uid) == -1))
+		_exit(126);
+	argv[i++] = opt.sh;
+	if (opt.arg != NULL)
+		argv[i++] = opt.arg;
+	argv[i++] = "-c";
+	argv[i++] = script;
+	argv[i] = NULL;
+	execv(opt.sh, (char *const *)argv);
+	_exit(127);
+}
+
+/* Read what fd has into *buf; at EOF close it and set it to -1. */
+static void
+slurp(int *fd, char **buf, size_t *len)
+{
+	char chunk[65536];
+	ssize_t n;
+
+	n = read(*fd, chunk, sizeof(chunk));
+	if (n < 0 && errno == EINTR)
+		return;
+	if (n <= 0) {
+		close(*fd);
+		*fd = -1;
+		return;
+	}
+	*buf = xreallocarray(*buf, *len + n + 1, 1);
+	memcpy(*buf + *len, chunk, n);
+	*len += n;
+	(*buf)[*len] = '\0';
+}
+
+/* Write the next part of in; at the end or on error close fd. */
+static void
+feed(int *fd, const char *in, size_t len, size_t *off)
+{
+	ssize_t n = 0;
+
+	if (*off < len)
+		n = write(*fd, in + *off, len - *off);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n > 0)
+		*off += n;
+	if (n < 0 || *off == len) {
+		close(*fd);
+		*fd = -1;
+	}
+}
+
+/* Feed stdin and collect stdout and stderr until both are closed. */
+static void
+pump(int in, const char *buf, size_t len, int out, int err,
+    struct result *res)
+{
+	struct pollfd pfd[3];
+	size_t off = 0;
+
+	fcntl(in, F_SETFL, fcntl(in, F_GETFL) | O_NONBLOCK);
+	if (len == 0)
+		feed(&in, buf, len, &off);
+	while (out != -1 || err != -1) {
+		pfd[0].fd = in;
+		pfd[0].events = POLLOUT;
+		pfd[1].fd = out;
+		pfd[1].events = POLLIN;
+		pfd[2].fd = err;
+		pfd[2].events = POLLIN;
+		if (poll(pfd, 3, -1) == -1)
+			continue;
+		if (in != -1 && pfd[0].revents != 0)
+			feed(&in, buf, len, &off);
+		if (out != -1 && pfd[1].revents != 0)
+			slurp(&out, &res->out, &res->outlen);
+		if (err != -1 && pfd[2].revents != 0)
+			slurp(&err, &res->err, &res->errlen);
+	}
+	if (in != -1)
+		close(in);
+}
+
+/* Run script under the current shell with in as its stdin. */
+static int
+run_sh(const char *script, const void *in, size_t len, struct result *res)
+{
+	int ip[2], op[2], ep[2], st;
+	pid_t pid;
+
+	memset(res, 0, sizeof(*res));
+	res->out = xstrdup("");
+	res->err = xstrdup("");
+	assert_int_equal(pipe(ip), 0);
+	assert_int_equal(pipe(op), 0);
+	assert_int_equal(pipe(ep), 0);
+	pid = fork();
+	assert_true(pid != -1);
+	if (pid == 0)
+		child(script, ip, op, ep);
+	close(ip[0]);
+	close(op[1]);
+	close(ep[1]);
+	pump(ip[1], in, len, op[0], ep[0], res);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	res->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	return res->status;
+}
+
+static void
+result_free(struct result *res)
+{
+	free(res->out);
+	free(res->err);
+	memset(res, 0, sizeof(*res));
+}
+
+static int
+remove_one(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)st, (void)flag, (void)f;
+	return remove(path);
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	memset(&opt, 0, sizeof(opt));
+	opt.sh = "/bin/sh";
+	umask(022);
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/fanscp-remote.XXXXXX");
+	assert_non_null(mkdtemp(tmpdir));
+	assert_int_equal(chdir(tmpdir), 0);
+	setenv("HOME", tmpdir, 1);
+	return 0;
+}
+
+/* Every test ends with nothing run by a hostile name. */
+static int
+teardown(void **state)
+{
+	struct stat st;
+
+	(void)state;
+	assert_int_not_equal(lstat("pwned", &st), 0);
+	umask(022);
+	assert_int_equal(chdir(topdir), 0);
+	nftw(tmpdir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+	return 0;
+}
+
+static void
+job_init(struct remote_job *job, const char *path, const char *base,
+    uint64_t size)
+{
+	memset(job, 0, sizeof(*job));
+	job->path = path;
+	job->basename = base;
+	job->size = size;
+	job->mode = 0644;
+	job->token = TOKEN;
+}
+
+static int
+receive(const struct remote_job *job, const void *in, size_t len,
+    struct result *res)
+{
+	char *cmd = remote_receive_cmd(job);
+
+	run_sh(cmd, in, len, res);
+	free(cmd);
+	return res->status;
+}
+
+static int
+commit(const struct remote_job *job, struct result *res)
+{
+	char *cmd = remote_commit_cmd(job);
+
+	run_sh(cmd, "", 0, res);
+	free(cmd);
+	return res->status;
+}
+
+static int
+abort_job(const struct remote_job *job, struct result *res)
+{
+	char *cmd = remote_abort_cmd(job);
+
+	run_sh(cmd, "", 0, res);
+	free(cmd);
+	return res->status;
+}
+
+/* Receive and commit job, which must succeed. */
+static void
+push_job(const struct remote_job *job, const void *data)
+{
+	struct result res;
+
+	if (receive(job, data, job->size, &res) != 0)
+		print_error("%s: receive: %d: %s\n", opt.sh, res.status,
+		    res.err);
+	assert_int_equal(res.status, 0);
+	assert_int_equal(res.errlen, 0);
+	assert_int_equal(remote_check_ok(res.out, res.outlen, "receive",
+	    job->size), 0);
+	result_free(&res);
+	if (commit(job, &res) != 0)
+		print_error("%s: commit: %d: %s\n", opt.sh, res.status,
+		    res.err);
+	assert_int_equal(res.status, 0);
+	assert_int_equal(res.errlen, 0);
+	assert_int_equal(remote_check_ok(res.out, res.outlen, "commit",
+	    job->size), 0);
+	result_free(&res);
+}
+
+static void
+push(const char *path, const char *base, const char *data)
+{
+	struct remote_job job;
+
+	job_init(&job, path, base, strlen(data));
+	push_job(&job, data);
+}
+
+static void
+put_file(const char *path, const char *data, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, strlen(data)), (ssize_t)strlen(data));
+	assert_int_equal(fchmod(fd, mode), 0);
+	close(fd);
+}
+
+static void
+assert_file(const char *path, const void *data, size_t len)
+{
+	char *buf = xmalloc(len + 1);
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		print_error("missing file '%s'\n", path);
+	assert_true(fd >= 0);
+	n = read(fd, buf, len + 1);
+	close(fd);
+	assert_int_equal(n, (ssize_t)len);
+	assert_memory_equal(buf, data, len);
+	free(buf);
+}
+
+static int
+exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
+static mode_t
+mode_of(const char *path)
+{
+	struct stat st;
+
+	assert_int_equal(stat(path, &st), 0);
+	return st.st_mode & 07777;
+}
+
+static int	ntemps;
+
+static int
+count_temp(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)st, (void)flag;
+	if (strstr(path + f->base, ".fanscp.") != NULL)
+		ntemps++;
+	return 0;
+}
+
+/* No temp file anywhere under the test directory, dotfiles included. */
+static void
+assert_no_temps(void)
+{
+	ntemps = 0;
+	nftw(".", count_temp, 16, FTW_PHYS);
+	assert_int_equal(ntemps, 0);
+}
+
+static void
+assert_contains(const char *s, const char *want)
+{
+	if (strstr(s, want) == NULL)
+		print_error("'%s' lacks '%s'\n", s, want);
+	assert_non_null(strstr(s, want));
+}
+
+/* A directory of tools for PATH: each name links to target, or to itself. */
+static void
+make_bin(const char *dir, const char *target, const char *const *tools)
+{
+	static const char *const where[] = { "/usr/bin/", "/bin/" };
+	char to[PATH_MAX], from[PATH_MAX];
+	size_t i, j;
+
+	mkdir(dir, 0755);
+	for (i = 0; tools[i] != NULL; i++) {
+		snprintf(to, sizeof(to), "%s", target != NULL ? target : "");
+		for (j = 0; target == NULL && j < 2; j++) {
+			snprintf(to, sizeof(to), "%s%s", where[j], tools[i]);
+			if (access(to, X_OK) == 0)
+				break;
+		}
+		snprintf(from, sizeof(from), "%s/%s", dir, tools[i]);
+		assert_int_equal(symlink(to, from), 0);
+	}
+}
+
+/* Tools the scripts need besides the shell, and none to hash with. */
+static const char *const basic_tools[] = {
+	"cat", "wc", "rm", "mv", "chmod", "stat", "touch", NULL
+};
+
+/* A bin directory under the test directory, as an absolute PATH. */
+static const char *
+bin_path(const char *dir)
+{
+	static char buf[PATH_MAX];
+
+	snprintf(buf, sizeof(buf), "%s/%s", tmpdir, dir);
+	return buf;
+}
+
+static void
+test_shquote_known(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{ "", "''" },
+		{ "abc", "'abc'" },
+		{ "a'b", "'a'\\''b'" },
+		{ "'", "''\\'''" },
+		{ "-n", "'-n'" },
+		{ "a\nb", "'a\nb'" },
+	};
+	size_t i;
+	char *q;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		q = shquote(cases[i].in);
+		assert_string_equal(q, cases[i].out);
+		free(q);
+	}
+}
+
+static const char *const hostile[] = {
+	"a b", "it's", "'", "''", "\"dq\"", "$(touch pwned)", "`touch pwned`",
+	"'$(touch pwned)'", "x'; touch pwned; '", "new\nline", "trail\n",
+	"\n", "-", "-rf", "--", "-n", "back\\slash", "\\", "\\'", "*", "?",
+	"[a]", "~", "~root", "semi;colon", "a|b&c>d<e", "\t tab", " lead",
+	"\xff\xfe\x80 bytes", "caf\xc3\xa9", "$HOME", "${PWD}", "!bang",
+	"%s%n", "#hash", "a=b", "{a,b}", ".hidden", "..x", NULL
+};
+
+static uint64_t rng = 0x9e3779b97f4a7c15ULL;
+
+static unsigned int
+next_rand(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (unsigned int)(rng >> 32);
+}
+
+/* A random string of 1 to 48 bytes, often from the bytes sh cares about. */
+static void
+random_string(char *buf, size_t size)
+{
+	static const char special[] = "'\"\\$`\n\t ;&|<>(){}*?[]!#~-=%";
+	size_t i, n = 1 + next_rand() % 48;
+
+	assert_true(n < size);
+	for (i = 0; i < n; i++) {
+		if (next_rand() % 2)
+			buf[i] = special[next_rand() % (sizeof(special) - 1)];
+		else
+			buf[i] = (char)(1 + next_rand() % 255);
+	}
+	buf[n] = '\0';
+}
+
+/* sh -c "printf %s QUOTED" must print s byte for byte. */
+static void
+assert_roundtrip(const char *s)
+{
+	struct result res;
+	char *q = shquote(s);
+	char *cmd = xasprintf("printf %%s %s", q);
+
+	run_sh(cmd, "", 0, &res);
+	if (res.status != 0 || strcmp(res.out, s) != 0)
+		print_error("%s: [%s] came back as [%s]\n", opt.sh, s,
+		    res.out);
+	assert_int_equal(res.status, 0);
+	assert_int_equal(res.outlen, strlen(s));
+	assert_memory_equal(res.out, s, strlen(s));
+	result_free(&res);
+	free(cmd);
+	free(q);
+}
+
+static void
+roundtrip_all(void)
+{
+	char all[256], buf[64];
+	size_t i;
+
+	for (i = 0; i < 255; i++)
+		all[i] = (char)(i + 1);
+	all[255] = '\0';
+	assert_roundtrip(all);
+	assert_roundtrip(all + 200);
+	for (i = 0; hostile[i] != NULL; i++)
+		assert_roundtrip(hostile[i]);
+	for (i = 0; i < 60; i++) {
+		random_string(buf, sizeof(buf));
+		assert_roundtrip(buf);
+	}
+}
+
+static void
+test_shquote_roundtrip(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < NSHELLS; i++) {
+		if (use_shell(&shells[i]) == -1)
+			continue;
+		opt.locale = NULL;
+		roundtrip_all();
+		opt.locale = "C.UTF-8";
+		roundtrip_all();
+	}
+}
+
+static void
+test_prelude_shared(void **state)
+{
+	struct remote_job job;
+	char *pre, *cmd[3];
+	size_t i;
+
+	(void)state;
+	job_init(&job, "dir/x", "src", 3);
+	job.sha256 = SHA_ABC;
+	pre = remote_prelude(&job);
+	cmd[0] = remote_receive_cmd(&job);
+	cmd[1] = remote_commit_cmd(&job);
+	cmd[2] = remote_abort_cmd(&job);
+	for (i = 0; i < 3; i++) {
+		assert_memory_equal(cmd[i], pre, strlen(pre));
+		assert_null(strstr(cmd[i] + strlen(pre), "case $d"));
+		free(cmd[i]);
+	}
+	free(pre);
+}
+
+/* A binary file with every byte value, NULs included. */
+static char *
+binary_data(size_t len)
+{
+	char *p = xmalloc(len);
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		p[i] = (char)next_rand();
+	return p;
+}
+
+static void
+happy_path(void)
+{
+	struct remote_job job;
+	char *data = binary_data(300000);
+
+	job_init(&job, "big.bin", "src.bin", 300000);
+	push_job(&job, data);
+	assert_file("big.bin", data, 300000);
+	free(data);
+
+	push("new.txt", "src.txt", "hello\n");
+	assert_file("new.txt", "hello\n", 6);
+	push("new.txt", "src.txt", "replaced\n");
+	assert_file("new.txt", "replaced\n", 9);
+
+	assert_int_equal(mkdir("dir", 0755), 0);
+	push("dir", "src.txt", "in dir\n");
+	assert_file("dir/src.txt", "in dir\n", 7);
+	push("dir/", "other.txt", "slash\n");
+	assert_file("dir/other.txt", "slash\n", 6);
+	push("", "home.txt", "home\n");
+	assert_file("home.txt", "home\n", 5);
+	push("", "empty", "");
+	assert_file("empty", "", 0);
+	assert_no_temps();
+	assert_int_equal(system("rm -rf -- dir *.txt big.bin empty"), 0);
+}
+
+static void
+test_happy_all_shells(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < NSHELLS; i++)
+		if (use_shell(&shells[i]) == 0)
+			happy_path();
+}
+
+static void
+test_absolute_and_dotted(void **state)
+{
+	char abs[PATH_MAX];
+
+	(void)state;
+	snprintf(abs, sizeof(abs), "%s/abs.txt", tmpdir);
+	push(abs, "src", "abs\n");
+	assert_file("abs.txt", "abs\n", 4);
+	snprintf(abs, sizeof(abs), "%s/", tmpdir);
+	push(abs, "src2", "abs2\n");
+	assert_file("src2", "abs2\n", 5);
+	push(".", "dot", "dot\n");
+	assert_file("dot", "dot\n", 4);
+	assert_int_equal(mkdir("d", 0755), 0);
+	push("d//", "s", "dd\n");
+	assert_file("d/s", "dd\n", 3);
+	push("./d/../d/x", "s", "up\n");
+	assert_file("d/x", "up\n", 3);
+	assert_no_temps();
+}
+
+static void
+hostile_names(void)
+{
+	static const char dir[] = "-d $(touch pwned)\n'";
+	size_t i;
+
+	for (i = 0; hostile[i] != NULL; i++) {
+		push(hostile[i], "src", hostile[i]);
+		assert_file(hostile[i], hostile[i], strlen(hostile[i]));
+		assert_int_equal(unlink(hostile[i]), 0);
+		push("", hostile[i], "as base\n");
+		assert_file(hostile[i], "as base\n", 8);
+		assert_int_equal(unlink(hostile[i]), 0);
+	}
+	/* A hostile directory, named with and without a trailing slash. */
+	assert_int_equal(mkdir(dir, 0755), 0);
+	push(dir, "-\n", "in dir\n");
+	push("-d $(touch pwned)\n'/", "`touch pwned`", "slash\n");
+	assert_file("-d $(touch pwned)\n'/-\n", "in dir\n", 7);
+	assert_file("-d $(touch pwned)\n'/`touch pwned`", "slash\n", 6);
+	assert_no_temps();
+	assert_int_equal(system("rm -rf ./-d*"), 0);
+}
+
+static void
+test_hostile_names(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < NSHELLS; i++)
+		if (use_shell(&shells[i]) == 0)
+			hostile_names();
+}
+
+static void
+test_long_name(void **state)
+{
+	struct remote_job job;
+	struct result res;
+	char name[256];
+
+	(void)state;
+	memset(name, 'x', 230);
+	name[230] = '\0';
+	job_init(&job, name, "src", 4);
+	assert_int_equal(receive(&job, "long", 4, &res), 0);
+	assert_true(exists(".fanscp." TOKEN));
+	assert_int_equal(mode_of(".fanscp." TOKEN), 0600);
+	result_free(&res);
+	assert_int_equal(commit(&job, &res), 0);
+	result_free(&res);
+	assert_file(name, "long", 4);
+
+	name[200] = '\0';
+	push(name, "src", "200\n");
+	assert_file(name, "200\n", 4);
+	assert_no_temps();
+}
+
+/* Long is in bytes, even where the shell counts characters. */
+static void
+test_long_utf8_name(void **state)
+{
+	char name[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 240; i += 2)
+		memcpy(name + i, "\xc3\xa9", 2);
+	name[240] = '\0';
+	opt.locale = "C.UTF-8";
+	for (i = 0; i < NSHELLS; i++) {
+		if (use_shell(&shells[i]) == -1)
+			continue;
+		push(name, "src", "utf8\n");
+		assert_file(name, "utf8\n", 5);
+		assert_int_equal(unlink(name), 0);
+	}
+	assert_no_temps();
+}
+
+static void
+test_nodir(void **state)
+{
+	struct remote_job job;
+	struct result res;
+
+	(void)state;
+	job_init(&job, "nope/x", "src", 3);
+	assert_int_equal(receive(&job, "abc", 3, &res), REMOTE_EXIT_NODIR);
+	assert_string_equal(res.err,
+	    "cannot create 'nope/x': No such file or directory\n");
+	assert_int_equal(res.outlen, 0);
+	result_free(&res);
+
+	put_file("file", "f", 0644);
+	job_init(&job, "file/", "src", 3);
+	assert_int_equal(receive(&job, "abc", 3, &res), REMOTE_EXIT_NODIR);
+	assert_string_equal(res.err,
+	    "cannot create 'file/src': No such file or directory\n");
+	result_free(&res);
+	assert_no_temps();
+}
+
+static void
+test_isdir(void **state)
+{
+	struct remote_job job;
+	struct result res;
+
+	(void)state;
+	assert_int_equal(mkdir("dir", 0755), 0);
+	assert_int_equal(mkdir("dir/src", 0755), 0);
+	job_init(&job, "dir", "src", 3);
+	assert_int_equal(receive(&job, "abc", 3, &res), REMOTE_EXIT_ISDIR);
+	assert_string_equal(res.err,
+	    "cannot create 'dir/src': Is a directory\n");
+	result_free(&res);
+	job_init(&job, "", "dir", 3);
+	assert_int_equal(receive(&job, "abc", 3, &res), REMOTE_EXIT_ISDIR);
+	result_free(&res);
+	assert_no_temps();
+}
+
+static void
+wrong_size(size_t want, size_t got)
+{
+	struct remote_job job;
+	struct result res;
+	char *data = binary_data(got), msg[128];
+
+	put_file("dest", "old\n", 0644);
+	job_init(&job, "dest", "src", want);
+	assert_int_equal(receive(&job, data, got, &res), REMOTE_EXIT_SIZE);
+	snprintf(msg, sizeof(msg), "got %zu of %zu bytes", got, want);
+	assert_contains(res.err, msg);
+	assert_int_equal(res.outlen, 0);
+	result_free(&res);
+	assert_file("dest", "old\n", 4);
+	assert_no_temps();
+	free(data);
+}
+
+static void
+test_wrong_size(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < NSHELLS; i++) {
+		if (use_shell(&shells[i]) == -1)
+			continue;
+		wrong_size(100, 50);
+		wrong_size(50, 100);
+		wrong_size(100000, 0);
+	}
+}
+
+static void
+test_sha(void **state)
+{
+	struct remote_job job;
+	struct result res;
+
+	(void)state;
+	job_init(&job, "dest", "src", 3);
+	job.sha256 = SHA_ABC;
+	push_job(&job, "abc");
+	assert_file("dest", "abc", 3);
+	job.sha256 = "BA7816BF8F01CFEA414140DE5DAE2223"
+	    "B00361A396177A9CB410FF61F20015AD";
+	push_job(&job, "abc");
+
+	assert_int_equal(receive(&job, "abd", 3, &res), 0);
+	result_free(&res);
+	assert_int_equal(commit(&job, &res), REMOTE_EXIT_HASH);
+	assert_contains(res.err, "SHA-256 mismatch for 'dest'");
+	result_free(&res);
+	assert_file("dest", "abc", 3);
+	assert_no_temps();
+}
+
+/* With only tool (and the basics) on PATH, the hash is found and checked. */
+static void
+sha_with(const char *bin, const char *target, const char *tool)
+{
+	const char *tools[] = { tool, NULL };
+	struct remote_job job;
+	struct result res;
+
+	make_bin(bin, NULL, basic_tools);
+	make_bin(bin, target, tools);
+	opt.path = bin_path(bin);
+	job_init(&job, "dest", "src", 3);
+	job.sha256 = SHA_ABC;
+	push_job(&job, "abc");
+	assert_file("dest", "abc", 3);
+	assert_int_equal(receive(&job, "abd", 3, &res), 0);
+	result_free(&res);
+	assert_int_equal(commit(&job, &res), REMOTE_EXIT_HASH);
+	result_free(&res);
+	assert_file("dest", "abc", 3);
+	assert_no_temps();
+	opt.path = NULL;
+}
+
+static void
+test_sha_fallbacks(void **state)
+{
+	const char *bb = shell_path(&shells[3]);
+
+	(void)state;
+	sha_with("b1", NULL, "sha256sum");
+	if (access("/usr/bin/shasum", X_OK) == 0)
+		sha_with("b2", NULL, "shasum");
+	if (access("/usr/bin/openssl", X_OK) == 0)
+		sha_with("b3", NULL, "openssl");
+	if (bb != NULL)
+		sha_with("b4", NULL, "busybox");
+}
+
+static void
+test_nohash(void **state)
+{
+	struct remote_job job;
+	struct result res;
+	size_t i;
+
+	(void)state;
+	make_bin("bin", NULL, basic_tools);
+	put_file("dest", "old\n", 0644);
+	job_init(&job, "dest", "src", 3);
+	job.sha256 = SHA_ABC;
+	/* Not busybox sh, which may find its own sha256sum applet. */
+	for (i = 0; i < 3; i++) {
+		if (use_shell(&shells[i]) == -1)
+			continue;
+		opt.path = bin_path("bin");
+		assert_int_equal(receive(&job, "abc", 3, &res), 0);
+		result_free(&res);
+		assert_int_equal(commit(&job, &res), REMOTE_EXIT_NOHASH);
+		assert_contains(res.err, "cannot verify 'dest'");
+		result_free(&res);
+		assert_file("dest", "old\n", 4);
+		assert_no_temps();
+	}
+}
+
+static void
+preserve(void)
+{
+	struct remote_job job;
+	struct stat st;
+
+	job_init(&job, "dest", "src", 3);
+	job.preserve = 1;
+	job.mode = 0100640;
+	job.mtime = 1234567890;
+	job.atime = 1000000000;
+	opt.tz = "EST5EDT";
+	push_job(&job, "abc");
+	assert_int_equal(stat("dest", &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0640);
+	assert_int_equal(st.st_mtime, 1234567890);
+	assert_int_equal(st.st_atime, 1000000000);
+
+	/* -p also replaces the mode of an existing file. */
+	job.mode = 0755;
+	job.mtime = 86400 * 365;
+	job.atime = 86400 * 365 + 59;
+	push_job(&job, "abc");
+	assert_int_equal(stat("dest", &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0755);
+	assert_int_equal(st.st_mtime, 86400 * 365);
+	assert_int_equal(st.st_atime, 86400 * 365 + 59);
+	assert_int_equal(unlink("dest"), 0);
+	opt.tz = NULL;
+}
+
+static void
+test_preserve(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < NSHELLS; i++)
+		if (use_shell(&shells[i]) == 0)
+			preserve();
+}
+
+static void
+test_keep_mode(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < NSHELLS; i++) {
+		if (use_shell(&shells[i]) == -1)
+			continue;
+		put_file("dest", "old\n", 0600);
+		push("dest", "src", "new\n");
+		assert_int_equal(mode_of("dest"), 0600);
+		put_file("dest", "old\n", 0751);
+		push("dest", "src", "new\n");
+		assert_int_equal(mode_of("dest"), 0751);
+		assert_int_equal(unlink("dest"), 0);
+		/* A symlink is replaced, with its target's mode. */
+		put_file("target", "old\n", 0600);
+		assert_int_equal(symlink("target", "link"), 0);
+		push("link", "src", "new\n");
+		assert_int_equal(mode_of("link"), 0600);
+		assert_file("target", "old\n", 4);
+		assert_int_equal(unlink("link"), 0);
+		assert_int_equal(unlink("target"), 0);
+	}
+}
+
+/* Without -p and with no file to replace: the source mode less the umask. */
+static void
+new_mode(mode_t mask, mode_t mode, mode_t want)
+{
+	struct remote_job job;
+
+	job_init(&job, "fresh", "src", 3);
+	job.mode = mode;
+	umask(mask);
+	push_job(&job, "abc");
+	umask(022);
+	assert_int_equal(mode_of("fresh"), want);
+	assert_int_equal(unlink("fresh"), 0);
+}
+
+static void
+test_new_mode(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < NSHELLS; i++) {
+		if (use_shell(&shells[i]) == -1)
+			continue;
+		new_mode(022, 0644, 0644);
+		new_mode(027, 0777, 0750);
+		new_mode(077, 0755, 0700);
+		new_mode(0, 0100600, 0600);
+	}
+}
+
+/* BSD stat has no -c: the scripts fall back to -f %Lp. */
+static void
+test_bsd_stat(void **state)
+{
+	static const char fake[] =
+	    "#!/bin/sh\n"
+	    "[ \"$2\" = -f ] && [ \"$3\" = %Lp ] || exit 1\n"
+	    "shift 4; exec /usr/bin/stat -L -c %a -- \"$@\"\n";
+	const char *tools[] = { "cat", "wc", "rm", "mv", "chmod", "touch",
+	    NULL };
+
+	(void)state;
+	make_bin("bin", NULL, tools);
+	put_file("bin/stat", fake, 0755);
+	opt.path = bin_path("bin");
+	put_file("dest", "old\n", 0604);
+	push("dest", "src", "new\n");
+	assert_int_equal(mode_of("dest"), 0604);
+}
+
+/* Busybox alone, as on a small system: its sh and its applets. */
+static void
+test_busybox_world(void **state)
+{
+	static const char *const tools[] = { "cat", "wc", "rm", "mv",
+	    "chmod", "stat", "touch", "sha256sum", NULL };
+	struct remote_job job;
+
+	(void)state;
+	if (use_shell(&shells[3]) == -1)
+		skip();
+	make_bin("bin", opt.sh, tools);
+	opt.path = bin_path("bin");
+	put_file("dest", "old\n", 0600);
+	push("dest", "src", "new\n");
+	assert_int_equal(mode_of("dest"), 0600);
+	job_init(&job, "dest", "src", 3);
+	job.sha256 = SHA_ABC;
+	job.preserve = 1;
+	job.mode = 0640;
+	job.mtime = job.atime = 1500000000;
+	push_job(&job, "abc");
+	assert_int_equal(mode_of("dest"), 0640);
+	assert_no_temps();
+}
+
+static void
+test_noclobber(void **state)
+{
+	struct remote_job job;
+	struct result res;
+	const char *tmp = "./.dest.fanscp." TOKEN;
+
+	(void)state;
+	put_file(tmp, "precious\n", 0644);
+	job_init(&job, "dest", "src", 3);
+	assert_int_equal(receive(&job, "abc", 3, &res), REMOTE_EXIT_CREATE);
+	assert_contains(res.err, "cannot create 'dest': ");
+	result_free(&res);
+	assert_file(tmp, "precious\n", 9);
+	assert_false(exists("dest"));
+	assert_int_equal(unlink(tmp), 0);
+
+	/* A symlink in its place is not followed, dangling or not. */
+	assert_int_equal(symlink("victim", tmp), 0);
+	assert_int_equal(receive(&job, "abc", 3, &res), REMOTE_EXIT_CREATE);
+	result_free(&res);
+	assert_false(exists("victim"));
+	put_file("victim", "safe\n", 0644);
+	assert_int_equal(receive(&job, "abc", 3, &res), REMOTE_EXIT_CREATE);
+	result_free(&res);
+	assert_file("victim", "safe\n", 5);
+}
+
+static void
+test_unwritable_dir(void **state)
+{
+	struct remote_job job;
+	struct result res;
+
+	(void)state;
+	assert_int_equal(mkdir("ro", 0555), 0);
+	assert_int_equal(chmod("ro", 0555), 0);
+	/* Root writes anywhere, so run the script as nobody then. */
+	if (geteuid() == 0) {
+		assert_int_equal(chmod(tmpdir, 0755), 0);
+		opt.uid = NOBODY;
+	}
+	job_init(&job, "ro/dest", "src", 3);
+	assert_int_equal(receive(&job, "abc", 3, &res), REMOTE_EXIT_CREATE);
+	assert_string_equal(res.err,
+	    "cannot create 'ro/dest': Permission denied\n");
+	result_free(&res);
+	assert_no_temps();
+	assert_int_equal(chmod("ro", 0755), 0);
+}
+
+static void
+test_write_error(void **state)
+{
+	struct remote_job job;
+	struct result res;
+	char *cmd;
+
+	(void)state;
+	if (access("/dev/full", W_OK) != 0)
+		skip();
+	/* A temp file that is a full disk: the path the receive makes. */
+	assert_int_equal(symlink("/dev/full", "./.full.fanscp." TOKEN), 0);
+	job_init(&job, "full", "src", 3);
+	cmd = remote_receive_cmd(&job);
+	/* Let noclobber open the device, as dash does for non-files. */
+	run_sh(cmd, "abc", 3, &res);
+	if (res.status == REMOTE_EXIT_WRITE) {
+		assert_contains(res.err, "No space left on device");
+		assert_false(exists("./.full.fanscp." TOKEN));
+	} else
+		assert_int_equal(res.status, REMOTE_EXIT_CREATE);
+	result_free(&res);
+	free(cmd);
+}
+
+static void
+test_abort(void **state)
+{
+	struct remote_job job;
+	struct result res;
+
+	(void)state;
+	job_init(&job, "dest", "src", 3);
+	assert_int_equal(receive(&job, "abc", 3, &res), 0);
+	result_free(&res);
+	assert_true(exists("./.dest.fanscp." TOKEN));
+	assert_int_equal(mode_of("./.dest.fanscp." TOKEN), 0600);
+	assert_int_equal(abort_job(&job, &res), 0);
+	assert_int_equal(remote_check_ok(res.out, res.outlen, "abort", 0), 0);
+	result_free(&res);
+	assert_no_temps();
+	assert_false(exists("dest"));
+	assert_int_equal(abort_job(&job, &res), 0);
+	assert_int_equal(res.errlen, 0);
+	result_free(&res);
+
+	/* The temp file sits beside the destination. */
+	assert_int_equal(mkdir("dir", 0755), 0);
+	job_init(&job, "dir/", "src", 3);
+	assert_int_equal(receive(&job, "abc", 3, &res), 0);
+	result_free(&res);
+	assert_int_equal(mode_of("dir/.src.fanscp." TOKEN), 0600);
+	assert_int_equal(abort_job(&job, &res), 0);
+	result_free(&res);
+	assert_no_temps();
+
+	job_init(&job, "no/such/dir/$(touch pwned)", "src", 3);
+	assert_int_equal(abort_job(&job, &res), 0);
+	assert_int_equal(res.errlen, 0);
+	result_free(&res);
+}
+
+static void
+test_commit_notmp(void **state)
+{
+	struct remote_job job;
+	struct result res;
+
+	(void)state;
+	job_init(&job, "dest", "src", 3);
+	assert_int_equal(commit(&job, &res), REMOTE_EXIT_NOTMP);
+	assert_contains(res.err, "'dest'");
+	result_free(&res);
+	assert_false(exists("dest"));
+}
+
+/*
+ * A directory that appears before the commit changes how the destination
+ * resolves: the commit finds no temp file and fails, leaving it behind.
+ */
+static void
+test_commit_moved(void **state)
+{
+	struct remote_job job;
+	struct result res;
+
+	(void)state;
+	job_init(&job, "dest", "src", 3);
+	assert_int_equal(receive(&job, "abc", 3, &res), 0);
+	result_free(&res);
+	assert_int_equal(mkdir("dest", 0755), 0);
+	assert_int_equal(commit(&job, &res), REMOTE_EXIT_NOTMP);
+	result_free(&res);
+	assert_true(exists("./.dest.fanscp." TOKEN));
+	assert_false(exists("dest/src"));
+}
+
+/* One that appears during the commit is not moved into either. */
+static void
+test_commit_isdir(void **state)
+{
+	static const char fake[] =
+	    "#!/bin/sh\n"
+	    "mkdir dest && exec /bin/chmod \"$@\"\n";
+	const char *tools[] = { "cat", "wc", "rm", "mv", "stat", "mkdir",
+	    NULL };
+	struct remote_job job;
+	struct result res;
+
+	(void)state;
+	make_bin("bin", NULL, tools);
+	put_file("bin/chmod", fake, 0755);
+	opt.path = bin_path("bin");
+	job_init(&job, "dest", "src", 3);
+	assert_int_equal(receive(&job, "abc", 3, &res), 0);
+	result_free(&res);
+	assert_int_equal(commit(&job, &res), REMOTE_EXIT_ISDIR);
+	assert_string_equal(res.err, "cannot create 'dest': Is a directory\n");
+	result_free(&res);
+	assert_no_temps();
+	assert_int_equal(rmdir("dest"), 0);
+}
+
+static void
+test_check_ok(void **state)
+{
+	static const char ok[] = "fanscp-ok commit 12\n";
+
+	(void)state;
+	assert_int_equal(remote_check_ok(ok, strlen(ok), "commit", 12), 0);
+	assert_int_equal(remote_check_ok(ok, strlen(ok), "commit", 1), -1);
+	assert_int_equal(remote_check_ok(ok, strlen(ok), "commit", 2), -1);
+	assert_int_equal(remote_check_ok(ok, strlen(ok), "receive", 12), -1);
+	assert_int_equal(remote_check_ok(ok, strlen(ok) - 1, "commit", 12),
+	    -1);
+	assert_int_equal(remote_check_ok("", 0, "commit", 0), -1);
+	assert_int_equal(remote_check_ok("motd\nfanscp-ok commit 12\n", 25,
+	    "commit", 12), 0);
+	assert_int_equal(remote_check_ok("xfanscp-ok commit 12\n", 21,
+	    "commit", 12), -1);
+	assert_int_equal(remote_check_ok("fanscp-ok commit 12\njunk\n", 25,
+	    "commit", 12), -1);
+	assert_int_equal(remote_check_ok("fanscp-ok abort 0\n", 18,
+	    "abort", 0), 0);
+	assert_int_equal(remote_check_ok("fanscp-ok receive "
+	    "18446744073709551615\n", 39, "receive", UINT64_MAX), 0);
+}
+
+static void
+test_exit_str(void **state)
+{
+	int st;
+
+	(void)state;
+	for (st = REMOTE_EXIT_NODIR; st <= REMOTE_EXIT_NOTMP; st++)
+		assert_non_null(remote_exit_str(st));
+	assert_null(remote_exit_str(0));
+	assert_null(remote_exit_str(1));
+	assert_null(remote_exit_str(127));
+	assert_string_equal(remote_exit_str(REMOTE_EXIT_HASH),
+	    "the SHA-256 differs");
+}
+
+#define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_shquote_known),
+		T(test_shquote_roundtrip),
+		T(test_prelude_shared),
+		T(test_happy_all_shells),
+		T(test_absolute_and_dotted),
+		T(test_hostile_names),
+		T(test_long_name),
+		T(test_long_utf8_name),
+		T(test_nodir),
+		T(test_isdir),
+		T(test_wrong_size),
+		T(test_sha),
+		T(test_sha_fallbacks),
+		T(test_nohash),
+		T(test_preserve),
+		T(test_keep_mode),
+		T(test_new_mode),
+		T(test_bsd_stat),
+		T(test_busybox_world),
+		T(test_noclobber),
+		T(test_unwritable_dir),
+		T(test_write_error),
+		T(test_abort),
+		T(test_commit_notmp),
+		T(test_commit_moved),
+		T(test_commit_isdir),
+		T(test_check_ok),
+		T(test_exit_str),
+	};
+
+	signal(SIGPIPE, SIG_IGN);
+	if (getcwd(topdir, sizeof(topdir)) == NULL)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
