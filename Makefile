@@ -29,8 +29,8 @@ UNITS	 = $(patsubst tests/unit/test_%.c,$(BUILD)/t/test_%,$(wildcard tests/unit/
 
 # Unit tests that run against the scripted libssh2 of tests/unit/mock_libssh2.c.
 MOCKED	 = $(BUILD)/t/test_sess $(BUILD)/t/test_engine
-WRAPPED	 = $(shell sed -n 's/^__wrap_\(libssh2_[a-z0-9_]*\)(.*/\1/p' \
-	   tests/unit/mock_libssh2.c 2>/dev/null)
+WRAPPED	 = ${shell sed -n 's/^__wrap_\(libssh2_[a-z0-9_]*\)(.*/\1/p' \
+	   tests/unit/mock_libssh2.c 2>/dev/null}
 
 # Debian packages each stage needs; see the `deps` recipe.
 DEPS_BUILD = gcc make pkg-config libssh2-1-dev libssl-dev
@@ -52,7 +52,7 @@ $(BUILD)/%.o: src/%.c $(wildcard include/*.h) | $(BUILD)/.deps-build
 # Test builds expose file-static internals through the STATIC macro.
 $(BUILD)/t/%.o: src/%.c $(wildcard include/*.h) | $(BUILD)/.deps-build
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -DUNIT_TEST $(CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) -DUNIT_TEST $(CFLAGS) -Wno-missing-prototypes -c -o $@ $<
 
 $(BUILD)/t/libfanscp.a: $(TOBJS)
 	rm -f $@ && ar rcs $@ $(TOBJS)

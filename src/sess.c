@@ -640,14 +640,15 @@ sess_step(struct sess *s, int64_t now)
 	return 1;
 }
 
-/* The user name to log in as: user@, then User, then the local user. */
+/*
+ * The user name to log in as: what the configuration resolved (-o User,
+ * then user@, then User), else the local user.
+ */
 static char *
-sess_user(const struct host *h, const struct hostcfg *c)
+sess_user(const struct hostcfg *c)
 {
 	struct passwd *pw;
 
-	if (h->t.user != NULL)
-		return xstrdup(h->t.user);
 	if (c->user != NULL)
 		return xstrdup(c->user);
 	if ((pw = getpwuid(getuid())) != NULL)
@@ -733,7 +734,7 @@ sess_configure(struct sess *s)
 	}
 	s->hostname = xstrdup(s->cfg.hostname ? s->cfg.hostname :
 	    s->host->t.host);
-	s->user = sess_user(s->host, &s->cfg);
+	s->user = sess_user(&s->cfg);
 	s->port = s->host->t.port ? s->host->t.port : job->port ? job->port :
 	    s->cfg.port > 0 ? s->cfg.port : 22;
 	ids = sess_identities(job, &s->cfg, &nids);

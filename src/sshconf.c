@@ -1611,6 +1611,15 @@ finish_known_hosts(const struct rstate *st, const struct expand *e,
 	if (r == 0)
 		r = expand_files(st->gkh, e, 0, &g,
 		    &h->global_known_hosts_none, err, errlen);
+	/* ssh's defaults when the configuration names no file. */
+	if (r == 0 && u.n == 0 && !h->user_known_hosts_none) {
+		strv_push(&u, xasprintf("%s/.ssh/known_hosts", e->home));
+		strv_push(&u, xasprintf("%s/.ssh/known_hosts2", e->home));
+	}
+	if (r == 0 && g.n == 0 && !h->global_known_hosts_none) {
+		strv_push(&g, xstrdup("/etc/ssh/ssh_known_hosts"));
+		strv_push(&g, xstrdup("/etc/ssh/ssh_known_hosts2"));
+	}
 	h->user_known_hosts = u.v;
 	h->n_user_known_hosts = u.n;
 	h->global_known_hosts = g.v;

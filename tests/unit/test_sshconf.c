@@ -863,7 +863,15 @@ test_unset_and_release(void **state)
 
 	(void)state;
 	resolve(empty, "x", NULL, &h);
-	assert_unset(&h);
+	/* Nothing set but the known_hosts files, which take ssh's defaults. */
+	assert_int_equal(h.n_user_known_hosts, 2);
+	assert_non_null(strstr(h.user_known_hosts[0], "/.ssh/known_hosts"));
+	assert_non_null(strstr(h.user_known_hosts[1], "/.ssh/known_hosts2"));
+	assert_int_equal(h.n_global_known_hosts, 2);
+	assert_string_equal(h.global_known_hosts[0], "/etc/ssh/ssh_known_hosts");
+	assert_null(h.hostname);
+	assert_null(h.user);
+	assert_int_equal(h.strict, SHK_UNSET);
 	hostcfg_release(&h);
 	assert_unset(&h);
 
