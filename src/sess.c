@@ -696,6 +696,20 @@ sess_token(char *buf, size_t len)
 	buf[2 * i] = '\0';
 }
 
+/*
+ * The scripts run in the home directory, so "~" and "~/x" (which reach
+ * them quoted, never expanded) mean "" and "x", as they do to scp.
+ */
+STATIC const char *
+sess_remote_path(const char *path)
+{
+	if (strcmp(path, "~") == 0)
+		return "";
+	if (strncmp(path, "~/", 2) == 0)
+		return path + 2;
+	return path;
+}
+
 static void
 sess_setup_remote(struct sess *s)
 {
@@ -703,7 +717,7 @@ sess_setup_remote(struct sess *s)
 	struct remote_job *rj = &s->rjob;
 
 	sess_token(s->token, sizeof(s->token));
-	rj->path = s->host->t.path;
+	rj->path = sess_remote_path(s->host->t.path);
 	rj->basename = src->basename;
 	rj->size = src->size;
 	rj->sha256 = s->job->verify ? src->sha256 : NULL;
