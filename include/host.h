@@ -20,6 +20,9 @@ enum host_status {
 
 struct host {
 	struct target	 t;		/* user, host as typed, port, path */
+	char		*name;		/* for messages: the host as typed, or
+					   [user@]host[:port] where that is
+					   needed to tell two apart */
 	enum host_status status;
 	char		 err[512];	/* the first error, for a failed host */
 	uint64_t	 bytes;		/* bytes the channel accepted */

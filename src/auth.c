@@ -55,7 +55,9 @@ auth_new(const char *user, char *const *files, size_t nfiles,
 		a->files[i] = xstrdup(files[i]);
 	a->nfiles = nfiles;
 	a->ids_only = identities_only;
-	a->agent_path = agent != NULL ? xstrdup(agent) : NULL;
+	/* "SSH_AUTH_SOCK" means the environment's agent, as in ssh. */
+	if (agent != NULL && strcmp(agent, "SSH_AUTH_SOCK") != 0)
+		a->agent_path = xstrdup(agent);
 	return a;
 }
 
@@ -135,7 +137,7 @@ auth_list(struct auth *a, LIBSSH2_SESSION *s, char *err, size_t errlen)
 			return AUTH_OK;
 		return auth_lost(s, rc, err, errlen);
 	}
-	debug("server accepts: %s", methods);
+	debug("%s: server accepts: %s", a->user, methods);
 	if (strstr(methods, "publickey") == NULL) {
 		snprintf(err, errlen, "permission denied: server does not "
 		    "accept public keys (it takes: %s)", methods);

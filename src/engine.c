@@ -126,10 +126,10 @@ engine_collect(struct engine *e, struct slot *sl)
 	e->finished++;
 	if (sl->host->status == HOST_FAILED) {
 		e->failed++;
-		hlog(LOG_VERBOSE, sl->host->t.host, "failed: %s",
+		hlog(LOG_VERBOSE, sl->host->name, "failed: %s",
 		    sl->host->err);
 	} else {
-		hlog(LOG_VERBOSE, sl->host->t.host, "done");
+		hlog(LOG_VERBOSE, sl->host->name, "done");
 	}
 	sl->host = NULL;
 }
@@ -186,7 +186,7 @@ engine_start_one(struct engine *e)
 		return 0;
 	sl->host = &e->hosts[e->next++];
 	sl->sess = sess_new(e->job, sl->host, loop_now(e->loop));
-	hlog(LOG_DEBUG, sl->host->t.host, "started in slot %d",
+	hlog(LOG_DEBUG, sl->host->name, "started in slot %d",
 	    (int)(sl - e->slots));
 	engine_drive(e, sl);
 	return 1;

@@ -51,11 +51,12 @@ setup_signals(void)
 	sigaction(SIGPIPE, &sa, NULL);
 }
 
+/* A usage error: said even under -q, since nothing was done. */
 static void
 usage_error(const char *msg)
 {
 	if (msg != NULL)
-		error("%s", msg);
+		fprintf(stderr, "fanscp: %s\n", msg);
 	fputs(opts_usage, stderr);
 	exit(2);
 }
@@ -75,12 +76,45 @@ build_targets(const struct opts *o, struct target_list *list)
 		    sizeof(err)) != 0)
 			usage_error(err);
 	}
+	if (lone != NULL && o->n_hostfiles == 0)
+		usage_error("a ':path' target gives the path for -h host "
+		    "files, and no -h was given");
 	for (i = 0; i < o->n_hostfiles; i++)
 		if (hostfile_load(o->hostfiles[i], lone ? lone : "", list, err,
 		    sizeof(err)) != 0)
 			fatal("%s", err);
 	if (list->n == 0)
 		usage_error("no target hosts");
+}
+
+static int
+same_target(const struct target *a, const struct target *b)
+{
+	return strcmp(a->host, b->host) == 0 && a->port == b->port &&
+	    strcmp(a->path, b->path) == 0 && (a->user == b->user ||
+	    (a->user && b->user && strcmp(a->user, b->user) == 0));
+}
+
+/*
+ * How a host is named in messages: as typed, unless another target names
+ * the same host with another user, port or path; then in full.
+ */
+static char *
+host_label(const struct target_list *list, size_t i)
+{
+	const struct target *t = &list->v[i];
+	size_t k;
+
+	for (k = 0; k < list->n; k++)
+		if (k != i && strcmp(list->v[k].host, t->host) == 0)
+			break;
+	if (k == list->n)
+		return xstrdup(t->host);
+	if (t->port != 0)
+		return xasprintf("%s%s%s:%s (port %d)", t->user ? t->user : "",
+		    t->user ? "@" : "", t->host, t->path, t->port);
+	return xasprintf("%s%s%s:%s", t->user ? t->user : "",
+	    t->user ? "@" : "", t->host, t->path);
 }
 
 /* -o options, then -F or the user's and the system's ssh_config. */
@@ -111,21 +145,29 @@ load_config(const struct opts *o)
 	return c;
 }
 
-/* One host record per target, copying the targets. */
+/* One host record per target, copying the targets; duplicates dropped. */
 static struct host *
-build_hosts(const struct target_list *list)
+build_hosts(const struct target_list *list, size_t *n)
 {
 	struct host *hosts = xcalloc(list->n, sizeof(*hosts));
-	size_t i;
+	size_t i, k, m = 0;
 
 	for (i = 0; i < list->n; i++) {
 		const struct target *t = &list->v[i];
 
-		hosts[i].t.user = t->user ? xstrdup(t->user) : NULL;
-		hosts[i].t.host = xstrdup(t->host);
-		hosts[i].t.port = t->port;
-		hosts[i].t.path = xstrdup(t->path);
+		for (k = 0; k < i && !same_target(&list->v[k], t); k++)
+			;
+		if (k < i) {
+			verbose("'%s' is named twice; sending once", t->host);
+			continue;
+		}
+		hosts[m].name = host_label(list, i);
+		hosts[m].t.user = t->user ? xstrdup(t->user) : NULL;
+		hosts[m].t.host = xstrdup(t->host);
+		hosts[m].t.port = t->port;
+		hosts[m++].t.path = xstrdup(t->path);
 	}
+	*n = m;
 	return hosts;
 }
 
@@ -137,6 +179,7 @@ free_hosts(struct host *hosts, size_t n)
 	for (i = 0; i < n; i++) {
 		free(hosts[i].t.user);
 		free(hosts[i].t.host);
+		free(hosts[i].name);
 		free(hosts[i].t.path);
 	}
 	free(hosts);
@@ -198,6 +241,7 @@ main(int argc, char **argv)
 	struct job job;
 	struct host *hosts;
 	char err[512];
+	size_t n;
 	int r;
 
 	log_init("fanscp", LOG_ERROR);
@@ -225,9 +269,9 @@ main(int argc, char **argv)
 		fatal("%s", err);
 	if (libssh2_init(0) != 0)
 		fatal("cannot initialise libssh2");
-	hosts = build_hosts(&list);
-	r = run(&o, &job, hosts, list.n);
-	free_hosts(hosts, list.n);
+	hosts = build_hosts(&list, &n);
+	r = run(&o, &job, hosts, n);
+	free_hosts(hosts, n);
 	libssh2_exit();
 	knownhosts_free(job.kh);
 	sshconf_free(job.conf);

@@ -12,7 +12,7 @@ report_failures(FILE *f, const struct host *hosts, size_t n)
 
 	for (i = 0; i < n; i++)
 		if (hosts[i].status != HOST_DONE)
-			fprintf(f, "%s: %s\n", hosts[i].t.host,
+			fprintf(f, "%s: %s\n", hosts[i].name,
 			    hosts[i].err[0] ? hosts[i].err : "not finished");
 }
 

@@ -96,12 +96,15 @@ typedef enum st_result st_handler(struct sess *);
 static void
 sess_set_state(struct sess *s, enum sess_state st)
 {
-	hlog(LOG_DEBUG, s->host->t.host, "%s -> %s", sess_names[s->st],
+	hlog(LOG_DEBUG, s->host->name, "%s -> %s", sess_names[s->st],
 	    sess_names[st]);
 	s->st = st;
 	s->script_started = 0;
 	if (st > SS_AUTH)
 		s->deadline = s->now + 1000 * (int64_t)s->job->stall_timeout;
+	/* The remote hash reads the whole file: allow 50 MB/s for it. */
+	if (st == SS_COMMIT && s->rjob.sha256 != NULL)
+		s->deadline += (int64_t)(s->rjob.size / 50000);
 }
 
 static enum st_result
@@ -334,7 +337,7 @@ st_hostkey(struct sess *s)
 	if (r != KH_MATCH && r != KH_ADDED)
 		return sess_fail(s, "%s", err);
 	if (r == KH_ADDED)
-		hlog(LOG_VERBOSE, s->host->t.host, "host key added to "
+		hlog(LOG_VERBOSE, s->host->name, "host key added to "
 		    "known_hosts");
 	sess_set_state(s, SS_AUTH);
 	return ST_NEXT;
@@ -660,10 +663,15 @@ sess_user(const struct hostcfg *c)
 static char **
 sess_identities(const struct job *job, const struct hostcfg *c, size_t *n)
 {
-	static const char *const defaults[] = { "id_rsa", "id_ecdsa",
-	    "id_ed25519", "id_dsa" };
+	/*
+	 * OpenSSH tries id_rsa first; libssh2 1.10 signs RSA with SHA-1 only,
+	 * which OpenSSH 8.8 and later refuse, so it goes last here instead of
+	 * costing an attempt against MaxAuthTries on every modern server.
+	 */
+	static const char *const defaults[] = { "id_ed25519", "id_ecdsa",
+	    "id_rsa" };
 	const char *home = getenv("HOME");
-	char **v = xcalloc(job->n_identities + c->n_identity_files + 4,
+	char **v = xcalloc(job->n_identities + c->n_identity_files + 3,
 	    sizeof(*v));
 	size_t i, k = 0;
 
@@ -672,7 +680,7 @@ sess_identities(const struct job *job, const struct hostcfg *c, size_t *n)
 	for (i = 0; i < c->n_identity_files; i++)
 		v[k++] = c->identity_files[i];
 	if (k == 0 && home != NULL)
-		for (i = 0; i < 4; i++)
+		for (i = 0; i < 3; i++)
 			v[k++] = xasprintf("%s/.ssh/%s", home, defaults[i]);
 	*n = k;
 	return v;

@@ -1,0 +1,326 @@
+/*
+ * Nodesets: expand "web[01-03,7]" into web01 web02 web03 web7.  A pattern
+ * is parsed into groups, each a run of literal text followed by one
+ * bracket group of ranges, and the names are then read off an odometer
+ * whose last group turns fastest.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nodeset.h"
+#include "xmalloc.h"
+
+/* The most digits a number in brackets may have. */
+#define NUM_DIGITS_MAX	10
+
+/* One range of a bracket group: lo-hi, or a lone number when lo == hi. */
+struct range {
+	uint64_t	 lo;
+	uint64_t	 hi;
+	int		 width;		/* zero-pad to this many digits */
+};
+
+/* Literal text, then one bracket group, with the odometer's wheel. */
+struct group {
+	const char	*pre;		/* the literal text before '[' */
+	size_t		 prelen;
+	struct range	*r;
+	size_t		 nr;
+	size_t		 ri;		/* the wheel: current range */
+	uint64_t	 v;		/* the wheel: current value */
+};
+
+struct pattern {
+	const char	*src;		/* the whole pattern */
+	struct group	*g;
+	size_t		 ng;
+	const char	*tail;		/* the literal text after the last ']' */
+	size_t		 taillen;
+	uint64_t	 total;		/* how many names it expands to */
+};
+
+static int	reason(char *, size_t, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+
+/* Write a reason into why and return -1. */
+static int
+reason(char *why, size_t whylen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, whylen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* Replace control characters, so a message cannot play tricks on a tty. */
+static void
+sanitize(char *s, size_t len)
+{
+	for (; len > 0 && *s != '\0'; s++, len--)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
+static int
+is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* Parse the digits of [s, e) into *v; they are known to be digits. */
+static int
+parse_num(const char *s, const char *e, uint64_t *v, char *why,
+    size_t whylen)
+{
+	uint64_t n = 0;
+	const char *p;
+
+	if (e - s > NUM_DIGITS_MAX)
+		return reason(why, whylen, "number '%.*s' is too large",
+		    (int)(e - s), s);
+	for (p = s; p < e; p++)
+		n = n * 10 + (uint64_t)(*p - '0');
+	*v = n;
+	return 0;
+}
+
+/*
+ * Parse one element of a bracket group, "7" or "09-12", held in [s, e).
+ * Padding comes from the lower bound: "09" pads to two digits.
+ */
+static int
+parse_range(const char *s, const char *e, struct range *r, char *why,
+    size_t whylen)
+{
+	const char *p, *dash = NULL;
+	int len = (int)(e - s);
+
+	if (s == e)
+		return reason(why, whylen, "empty element in brackets");
+	for (p = s; p < e; p++) {
+		if (*p == '-' && dash == NULL)
+			dash = p;
+		else if (!is_digit(*p) && *p != '-')
+			return reason(why, whylen,
+			    "bad character '%c' in brackets", *p);
+	}
+	if (dash == NULL)
+		dash = e;
+	if (dash == s || (dash < e && (dash + 1 == e ||
+	    memchr(dash + 1, '-', (size_t)(e - dash - 1)) != NULL)))
+		return reason(why, whylen, "bad range '%.*s'", len, s);
+	if (parse_num(s, dash, &r->lo, why, whylen) == -1)
+		return -1;
+	r->hi = r->lo;
+	if (dash < e && parse_num(dash + 1, e, &r->hi, why, whylen) == -1)
+		return -1;
+	if (r->lo > r->hi)
+		return reason(why, whylen, "reversed range '%.*s'", len, s);
+	r->width = (*s == '0' && dash - s > 1) ? (int)(dash - s) : 0;
+	return 0;
+}
+
+/* Parse the bracket group that opens at s; *endp is set past its ']'. */
+static int
+parse_group(const char *s, struct group *g, const char **endp, char *why,
+    size_t whylen)
+{
+	const char *close, *e, *comma;
+
+	close = s + 1 + strcspn(s + 1, "[]");
+	if (*close == '\0')
+		return reason(why, whylen, "missing ']'");
+	if (*close == '[')
+		return reason(why, whylen, "nested '['");
+	if (close == s + 1)
+		return reason(why, whylen, "empty brackets '[]'");
+	for (e = s + 1;; e = comma + 1) {
+		comma = memchr(e, ',', (size_t)(close - e));
+		if (comma == NULL)
+			comma = close;
+		g->r = xreallocarray(g->r, g->nr + 1, sizeof(*g->r));
+		if (parse_range(e, comma, &g->r[g->nr], why, whylen) == -1)
+			return -1;
+		g->nr++;
+		if (comma == close)
+			break;
+	}
+	*endp = close + 1;
+	return 0;
+}
+
+/* How many numbers a group names, capped just past NODESET_MAX. */
+static uint64_t
+group_count(const struct group *g)
+{
+	uint64_t n = 0;
+	size_t i;
+
+	for (i = 0; i < g->nr && n <= NODESET_MAX; i++)
+		n += g->r[i].hi - g->r[i].lo + 1;
+	return n;
+}
+
+/* Add a group to p for the '[' at s and parse it. */
+static int
+add_group(struct pattern *p, const char *lit, const char *s,
+    const char **endp, char *why, size_t whylen)
+{
+	struct group *g;
+	uint64_t n;
+
+	p->g = xreallocarray(p->g, p->ng + 1, sizeof(*p->g));
+	g = &p->g[p->ng++];
+	memset(g, 0, sizeof(*g));
+	g->pre = lit;
+	g->prelen = (size_t)(s - lit);
+	if (parse_group(s, g, endp, why, whylen) == -1)
+		return -1;
+	n = group_count(g);
+	if (n > NODESET_MAX || p->total * n > NODESET_MAX)
+		return reason(why, whylen, "more than %d names",
+		    NODESET_MAX);
+	p->total *= n;
+	return 0;
+}
+
+static int
+parse_pattern(struct pattern *p, char *why, size_t whylen)
+{
+	const char *lit = p->src, *s;
+
+	if (*lit == '\0')
+		return reason(why, whylen, "empty pattern");
+	p->total = 1;
+	for (;;) {
+		s = lit + strcspn(lit, "[]");
+		if (*s == ']')
+			return reason(why, whylen, "unexpected ']'");
+		if (*s == '\0')
+			break;
+		if (add_group(p, lit, s, &lit, why, whylen) == -1)
+			return -1;
+	}
+	p->tail = lit;
+	p->taillen = (size_t)(s - lit);
+	return 0;
+}
+
+/* Write the name the odometer shows into buf, which is big enough. */
+static char *
+format_name(const struct pattern *p, char *buf, size_t cap)
+{
+	const struct group *g;
+	size_t i, off = 0;
+	int n;
+
+	for (i = 0; i < p->ng; i++) {
+		g = &p->g[i];
+		memcpy(buf + off, g->pre, g->prelen);
+		off += g->prelen;
+		n = snprintf(buf + off, cap - off, "%0*" PRIu64,
+		    g->r[g->ri].width, g->v);
+		off += (size_t)n;
+	}
+	memcpy(buf + off, p->tail, p->taillen);
+	off += p->taillen;
+	return xstrndup(buf, off);
+}
+
+/* Turn the odometer one step; the last group turns fastest. */
+static void
+advance(struct pattern *p)
+{
+	struct group *g;
+	size_t i;
+
+	for (i = p->ng; i-- > 0;) {
+		g = &p->g[i];
+		if (g->v < g->r[g->ri].hi) {
+			g->v++;
+			return;
+		}
+		if (++g->ri < g->nr) {
+			g->v = g->r[g->ri].lo;
+			return;
+		}
+		g->ri = 0;
+		g->v = g->r[0].lo;
+	}
+}
+
+static char **
+expand(struct pattern *p)
+{
+	char **names, *buf;
+	size_t i, cap;
+
+	/* A group's "[...]" is at least 3 bytes and yields at most 10. */
+	cap = strlen(p->src) + p->ng * NUM_DIGITS_MAX + 1;
+	buf = xmalloc(cap);
+	for (i = 0; i < p->ng; i++) {
+		p->g[i].ri = 0;
+		p->g[i].v = p->g[i].r[0].lo;
+	}
+	names = xcalloc((size_t)p->total, sizeof(*names));
+	for (i = 0; i < p->total; i++) {
+		names[i] = format_name(p, buf, cap);
+		advance(p);
+	}
+	free(buf);
+	return names;
+}
+
+static void
+pattern_release(struct pattern *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->ng; i++)
+		free(p->g[i].r);
+	free(p->g);
+	p->g = NULL;
+	p->ng = 0;
+}
+
+int
+nodeset_expand(const char *pattern, char ***names, size_t *count,
+    char *err, size_t errlen)
+{
+	struct pattern p;
+	char why[256];
+	int r = 0;
+
+	*names = NULL;
+	*count = 0;
+	memset(&p, 0, sizeof(p));
+	p.src = pattern;
+	if (parse_pattern(&p, why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "bad nodeset '%s': %s", pattern, why);
+		sanitize(err, errlen);
+		r = -1;
+	} else {
+		*names = expand(&p);
+		*count = (size_t)p.total;
+	}
+	pattern_release(&p);
+	return r;
+}
+
+void
+nodeset_free(char **names, size_t count)
+{
+	size_t i;
+
+	if (names == NULL)
+		return;
+	for (i = 0; i < count; i++)
+		free(names[i]);
+	free(names);
+}
