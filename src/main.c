@@ -21,6 +21,7 @@
 #include "knownhosts.h"
 #include "log.h"
 #include "opts.h"
+#include "progress.h"
 #include "report.h"
 #include "source.h"
 #include "sshconf.h"
@@ -211,6 +212,7 @@ elapsed_since(const struct timespec *t0)
 static int
 run(const struct opts *o, struct job *job, struct host *hosts, size_t n)
 {
+	struct progress *p = NULL;
 	struct timespec t0;
 	struct engine *e;
 	size_t failed;
@@ -221,8 +223,15 @@ run(const struct opts *o, struct job *job, struct host *hosts, size_t n)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	e = engine_new(job, hosts, n, width, o->startups ? o->startups :
 	    OPTS_STARTUPS);
+	if (!o->quiet && progress_wanted(STDERR_FILENO)) {
+		p = progress_new(stderr, job->src->size);
+		engine_set_tick(e, progress_tick, 250, p);
+		log_set_clear_hook(progress_clear);
+	}
 	failed = engine_run(e, &stop_signal);
 	engine_free(e);
+	log_set_clear_hook(NULL);
+	progress_free(p);
 	report_failures(stderr, hosts, n);
 	if (!o->quiet && (failed > 0 || o->verbose > 0 || stop_signal))
 		report_summary(stderr, hosts, n, job->src->size,
