@@ -38,7 +38,8 @@ int	target_is_lone_path(const char *arg, const char **path);
  * Read a pssh-style host file: one [user@]host[:port] per line (host may be
  * a nodeset or a bracketed IPv6 address), blank lines and '#' comments
  * ignored.  Appends one target per host, each with a copy of path.
- * Returns 0, or -1 with "file:line: reason" in err.
+ * Returns 0, or -1 with "file:line: reason" in err (the list is then
+ * unchanged).
  */
 int	hostfile_load(const char *file, const char *path,
 	    struct target_list *list, char *err, size_t errlen);

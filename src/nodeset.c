@@ -38,7 +38,7 @@ struct pattern {
 	const char	*src;		/* the whole pattern */
 	struct group	*g;
 	size_t		 ng;
-	const char	*tail;		/* the literal text after the last ']' */
+	const char	*tail;		/* literal text after the last ']' */
 	size_t		 taillen;
 	uint64_t	 total;		/* how many names it expands to */
 };

@@ -95,6 +95,13 @@ is_cntrl(char c)
 }
 
 static int
+is_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9');
+}
+
+static int
 hexval(char c)
 {
 	if (c >= '0' && c <= '9')
@@ -228,9 +235,7 @@ is_ipv6(const char *s, size_t len)
 	if (alen + 1 == len)
 		return 0;
 	for (i = alen + 1; i < len; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= 'A' && s[i] <= 'Z') ||
-		    (s[i] >= '0' && s[i] <= '9') || strchr("-_.", s[i]) != NULL))
+		if (!is_alnum(s[i]) && strchr("-_.", s[i]) == NULL)
 			return 0;
 	return 1;
 }

@@ -1,0 +1,248 @@
+/* Unit tests for nodeset.c: expansion, padding, order and every error. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "nodeset.h"
+
+/* Expand pattern and check the names against want, NULL-terminated. */
+static void
+expect_names(const char *pattern, const char *const *want)
+{
+	char **names, err[256];
+	size_t i, n, nwant;
+
+	for (nwant = 0; want[nwant] != NULL; nwant++)
+		;
+	err[0] = '\0';
+	assert_int_equal(nodeset_expand(pattern, &names, &n, err,
+	    sizeof(err)), 0);
+	assert_string_equal(err, "");
+	assert_int_equal(n, nwant);
+	for (i = 0; i < n; i++)
+		assert_string_equal(names[i], want[i]);
+	nodeset_free(names, n);
+}
+
+/* Expand pattern, expect failure and the exact message. */
+static void
+expect_error(const char *pattern, const char *msg)
+{
+	char **names = (char **)1, err[256];
+	size_t n = 99;
+
+	assert_int_equal(nodeset_expand(pattern, &names, &n, err,
+	    sizeof(err)), -1);
+	assert_null(names);
+	assert_int_equal(n, 0);
+	assert_string_equal(err, msg);
+}
+
+static void
+test_plain(void **state)
+{
+	(void)state;
+	expect_names("web", (const char *[]){ "web", NULL });
+	expect_names("db-1.example.org",
+	    (const char *[]){ "db-1.example.org", NULL });
+}
+
+static void
+test_simple_range(void **state)
+{
+	(void)state;
+	expect_names("n[1-3]", (const char *[]){ "n1", "n2", "n3", NULL });
+	expect_names("n[5]", (const char *[]){ "n5", NULL });
+	expect_names("[1-2]", (const char *[]){ "1", "2", NULL });
+}
+
+static void
+test_padding(void **state)
+{
+	char **names, err[128];
+	size_t n;
+
+	(void)state;
+	assert_int_equal(nodeset_expand("web[01-16]", &names, &n, err,
+	    sizeof(err)), 0);
+	assert_int_equal(n, 16);
+	assert_string_equal(names[0], "web01");
+	assert_string_equal(names[8], "web09");
+	assert_string_equal(names[9], "web10");
+	assert_string_equal(names[15], "web16");
+	nodeset_free(names, n);
+
+	expect_names("[01-10]", (const char *[]){ "01", "02", "03", "04",
+	    "05", "06", "07", "08", "09", "10", NULL });
+	expect_names("[1-10]", (const char *[]){ "1", "2", "3", "4", "5",
+	    "6", "7", "8", "9", "10", NULL });
+	expect_names("x[001-003]",
+	    (const char *[]){ "x001", "x002", "x003", NULL });
+	expect_names("x[098-101]",
+	    (const char *[]){ "x098", "x099", "x100", "x101", NULL });
+	/* A lone "0" has no leading zero to keep. */
+	expect_names("x[0-2]", (const char *[]){ "x0", "x1", "x2", NULL });
+	/* Padding belongs to each element's lower bound. */
+	expect_names("x[8-9,010-011,07]",
+	    (const char *[]){ "x8", "x9", "x010", "x011", "x07", NULL });
+}
+
+static void
+test_comma_list(void **state)
+{
+	(void)state;
+	expect_names("h[1-3,7,09-10]", (const char *[]){ "h1", "h2", "h3",
+	    "h7", "h09", "h10", NULL });
+	/* Order is kept as written. */
+	expect_names("h[9,1]", (const char *[]){ "h9", "h1", NULL });
+}
+
+static void
+test_multiply(void **state)
+{
+	(void)state;
+	expect_names("r[1-2]n[1-2]",
+	    (const char *[]){ "r1n1", "r1n2", "r2n1", "r2n2", NULL });
+	expect_names("a[1-2]b[3,5]c",
+	    (const char *[]){ "a1b3c", "a1b5c", "a2b3c", "a2b5c", NULL });
+	expect_names("[1-2][7-8][0]", (const char *[]){ "170", "180",
+	    "270", "280", NULL });
+}
+
+static void
+test_text_around(void **state)
+{
+	(void)state;
+	expect_names("pre[1-2].example.com", (const char *[]){
+	    "pre1.example.com", "pre2.example.com", NULL });
+	expect_names("[3-4]-suffix",
+	    (const char *[]){ "3-suffix", "4-suffix", NULL });
+}
+
+static void
+test_big_numbers(void **state)
+{
+	(void)state;
+	expect_names("n[9999999999]", (const char *[]){ "n9999999999",
+	    NULL });
+	expect_names("n[9999999998-9999999999]", (const char *[]){
+	    "n9999999998", "n9999999999", NULL });
+	expect_error("n[12345678901]",
+	    "bad nodeset 'n[12345678901]': number '12345678901' is too large");
+	expect_error("n[1-99999999999]", "bad nodeset 'n[1-99999999999]': "
+	    "number '99999999999' is too large");
+}
+
+static void
+test_limit(void **state)
+{
+	char **names, err[128];
+	size_t n;
+
+	(void)state;
+	assert_int_equal(nodeset_expand("[1-1000][1-1000]", &names, &n, err,
+	    sizeof(err)), 0);
+	assert_int_equal(n, NODESET_MAX);
+	assert_string_equal(names[0], "11");
+	assert_string_equal(names[1000], "21");
+	assert_string_equal(names[NODESET_MAX - 1], "10001000");
+	nodeset_free(names, n);
+
+	expect_error("[1-1000001]",
+	    "bad nodeset '[1-1000001]': more than 1000000 names");
+	expect_error("[1-1001][1-1000]",
+	    "bad nodeset '[1-1001][1-1000]': more than 1000000 names");
+	expect_error("[0-9999999999]",
+	    "bad nodeset '[0-9999999999]': more than 1000000 names");
+	expect_error("[1-500000,1-500001]",
+	    "bad nodeset '[1-500000,1-500001]': more than 1000000 names");
+}
+
+static void
+test_errors_brackets(void **state)
+{
+	(void)state;
+	expect_error("web[1-", "bad nodeset 'web[1-': missing ']'");
+	expect_error("web[1-2", "bad nodeset 'web[1-2': missing ']'");
+	expect_error("web1]", "bad nodeset 'web1]': unexpected ']'");
+	expect_error("web[1]2]", "bad nodeset 'web[1]2]': unexpected ']'");
+	expect_error("w[[1]]", "bad nodeset 'w[[1]]': nested '['");
+	expect_error("w[1[2]]", "bad nodeset 'w[1[2]]': nested '['");
+	expect_error("web[]", "bad nodeset 'web[]': empty brackets '[]'");
+	expect_error("", "bad nodeset '': empty pattern");
+}
+
+static void
+test_errors_elements(void **state)
+{
+	(void)state;
+	expect_error("n[1,,2]", "bad nodeset 'n[1,,2]': empty element in "
+	    "brackets");
+	expect_error("n[,1]", "bad nodeset 'n[,1]': empty element in "
+	    "brackets");
+	expect_error("n[1,]", "bad nodeset 'n[1,]': empty element in "
+	    "brackets");
+	expect_error("n[a]", "bad nodeset 'n[a]': bad character 'a' in "
+	    "brackets");
+	expect_error("n[1 -2]", "bad nodeset 'n[1 -2]': bad character ' ' "
+	    "in brackets");
+	expect_error("n[::1]", "bad nodeset 'n[::1]': bad character ':' in "
+	    "brackets");
+	expect_error("n[5-3]", "bad nodeset 'n[5-3]': reversed range '5-3'");
+	expect_error("n[1-]", "bad nodeset 'n[1-]': bad range '1-'");
+	expect_error("n[-3]", "bad nodeset 'n[-3]': bad range '-3'");
+	expect_error("n[-]", "bad nodeset 'n[-]': bad range '-'");
+	expect_error("n[1-2-3]", "bad nodeset 'n[1-2-3]': bad range '1-2-3'");
+}
+
+static void
+test_error_sanitized(void **state)
+{
+	(void)state;
+	expect_error("a\n[1-", "bad nodeset 'a?[1-': missing ']'");
+	expect_error("a[\x1b]", "bad nodeset 'a[?]': bad character '?' in "
+	    "brackets");
+}
+
+static void
+test_error_small_buffer(void **state)
+{
+	char **names, err[12];
+	size_t n;
+
+	(void)state;
+	assert_int_equal(nodeset_expand("web[1-", &names, &n, err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "bad nodeset");
+	assert_int_equal(nodeset_expand("web[1-", &names, &n, NULL, 0), -1);
+	assert_null(names);
+	/* Freeing what a failed call left is a no-op. */
+	nodeset_free(names, n);
+	assert_int_equal(n, 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_plain),
+		cmocka_unit_test(test_simple_range),
+		cmocka_unit_test(test_padding),
+		cmocka_unit_test(test_comma_list),
+		cmocka_unit_test(test_multiply),
+		cmocka_unit_test(test_text_around),
+		cmocka_unit_test(test_big_numbers),
+		cmocka_unit_test(test_limit),
+		cmocka_unit_test(test_errors_brackets),
+		cmocka_unit_test(test_errors_elements),
+		cmocka_unit_test(test_error_sanitized),
+		cmocka_unit_test(test_error_small_buffer),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
