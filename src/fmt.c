@@ -28,8 +28,10 @@ fmt_rate(char *buf, size_t len, double bytes_per_sec)
 {
 	char sz[32];
 
-	if (bytes_per_sec < 0)
+	if (!(bytes_per_sec >= 0))	/* negative or NaN */
 		bytes_per_sec = 0;
+	if (bytes_per_sec > 1e18)
+		bytes_per_sec = 1e18;
 	fmt_size(sz, sizeof(sz), (uint64_t)bytes_per_sec);
 	snprintf(buf, len, "%s/s", sz);
 	return buf;
@@ -40,7 +42,7 @@ fmt_eta(char *buf, size_t len, double seconds)
 {
 	unsigned long s;
 
-	if (seconds < 0 || seconds > 359999) {
+	if (!(seconds >= 0) || seconds > 359999) {	/* NaN fails too */
 		snprintf(buf, len, "--:--");
 		return buf;
 	}

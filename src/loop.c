@@ -224,14 +224,21 @@ loop_run_timers(struct loop *l)
 		struct timer *t = &l->timers[i];
 		int64_t next;
 
-		if (t->id == 0 || t->at > l->now)
+		int id = t->id;
+
+		if (id == 0 || t->at > l->now)
 			continue;
 		next = t->fn(l, t->arg);
-		/* The callback may have added timers and moved the array. */
+		/*
+		 * The callback may have added timers (moving the array), or
+		 * deleted this one and reused its entry for another.
+		 */
 		t = &l->timers[i];
+		if (t->id != id)
+			continue;
 		if (next < 0)
 			t->id = 0;
-		else if (t->id != 0)
+		else
 			t->at = l->now + next;
 	}
 }

@@ -81,16 +81,26 @@ rexec_read_stream(struct rexec *rx, int stream)
 	}
 }
 
+/*
+ * One read may take in packets for both streams and the remote EOF, so
+ * go round until the channel is at its end or both reads would block.
+ */
 int
 rexec_drain(struct rexec *rx)
 {
-	int r;
+	int e, o, pass;
 
-	if ((r = rexec_read_stream(rx, SSH_EXTENDED_DATA_STDERR)) < 0)
-		return r;
-	if ((r = rexec_read_stream(rx, 0)) < 0)
-		return r;
-	return libssh2_channel_eof(rx->ch) ? 1 : 0;
+	for (pass = 0; pass < 16; pass++) {
+		if ((e = rexec_read_stream(rx, SSH_EXTENDED_DATA_STDERR)) < 0)
+			return e;
+		if ((o = rexec_read_stream(rx, 0)) < 0)
+			return o;
+		if (libssh2_channel_eof(rx->ch))
+			return 1;
+		if (e == 0 && o == 0)
+			return 0;
+	}
+	return 0;
 }
 
 static void

@@ -150,7 +150,7 @@ test_eta_table(void **state)
 /*
  * An unknown ETA can be NaN: 0 bytes left at a rate of 0 is 0/0.
  *
- * BUG (src/fmt.c, fmt_eta): NaN passes both range checks and is cast to
+ * Regression (src/fmt.c, fmt_eta, fixed): NaN passed both range checks and is cast to
  * unsigned long, which is undefined; on x86-64 it prints
  * "2562047788015215h30m".  (fmt_rate has the same cast: NaN prints
  * "9.22 EB/s" and 1e30 or INFINITY "0 B/s".)

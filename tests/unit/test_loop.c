@@ -325,7 +325,7 @@ timer_replaces(struct loop *l, void *arg)
  * A timer that deletes itself and adds another in its callback: the new
  * timer keeps its own delay.
  *
- * BUG (src/loop.c, loop_run_timers): the new timer reuses the freed entry,
+ * Regression (src/loop.c, loop_run_timers, fixed): the new timer reused the freed entry,
  * and after the callback the entry is re-armed with the deleted timer's
  * return value (t->id != 0 is the new id): it fires after 5 ms, not 500.
  */
@@ -340,7 +340,7 @@ test_timer_replaced_in_callback(void **state)
 	assert_int_equal(loop_once(l, -1), 0);
 	assert_int_equal(rec.fired[0], 1);
 	assert_int_equal(loop_once(l, -1), 0);
-	assert_int_equal(poll_timeout, 500);	/* BUG: 5 */
+	assert_int_equal(poll_timeout, 500);	/* was 5 */
 	loop_timer_del(l, rec.timer);
 }
 

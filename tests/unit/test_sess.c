@@ -537,7 +537,7 @@ test_receive_exit_with_stderr(void **state)
  * of stderr found nothing yet: the stdout read that follows takes them all
  * in, returns 0, and channel_eof() says 0 while stderr is queued.
  *
- * BUG (src/rexec.c, rexec_drain): it then reports "no EOF yet" and the
+ * Regression (src/rexec.c, rexec_drain, fixed): it then reported "no EOF yet" and the
  * session waits for input that never comes (check_wait fails: "EXIT waits
  * for input but libssh2's last call did not return EAGAIN"); in the
  * engine the host hangs until the stall timeout and fails as "stalled"
