@@ -42,6 +42,7 @@ fixture_die() {
 
 # The SHA-256 of a file, 64 hex digits (the name never reaches the output).
 sha256() {
+	[ -f "$1" ] || { echo missing; return 1; }
 	if command -v sha256sum >/dev/null 2>&1; then
 		sha256sum <"$1" | cut -c1-64
 	elif command -v shasum >/dev/null 2>&1; then
@@ -550,6 +551,15 @@ show_output() {
 
 scenario_begin() { SCEN=$1; SCEN_FAILED=0; SCEN_WHY=; }
 scenario_end() {
+	# Whatever the scenario checked, no live host keeps a temp file.
+	_n=1
+	while [ -n "$T" ] && [ $_n -le "$NHOSTS" ]; do
+		if host_alive "$_n" && [ -n "$(find "$(host_home "$_n")" \
+		    -name '.*.fanscp.*' 2>/dev/null)" ]; then
+			fail "$(host_name "$_n"): temp file left in the home"
+		fi
+		_n=$((_n + 1))
+	done
 	if [ "$SCEN_FAILED" = 0 ]; then
 		say "ok - $SCEN"
 	else
@@ -688,7 +698,13 @@ wait_tempfile() {
 # it is missing.
 need_fanscp() {
 	case $FANSCP in /*) ;; *) FANSCP=$(pwd)/${FANSCP#./} ;; esac
-	[ -x "$FANSCP" ] && return 0
-	fail "no fanscp binary at $FANSCP (run make)"
-	return 1
+	if [ ! -x "$FANSCP" ]; then
+		fail "no fanscp binary at $FANSCP (run make)"
+		return 1
+	fi
+	if [ "$FANSCP_VALGRIND" = 1 ] && grep -q __asan_init "$FANSCP"; then
+		fail "$FANSCP is built with AddressSanitizer, which valgrind cannot run (rebuild it without: make clean all)"
+		return 1
+	fi
+	return 0
 }

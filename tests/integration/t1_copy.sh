@@ -189,15 +189,21 @@ scen_width() {
 	start_fanscp -F "$T/ssh_config" --width 2 "$SRC" 'lab[001-006]:w.bin'
 	max=0
 	while kill -0 "$FANSCP_PID" 2>/dev/null; do
-		c=$(ss -Htn state established "( $filter )" | wc -l)
+		c=$(ss -Htn state established "( $filter )" 2>/dev/null | wc -l)
 		[ "$c" -gt "$max" ] && max=$c
 		sleep 0.05
 	done
 	wait_fanscp
 	expect_rc 0
 	expect_all_ok w.bin 1 2 3 4 5 6
-	[ "$max" -le 2 ] || fail "$max hosts connected at once with --width 2"
-	[ "$max" -ge 2 ] || fail "never 2 hosts at once with --width 2 (max $max)"
+	if command -v ss >/dev/null 2>&1; then
+		[ "$max" -le 2 ] ||
+		    fail "$max hosts connected at once with --width 2"
+		[ "$max" -ge 2 ] ||
+		    fail "never 2 hosts at once with --width 2 (max $max)"
+	else
+		diag "no ss(8): concurrency not measured"
+	fi
 }
 
 # Many hosts, several waves of slots.

@@ -52,7 +52,7 @@ scen_knownhosts() {
 	expect_home 1 a.bin
 	lines=$(wc -l <"$kh" | tr -d ' ')
 	[ "$lines" = 1 ] || fail "accept-new added $lines lines, expected 1"
-	set -- $(head -1 "$kh")
+	set -- $(head -1 "$kh") '' '' ''
 	[ "$1" = "[127.0.0.1]:$(host_port 1)" ] ||
 	    fail "added line names '$1', expected [127.0.0.1]:$(host_port 1)"
 	grep -qF " ${3:-none} " "$(host_dir 1)/ssh_host_ed25519_key.pub" \
@@ -60,7 +60,7 @@ scen_knownhosts() {
 	    fail "added key is not one of lab001's keys: $(head -1 "$kh")"
 	# OpenSSH's ssh reads the line and trusts the host with it.
 	"$SSH" -F "$T/ssh_config" -o "UserKnownHostsFile=$kh" -o BatchMode=yes \
-	    -o "HostKeyAlgorithms=$2" lab001 true 2>"$T/ssh.err" ||
+	    -o "HostKeyAlgorithms=${2:-none}" lab001 true 2>"$T/ssh.err" ||
 	    fail "ssh rejects the added line: $(head -2 "$T/ssh.err")"
 	cp "$kh" "$T/kh_before"
 	run_fanscp -F "$T/ssh_config" -o "UserKnownHostsFile=$kh" "$SRC" \
