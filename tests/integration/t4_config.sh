@@ -1,0 +1,201 @@
+# ssh_config and known_hosts variants, duplicate targets, odd destinations.
+ALL_SCENARIOS="$ALL_SCENARIOS keytypes hashedkh sshconfig defaults twice quiet baddest readonly"
+
+# Each host known by one key type only: the other type must not be chosen
+# (or, if chosen, must not fail the host), as OpenSSH's ssh manages.
+scen_keytypes() {
+	need_fanscp || return
+	fixture_start 2
+	SRC=$T/src/data.bin
+	mkrandom "$SRC" 65536
+	kh=$T/kh_onetype
+	grep -F "[127.0.0.1]:$(host_port 1) ecdsa-" "$T/known_hosts" >"$kh"
+	grep -F "[127.0.0.1]:$(host_port 2) ssh-ed25519 " "$T/known_hosts" >>"$kh"
+	[ "$(wc -l <"$kh" | tr -d ' ')" = 2 ] || fail "fixture: bad $kh"
+	cp "$kh" "$T/kh_before"
+	for n in 1 2; do	# the reference: OpenSSH copes
+		"$SSH" -F "$T/ssh_config" -o "UserKnownHostsFile=$kh" \
+		    -o BatchMode=yes "$(host_name $n)" true 2>/dev/null ||
+		    fail "fixture: ssh itself fails with $kh"
+	done
+	run_fanscp -F "$T/ssh_config" -o "UserKnownHostsFile=$kh" "$SRC" \
+	    'lab[001-002]:k.bin'
+	expect_rc 0
+	for n in 1 2; do
+		expect_copy $n k.bin "$SRC"
+		expect_home $n k.bin
+	done
+	cmp -s "$kh" "$T/kh_before" || fail "known_hosts was modified"
+}
+
+# A known_hosts file hashed with ssh-keygen -H.
+scen_hashedkh() {
+	need_fanscp || return
+	fixture_start 3
+	SRC=$T/src/data.bin
+	mkrandom "$SRC" 65536
+	cp "$T/known_hosts" "$T/kh_hashed"
+	ssh-keygen -q -H -f "$T/kh_hashed" >/dev/null 2>&1 ||
+	    fail "fixture: ssh-keygen -H failed"
+	rm -f "$T/kh_hashed.old"
+	grep -q '^|1|' "$T/kh_hashed" || fail "fixture: not hashed"
+	# lab003's entry stays plain but holds other keys: still a mismatch.
+	change_hostkey 3
+	grep -F "[127.0.0.1]:$(host_port 3) " "$T/known_hosts" >"$T/kh_other"
+	p3=$(host_port 3)
+	cp "$T/kh_hashed" "$T/kh_mixed"
+	ssh-keygen -q -R "[127.0.0.1]:$p3" -f "$T/kh_mixed" >/dev/null 2>&1
+	rm -f "$T/kh_mixed.old"
+	cat "$T/kh_other" >>"$T/kh_mixed"
+	run_fanscp -F "$T/ssh_config" -o "UserKnownHostsFile=$T/kh_mixed" \
+	    "$SRC" 'lab[001-003]:h.bin'
+	expect_rc 1
+	expect_err lab003 mismatch
+	expect_home 3
+	for n in 1 2; do
+		expect_copy $n h.bin "$SRC"
+		expect_no_err "$(host_name $n)"
+		expect_home $n h.bin
+	done
+}
+
+# ssh_config resolution: Include, wildcard and negated patterns, first
+# value wins, an alias whose HostName/Port select the known_hosts entry.
+scen_sshconfig() {
+	need_fanscp || return
+	fixture_start 3
+	SRC=$T/src/data.bin
+	mkrandom "$SRC" 65536
+	cat >"$T/common.conf" <<EOF2
+Host lab* alpha !lab009
+	HostName 127.0.0.1
+	User $FIXTURE_USER
+	IdentityFile $T/nonexistent_key
+	IdentityFile $T/id_ed25519
+	IdentitiesOnly yes
+	UserKnownHostsFile $T/nonexistent_kh $T/known_hosts
+	StrictHostKeyChecking yes
+Host *
+	Port 1
+	ConnectTimeout 10
+EOF2
+	cat >"$T/alt_config" <<EOF2
+# comment
+Host lab001
+	Port $(host_port 1)
+host LAB002 lab002
+  port=$(host_port 2)
+Host alpha
+	Port "$(host_port 3)"
+Host lab009
+	Port 1
+Host *
+Include $T/common.conf
+EOF2
+	# The reference: what OpenSSH makes of it.
+	for h in lab001 lab002 alpha; do
+		"$SSH" -G -F "$T/alt_config" "$h" >"$T/ssh-G" 2>&1 ||
+		    fail "fixture: ssh -G $h fails: $(head -2 "$T/ssh-G")"
+		grep -qx 'hostname 127.0.0.1' "$T/ssh-G" ||
+		    fail "fixture: ssh -G $h: $(grep '^hostname' "$T/ssh-G")"
+	done
+	run_fanscp -F "$T/alt_config" "$SRC" lab001:c.bin lab002:c.bin \
+	    alpha:c.bin
+	expect_rc 0
+	for n in 1 2 3; do
+		expect_copy $n c.bin "$SRC"
+		expect_home $n c.bin
+	done
+	expect_no_err alpha
+}
+
+# No -F: ~/.ssh/config, ~/.ssh/id_ed25519 and ~/.ssh/known_hosts, with
+# HOME pointing at $T/local as it does for every run.
+scen_defaults() {
+	need_fanscp || return
+	fixture_start 2
+	SRC=$T/src/data.bin
+	mkrandom "$SRC" 65536
+	mkdir -m 700 "$T/local/.ssh"
+	cp "$T/id_ed25519" "$T/id_ed25519.pub" "$T/known_hosts" "$T/local/.ssh/"
+	grep -vE 'IdentityFile|IdentitiesOnly|UserKnownHostsFile' \
+	    "$T/ssh_config" >"$T/local/.ssh/config"
+	run_fanscp "$SRC" 'lab[001-002]:d.bin'
+	expect_rc 0
+	for n in 1 2; do
+		expect_copy $n d.bin "$SRC"
+		expect_home $n d.bin
+	done
+}
+
+# One host named several times: each distinct path is written, an exact
+# repeat is sent once.
+scen_twice() {
+	need_fanscp || return
+	fixture_start 2
+	SRC=$T/src/data.bin
+	mkrandom "$SRC" 1048576
+	run_fanscp -F "$T/ssh_config" "$SRC" lab001:a.bin lab001:b.bin \
+	    lab001:a.bin 'lab[001-002]:c.bin' lab002:c.bin
+	expect_rc 0
+	for f in a.bin b.bin c.bin; do expect_copy 1 $f "$SRC"; done
+	expect_home 1 a.bin b.bin c.bin
+	expect_copy 2 c.bin "$SRC"
+	expect_home 2 c.bin
+}
+
+# -q: nothing on stderr when all goes well.
+scen_quiet() {
+	need_fanscp || return
+	fixture_start 2
+	SRC=$T/src/data.bin
+	mkrandom "$SRC" 65536
+	run_fanscp -F "$T/ssh_config" -q "$SRC" 'lab[001-002]:q.bin'
+	expect_rc 0
+	[ -s "$T/err" ] && { fail "stderr not empty under -q"; show_output; }
+	[ -s "$T/out" ] && { fail "stdout not empty under -q"; show_output; }
+	expect_home 1 q.bin
+	expect_home 2 q.bin
+}
+
+# Destinations that cannot be written: a directory where the file should
+# go, a regular file used as a directory.
+scen_baddest() {
+	need_fanscp || return
+	fixture_start 3
+	SRC=$T/src/data.bin
+	mkrandom "$SRC" 65536
+	mkdir "$(host_home 1)/data.bin"
+	printf 'x\n' >"$(host_home 2)/file"
+	run_fanscp -F "$T/ssh_config" "$SRC" lab001: lab002:file/x lab003:
+	expect_rc 1
+	expect_err lab001 "is a directory"
+	expect_err lab002 "file/x"
+	expect_home 1 data.bin
+	expect_home 2 file
+	[ "$(cat "$(host_home 2)/file")" = x ] || fail "lab002: 'file' changed"
+	expect_copy 3 data.bin "$SRC"
+	expect_home 3 data.bin
+	expect_no_err lab003
+}
+
+# A directory we may not write to (meaningless as root: skipped).
+scen_readonly() {
+	need_fanscp || return
+	if [ "$(id -u)" = 0 ]; then
+		diag "skipped: root ignores directory permissions"
+		return 0
+	fi
+	fixture_start 2
+	SRC=$T/src/data.bin
+	mkrandom "$SRC" 65536
+	mkdir "$(host_home 1)/ro"
+	chmod 555 "$(host_home 1)/ro"
+	run_fanscp -F "$T/ssh_config" "$SRC" lab001:ro/ lab002:
+	chmod 755 "$(host_home 1)/ro"
+	expect_rc 1
+	expect_err lab001 "permission denied"
+	expect_home 1 ro
+	expect_copy 2 data.bin "$SRC"
+	expect_home 2 data.bin
+}
