@@ -238,7 +238,11 @@ if [ -e "$hostdir/slow" ] || [ -e "$hostdir/corrupt" ]; then
 	exec <"$fifo" 4<&-
 	rm -f "$fifo"
 fi
-exec /bin/sh -c "$SSH_ORIGINAL_COMMAND"
+# set_shell: another shell (and maybe tools first in PATH) runs the command.
+shell=/bin/sh
+[ -s "$hostdir/shell" ] && read -r shell <"$hostdir/shell"
+[ -d "$hostdir/bin" ] && PATH=$hostdir/bin:$PATH && export PATH
+exec $shell -c "$SSH_ORIGINAL_COMMAND"
 EOF
 }
 
@@ -449,6 +453,24 @@ fast_host() { rm -f "$(host_dir "$1")/slow"; }
 # New sessions on host $1 get their stdin with every 'A' turned into 'B'.
 corrupt_host() { touch "$(host_dir "$1")/corrupt"; }
 
+# set_shell N SHELL: host N runs commands with SHELL -c (as a login shell
+# of that kind would).  "busybox" means busybox sh with every busybox
+# applet ahead of the system's tools in PATH, like a small embedded host.
+set_shell() {
+	_d=$(host_dir "$1")
+	case $2 in
+	busybox)
+		mkdir -p "$_d/bin"
+		busybox --install -s "$_d/bin" 2>/dev/null ||
+		    for _a in $(busybox --list); do
+			ln -sf "$(command -v busybox)" "$_d/bin/$_a"
+		    done
+		echo "$_d/bin/sh" >"$_d/shell" ;;
+	*)
+		echo "$2" >"$_d/shell" ;;
+	esac
+}
+
 # Replace host $1's keys in $T/known_hosts with other, fresh keys: the
 # keys the host presents no longer match.
 change_hostkey() {
@@ -533,7 +555,8 @@ _fanscp_checks() {
 			cat "$T"/valgrind.*.log 2>/dev/null | sed 's/^/#   /'
 		fi ;;
 	esac
-	if [ "$RC" -gt 128 ] && [ "$RC" != 137 ]; then
+	if [ "$RC" -gt 128 ] && [ "$RC" != 137 ] &&
+	    [ "${FANSCP_SIGNALLED:-0}" = 0 ]; then
 		fail "fanscp died of signal $((RC - 128)): $LAST_CMD"
 		show_output
 	fi
@@ -692,6 +715,18 @@ wait_tempfile() {
 		_i=$((_i + 1))
 	done
 	return 1
+}
+
+# The pid of fanscp itself (under timeout, maybe valgrind) started by
+# start_fanscp.
+fanscp_pid() {
+	_last=
+	for _p in $(proc_tree "$FANSCP_PID"); do
+		_c=$(cat "/proc/$_p/comm" 2>/dev/null)
+		case $_c in fanscp | memcheck*) echo "$_p"; return 0 ;; esac
+		_last=$_p
+	done
+	[ -n "$_last" ] && echo "$_last"
 }
 
 # The fanscp binary, absolute; a scenario stops with a clear message when

@@ -1,5 +1,5 @@
 # Scenarios where some hosts fail and the others must not notice.
-ALL_SCENARIOS="$ALL_SCENARIOS refused hostkey auth nodir killed stall conntimeout verify"
+ALL_SCENARIOS="$ALL_SCENARIOS refused hostkey auth nodir killed stall conntimeout verify interrupt"
 
 # 5. A host whose port has no listener.
 scen_refused() {
@@ -153,4 +153,31 @@ scen_verify() {
 	[ "$(sha256 "$(host_home 2)/v.bin")" != "$(sha256 "$SRC")" ] ||
 	    fail "corrupt_host did not alter the data"
 	expect_home 2 v.bin
+}
+
+# SIGINT in the middle of the transfers: fanscp stops with 128+2, and no
+# host is left with the file or a temp file.
+scen_interrupt() {
+	need_fanscp || return
+	fixture_start 3
+	SRC=$T/src/data.bin
+	mkrandom "$SRC" 8388608
+	for n in 1 2 3; do slow_host $n; done
+	start_fanscp -F "$T/ssh_config" "$SRC" 'lab[001-003]:i.bin'
+	for n in 1 2 3; do
+		wait_tempfile $n 30 >/dev/null || fail "no temp file on lab00$n"
+	done
+	s0=$(date +%s)
+	kill -INT "$(fanscp_pid)"
+	FANSCP_SIGNALLED=1
+	wait_fanscp
+	FANSCP_SIGNALLED=0
+	el=$(( $(date +%s) - s0 ))
+	expect_rc 130
+	[ "$el" -le 10 ] || fail "took ${el}s to stop after SIGINT"
+	for n in 1 2 3; do
+		wait_no_tempfile $n 10 || fail "lab00$n: temp file left after SIGINT"
+		expect_absent $n i.bin
+		expect_home $n
+	done
 }

@@ -1,5 +1,5 @@
 # ssh_config and known_hosts variants, duplicate targets, odd destinations.
-ALL_SCENARIOS="$ALL_SCENARIOS keytypes hashedkh sshconfig defaults twice quiet baddest readonly"
+ALL_SCENARIOS="$ALL_SCENARIOS keytypes hashedkh sshconfig defaults twice quiet baddest readonly shells"
 
 # Each host known by one key type only: the other type must not be chosen
 # (or, if chosen, must not fail the host), as OpenSSH's ssh manages.
@@ -198,4 +198,55 @@ scen_readonly() {
 	expect_home 1 ro
 	expect_copy 2 data.bin "$SRC"
 	expect_home 2 data.bin
+}
+
+# Remote shells: dash, bash, zsh and busybox (its sh and its tools) all run
+# the remote scripts: odd names, -p, --verify, a replaced file, an error.
+scen_shells() {
+	need_fanscp || return
+	fixture_start 4
+	shells="/bin/dash /bin/bash zsh busybox"
+	n=1
+	for sh in $shells; do
+		case $sh in
+		busybox) command -v busybox >/dev/null 2>&1 ;;
+		*) command -v "$sh" >/dev/null 2>&1 ;;
+		esac || { diag "no $sh here: lab00$n keeps /bin/sh"; n=$((n + 1)); continue; }
+		set_shell $n "$sh"
+		n=$((n + 1))
+	done
+	[ "$(ssh_host 4 'readlink -f "$(command -v cat)"')" = "$(readlink -f "$(command -v busybox)")" ] ||
+	    diag "lab004 does not use busybox tools"
+	nl='
+'
+	name="sp ace 'q' \"d\" \$(touch PWNED) \`touch PWNED2\`$nl-z"
+	SRC=$T/src/$name
+	mkrandom "$SRC" 300000
+	chmod 640 "$SRC"
+	TZ=UTC0 touch -m -t 200102030405.06 "$SRC"
+	want=$(stat -c '%a %Y' "$SRC")
+	run_fanscp -F "$T/ssh_config" -p --verify "$SRC" 'lab[001-004]:'
+	expect_rc 0
+	for n in 1 2 3 4; do
+		expect_copy $n "$name" "$SRC"
+		got=$(stat -c '%a %Y' "$(host_home $n)/$name" 2>/dev/null)
+		[ "$got" = "$want" ] ||
+		    fail "$(host_name $n): mode/mtime '$got', expected '$want'"
+		chmod 604 "$(host_home $n)/$name"
+	done
+	# Replace without -p: the old file's mode stays.
+	mkrandom "$SRC" 1000
+	run_fanscp -F "$T/ssh_config" --verify "$SRC" 'lab[001-004]:'
+	expect_rc 0
+	for n in 1 2 3 4; do
+		expect_copy $n "$name" "$SRC"
+		expect_mode $n "$name" 604
+	done
+	run_fanscp -F "$T/ssh_config" "$SRC" 'lab[001-004]:no/such/dir/'
+	expect_rc 1
+	for n in 1 2 3 4; do
+		expect_err "$(host_name $n)" "no/such/dir"
+		expect_home $n "$name"
+	done
+	expect_no_pwned
 }
