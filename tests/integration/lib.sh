@@ -555,6 +555,13 @@ _fanscp_checks() {
 			cat "$T"/valgrind.*.log 2>/dev/null | sed 's/^/#   /'
 		fi ;;
 	esac
+	# A sanitizer build (make asan) reports on stderr.
+	if grep -qE 'ERROR: (Address|Leak|Memory|Thread)Sanitizer|runtime error:' \
+	    "$T/err"; then
+		fail "sanitizer report: $LAST_CMD"
+		grep -E -A12 'Sanitizer|runtime error:' "$T/err" | head -40 |
+		    sed 's/^/#   /'
+	fi
 	if [ "$RC" -gt 128 ] && [ "$RC" != 137 ] &&
 	    [ "${FANSCP_SIGNALLED:-0}" = 0 ]; then
 		fail "fanscp died of signal $((RC - 128)): $LAST_CMD"
