@@ -238,6 +238,8 @@ if [ -e "$hostdir/slow" ] || [ -e "$hostdir/corrupt" ]; then
 	exec <"$fifo" 4<&-
 	rm -f "$fifo"
 fi
+# limit_host: files the session writes may not grow past a size.
+[ -s "$hostdir/fsize" ] && ulimit -f "$(cat "$hostdir/fsize")"
 # set_shell: another shell (and maybe tools first in PATH) runs the command.
 shell=/bin/sh
 [ -s "$hostdir/shell" ] && read -r shell <"$hostdir/shell"
@@ -452,6 +454,10 @@ slow_host() { touch "$(host_dir "$1")/slow"; }
 fast_host() { rm -f "$(host_dir "$1")/slow"; }
 # New sessions on host $1 get their stdin with every 'A' turned into 'B'.
 corrupt_host() { touch "$(host_dir "$1")/corrupt"; }
+
+# limit_host N KIB: the sessions of host N cannot write files larger than
+# KIB KiB (ulimit -f), as on a full disk: writes fail with EFBIG.
+limit_host() { echo $(($2 * 2)) >"$(host_dir "$1")/fsize"; }
 
 # set_shell N SHELL: host N runs commands with SHELL -c (as a login shell
 # of that kind would).  "busybox" means busybox sh with every busybox

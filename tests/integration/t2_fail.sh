@@ -1,5 +1,5 @@
 # Scenarios where some hosts fail and the others must not notice.
-ALL_SCENARIOS="$ALL_SCENARIOS refused hostkey auth nodir killed stall conntimeout verify interrupt"
+ALL_SCENARIOS="$ALL_SCENARIOS refused hostkey auth nodir killed stall conntimeout verify interrupt diskfull"
 
 # 5. A host whose port has no listener.
 scen_refused() {
@@ -180,4 +180,20 @@ scen_interrupt() {
 		expect_absent $n i.bin
 		expect_home $n
 	done
+}
+
+# A host that cannot write the whole file (ulimit -f, like a full disk):
+# it fails in the middle of the stream, keeps neither file nor temp file,
+# and the others are served.
+scen_diskfull() {
+	need_fanscp || return
+	fixture_start 3
+	limit_host 2 1024
+	SRC=$T/src/data.bin
+	mkrandom "$SRC" 4194304
+	run_fanscp -F "$T/ssh_config" "$SRC" 'lab[001-003]:full.bin'
+	expect_rc 1
+	expect_err lab002 ""
+	expect_home 2
+	expect_all_ok full.bin 1 3
 }
