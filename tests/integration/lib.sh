@@ -8,10 +8,22 @@
 # kills every process the fixture started and removes $T unless an
 # assertion failed, in which case $T is kept with the sshd logs.
 #
-# Every session goes through $T/hostN/session.sh (ForceCommand): it cd's to
-# the host's home, sets HOME, and runs the client's command, unchanged, with
-# /bin/sh -c "$SSH_ORIGINAL_COMMAND".  When $T/hostN/slow exists (slow_host)
-# it first throttles the session's stdin to roughly 0.5-1 MB/s.
+# Every session goes through $T/hostN/session.sh, the host's ForceCommand
+# (a script rather than an inline "cd ... && exec sh -c ..." so that no
+# quoting of sshd_config is involved): it cd's to the host's home, sets
+# HOME, and runs the client's command unchanged with
+# /bin/sh -c "$SSH_ORIGINAL_COMMAND" (quotes and newlines intact; the
+# fixture scenario checks it).  Files in $T/hostN switch behaviours on for
+# new sessions: slow (slow_host: stdin throttled to ~0.5-1 MB/s), corrupt
+# (corrupt_host: stdin bytes altered, size kept), fsize (limit_host: ulimit
+# -f), shell and bin/ (set_shell: another shell, busybox tools).
+#
+# Helpers: host_name/host_home/host_port/host_dir N, kill_host N (SIGKILL
+# the sshd with all its sessions: the port then refuses), stop_host and
+# cont_host N (SIGSTOP/SIGCONT that tree), change_hostkey N, revoke_auth
+# and restore_auth N, sha256 FILE, mkrandom FILE BYTES, ssh_host N CMD
+# (OpenSSH's ssh through the fixture config), run_fanscp / start_fanscp +
+# wait_fanscp, and the expect_* assertions.
 
 : "${FANSCP:=./fanscp}"
 : "${FANSCP_VALGRIND:=0}"
@@ -36,7 +48,10 @@ diag() { printf '#   %s\n' "$*"; }
 fixture_die() {
 	printf 'fixture: %s\n' "$*" >&2
 	SCEN_FAILED=1
-	[ -n "$SCEN" ] && SCEN_WHY=${SCEN_WHY:-"fixture: $*"}
+	if [ -n "$SCEN" ]; then
+		SCEN_WHY=${SCEN_WHY:-"fixture: $*"}
+		scenario_end
+	fi
 	exit 3
 }
 
