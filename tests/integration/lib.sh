@@ -156,6 +156,15 @@ _marked_pids() {
 	done
 }
 
+# Processes started for this fixture's hosts, found by their command line
+# (the sshd listeners, session wrappers), so that they are found even if
+# $T has been removed under us.
+_fixture_pids() {
+	[ -n "$T" ] || return 0
+	ps -e -o pid= -o args= 2>/dev/null |
+	    FIXTURE_MATCH="$T/host" awk 'index($0, ENVIRON["FIXTURE_MATCH"]) { print $1 }'
+}
+
 # Signal a whole tree: stop it first so nothing forks or reparents
 # in between, then send the signal to the tree as it is then.
 signal_tree() {
@@ -441,7 +450,7 @@ fixture_stop() {
 		_n=$((_n + 1))
 	done
 	# shellcheck disable=SC2086
-	signal_tree KILL $FANSCP_PID $_all $(_marked_pids)
+	signal_tree KILL $FANSCP_PID $_all $(_fixture_pids) $(_marked_pids)
 	# shellcheck disable=SC2086
 	for _p in $FANSCP_PID $_all; do wait "$_p" 2>/dev/null; done
 	if [ "$SCEN_FAILED" != 0 ] || [ "$_rc" -ge 128 ] ||
