@@ -47,6 +47,17 @@ enum kh_result knownhosts_check(struct knownhosts *, const char *host,
  */
 int	knownhosts_load_text(struct knownhosts *, const char *file,
 	    const char *text, size_t len, char *err, size_t errlen);
+/*
+ * The host key types known_hosts holds for host and port, in the order
+ * the files list them, comma-separated into out ("" if none): offered
+ * first in the key exchange, as ssh does, so that a host known by one
+ * type only is not asked for another.  Unreadable files are skipped here;
+ * knownhosts_check() reports them.
+ */
+void	knownhosts_types(struct knownhosts *, const char *host, int port,
+	    char *const *user_files, size_t n_user,
+	    char *const *global_files, size_t n_global, char *out,
+	    size_t outlen);
 /* OpenSSH's fingerprint of a key blob: "SHA256:" and unpadded base64. */
 void	knownhosts_fingerprint(const unsigned char *blob, size_t bloblen,
 	    char *out, size_t outlen);

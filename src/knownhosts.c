@@ -989,6 +989,60 @@ lookup_name(const char *host, int port)
 	return name;
 }
 
+/* Append e's type to the list in out unless it is there already. */
+static void
+types_add(char *out, size_t outlen, const char *type)
+{
+	size_t i, len = strlen(type), have = strlen(out);
+	const char *p;
+
+	for (i = 0; i < NITEMS(kh_server_types); i++)
+		if (strcmp(type, kh_server_types[i]) == 0)
+			break;
+	if (i == NITEMS(kh_server_types))
+		return;
+	for (p = out; (p = strstr(p, type)) != NULL; p += len)
+		if ((p == out || p[-1] == ',') && (p[len] == ',' ||
+		    p[len] == '\0'))
+			return;
+	if (have + len + 2 <= outlen)
+		snprintf(out + have, outlen - have, "%s%s", have ? "," : "",
+		    type);
+}
+
+static void
+types_scan(struct knownhosts *kh, const char *name, char *const *files,
+    size_t n, char *out, size_t outlen)
+{
+	const struct kh_file *f;
+	char err[256];
+	size_t i, k;
+
+	for (i = 0; i < n; i++) {
+		if (is_none(files[i]) ||
+		    (f = file_get(kh, files[i], err, sizeof(err))) == NULL)
+			continue;
+		for (k = 0; k < f->n_entries; k++)
+			if (f->entries[k].marker == MRK_NONE &&
+			    names_match(&f->entries[k], name))
+				types_add(out, outlen, f->entries[k].keytype);
+	}
+}
+
+void
+knownhosts_types(struct knownhosts *kh, const char *host, int port,
+    char *const *user_files, size_t n_user, char *const *global_files,
+    size_t n_global, char *out, size_t outlen)
+{
+	char *name = lookup_name(host, port);
+
+	if (outlen > 0)
+		out[0] = '\0';
+	types_scan(kh, name, user_files, n_user, out, outlen);
+	types_scan(kh, name, global_files, n_global, out, outlen);
+	free(name);
+}
+
 struct knownhosts *
 knownhosts_new(void)
 {

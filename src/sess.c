@@ -290,12 +290,41 @@ st_connect(struct sess *s)
 	    "no address to connect to");
 }
 
+/*
+ * The host key algorithms to offer: the types known_hosts holds for this
+ * host first, as ssh does, then OpenSSH's order (ed25519 before ECDSA,
+ * where libssh2 has it the other way round).  Certificates are left out.
+ */
+static void
+sess_hostkey_pref(struct sess *s, char *buf, size_t len)
+{
+	static const char *const order[] = { "ssh-ed25519",
+	    "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
+	    "ecdsa-sha2-nistp521", "ssh-rsa" };
+	const struct hostcfg *c = &s->cfg;
+	char name[256], known[256];
+	size_t i, o;
+
+	sess_lower(name, s->hostname, sizeof(name));
+	knownhosts_types(s->job->kh, name, s->port, c->user_known_hosts,
+	    c->n_user_known_hosts, c->global_known_hosts,
+	    c->n_global_known_hosts, known, sizeof(known));
+	o = (size_t)snprintf(buf, len, "%s", known);
+	for (i = 0; i < sizeof(order) / sizeof(order[0]) && o < len; i++) {
+		size_t n = strlen(order[i]);
+		const char *p = strstr(known, order[i]);
+
+		if (p != NULL && (p[n] == ',' || p[n] == '\0'))
+			continue;
+		o += (size_t)snprintf(buf + o, len - o, "%s%s", o ? "," : "",
+		    order[i]);
+	}
+}
+
 static enum st_result
 st_handshake(struct sess *s)
 {
-	/* OpenSSH's order, so keys that known_hosts records are offered. */
-	static const char hostkeys[] = "ssh-ed25519,ecdsa-sha2-nistp256,"
-	    "ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,ssh-rsa";
+	char pref[512];
 	enum st_result r;
 
 	if (s->ssh == NULL) {
@@ -303,8 +332,10 @@ st_handshake(struct sess *s)
 		if (s->ssh == NULL)
 			return sess_fail(s, "cannot create an SSH session");
 		libssh2_session_set_blocking(s->ssh, 0);
+		sess_hostkey_pref(s, pref, sizeof(pref));
+		debug("%s: host key algorithms %s", s->host->name, pref);
 		libssh2_session_method_pref(s->ssh, LIBSSH2_METHOD_HOSTKEY,
-		    hostkeys);
+		    pref);
 	}
 	r = sess_rc(s, libssh2_session_handshake(s->ssh, s->fd),
 	    "SSH handshake");

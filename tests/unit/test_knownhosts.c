@@ -174,6 +174,41 @@ load(const char *name, const char *text, int expect)
 	return kh;
 }
 
+/* The types known for a name, in file order, user files first. */
+static void
+test_types(void **state)
+{
+	char *text = xasprintf("alpha ecdsa-sha2-nistp256 %s\n"
+	    "@revoked beta ssh-ed25519 %s\n"
+	    "*.example ssh-ed25519 %s\n"
+	    "[alpha]:2222 ssh-ed25519 %s\n"
+	    "alpha,www.example ssh-ed25519 %s\n"
+	    "alpha ecdsa-sha2-nistp256 %s\n",
+	    ec1.b64, ed1.b64, ed2.b64, ed1.b64, ed1.b64, ec1.b64);
+	char *path = tpath("types"), *none = "none", out[128];
+	struct knownhosts *kh = load("types", text, 6);
+
+	(void)state;
+	knownhosts_types(kh, "alpha", 22, &path, 1, &none, 1, out,
+	    sizeof(out));
+	assert_string_equal(out, "ecdsa-sha2-nistp256,ssh-ed25519");
+	knownhosts_types(kh, "ALPHA", 2222, &path, 1, NULL, 0, out,
+	    sizeof(out));
+	assert_string_equal(out, "ssh-ed25519");
+	knownhosts_types(kh, "www.example", 22, &path, 1, NULL, 0, out,
+	    sizeof(out));
+	assert_string_equal(out, "ssh-ed25519");
+	/* A @revoked line says nothing about what a host is known by. */
+	knownhosts_types(kh, "beta", 22, &path, 1, NULL, 0, out, sizeof(out));
+	assert_string_equal(out, "");
+	/* Too small a buffer leaves types out rather than cutting one. */
+	knownhosts_types(kh, "alpha", 22, &path, 1, NULL, 0, out, 24);
+	assert_string_equal(out, "ecdsa-sha2-nistp256");
+	knownhosts_free(kh);
+	free(path);
+	free(text);
+}
+
 static void
 test_fingerprint(void **state)
 {
@@ -883,6 +918,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fingerprint),
+		cmocka_unit_test(test_types),
 		cmocka_unit_test(test_match_list),
 		cmocka_unit_test(test_b64_decode),
 		cmocka_unit_test(test_plain_match),
