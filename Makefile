@@ -12,6 +12,8 @@ WARN	 = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
 SAN	?=
 BUILD	?= build
+# The program; sanitizer builds put theirs under their BUILD.
+BIN	?= fanscp
 PKGS	 = libssh2 openssl
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -41,9 +43,9 @@ DEPS_CHECK = $(DEPS_BUILD) libcmocka-dev openssh-server openssh-client \
 	install uninstall clean deps deps-check
 .SUFFIXES:
 
-all: $(BUILD)/.deps-build fanscp
+all: $(BUILD)/.deps-build $(BIN)
 
-fanscp: $(OBJS)
+$(BIN): $(OBJS)
 	$(CC) $(LDFLAGS) -o $@ $(OBJS) $(LDLIBS)
 
 $(BUILD)/%.o: src/%.c $(wildcard include/*.h) | $(BUILD)/.deps-build
@@ -80,29 +82,29 @@ unit: $(UNITS)
 	    echo "== $$t"; $$t || fail=1; done; exit $$fail
 
 integration: all $(BUILD)/.deps-check
-	sh tests/integration/run.sh
+	FANSCP=$(BIN) sh tests/integration/run.sh
 
 demo: all $(BUILD)/.deps-check
-	sh tests/integration/demo.sh
+	FANSCP=$(BIN) sh tests/integration/demo.sh
 
 # The whole suite under AddressSanitizer and UndefinedBehaviorSanitizer.
 asan:
-	$(MAKE) BUILD=build/asan OPT="-O1 -g -fno-omit-frame-pointer" \
+	$(MAKE) BUILD=build/asan BIN=build/asan/fanscp \
+	    OPT="-O1 -g -fno-omit-frame-pointer" \
 	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" check
 
 # One integration scenario under valgrind memcheck.
 valgrind: all $(BUILD)/.deps-check
-	FANSCP_VALGRIND=1 sh tests/integration/run.sh basic
+	FANSCP=$(BIN) FANSCP_VALGRIND=1 sh tests/integration/run.sh basic
 
 lint:
 	@! grep -nE '\b(strcpy|strcat|sprintf|vsprintf|atoi|gets)\(' src/*.c \
 	    || { echo "lint: banned function"; exit 1; }
-	@command -v mandoc >/dev/null && mandoc -Tlint -W warning man/fanscp.1 \
-	    || true
+	@! command -v mandoc >/dev/null || mandoc -Tlint -W warning man/fanscp.1
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
-	install -m 755 fanscp $(DESTDIR)$(BINDIR)/fanscp
+	install -m 755 $(BIN) $(DESTDIR)$(BINDIR)/fanscp
 	install -m 644 man/fanscp.1 $(DESTDIR)$(MANDIR)/man1/fanscp.1
 
 uninstall:
