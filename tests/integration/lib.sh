@@ -24,6 +24,28 @@
 # and restore_auth N, sha256 FILE, mkrandom FILE BYTES, ssh_host N CMD
 # (OpenSSH's ssh through the fixture config), run_fanscp / start_fanscp +
 # wait_fanscp, and the expect_* assertions.
+#
+# More hooks (t4_faults.sh, t5_hostile.sh use them):
+#   host_sshd_option N LINE  an sshd_config line for host N (before
+#                            fixture_start: queued; after: sshd restarts)
+#   restart_host N           restart host N's sshd (on a new port; this
+#                            rewrites $T/ssh_config and $T/known_hosts)
+#   host_netns N NS ADDR     host N's sshd runs in network namespace NS and
+#                            listens on ADDR (queued or restarting, as above)
+#   FIXTURE_NETNS=NS         the other sshds, ssh and fanscp run in NS
+#   noisy_host N BYTES       host N's sessions write BYTES to stderr first
+#   fake_host NAME MODE      a fake SSH server (fakesshd.py: blackhole,
+#                            banner1m, garbage, close, trickle) reachable
+#                            as NAME through $T/ssh_config
+#   start_agent [KEY...]     an ssh-agent in $T holding the KEYs, socket in
+#                            $AGENT_SOCK; FANSCP_AGENT=$AGENT_SOCK hands it
+#                            to fanscp (runs have no agent otherwise)
+#   fixture_cleanup CMD      run CMD when the scenario ends, however it
+#                            ends (umount, ip netns del), before $T goes
+#   bg_pid PID               a helper process to kill at the end
+#   skip WHY, need_root      a scenario that cannot run here: it prints
+#                            "ok - NAME # SKIP WHY" and counts as skipped
+#   FANSCP_RSS=FILE          run_fanscp puts fanscp's peak RSS (KiB) there
 
 : "${FANSCP:=./fanscp}"
 : "${FANSCP_VALGRIND:=0}"
@@ -37,7 +59,13 @@ FIXTURE_USER=$(id -un)
 SCEN=
 SCEN_FAILED=0
 SCEN_WHY=
+SCEN_SKIP=
 FANSCP_PID=
+: "${FIXTURE_NETNS:=}"	# network namespace of the client side, if any
+: "${FANSCP_AGENT:=}"	# SSH_AUTH_SOCK for fanscp (none by default)
+: "${FANSCP_RSS:=}"	# file to get fanscp's peak RSS in KiB
+_fixture_pending=	# host_* calls queued before fixture_start
+_fixture_cleanups=	# fixture_cleanup commands, run by fixture_stop
 RC=
 LAST_CMD=
 
@@ -95,7 +123,7 @@ _rand16() { od -An -N2 -tu2 /dev/urandom | tr -d ' \n'; }
 
 _port_busy() {
 	if command -v ss >/dev/null 2>&1; then
-		ss -Hltn "sport = :$1" 2>/dev/null | grep -q .
+		_client_ns ss -Hltn "sport = :$1" 2>/dev/null | grep -q .
 	elif command -v netstat >/dev/null 2>&1; then
 		netstat -ltn 2>/dev/null | grep -q "[.:]$1 "
 	else
@@ -189,14 +217,38 @@ host_port() { cat "$T/host$1/port"; }
 host_pid() { cat "$T/host$1/pid" 2>/dev/null; }
 host_alive() { [ ! -e "$T/host$1/dead" ]; }
 host_log() { printf '%s/host%s/sshd.log' "$T" "$1"; }
+# The address host $1's sshd listens on (127.0.0.1 unless host_netns).
+host_addr() {
+	if [ -s "$T/host$1/addr" ]; then cat "$T/host$1/addr"
+	else echo 127.0.0.1; fi
+}
+# The network namespace host $1's sshd runs in ('' for the fixture's).
+_host_ns() {
+	if [ -s "$T/host$1/netns" ]; then cat "$T/host$1/netns"
+	else printf '%s' "$FIXTURE_NETNS"; fi
+}
+# Run a command on the client side: in $FIXTURE_NETNS when set.
+_client_ns() {
+	if [ -n "$FIXTURE_NETNS" ]; then
+		ip netns exec "$FIXTURE_NETNS" "$@"
+	else
+		"$@"
+	fi
+}
+_host_running() { [ -s "$T/host$1/pid" ] && host_alive "$1"; }
 
 _sshd_extra=
 _write_sshd_config() {
 	_d=$(host_dir "$1")
-	cat >"$_d/sshd_config" <<EOF
-# sshd for simulated host $(host_name "$1") of the fanscp integration tests
+	{
+	printf '# sshd for simulated host %s of the fanscp integration tests\n' \
+	    "$(host_name "$1")"
+	# host_sshd_option lines come first: for most keywords the first
+	# value sshd reads wins.
+	[ -f "$_d/sshd_extra" ] && cat "$_d/sshd_extra"
+	cat <<EOF
 Port $2
-ListenAddress 127.0.0.1
+ListenAddress $(host_addr "$1")
 AddressFamily inet
 HostKey $_d/ssh_host_ed25519_key
 HostKey $_d/ssh_host_ecdsa_key
@@ -227,6 +279,7 @@ SetEnv HOME=$_d/home FANSCP_FIXTURE=$T
 ForceCommand /bin/sh $_d/session.sh
 $_sshd_extra
 EOF
+	} >"$_d/sshd_config"
 }
 
 # The session wrapper of host $1: see the comment at the top.
@@ -262,6 +315,11 @@ if [ -e "$hostdir/slow" ] || [ -e "$hostdir/corrupt" ]; then
 	exec <"$fifo" 4<&-
 	rm -f "$fifo"
 fi
+# noisy_host: this many bytes of noise on stderr before the command.
+if [ -s "$hostdir/noise" ]; then
+	yes 'noise from the session wrapper of a noisy host, ignore it' |
+	    head -c "$(cat "$hostdir/noise")" >&2
+fi
 # limit_host: files the session writes may not grow past a size.
 [ -s "$hostdir/fsize" ] && ulimit -f "$(cat "$hostdir/fsize")"
 # set_shell: another shell (and maybe tools first in PATH) runs the command.
@@ -282,8 +340,11 @@ _launch_sshd() {
 	echo "$_port" >"$_d/port"
 	_write_sshd_config "$1" "$_port"
 	: >"$_d/sshd.log"
-	"$SSHD" -D -E "$_d/sshd.log" -f "$_d/sshd_config" \
-	    </dev/null >>"$_d/sshd.log" 2>&1 &
+	_ns=$(_host_ns "$1")
+	set -- "$SSHD" -D -E "$_d/sshd.log" -f "$_d/sshd_config"
+	# ip netns exec execs sshd: $! is sshd's pid either way.
+	[ -n "$_ns" ] && set -- ip netns exec "$_ns" "$@"
+	"$@" </dev/null >>"$_d/sshd.log" 2>&1 &
 	echo $! >"$_d/pid"
 	rm -f "$_d/dead"
 }
@@ -296,7 +357,7 @@ _await_sshd() {
 	while :; do
 		_w=0
 		while [ $_w -lt 200 ]; do	# 10 s
-			grep -q "Server listening on 127.0.0.1 port $(host_port "$1")" \
+			grep -q "Server listening on $(host_addr "$1") port $(host_port "$1")" \
 			    "$_d/sshd.log" 2>/dev/null && return 0
 			kill -0 "$(host_pid "$1")" 2>/dev/null || break
 			sleep 0.05
@@ -325,7 +386,7 @@ _write_client_files() {
 		_d=$(host_dir "$_n")
 		cat >>"$T/ssh_config" <<EOF
 Host $(host_name "$_n")
-	HostName 127.0.0.1
+	HostName $(host_addr "$_n")
 	Port $(host_port "$_n")
 	User $FIXTURE_USER
 	IdentityFile $T/id_ed25519
@@ -336,11 +397,13 @@ Host $(host_name "$_n")
 EOF
 		for _k in ed25519 ecdsa; do
 			set -- $(cat "$_d/ssh_host_${_k}_key.pub")
-			printf '[127.0.0.1]:%s %s %s\n' "$(host_port "$_n")" \
-			    "$1" "$2" >>"$T/known_hosts"
+			printf '[%s]:%s %s %s\n' "$(host_addr "$_n")" \
+			    "$(host_port "$_n")" "$1" "$2" >>"$T/known_hosts"
 		done
 		_n=$((_n + 1))
 	done
+	[ -f "$T/ssh_config.fake" ] && cat "$T/ssh_config.fake" >>"$T/ssh_config"
+	return 0
 }
 
 # Wait until ssh can log in to host $1 and run a command there; the
@@ -368,21 +431,26 @@ _probe_all() {
 	for _p in $_pp; do wait "$_p"; done
 	_n=1
 	while [ $_n -le "$NHOSTS" ]; do
-		if [ "$(cat "$(host_dir "$_n")/probe" 2>/dev/null)" != ok ]; then
-			sed 's/^/#   ssh: /' "$(host_dir "$_n")/probe" >&2
-			sed 's/^/#   sshd: /' "$(host_log "$_n")" >&2
-			fixture_die "cannot log in to $(host_name "$_n") (log: $(host_log "$_n"))"
-		fi
-		rm -f "$(host_dir "$_n")/probe"
+		_probe_check "$_n"
 		_n=$((_n + 1))
 	done
+}
+_probe_check() {
+	if [ "$(cat "$(host_dir "$1")/probe" 2>/dev/null)" != ok ]; then
+		sed 's/^/#   ssh: /' "$(host_dir "$1")/probe" >&2
+		tail -40 "$(host_log "$1")" | sed 's/^/#   sshd: /' >&2
+		fixture_die "cannot log in to $(host_name "$1") (log: $(host_log "$1"))"
+	fi
+	rm -f "$(host_dir "$1")/probe"
 }
 
 # Run a command on host $1 with OpenSSH's ssh, through the fixture config.
 ssh_host() {
 	_h=$(host_name "$1"); shift
-	timeout -k 2 30 "$SSH" -F "$T/ssh_config" -o BatchMode=yes \
+	set -- "$SSH" -F "$T/ssh_config" -o BatchMode=yes \
 	    -o ConnectTimeout=10 -o LogLevel=ERROR "$_h" "$@"
+	[ -n "$FIXTURE_NETNS" ] && set -- ip netns exec "$FIXTURE_NETNS" "$@"
+	timeout -k 2 30 "$@"
 }
 
 # fixture_start K: K hosts lab001..labK.
@@ -398,9 +466,7 @@ fixture_start() {
 		fixture_die "temp dir '$_t' has odd characters; set TMPDIR" ;;
 	esac
 	chmod 755 "$T"
-	trap fixture_stop EXIT
-	trap 'exit 130' INT
-	trap 'exit 143' TERM
+	_fixture_traps
 	if [ "$(id -u)" = 0 ]; then
 		mkdir -p /run/sshd && chmod 0755 /run/sshd
 	fi
@@ -427,6 +493,15 @@ fixture_start() {
 		    fixture_die "ssh-keygen failed"
 		cp "$T/id_ed25519.pub" "$_d/authorized_keys"
 		_write_session "$_n"
+		_n=$((_n + 1))
+	done
+	# The host_* calls made before fixture_start, now that the host
+	# directories exist (no sshd runs yet, so none restarts).
+	_p=$_fixture_pending
+	_fixture_pending=
+	eval "$_p"
+	_n=1
+	while [ $_n -le "$NHOSTS" ]; do
 		_launch_sshd "$_n"
 		_n=$((_n + 1))
 	done
@@ -439,21 +514,65 @@ fixture_start() {
 	_probe_all
 }
 
+_fixture_traps() {
+	trap fixture_stop EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+}
+
+# fixture_cleanup CMD: eval CMD in fixture_stop, after every process of the
+# fixture is killed and before $T is removed, whatever way the scenario
+# ends.  Commands run in the order registered.  Usable before
+# fixture_start (it sets the traps).
+fixture_cleanup() {
+	_fixture_cleanups="$_fixture_cleanups$1
+"
+	_fixture_traps
+}
+
+# bg_pid PID: a helper process (with its children) for fixture_stop to kill.
+bg_pid() {
+	[ -n "$T" ] || fixture_die "bg_pid before fixture_start"
+	echo "$1" >>"$T/bgpids"
+}
+
+# Mount points at or under $T, deepest first.
+_mounts_under_T() {
+	[ -n "$T" ] || return 0
+	awk -v t="$T" '$2 == t || index($2, t "/") == 1 { print $2 }' \
+	    /proc/self/mounts | sort -r
+}
+
 fixture_stop() {
 	_rc=$?
 	trap - EXIT INT TERM
+	if [ -n "$T" ]; then
+		_all=
+		_n=1
+		while [ $_n -le "$NHOSTS" ]; do
+			host_alive "$_n" && _all="$_all $(host_pid "$_n")"
+			_n=$((_n + 1))
+		done
+		# shellcheck disable=SC2086
+		signal_tree KILL $FANSCP_PID $_all $(cat "$T/bgpids" 2>/dev/null) \
+		    $(_fixture_pids) $(_marked_pids)
+		# shellcheck disable=SC2086
+		for _p in $FANSCP_PID $_all $(cat "$T/bgpids" 2>/dev/null); do
+			wait "$_p" 2>/dev/null
+		done
+	fi
+	_c=$_fixture_cleanups
+	_fixture_cleanups=
+	eval "$_c"
 	[ -n "$T" ] || return 0
-	_all=
-	_n=1
-	while [ $_n -le "$NHOSTS" ]; do
-		host_alive "$_n" && _all="$_all $(host_pid "$_n")"
-		_n=$((_n + 1))
+	# Never remove through a mount point left behind (a bind mount
+	# might show someone else's files): detach it, or keep $T.
+	for _m in $(_mounts_under_T); do
+		umount "$_m" 2>/dev/null || umount -l "$_m" 2>/dev/null
 	done
-	# shellcheck disable=SC2086
-	signal_tree KILL $FANSCP_PID $_all $(_fixture_pids) $(_marked_pids)
-	# shellcheck disable=SC2086
-	for _p in $FANSCP_PID $_all; do wait "$_p" 2>/dev/null; done
-	if [ "$SCEN_FAILED" != 0 ] || [ "$_rc" -ge 128 ] ||
+	if [ -n "$(_mounts_under_T)" ]; then
+		say "# kept $T: still mounted: $(_mounts_under_T | tr '\n' ' ')"
+	elif [ "$SCEN_FAILED" != 0 ] || [ "$_rc" -ge 128 ] ||
 	    [ -n "${FANSCP_KEEP:-}" ]; then
 		say "# kept $T (sshd logs: $T/host*/sshd.log; fanscp output: $T/out $T/err)"
 	else
@@ -462,6 +581,96 @@ fixture_stop() {
 	T=
 	NHOSTS=0
 	FANSCP_PID=
+}
+
+# host_sshd_option N LINE: add an sshd_config line for host N; it comes
+# before the fixture's own lines, so it wins for most keywords.  Before
+# fixture_start the call is queued; afterwards host N's sshd restarts.
+host_sshd_option() {
+	if [ -z "$T" ]; then
+		_fixture_pending="$_fixture_pending$(shq host_sshd_option "$@")
+"
+		return 0
+	fi
+	printf '%s\n' "$2" >>"$(host_dir "$1")/sshd_extra"
+	! _host_running "$1" || restart_host "$1"
+}
+
+# host_netns N NS ADDR: host N's sshd runs in the network namespace NS (made
+# by the caller, who also makes ADDR reachable from the client side) and
+# listens on ADDR.  Queued before fixture_start, as host_sshd_option.
+host_netns() {
+	if [ -z "$T" ]; then
+		_fixture_pending="$_fixture_pending$(shq host_netns "$@")
+"
+		return 0
+	fi
+	printf '%s\n' "$2" >"$(host_dir "$1")/netns"
+	printf '%s\n' "$3" >"$(host_dir "$1")/addr"
+	! _host_running "$1" || restart_host "$1"
+}
+
+# restart_host N: start host N's sshd anew, on a new port.  $T/ssh_config
+# and $T/known_hosts are rewritten from the hosts' keys (so call it before
+# change_hostkey).
+restart_host() {
+	_host_running "$1" && kill_host "$1"
+	_launch_sshd "$1"
+	_await_sshd "$1"
+	_write_client_files
+	_probe_host "$1"
+	_probe_check "$1"
+}
+
+# noisy_host N BYTES: new sessions on host N write BYTES bytes of text to
+# stderr before they run the command.
+noisy_host() { echo "$2" >"$(host_dir "$1")/noise"; }
+
+# fake_host NAME MODE: a fake SSH server (fakesshd.py MODE) on a free
+# loopback port, reachable as NAME through $T/ssh_config.
+fake_host() {
+	_f=$T/fake.$1
+	python3 "${FIXTURE_LIBDIR:-$(pwd)/tests/integration}/fakesshd.py" \
+	    "$2" "$_f.port" </dev/null >"$_f.log" 2>&1 &
+	bg_pid $!
+	_i=0
+	while [ ! -s "$_f.port" ]; do
+		kill -0 $! 2>/dev/null && [ $_i -lt 100 ] ||
+		    fixture_die "fake server $1 ($2) did not start: $(cat "$_f.log")"
+		sleep 0.05
+		_i=$((_i + 1))
+	done
+	cat >>"$T/ssh_config.fake" <<EOF
+Host $1
+	HostName 127.0.0.1
+	Port $(cat "$_f.port")
+	User $FIXTURE_USER
+	IdentityFile $T/id_ed25519
+	IdentitiesOnly yes
+	UserKnownHostsFile $T/known_hosts
+	StrictHostKeyChecking yes
+
+EOF
+	_write_client_files
+}
+
+# start_agent [KEY...]: an ssh-agent on $T/agent.sock ($AGENT_SOCK) holding
+# the KEYs in that order; fixture_stop kills it.
+start_agent() {
+	AGENT_SOCK=$T/agent.sock
+	rm -f "$AGENT_SOCK"
+	ssh-agent -D -a "$AGENT_SOCK" </dev/null >/dev/null 2>&1 &
+	bg_pid $!
+	_i=0
+	while [ ! -S "$AGENT_SOCK" ]; do
+		[ $_i -lt 100 ] || fixture_die "ssh-agent did not start"
+		sleep 0.05
+		_i=$((_i + 1))
+	done
+	for _k in "$@"; do
+		SSH_AUTH_SOCK=$AGENT_SOCK ssh-add -q "$_k" 2>/dev/null ||
+		    fixture_die "ssh-add $_k failed"
+	done
 }
 
 # SIGKILL host $1's sshd with every session under it; its port then
@@ -506,13 +715,14 @@ set_shell() {
 change_hostkey() {
 	_d=$(host_dir "$1")
 	_p=$(host_port "$1")
-	grep -vF "[127.0.0.1]:$_p " "$T/known_hosts" >"$T/known_hosts.new"
+	_a=$(host_addr "$1")
+	grep -vF "[$_a]:$_p " "$T/known_hosts" >"$T/known_hosts.new"
 	for _k in ed25519 ecdsa; do
 		rm -f "$_d/other_$_k" "$_d/other_$_k.pub"
 		ssh-keygen -q -t "$_k" -N '' -f "$_d/other_$_k" ||
 		    fixture_die "ssh-keygen failed"
 		set -- $(cat "$_d/other_$_k.pub")
-		printf '[127.0.0.1]:%s %s %s\n' "$_p" "$1" "$2" \
+		printf '[%s]:%s %s %s\n' "$_a" "$_p" "$1" "$2" \
 		    >>"$T/known_hosts.new"
 	done
 	mv "$T/known_hosts.new" "$T/known_hosts"
@@ -569,8 +779,10 @@ _fanscp_cmd() {
 		    --log-file="$T/valgrind.%p.log" "$FANSCP" "$@"
 	else
 		set -- "$FANSCP" "$@"
+		[ -n "$FANSCP_RSS" ] && set -- /usr/bin/time -f %M -o "$FANSCP_RSS" "$@"
 	fi
-	HOME=$T/local SSH_AUTH_SOCK= timeout -k 5 "$_to" "$@"
+	[ -n "$FIXTURE_NETNS" ] && set -- ip netns exec "$FIXTURE_NETNS" "$@"
+	HOME=$T/local SSH_AUTH_SOCK=$FANSCP_AGENT timeout -k 5 "$_to" "$@"
 }
 
 _fanscp_checks() {
@@ -609,7 +821,17 @@ show_output() {
 
 # -------------------------------------------------------------- assertions
 
-scenario_begin() { SCEN=$1; SCEN_FAILED=0; SCEN_WHY=; }
+scenario_begin() { SCEN=$1; SCEN_FAILED=0; SCEN_WHY=; SCEN_SKIP=; }
+
+# skip WHY: the scenario cannot run here; the caller returns at once.  It
+# is reported as "ok - NAME # SKIP WHY" and counted as skipped.
+skip() { SCEN_SKIP=$*; }
+# need_root || return: root-only scenarios (mount, network namespaces).
+need_root() {
+	[ "$(id -u)" = 0 ] && return 0
+	skip "not root"
+	return 1
+}
 scenario_end() {
 	# Whatever the scenario checked, no live host keeps a temp file.
 	_n=1
@@ -620,13 +842,17 @@ scenario_end() {
 		fi
 		_n=$((_n + 1))
 	done
-	if [ "$SCEN_FAILED" = 0 ]; then
-		say "ok - $SCEN"
-	else
+	_res=$SCEN_FAILED
+	if [ "$SCEN_FAILED" != 0 ]; then
 		say "not ok - $SCEN: $SCEN_WHY"
+	elif [ -n "$SCEN_SKIP" ]; then
+		say "ok - $SCEN # SKIP $SCEN_SKIP"
+		_res=S
+	else
+		say "ok - $SCEN"
 	fi
 	[ -n "${FANSCP_RESULTS:-}" ] &&
-	    printf '%s %s\n' "$SCEN_FAILED" "$SCEN" >>"$FANSCP_RESULTS"
+	    printf '%s %s\n' "$_res" "$SCEN" >>"$FANSCP_RESULTS"
 	return 0
 }
 

@@ -4,8 +4,10 @@
 # Environment: FANSCP (binary, default ./fanscp), FANSCP_VALGRIND=1 (run it
 # under valgrind memcheck), FANSCP_KEEP=1 (keep every temp dir),
 # FANSCP_TIMEOUT (seconds per fanscp run), FANSCP_VERBOSE=1 (show every
-# fanscp run: command, exit status, output).  Prints "ok - NAME" or
-# "not ok - NAME: why" per scenario, then "N passed, M failed".
+# fanscp run: command, exit status, output).  Prints "ok - NAME",
+# "ok - NAME # SKIP why" (a scenario that cannot run here, e.g. one that
+# needs root) or "not ok - NAME: why" per scenario, then the line
+# "N passed, M failed, K skipped" (CI reads that exact form).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 cd "$here/../.." || exit 2		# scenarios run from the repo root
@@ -53,8 +55,9 @@ for s in "$@"; do
 	echo "#   ($s: $(( $(date +%s) - s0 ))s)"
 done
 passed=$(grep -c '^0 ' "$FANSCP_RESULTS")
-failed=$(grep -vc '^0 ' "$FANSCP_RESULTS")
+skipped=$(grep -c '^S ' "$FANSCP_RESULTS")
+failed=$(grep -vc '^[0S] ' "$FANSCP_RESULTS")
 rm -f "$FANSCP_RESULTS"
 echo "# total time $(( $(date +%s) - start ))s"
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ] && [ "$interrupted" = 0 ]

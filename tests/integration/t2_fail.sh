@@ -114,20 +114,24 @@ scen_stall() {
 	expect_home 2
 }
 
-# A host that accepts TCP but never speaks: --connect-timeout gives up.
+# A host that accepts TCP but never speaks (its sshd stopped), and one
+# that black-holes the connection itself (a listener whose accept queue is
+# full: the SYN goes unanswered): --connect-timeout gives up on both.
 scen_conntimeout() {
 	need_fanscp || return
 	fixture_start 2
+	fake_host blackhole blackhole
 	stop_host 2
 	SRC=$T/src/data.bin
 	mkrandom "$SRC" 65536
 	s0=$(date +%s)
 	run_fanscp -F "$T/ssh_config" --connect-timeout 2 "$SRC" \
-	    'lab[001-002]:c.bin'
+	    'lab[001-002]:c.bin' blackhole:c.bin
 	el=$(( $(date +%s) - s0 ))
 	cont_host 2
 	expect_rc 1
-	expect_err lab002 ""
+	expect_err lab002 "timed out after 2 s while logging in"
+	expect_err blackhole "timed out after 2 s while connecting"
 	[ "$el" -le 15 ] || fail "took ${el}s to give up with --connect-timeout 2"
 	expect_home 2
 	expect_all_ok c.bin 1

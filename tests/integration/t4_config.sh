@@ -179,25 +179,38 @@ scen_baddest() {
 	expect_no_err lab003
 }
 
-# A directory we may not write to (meaningless as root: skipped).
+# A directory we may not write to: as a normal user a mode 555 directory,
+# as root (who ignores modes) a read-only bind mount of it.  The host fails
+# with the remote error, nothing lands there, the other host is served.
 scen_readonly() {
 	need_fanscp || return
-	if [ "$(id -u)" = 0 ]; then
-		diag "skipped: root ignores directory permissions"
-		return 0
-	fi
 	fixture_start 2
 	SRC=$T/src/data.bin
 	mkrandom "$SRC" 65536
-	mkdir "$(host_home 1)/ro"
-	chmod 555 "$(host_home 1)/ro"
+	ro=$(host_home 1)/ro
+	mkdir "$ro"
+	printf 'old\n' >"$ro/data.bin"
+	if [ "$(id -u)" = 0 ]; then
+		fixture_cleanup "umount '$ro' 2>/dev/null || umount -l '$ro'"
+		mount --bind "$ro" "$ro" && mount -o remount,bind,ro "$ro" ||
+		    { fail "fixture: cannot mount '$ro' read-only"; return; }
+		touch "$ro/probe" 2>/dev/null &&
+		    { fail "fixture: '$ro' is writable after the ro mount"; return; }
+		why="read-only file system"
+	else
+		chmod 555 "$ro"
+		why="permission denied"
+	fi
 	run_fanscp -F "$T/ssh_config" "$SRC" lab001:ro/ lab002:
-	chmod 755 "$(host_home 1)/ro"
 	expect_rc 1
-	expect_err lab001 "permission denied"
-	expect_home 1 ro
+	expect_err lab001 "$why"
+	expect_err lab001 "ro/"
+	[ "$(cat "$ro/data.bin")" = old ] || fail "lab001: ro/data.bin changed"
+	expect_home 1 ro ro/data.bin
 	expect_copy 2 data.bin "$SRC"
+	expect_no_err lab002
 	expect_home 2 data.bin
+	[ "$(id -u)" = 0 ] || chmod 755 "$ro"
 }
 
 # Remote shells: dash, bash, zsh and busybox (its sh and its tools) all run
