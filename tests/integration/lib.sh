@@ -514,9 +514,13 @@ fixture_start() {
 	_probe_all
 }
 
+# A signal that would kill the shell outright (a reader of run.sh's output
+# going away: SIGPIPE) must still run fixture_stop.
 _fixture_traps() {
 	trap fixture_stop EXIT
+	trap 'exit 129' HUP
 	trap 'exit 130' INT
+	trap 'exit 141' PIPE
 	trap 'exit 143' TERM
 }
 
@@ -545,7 +549,8 @@ _mounts_under_T() {
 
 fixture_stop() {
 	_rc=$?
-	trap - EXIT INT TERM
+	trap - EXIT HUP INT TERM
+	trap "" PIPE	# its messages may go nowhere, the cleanup must go on
 	if [ -n "$T" ]; then
 		_all=
 		_n=1
