@@ -17,6 +17,9 @@ wait_file() {
 	return 1
 }
 
+# Is $FANSCP built with AddressSanitizer?
+fanscp_is_asan() { grep -q __asan_init "$FANSCP" 2>/dev/null; }
+
 # Milliseconds since the epoch.
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
@@ -248,6 +251,15 @@ scen_rekey() {
 	fixture_start 2
 	SRC=$T/src/data.bin
 	mkrandom "$SRC" 41943040
+	if fanscp_is_asan; then
+		# libssh2 1.10 leaks the server's host key blob (51 bytes for
+		# ed25519) at every rekey: kex overwrites
+		# session->server_hostkey without freeing it (libssh2 PR #43).
+		# Not fanscp's; LeakSanitizer is told so for this run only.
+		printf 'leak:libssh2.so.1\n' >"$T/lsan.supp"
+		LSAN_OPTIONS=${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$T/lsan.supp:print_suppressions=0
+		export LSAN_OPTIONS
+	fi
 	run_fanscp -F "$T/ssh_config" --verify "$SRC" 'lab[001-002]:r.bin'
 	expect_rc 0
 	expect_all_ok r.bin 1 2
@@ -269,6 +281,12 @@ scen_noisy() {
 	noisy_host 3 52428800
 	SRC=$T/src/data.bin
 	mkrandom "$SRC" 1048576
+	if fanscp_is_asan; then
+		# ASan keeps 256 MB of freed memory in quarantine, which the
+		# churn of 150 MB of packets fills; keep it small here.
+		ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=1
+		export ASAN_OPTIONS
+	fi
 	run_rss=0
 	if [ "$FANSCP_VALGRIND" != 1 ] && [ -x /usr/bin/time ]; then
 		run_rss=1
@@ -297,9 +315,9 @@ scen_noisy() {
 		quiet=$(tail -1 "$T/rss.quiet")
 		noisy=$(tail -1 "$T/rss.noisy")
 		diag "peak RSS: ${quiet} KiB quiet, ${noisy} KiB with 150 MB of remote stderr"
-		if grep -q __asan_init "$FANSCP"; then
-			# ASan's shadow and quarantine: compare, don't bound.
-			[ "$noisy" -le $((quiet + 32768)) ] ||
+		if fanscp_is_asan; then
+			# ASan's shadow memory: compare, don't bound.
+			[ "$noisy" -le $((quiet + 16384)) ] ||
 			    fail "peak RSS grew from $quiet to $noisy KiB with the noise"
 		else
 			[ "$noisy" -lt 65536 ] ||
