@@ -4,9 +4,11 @@
 # fixture_start K starts K real OpenSSH sshd processes on 127.0.0.1, each a
 # simulated host "labNNN" with its own port, host keys, authorized_keys and
 # home directory, and writes $T/ssh_config and $T/known_hosts for them.
-# Everything lives in the temp dir $T; fixture_stop (an EXIT/INT/TERM trap)
-# kills every process the fixture started and removes $T unless an
-# assertion failed, in which case $T is kept with the sshd logs.
+# Everything lives in the temp dir $T; fixture_stop (an EXIT trap, and
+# HUP/INT/PIPE/TERM ones) kills every process the fixture started, runs the
+# fixture_cleanup commands, detaches any mount left under $T, and removes
+# $T unless an assertion failed, in which case $T is kept with the sshd
+# logs.
 #
 # Every session goes through $T/hostN/session.sh, the host's ForceCommand
 # (a script rather than an inline "cd ... && exec sh -c ..." so that no
