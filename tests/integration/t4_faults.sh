@@ -193,6 +193,7 @@ scen_netcut() {
 	expect_rc 1
 	expect_err lab002 "stalled for 3 s"
 	[ "$el" -le 10000 ] || fail "took ${el} ms after the cut to give up (--stall-timeout 3)"
+	diag "gave up on lab002 ${el} ms after the cut"
 	expect_absent 2 n.bin
 	expect_all_ok n.bin 1 3
 	# The link back: lab002's sshd learns the connection is gone, and
@@ -434,6 +435,7 @@ scen_doubleint() {
 	FANSCP_SIGNALLED=0
 	expect_rc 130
 	[ "$el" -le 1000 ] || fail "took ${el} ms to exit after the second SIGINT"
+	diag "exit ${el} ms after the second SIGINT"
 	expect_copy 1 i.bin "$SRC"
 	expect_absent 2 i.bin
 	cont_host 2
