@@ -3,8 +3,9 @@
  * blocking: open the channel and exec, write stdin (by the caller), then
  * finish: send EOF, read stdout and stderr to the end, close, wait for the
  * remote close and take the exit status.  Output kept is bounded: the
- * first bytes of stdout and stderr; the rest is read and dropped, so a
- * chatty remote neither stalls the channel nor grows our memory.
+ * first bytes of stdout and the last of stderr (where a failing script
+ * says why); the rest is read and dropped, so a chatty remote neither
+ * stalls the channel nor grows our memory.
  *
  * Functions return 0 when their step is complete, LIBSSH2_ERROR_EAGAIN to
  * be called again with the same arguments, or another negative libssh2
@@ -27,7 +28,7 @@ struct rexec {
 	int		 step;
 	char		 out[REXEC_OUT_MAX];	/* start of stdout */
 	size_t		 outlen;
-	char		 err[REXEC_ERR_MAX];	/* start of stderr */
+	char		 err[REXEC_ERR_MAX];	/* end of stderr */
 	size_t		 errlen;
 	uint64_t	 errtotal;		/* all stderr bytes seen */
 	int		 exit_status;

@@ -42,6 +42,27 @@ rexec_start(struct rexec *rx, LIBSSH2_SESSION *s)
 	return 0;
 }
 
+/* Keep the last bytes of buf and what came before, up to max - 1. */
+static void
+rexec_keep_tail(char *keep, size_t *len, size_t max, const char *buf,
+    size_t n)
+{
+	size_t drop;
+
+	if (n >= max - 1) {
+		buf += n - (max - 1);
+		n = max - 1;
+	}
+	if (*len + n > max - 1) {
+		drop = *len + n - (max - 1);
+		memmove(keep, keep + drop, *len - drop);
+		*len -= drop;
+	}
+	memcpy(keep + *len, buf, n);
+	*len += n;
+	keep[*len] = '\0';
+}
+
 /* Keep what fits of buf in keep; count the rest. */
 static void
 rexec_keep(char *keep, size_t *len, size_t max, const char *buf, size_t n)
@@ -74,8 +95,8 @@ rexec_read_stream(struct rexec *rx, int stream)
 			rexec_keep(rx->out, &rx->outlen, sizeof(rx->out), buf,
 			    (size_t)n);
 		} else {
-			rexec_keep(rx->err, &rx->errlen, sizeof(rx->err), buf,
-			    (size_t)n);
+			rexec_keep_tail(rx->err, &rx->errlen, sizeof(rx->err),
+			    buf, (size_t)n);
 			rx->errtotal += (uint64_t)n;
 		}
 	}

@@ -86,6 +86,7 @@ struct sess {
 	int		 script_started; /* this state's script is running */
 	int		 interrupted;
 	int		 close_tries;
+	char		 bye[160];	/* the server's disconnect message */
 	int64_t		 deadline;	/* ms on the loop clock */
 	int64_t		 now;
 };
@@ -147,6 +148,10 @@ sess_fail_ssh(struct sess *s, int rc, const char *what)
 	case LIBSSH2_ERROR_SOCKET_RECV:
 	case LIBSSH2_ERROR_SOCKET_SEND:
 	case LIBSSH2_ERROR_SOCKET_DISCONNECT:
+		if (s->bye[0] != '\0')
+			return sess_fail(s, "the server disconnected during "
+			    "%s after %s: \"%s\"", what,
+			    fmt_size(sz, sizeof(sz), s->off), s->bye);
 		if (s->st >= SS_SEND)
 			return sess_fail(s, "connection lost after %s (%s)",
 			    fmt_size(sz, sizeof(sz), s->off), sess_ssh_msg(s));
@@ -290,6 +295,21 @@ st_connect(struct sess *s)
 	    "no address to connect to");
 }
 
+/* The server said goodbye (SSH_MSG_DISCONNECT): keep what it said. */
+static
+LIBSSH2_DISCONNECT_FUNC(sess_on_disconnect)
+{
+	struct sess *s = *abstract;
+
+	(void)session;
+	(void)reason;
+	(void)language;
+	(void)language_len;
+	if (message_len < 0)
+		message_len = 0;
+	fmt_clean(s->bye, sizeof(s->bye), message, (size_t)message_len);
+}
+
 /*
  * The host key algorithms to offer: the types known_hosts holds for this
  * host first, as ssh does, then OpenSSH's order (ed25519 before ECDSA,
@@ -332,6 +352,8 @@ st_handshake(struct sess *s)
 		if (s->ssh == NULL)
 			return sess_fail(s, "cannot create an SSH session");
 		libssh2_session_set_blocking(s->ssh, 0);
+		libssh2_session_callback_set(s->ssh,
+		    LIBSSH2_CALLBACK_DISCONNECT, (void *)sess_on_disconnect);
 		sess_hostkey_pref(s, pref, sizeof(pref));
 		debug("%s: host key algorithms %s", s->host->name, pref);
 		libssh2_session_method_pref(s->ssh, LIBSSH2_METHOD_HOSTKEY,
@@ -386,6 +408,10 @@ st_auth(struct sess *s)
 	case AUTH_AGAIN:
 		return sess_wait_ssh(s);
 	default:
+		if (s->bye[0] != '\0')
+			return sess_fail(s, "permission denied: the server "
+			    "disconnected (\"%s\"); too many keys offered? "
+			    "See MaxAuthTries, IdentitiesOnly", s->bye);
 		return sess_fail(s, "%s", err);
 	}
 }
@@ -403,6 +429,33 @@ sess_script_start(struct sess *s, char *cmd, const char *what)
 	return sess_rc(s, rexec_start(&s->rx, s->ssh), what);
 }
 
+/*
+ * The end of a script's stderr, where it says why it failed, cleaned for
+ * a terminal.  Our scripts' own messages stand alone; anything else (a
+ * shell's "Killed") is put in context with the script and its status.
+ */
+static void
+sess_stderr_tail(const struct rexec *rx, char *buf, size_t len,
+    const char *what)
+{
+	const char *p = rx->err, *end = rx->err + rx->errlen, *nl;
+	size_t o = 0;
+
+	while (end > p && (end[-1] == '\n' || end[-1] == '\r'))
+		end--;
+	/* The last few lines at most: noise comes first, reasons last. */
+	if (end - p > 300) {
+		p = end - 300;
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL)
+			p = nl + 1;
+	}
+	if (what != NULL)
+		o = (size_t)snprintf(buf, len, "remote %s failed (status %d): ",
+		    what, rx->exit_status);
+	if (o < len)
+		fmt_clean(buf + o, len - o, p, (size_t)(end - p));
+}
+
 /* Turn a finished script's status and output into a message, or NULL. */
 static const char *
 sess_script_error(struct sess *s, const char *what, char *buf, size_t len)
@@ -418,11 +471,11 @@ sess_script_error(struct sess *s, const char *what, char *buf, size_t len)
 	if (rx->exit_status == 0 && remote_check_ok(rx->out, rx->outlen,
 	    what, s->rjob.size) == 0)
 		return NULL;
+	meaning = remote_exit_str(rx->exit_status);
 	if (rx->errlen > 0) {
-		fmt_clean(buf, len, rx->err, rx->errlen);
+		sess_stderr_tail(rx, buf, len, meaning != NULL ? NULL : what);
 		return buf;
 	}
-	meaning = remote_exit_str(rx->exit_status);
 	if (rx->exit_status == 0)
 		snprintf(buf, len, "remote %s ended without confirming", what);
 	else if (meaning != NULL)
@@ -636,6 +689,9 @@ sess_teardown(struct sess *s)
 	if (s->fd >= 0)
 		shutdown(s->fd, SHUT_RDWR);
 	rexec_release(&s->rx);
+	/* The agent belongs to the session: free it first. */
+	auth_free(s->auth);
+	s->auth = NULL;
 	if (s->ssh != NULL)
 		libssh2_session_free(s->ssh);
 	s->ssh = NULL;
@@ -907,7 +963,6 @@ sess_free(struct sess *s)
 	if (s == NULL)
 		return;
 	sess_teardown(s);
-	auth_free(s->auth);
 	hostcfg_release(&s->cfg);
 	if (s->ai != NULL)
 		freeaddrinfo(s->ai);

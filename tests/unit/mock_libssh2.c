@@ -531,7 +531,7 @@ __wrap_libssh2_session_init_ex(LIBSSH2_ALLOC_FUNC((*my_alloc)),
 {
 	struct mock_sess *ms = test_calloc(1, sizeof(*ms)), **tail;
 
-	(void)abstract;
+	ms->abstract = abstract;
 	assert_null(my_alloc);
 	assert_null(my_free);
 	assert_null(my_realloc);
@@ -706,6 +706,34 @@ __wrap_libssh2_userauth_authenticated(LIBSSH2_SESSION *s)
 	return mock_sess_of(s)->authed;
 }
 
+/* The server sends SSH_MSG_DISCONNECT: libssh2 calls the callback. */
+static void
+mock_server_disconnect(struct mock_sess *ms, const char *msg)
+{
+	LIBSSH2_DISCONNECT_FUNC((*cb));
+
+	ms->server_gone = 1;
+	if (ms->disconnect_cb == NULL)
+		return;
+	*(void **)&cb = ms->disconnect_cb;
+	cb((LIBSSH2_SESSION *)(void *)ms, SSH_DISCONNECT_NO_MORE_AUTH_METHODS_AVAILABLE,
+	    msg, (int)strlen(msg), "", 0, &ms->abstract);
+}
+
+void *
+__wrap_libssh2_session_callback_set(LIBSSH2_SESSION *s, int type,
+    void *callback)
+{
+	struct mock_sess *ms = mock_sess_of(s);
+	void *old;
+
+	if (type != LIBSSH2_CALLBACK_DISCONNECT)
+		fail_msg("mock: unexpected callback type %d", type);
+	old = ms->disconnect_cb;
+	ms->disconnect_cb = callback;
+	return old;
+}
+
 int
 __wrap_libssh2_userauth_publickey_fromfile_ex(LIBSSH2_SESSION *s,
     const char *user, unsigned int ulen, const char *pub, const char *priv,
@@ -728,8 +756,19 @@ __wrap_libssh2_userauth_publickey_fromfile_ex(LIBSSH2_SESSION *s,
 			return mock_park(ms, MF_PUBKEY, ms, user, priv, ulen,
 			    mock_flip_dir());
 	}
+	if (ms->server_gone)
+		return mock_error(ms, LIBSSH2_ERROR_SOCKET_SEND,
+		    "Unable to send userauth-publickey request");
 	rc = ms->pub_i < mock.npubkey_rc ? mock.pubkey_rc[ms->pub_i] : 0;
 	ms->pub_i++;
+	if (rc != 0 && mock.pubkey_disconnect > 0 &&
+	    ms->pub_i >= mock.pubkey_disconnect) {
+		/* As libssh2 1.10 does: the callback, then -19. */
+		mock_server_disconnect(ms, "Too many authentication failures");
+		return mock_error(ms, LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED,
+		    "Invalid signature for supplied public key, or bad "
+		    "username/public key combination");
+	}
 	if (rc != 0)
 		return mock_error(ms, rc, "Username/PublicKey combination "
 		    "invalid");

@@ -117,6 +117,9 @@ struct mock_sess {
 	char		*auth_user;
 	char		*auth_key;	/* the last private key file tried */
 	char		*hostkey_prefs;	/* what method_pref set, or NULL */
+	void		*abstract;	/* as given to session_init_ex */
+	void		*disconnect_cb;	/* LIBSSH2_CALLBACK_DISCONNECT */
+	int		 server_gone;	/* the server said goodbye */
 	int		 disconnected;
 	int		 freed;
 	int		 dir;		/* block directions */
@@ -165,6 +168,9 @@ struct mock {
 	int		 die_exit;
 	int		 tolerate;		/* count contract breaks, not
 						   fail: to test the mock */
+	int		 pubkey_disconnect;	/* after this many refused
+						   keys, the server says
+						   goodbye (MaxAuthTries) */
 	/* Recorded. */
 	struct mock_sess *sessions;		/* in creation order */
 	int		 nsessions;
@@ -258,6 +264,8 @@ int		 __wrap_libssh2_session_free(LIBSSH2_SESSION *);
 char		*__wrap_libssh2_userauth_list(LIBSSH2_SESSION *, const char *,
 		    unsigned int);
 int		 __wrap_libssh2_userauth_authenticated(LIBSSH2_SESSION *);
+void		*__wrap_libssh2_session_callback_set(LIBSSH2_SESSION *, int,
+		    void *);
 int		 __wrap_libssh2_userauth_publickey_fromfile_ex(
 		    LIBSSH2_SESSION *, const char *, unsigned int,
 		    const char *, const char *, const char *);

@@ -462,6 +462,26 @@ test_auth_refused(void **state)
 	mock_reset();
 }
 
+/*
+ * sshd's MaxAuthTries: after too many keys it sends a disconnect, which
+ * libssh2 1.10 reports as a refused key (-19).  The message must say what
+ * the server said, and nothing is tried after it.
+ */
+static void
+test_auth_server_disconnects(void **state)
+{
+	struct fx *fx = *state;
+
+	mock.pubkey_rc[0] = LIBSSH2_ERROR_AUTHENTICATION_FAILED;
+	mock.npubkey_rc = 1;
+	mock.pubkey_disconnect = 1;
+	run(fx);
+	assert_failed(fx, "Too many authentication failures");
+	assert_failed(fx, "MaxAuthTries");
+	assert_int_equal(msess()->nchans, 0);
+	mock_reset();
+}
+
 static void
 test_auth_no_publickey(void **state)
 {
@@ -529,6 +549,40 @@ test_receive_exit_with_stderr(void **state)
 	assert_failed(fx, "cannot create 'dest/payload.bin': "
 	    "Permission denied");
 	assert_scripts("receive");
+	mock_reset();
+}
+
+/* Noise on stderr first: the reason at its end is what is reported. */
+static void
+test_receive_stderr_tail(void **state)
+{
+	struct fx *fx = *state;
+	static char noise[6000];
+
+	memset(noise, 'n', sizeof(noise) - 1);
+	memcpy(noise + sizeof(noise) - 60, "\ncannot create 'x': "
+	    "Permission denied\n", 39);
+	noise[sizeof(noise) - 60 + 39] = '\0';
+	mock.reply_delay = 0;
+	mock.receive_exit = 72;
+	mock.receive_stderr = noise;
+	run(fx);
+	assert_failed(fx, "cannot create 'x': Permission denied");
+	assert_true(strlen(fx->host.err) < 400);
+	mock_reset();
+}
+
+/* A status that is not one of our scripts' is put in context. */
+static void
+test_receive_killed_context(void **state)
+{
+	struct fx *fx = *state;
+
+	mock.reply_delay = 0;
+	mock.receive_exit = 137;
+	mock.receive_stderr = "Killed\n";
+	run(fx);
+	assert_failed(fx, "remote receive failed (status 137): Killed");
 	mock_reset();
 }
 
@@ -824,6 +878,9 @@ main(void)
 		T(test_hostkey_mismatch),
 		T(test_hostkey_unknown),
 		T(test_auth_refused),
+		T(test_auth_server_disconnects),
+		T(test_receive_stderr_tail),
+		T(test_receive_killed_context),
 		T(test_auth_no_publickey),
 		T(test_auth_none_accepted),
 		T(test_zero_byte_source),
