@@ -178,6 +178,27 @@ auth_pub_blob(const char *file, unsigned char *blob, size_t bloblen)
 	return n > 0 ? (size_t)n : 0;
 }
 
+/* Is blob an RSA public key (its first string "ssh-rsa")? */
+STATIC int
+auth_blob_is_rsa(const unsigned char *blob, size_t len)
+{
+	return len > 11 && memcmp(blob, "\0\0\0\7ssh-rsa", 11) == 0;
+}
+
+/*
+ * libssh2 1.10 signs RSA with SHA-1 only, which OpenSSH 8.8 and later
+ * refuse: say so when an RSA key is refused, or the user is left to guess.
+ */
+static void
+auth_note_rsa(struct auth *a, const unsigned char *blob, size_t len,
+    const char *key)
+{
+	if (auth_blob_is_rsa(blob, len))
+		auth_note(a, "RSA key '%s' refused: libssh2 1.10 signs RSA "
+		    "with SHA-1, which OpenSSH 8.8 and later refuse; use an "
+		    "ed25519 or ECDSA key", key);
+}
+
 /* Under IdentitiesOnly, is the agent key one of our identity files? */
 static int
 auth_agent_key_allowed(const struct auth *a,
@@ -253,6 +274,8 @@ auth_agent(struct auth *a, LIBSSH2_SESSION *s, char *err, size_t errlen)
 	if (auth_rc_is_lost(rc))
 		return auth_lost(s, rc, err, errlen);
 	debug("agent key '%s' refused", a->id->comment ? a->id->comment : "");
+	auth_note_rsa(a, a->id->blob, a->id->blob_len,
+	    a->id->comment ? a->id->comment : "from the agent");
 	if (auth_agent_next(a) != 0)
 		a->phase = AP_FILES;
 	return AUTH_NEXT;
@@ -298,9 +321,15 @@ auth_files(struct auth *a, LIBSSH2_SESSION *s, char *err, size_t errlen)
 		return AUTH_OK;
 	if (auth_rc_is_lost(rc))
 		return auth_lost(s, rc, err, errlen);
-	if (rc == LIBSSH2_ERROR_FILE)
+	if (rc == LIBSSH2_ERROR_FILE) {
 		auth_note(a, "key '%s' not loaded: encrypted or unsupported "
 		    "(load it into ssh-agent)", file);
+	} else {
+		unsigned char blob[8192];
+		size_t n = auth_pub_blob(file, blob, sizeof(blob));
+
+		auth_note_rsa(a, blob, n, file);
+	}
 	debug("key '%s' refused (%d)", file, rc);
 	a->file++;
 	a->file_started = 0;

@@ -1,7 +1,7 @@
 # Hostile input: random byte names, option injection through targets and
 # host files, servers that do not speak SSH properly, identity files with
 # loose permissions, and secrets in the logs.
-ALL_SCENARIOS="$ALL_SCENARIOS randnames optinject badservers keyperms secrets"
+ALL_SCENARIOS="$ALL_SCENARIOS randnames optinject badservers keyperms rsakey secrets"
 
 # Twenty names of random bytes (1..255 but '/'), with newlines, quotes,
 # $( ), backquotes, backslashes and leading dashes among them, each sent to
@@ -179,6 +179,30 @@ scen_keyperms() {
 	run_fanscp -F "$T/ssh_config_loose" "$SRC" 'lab[001-002]:p.bin'
 	expect_rc 0
 	expect_all_ok p.bin 1 2
+}
+
+# An RSA key that the host authorizes: libssh2 1.10 signs with SHA-1, which
+# OpenSSH 8.8 and later refuse, so the failure must say so (ssh itself,
+# signing with SHA-2, gets in: the key is fine).
+scen_rsakey() {
+	need_fanscp || return
+	fixture_start 2
+	SRC=$T/src/data.bin
+	mkrandom "$SRC" 4096
+	ssh-keygen -q -t rsa -b 2048 -N '' -C rsa -f "$T/id_rsa" ||
+	    fixture_die "ssh-keygen -t rsa failed"
+	cat "$T/id_rsa.pub" >>"$(host_dir 2)/authorized_keys"
+	sed "/^Host lab002\$/,/^\$/ s|IdentityFile .*|IdentityFile $T/id_rsa|" \
+	    "$T/ssh_config" >"$T/ssh_config_rsa"
+	timeout 30 "$SSH" -F "$T/ssh_config_rsa" -o BatchMode=yes lab002 true ||
+	    fail "fixture: ssh cannot log in with the RSA key"
+	run_fanscp -F "$T/ssh_config_rsa" "$SRC" 'lab[001-002]:r.bin'
+	expect_rc 1
+	expect_err lab002 "permission denied"
+	expect_err lab002 "RSA key '$T/id_rsa' refused"
+	expect_err lab002 "OpenSSH 8.8"
+	expect_home 2
+	expect_all_ok r.bin 1
 }
 
 # Nothing secret in the most verbose output: not a line of the private
