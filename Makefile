@@ -125,3 +125,21 @@ $(BUILD)/.deps-build:
 $(BUILD)/.deps-check:
 	@sh tests/deps.sh $(DEPS_CHECK)
 	@mkdir -p $(@D) && touch $@
+
+# Fuzzing: libFuzzer targets for the parsers (tests/fuzz/README.md).  `make
+# fuzz` runs each for FUZZ_SECONDS, `make fuzz-smoke` (CI) for 20 seconds;
+# both first replay tests/fuzz/regress and fail on any finding.
+FUZZ_SECONDS ?= 600
+DEPS_FUZZ = clang libclang-rt-14-dev
+
+.PHONY: fuzz-smoke
+
+fuzz: $(BUILD)/.deps-fuzz
+	BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh
+
+fuzz-smoke: $(BUILD)/.deps-fuzz
+	BUILD=$(BUILD) FUZZ_SECONDS=20 sh tests/fuzz/run.sh
+
+$(BUILD)/.deps-fuzz:
+	@sh tests/deps.sh $(DEPS_FUZZ)
+	@mkdir -p $(@D) && touch $@

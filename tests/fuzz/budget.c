@@ -12,7 +12,7 @@
 /* At most this many names per input: NODESET_MAX and its error path. */
 #define BUDGET_NAMES	1100000ULL
 /* At most this many bytes for the names and their targets' copies. */
-#define BUDGET_BYTES	(1024ULL * 1024 * 1024)
+#define BUDGET_BYTES	(512ULL * 1024 * 1024)
 /* What a target costs beyond its strings: malloc and ASan overheads. */
 #define NAME_OVERHEAD	256ULL
 /* Any bound at least this large is over budget. */
@@ -32,7 +32,7 @@ sat_mul(uint64_t a, uint64_t b)
 	return a * b;
 }
 
-/* The bound on names for the pattern [s, e), and its length. */
+/* The bound on the names the pattern [s, e) can expand to. */
 static uint64_t
 pattern_bound(const char *s, const char *e)
 {
