@@ -73,10 +73,12 @@ build() {
 
 # Run every kept input through its target once.
 replay() {
-	set -- tests/fuzz/regress/$1/*
+	n=$1
+	set -- tests/fuzz/regress/$n/*
 	[ -f "$1" ] || return 0
-	"$out/fuzz_$name" $limits "$@" >"$out/log/$name.replay" 2>&1 && return 0
-	cat "$out/log/$name.replay" >&2
+	echo "fuzz: $n: replaying $# kept input(s)"
+	"$out/fuzz_$n" $limits "$@" >"$out/log/$n.replay" 2>&1 && return 0
+	cat "$out/log/$n.replay" >&2
 	return 1
 }
 
