@@ -93,7 +93,8 @@ fuzz() {
 	    -print_final_stats=1 -artifact_prefix="$out/artifacts/$1/" \
 	    ${FUZZ_FLAGS:-} "$corpus" >"$out/log/$1.log" 2>&1
 	st=$?
-	grep -E '^#[0-9]+.*(DONE|pulse|NEW|REDUCE)' "$out/log/$1.log" | tail -n 1
+	grep -E '^#[0-9]+.*(DONE|pulse|NEW|REDUCE)' "$out/log/$1.log" |
+	    tail -n 1
 	grep -E '^stat::' "$out/log/$1.log"
 	[ $st -eq 0 ] && return 0
 	tail -n 60 "$out/log/$1.log" >&2
