@@ -9,8 +9,9 @@
 
 #include <stddef.h>
 
-/* The most names one pattern may expand to. */
-#define NODESET_MAX	1000000
+/* The most names one pattern may expand to, and their most bytes. */
+#define NODESET_MAX		1000000
+#define NODESET_MAX_BYTES	(64 * 1024 * 1024)
 
 /*
  * Expand pattern into *names (an xmalloc'd array of *count xmalloc'd

@@ -255,14 +255,19 @@ advance(struct pattern *p)
 	}
 }
 
+/* The longest name p can make: a group's "[...]" yields at most 10. */
+static size_t
+name_cap(const struct pattern *p)
+{
+	return strlen(p->src) + p->ng * NUM_DIGITS_MAX + 1;
+}
+
 static char **
 expand(struct pattern *p)
 {
 	char **names, *buf;
-	size_t i, cap;
+	size_t i, cap = name_cap(p);
 
-	/* A group's "[...]" is at least 3 bytes and yields at most 10. */
-	cap = strlen(p->src) + p->ng * NUM_DIGITS_MAX + 1;
 	buf = xmalloc(cap);
 	for (i = 0; i < p->ng; i++) {
 		p->g[i].ri = 0;
@@ -301,8 +306,22 @@ nodeset_expand(const char *pattern, char ***names, size_t *count,
 	*count = 0;
 	memset(&p, 0, sizeof(p));
 	p.src = pattern;
-	if (parse_pattern(&p, why, sizeof(why)) == -1) {
-		snprintf(err, errlen, "bad nodeset '%s': %s", pattern, why);
+	why[0] = '\0';
+	if (parse_pattern(&p, why, sizeof(why)) == 0 &&
+	    p.total * name_cap(&p) > NODESET_MAX_BYTES)
+		reason(why, sizeof(why), "%llu names this long would take "
+		    "more than %d MiB", (unsigned long long)p.total,
+		    NODESET_MAX_BYTES >> 20);
+	if (why[0] != '\0') {
+		size_t len = strlen(pattern);
+
+		/* A long pattern is shown by its ends, so the reason fits. */
+		if (len > 64)
+			snprintf(err, errlen, "bad nodeset '%.30s...%s': %s",
+			    pattern, pattern + len - 30, why);
+		else
+			snprintf(err, errlen, "bad nodeset '%s': %s", pattern,
+			    why);
 		sanitize(err, errlen);
 		r = -1;
 	} else {

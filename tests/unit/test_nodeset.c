@@ -226,6 +226,31 @@ test_error_small_buffer(void **state)
 	assert_int_equal(n, 0);
 }
 
+/* Few enough names, but too many bytes: refused before any allocation. */
+static void
+test_byte_limit(void **state)
+{
+	char pattern[4096 + 16], err[512];
+	char **names;
+	size_t n;
+
+	(void)state;
+	memset(pattern, 'x', 4096);
+	memcpy(pattern + 4096, "[1-100000]", 11);
+	assert_int_equal(nodeset_expand(pattern, &names, &n, err,
+	    sizeof(err)), -1);
+	assert_null(names);
+	assert_int_equal(n, 0);
+	assert_non_null(strstr(err, "100000 names this long would take more "
+	    "than 64 MiB"));
+	assert_non_null(strstr(err, "xxx...xxx[1-100000]"));
+	/* The same count of short names is fine. */
+	assert_int_equal(nodeset_expand("x[1-100000]", &names, &n, err,
+	    sizeof(err)), 0);
+	assert_int_equal(n, 100000);
+	nodeset_free(names, n);
+}
+
 int
 main(void)
 {
@@ -238,6 +263,7 @@ main(void)
 		cmocka_unit_test(test_text_around),
 		cmocka_unit_test(test_big_numbers),
 		cmocka_unit_test(test_limit),
+		cmocka_unit_test(test_byte_limit),
 		cmocka_unit_test(test_errors_brackets),
 		cmocka_unit_test(test_errors_elements),
 		cmocka_unit_test(test_error_sanitized),
