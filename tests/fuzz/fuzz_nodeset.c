@@ -2,7 +2,8 @@
  * libFuzzer target for nodeset_expand(): the input, cut at its first NUL,
  * is one pattern.  Inputs are kept short, since a legal pattern may name
  * NODESET_MAX hosts and each costs its length.  The names must be
- * bracket-free, at most NODESET_MAX, and a failure must leave nothing.
+ * bracket-free, at most NODESET_MAX and NODESET_MAX_BYTES, and a failure
+ * must leave nothing.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -33,14 +34,18 @@ has_cntrl(const char *s)
 static void
 check_names(char **names, size_t n, size_t len)
 {
-	size_t i;
+	size_t i, bytes = 0;
 
 	if (names == NULL || n == 0 || n > NODESET_MAX)
 		abort();
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		if (names[i] == NULL || strpbrk(names[i], "[]") != NULL ||
 		    strlen(names[i]) > len + 10 * (len / 3))
 			abort();
+		bytes += strlen(names[i]) + 1;
+	}
+	if (bytes > NODESET_MAX_BYTES)
+		abort();
 }
 
 int
