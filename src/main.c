@@ -209,6 +209,25 @@ elapsed_since(const struct timespec *t0)
 	    (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
+/* What every host shares: the source, the configuration, the options. */
+static void
+build_job(struct job *job, const struct opts *o, struct source *src)
+{
+	memset(job, 0, sizeof(*job));
+	job->src = src;
+	job->conf = load_config(o);
+	job->kh = knownhosts_new();
+	job->identities = o->identities;
+	job->n_identities = o->n_identities;
+	job->port = o->port;
+	job->family = o->family;
+	job->connect_timeout = o->connect_timeout;
+	job->stall_timeout = o->stall_timeout ? o->stall_timeout :
+	    JOB_STALL_TIMEOUT;
+	job->verify = o->verify;
+	job->preserve = o->preserve;
+}
+
 static int
 run(const struct opts *o, struct job *job, struct host *hosts, size_t n)
 {
@@ -261,19 +280,7 @@ main(int argc, char **argv)
 	if (source_open(&src, o.source, err, sizeof(err)) != 0)
 		fatal("%s", err);
 	build_targets(&o, &list);
-	memset(&job, 0, sizeof(job));
-	job.src = &src;
-	job.conf = load_config(&o);
-	job.kh = knownhosts_new();
-	job.identities = o.identities;
-	job.n_identities = o.n_identities;
-	job.port = o.port;
-	job.family = o.family;
-	job.connect_timeout = o.connect_timeout;
-	job.stall_timeout = o.stall_timeout ? o.stall_timeout :
-	    JOB_STALL_TIMEOUT;
-	job.verify = o.verify;
-	job.preserve = o.preserve;
+	build_job(&job, &o, &src);
 	if (o.verify && source_hash(&src, err, sizeof(err)) != 0)
 		fatal("%s", err);
 	if (libssh2_init(0) != 0)
