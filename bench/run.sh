@@ -190,7 +190,7 @@ foreign_procs() {
 	for p in $(pgrep -f 'fuzz_|test_remote|run\.sh'); do
 		[ -d "/proc/$p" ] || continue
 		is_ours "$p" && continue
-		printf '%s(%s) ' "$p" "$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | cut -c1-60)"
+		printf '%s(%s) ' "$p" "$( { tr '\0' ' ' <"/proc/$p/cmdline"; } 2>/dev/null | cut -c1-60)"
 	done
 }
 
@@ -583,9 +583,9 @@ done
 
 : >"$T/interference"
 for ((r = 1; r <= R; r++)); do
-	f=$(foreign_procs)
-	[ -n "$f" ] && printf 'round %s: %s\n' "$r" "$f" >>"$T/interference"
 	for s in $SCENARIOS; do
+		f=$(foreign_procs)
+		[ -n "$f" ] && printf 'round %s, before %s: %s\n' "$r" "$s" "$f" >>"$T/interference"
 		tools=($(scen_tools "$s"))
 		n=${#tools[@]}
 		for ((k = 0; k < n; k++)); do	# rotate the order each round
