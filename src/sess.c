@@ -523,6 +523,12 @@ sess_send_blocked(struct sess *s)
 		sess_set_state(s, SS_EXIT);
 		return ST_NEXT;
 	}
+	/*
+	 * The reads may have taken in the window adjust we were to wait
+	 * for; then nothing more will come on the socket: write now.
+	 */
+	if (libssh2_channel_window_write(s->rx.ch) > 0)
+		return ST_NEXT;
 	s->want = LOOP_READ;
 	return ST_WAIT;
 }

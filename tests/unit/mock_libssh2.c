@@ -916,6 +916,18 @@ __wrap_libssh2_channel_process_startup(LIBSSH2_CHANNEL *c, const char *req,
 	return mock_ok(ms);
 }
 
+/* The send window: shut while an adjust is on its way, else open. */
+unsigned long
+__wrap_libssh2_channel_window_write_ex(LIBSSH2_CHANNEL *c,
+    unsigned long *initial)
+{
+	struct mock_chan *ch = mock_chan_of(c);
+
+	if (initial != NULL)
+		*initial = 2097152;
+	return ch->sess->adjust_coming ? 0 : 2097152;
+}
+
 ssize_t
 __wrap_libssh2_channel_write_ex(LIBSSH2_CHANNEL *c, int stream,
     const char *buf, size_t len)
@@ -927,6 +939,7 @@ __wrap_libssh2_channel_write_ex(LIBSSH2_CHANNEL *c, int stream,
 	size_t n = mock_min(len, MOCK_WRITE_CAP);
 
 	mock.write_calls++;
+	ms->adjust_taken = 0;
 	if (stream != 0)
 		fail_msg("mock: write to stream %d", stream);
 	if (len == 0)
@@ -957,6 +970,9 @@ __wrap_libssh2_channel_write_ex(LIBSSH2_CHANNEL *c, int stream,
 	case MW_DIE:
 		ch->dead = 1;
 		return mock_park(ms, MF_WRITE, ch, buf, NULL, len, DIR_IN);
+	case MW_EAGAIN_IN_ADJ:
+		ms->adjust_coming = 1;
+		return mock_park(ms, MF_WRITE, ch, buf, NULL, len, DIR_IN);
 	}
 	fail_msg("mock: bad scripted write %d", (int)w.kind);
 	return -1;
@@ -972,6 +988,10 @@ __wrap_libssh2_channel_read_ex(LIBSSH2_CHANNEL *c, int stream, char *buf,
 	size_t *pos, len, n;
 
 	mock_enter(ms, MF_READ, ch, buf, NULL, buflen);
+	if (ms->adjust_coming) {
+		ms->adjust_coming = 0;
+		ms->adjust_taken = 1;
+	}
 	if (stream != 0 && stream != SSH_EXTENDED_DATA_STDERR)
 		fail_msg("mock: read from stream %d", stream);
 	if (ch->cmd == NULL)

@@ -40,6 +40,9 @@ enum mock_wkind {
 	MW_EAGAIN_IN,		/* the window is shut: EAGAIN, block INBOUND */
 	MW_ERROR,		/* fail with libssh2 code n */
 	MW_DIE,			/* the remote cat dies: EAGAIN INBOUND on */
+	MW_EAGAIN_IN_ADJ,	/* as MW_EAGAIN_IN, and the window adjust
+				   arrives with the next read: after it
+				   nothing more comes on the socket */
 };
 
 struct mock_write {
@@ -120,6 +123,9 @@ struct mock_sess {
 	void		*abstract;	/* as given to session_init_ex */
 	void		*disconnect_cb;	/* LIBSSH2_CALLBACK_DISCONNECT */
 	int		 server_gone;	/* the server said goodbye */
+	int		 adjust_coming;	/* the next read takes in an adjust */
+	int		 adjust_taken;	/* it did: the window is open, and no
+					   input will come to say so */
 	int		 disconnected;
 	int		 freed;
 	int		 dir;		/* block directions */
@@ -264,6 +270,8 @@ int		 __wrap_libssh2_session_free(LIBSSH2_SESSION *);
 char		*__wrap_libssh2_userauth_list(LIBSSH2_SESSION *, const char *,
 		    unsigned int);
 int		 __wrap_libssh2_userauth_authenticated(LIBSSH2_SESSION *);
+unsigned long	 __wrap_libssh2_channel_window_write_ex(LIBSSH2_CHANNEL *,
+		    unsigned long *);
 void		*__wrap_libssh2_session_callback_set(LIBSSH2_SESSION *, int,
 		    void *);
 int		 __wrap_libssh2_userauth_publickey_fromfile_ex(

@@ -98,6 +98,10 @@ check_wait(struct fx *fx)
 		fail_msg("%s waits for %s but libssh2's last call did not "
 		    "return EAGAIN: nothing will wake it",
 		    sess_state_name(fx->s), ev == LOOP_READ ? "input" : "none");
+	if (ev == LOOP_READ && ms->adjust_taken)
+		fail_msg("%s waits for input, but the window adjust it waits "
+		    "for was already taken in: nothing will wake it",
+		    sess_state_name(fx->s));
 	if (!ms->last_eagain)
 		assert_int_equal(ev, LOOP_WRITE);	/* its turn is over */
 	else if (ms->dir & LIBSSH2_SESSION_BLOCK_OUTBOUND)
@@ -382,6 +386,27 @@ test_eagain_inbound_window(void **state)
 	assert_done(fx);
 	assert_delivered(fx);
 	assert_scripts("receive,commit");
+	mock_reset();
+}
+
+/*
+ * The window adjust arrives between the write's EAGAIN and our read of
+ * stdout and stderr, which takes it in: the window is open again and the
+ * socket stays quiet.  Waiting for input then would stall the host until
+ * its stall timeout (seen once under load); it must write at once.
+ */
+static void
+test_window_reopened_by_drain(void **state)
+{
+	struct fx *fx = *state;
+
+	mock_script_write(MW_ACCEPT, MOCK_WRITE_CAP);
+	mock_script_write(MW_EAGAIN_IN_ADJ, 0);
+	mock_script_write(MW_ACCEPT, MOCK_WRITE_CAP);
+	mock_script_write(MW_EAGAIN_IN_ADJ, 0);
+	run(fx);
+	assert_done(fx);
+	assert_delivered(fx);
 	mock_reset();
 }
 
@@ -879,6 +904,7 @@ main(void)
 		T(test_hostkey_unknown),
 		T(test_auth_refused),
 		T(test_auth_server_disconnects),
+		T(test_window_reopened_by_drain),
 		T(test_receive_stderr_tail),
 		T(test_receive_killed_context),
 		T(test_auth_no_publickey),
