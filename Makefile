@@ -19,8 +19,8 @@ PKGS	 = libssh2 openssl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssh2 -lssl -lcrypto)
 CPPFLAGS += -Iinclude -D_GNU_SOURCE
-CFLAGS	+= -std=c11 $(OPT) $(WARN) $(SAN) $(PKG_CFLAGS)
-LDFLAGS	+= $(SAN)
+CFLAGS	+= -std=c11 -pthread $(OPT) $(WARN) $(SAN) $(PKG_CFLAGS)
+LDFLAGS	+= -pthread $(SAN)
 LDLIBS	+= $(PKG_LIBS)
 
 SRCS	 = $(wildcard src/*.c)

@@ -5,6 +5,11 @@
  * next queued host while fewer than the startup cap are logging in;
  * engine_collect() records a finished host and frees its slot for the
  * next.  A slow host holds its own slot and nothing else.
+ *
+ * One engine is one loop on one thread; engine_run_parallel() runs
+ * several over one queue.  Sessions share only the job (read-only, and
+ * its config and known_hosts behind sess.c's lock) and their own host
+ * records, whose progress fields are atomic.
  */
 #ifndef FANSCP_ENGINE_H
 #define FANSCP_ENGINE_H
@@ -37,5 +42,27 @@ void		 engine_set_tick(struct engine *, engine_tick_fn *fn,
 size_t		 engine_run(struct engine *, volatile int *stop);
 /* Free the engine; it must have finished running. */
 void		 engine_free(struct engine *);
+
+/* The shape of a parallel run. */
+struct engine_conf {
+	int		 width;		/* sessions at once, over all engines */
+	int		 startups;	/* logins at once, likewise */
+	int		 threads;	/* engines, one thread each */
+	engine_tick_fn	*tick;		/* progress, drawn by the caller's
+					   thread; may be NULL */
+	int		 tick_ms;
+	void		*tick_arg;
+};
+
+/*
+ * Run the hosts on conf->threads engines at once, one thread each, every
+ * engine with its share of the width and of the startup cap, all taking
+ * hosts in order from one queue: libssh2's crypto then uses every core,
+ * as the peers' process per host does.  The calling thread only draws
+ * progress.  Returns the number of failed hosts.
+ */
+size_t		 engine_run_parallel(const struct job *, struct host *hosts,
+		    size_t n, const struct engine_conf *conf,
+		    volatile int *stop);
 
 #endif

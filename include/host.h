@@ -30,6 +30,34 @@ struct host {
 	int64_t		 t_end;
 };
 
+/*
+ * The status and byte count are read by the progress line while other
+ * threads run the host: they are stored and loaded atomically.
+ */
+static inline void
+host_set_status(struct host *h, enum host_status st)
+{
+	__atomic_store_n(&h->status, st, __ATOMIC_RELEASE);
+}
+
+static inline enum host_status
+host_status(const struct host *h)
+{
+	return __atomic_load_n(&h->status, __ATOMIC_ACQUIRE);
+}
+
+static inline void
+host_set_bytes(struct host *h, uint64_t bytes)
+{
+	__atomic_store_n(&h->bytes, bytes, __ATOMIC_RELAXED);
+}
+
+static inline uint64_t
+host_bytes(const struct host *h)
+{
+	return __atomic_load_n(&h->bytes, __ATOMIC_RELAXED);
+}
+
 /* Note an error for h unless one is already noted (printf-style). */
 void	host_fail(struct host *h, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));

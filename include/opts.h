@@ -24,6 +24,7 @@ struct opts {
 	int	  startups;		/* --max-startups */
 	int	  connect_timeout;	/* --connect-timeout */
 	int	  stall_timeout;	/* --stall-timeout */
+	int	  threads;		/* --threads; 0: one per online CPU */
 	int	  verify;		/* --verify */
 	char	 *source;		/* the first operand */
 	char	**targets;		/* the rest */

@@ -4,7 +4,10 @@
  * with exactly the events its session wants; hosts start in order, once.
  */
 #include <assert.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "engine.h"
 #include "host.h"
@@ -32,8 +35,10 @@ struct engine {
 	const struct job *job;
 	struct host	*hosts;
 	size_t		 nhosts;
-	size_t		 next;		/* the first host not yet started */
-	size_t		 finished;
+	size_t		*next;		/* the first host not yet taken, shared
+					   by the engines of a parallel run */
+	size_t		 next_own;	/* what next points to otherwise */
+	int		 exhausted;	/* next has passed the last host */
 	size_t		 failed;
 	struct slot	*slots;
 	int		 width;
@@ -57,6 +62,7 @@ engine_new(const struct job *job, struct host *hosts, size_t n, int width,
 	e->job = job;
 	e->hosts = hosts;
 	e->nhosts = n;
+	e->next = &e->next_own;
 	e->width = width;
 	e->startups = startups;
 	e->slots = xcalloc((size_t)width, sizeof(*e->slots));
@@ -123,7 +129,6 @@ engine_collect(struct engine *e, struct slot *sl)
 	sl->sess = NULL;
 	sl->fd = -1;
 	sl->events = 0;
-	e->finished++;
 	if (sl->host->status == HOST_FAILED) {
 		e->failed++;
 		hlog(LOG_VERBOSE, sl->host->name, "failed: %s",
@@ -169,22 +174,50 @@ engine_logging_in(const struct engine *e)
 	return n;
 }
 
+/* Take the next host from the queue (shared between engines), or NULL. */
+static struct host *
+engine_take(struct engine *e)
+{
+	size_t i;
+
+	if (e->exhausted)
+		return NULL;
+	i = __atomic_fetch_add(e->next, 1, __ATOMIC_RELAXED);
+	if (i < e->nhosts)
+		return &e->hosts[i];
+	e->exhausted = 1;
+	return NULL;
+}
+
+/* Is any slot busy? */
+static int
+engine_busy(const struct engine *e)
+{
+	int i;
+
+	for (i = 0; i < e->width; i++)
+		if (e->slots[i].sess != NULL)
+			return 1;
+	return 0;
+}
+
 /* Fill one free slot with the next queued host; 0 if none could start. */
 STATIC int
 engine_start_one(struct engine *e)
 {
 	struct slot *sl = NULL;
+	struct host *h;
 	int i;
 
-	if (e->stopping || e->next == e->nhosts ||
+	if (e->stopping || e->exhausted ||
 	    engine_logging_in(e) >= e->startups)
 		return 0;
 	for (i = 0; i < e->width && sl == NULL; i++)
 		if (e->slots[i].sess == NULL)
 			sl = &e->slots[i];
-	if (sl == NULL)
+	if (sl == NULL || (h = engine_take(e)) == NULL)
 		return 0;
-	sl->host = &e->hosts[e->next++];
+	sl->host = h;
 	sl->sess = sess_new(e->job, sl->host, loop_now(e->loop));
 	hlog(LOG_DEBUG, sl->host->name, "started in slot %d",
 	    (int)(sl - e->slots));
@@ -240,12 +273,13 @@ engine_stop(struct engine *e)
 			engine_collect(e, sl);
 	}
 	/* Hosts never started are failed as interrupted too. */
-	for (; e->next < e->nhosts; e->next++) {
-		struct host *h = &e->hosts[e->next];
+	for (;;) {
+		struct host *h = engine_take(e);
 
+		if (h == NULL)
+			break;
 		host_fail(h, "interrupted before it started");
-		h->status = HOST_FAILED;
-		e->finished++;
+		host_set_status(h, HOST_FAILED);
 		e->failed++;
 	}
 }
@@ -258,12 +292,12 @@ engine_run(struct engine *e, volatile int *stop)
 	timer = loop_timer_add(e->loop, ENGINE_TIMER_MS, engine_timer, e);
 	if (e->tick != NULL)
 		tick = loop_timer_add(e->loop, e->tick_ms, engine_tick, e);
-	while (e->finished < e->nhosts) {
+	for (;;) {
 		if (stop != NULL && *stop && !e->stopping)
 			engine_stop(e);
 		while (engine_start_one(e))
 			;
-		if (e->finished == e->nhosts)
+		if (!engine_busy(e) && (e->exhausted || e->stopping))
 			break;
 		loop_once(e->loop, -1);
 	}
@@ -273,4 +307,93 @@ engine_run(struct engine *e, volatile int *stop)
 	if (e->tick != NULL)
 		e->tick(e->hosts, e->nhosts, loop_now(e->loop), 1, e->tick_arg);
 	return e->failed;
+}
+
+/* One engine on its own thread. */
+struct worker {
+	struct engine	*e;
+	volatile int	*stop;
+	size_t		 failed;
+	int		*running;	/* workers not yet done */
+	pthread_t	 tid;
+	int		 started;
+};
+
+static void *
+engine_worker(void *arg)
+{
+	struct worker *w = arg;
+
+	w->failed = engine_run(w->e, w->stop);
+	__atomic_sub_fetch(w->running, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static int64_t
+engine_clock_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Engine i's share of total when it is cut into t parts (at least 1). */
+static int
+engine_share(int total, int t, int i)
+{
+	int share = total / t + (i < total % t);
+
+	return share > 0 ? share : 1;
+}
+
+/* Draw progress every tick_ms until every worker is done. */
+static void
+engine_watch_workers(const struct engine_conf *c, struct host *hosts,
+    size_t n, int *running)
+{
+	while (__atomic_load_n(running, __ATOMIC_ACQUIRE) > 0) {
+		if (c->tick != NULL)
+			c->tick(hosts, n, engine_clock_ms(), 0, c->tick_arg);
+		poll(NULL, 0, c->tick != NULL ? c->tick_ms : 50);
+	}
+}
+
+size_t
+engine_run_parallel(const struct job *job, struct host *hosts, size_t n,
+    const struct engine_conf *c, volatile int *stop)
+{
+	int t = c->threads < c->width ? c->threads : c->width, i, running;
+	struct worker *w;
+	size_t next = 0, failed = 0;
+
+	if (t < 1)
+		t = 1;
+	running = t;
+	w = xcalloc((size_t)t, sizeof(*w));
+	for (i = 0; i < t; i++) {
+		w[i].e = engine_new(job, hosts, n,
+		    engine_share(c->width, t, i),
+		    engine_share(c->startups, t, i));
+		w[i].e->next = &next;
+		w[i].stop = stop;
+		w[i].running = &running;
+		w[i].started = pthread_create(&w[i].tid, NULL, engine_worker,
+		    &w[i]) == 0;
+	}
+	/* A thread that could not start runs its engine here instead. */
+	for (i = 0; i < t; i++)
+		if (!w[i].started)
+			engine_worker(&w[i]);
+	engine_watch_workers(c, hosts, n, &running);
+	for (i = 0; i < t; i++) {
+		if (w[i].started)
+			pthread_join(w[i].tid, NULL);
+		failed += w[i].failed;
+		engine_free(w[i].e);
+	}
+	free(w);
+	if (c->tick != NULL)
+		c->tick(hosts, n, engine_clock_ms(), 1, c->tick_arg);
+	return failed;
 }

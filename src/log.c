@@ -28,9 +28,11 @@ log_set_clear_hook(void (*fn)(void))
 	log_clear = fn;
 }
 
+/* One message, whole: engines on other threads may be logging too. */
 static void
 log_v(const char *host, const char *fmt, va_list ap)
 {
+	flockfile(stderr);
 	if (log_clear != NULL)
 		log_clear();
 	if (host != NULL)
@@ -39,6 +41,7 @@ log_v(const char *host, const char *fmt, va_list ap)
 		fprintf(stderr, "%s: ", log_progname);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
+	funlockfile(stderr);
 }
 
 void

@@ -228,27 +228,38 @@ build_job(struct job *job, const struct opts *o, struct source *src)
 	job->preserve = o->preserve;
 }
 
+/* --threads, else one engine per online CPU (never more than hosts). */
+static int
+thread_count(const struct opts *o, size_t n)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int t = o->threads ? o->threads : cpus > 0 ? (int)cpus : 1;
+
+	return (size_t)t > n ? (int)n : t;
+}
+
 static int
 run(const struct opts *o, struct job *job, struct host *hosts, size_t n)
 {
+	struct engine_conf c = { 0 };
 	struct progress *p = NULL;
 	struct timespec t0;
-	struct engine *e;
 	size_t failed;
-	int width = o->width ? o->width : OPTS_WIDTH;
 
-	raise_nofile(width);
+	c.width = o->width ? o->width : OPTS_WIDTH;
+	c.startups = o->startups ? o->startups : OPTS_STARTUPS;
+	c.threads = thread_count(o, n);
+	raise_nofile(c.width);
 	setup_signals();
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	e = engine_new(job, hosts, n, width, o->startups ? o->startups :
-	    OPTS_STARTUPS);
 	if (!o->quiet && progress_wanted(STDERR_FILENO)) {
 		p = progress_new(stderr, job->src->size);
-		engine_set_tick(e, progress_tick, 250, p);
+		c.tick = progress_tick;
+		c.tick_ms = 250;
+		c.tick_arg = p;
 		log_set_clear_hook(progress_clear);
 	}
-	failed = engine_run(e, &stop_signal);
-	engine_free(e);
+	failed = engine_run_parallel(job, hosts, n, &c, &stop_signal);
 	log_set_clear_hook(NULL);
 	progress_free(p);
 	report_failures(stderr, hosts, n);

@@ -15,14 +15,15 @@
 const char opts_usage[] =
 "usage: fanscp [-46Bpqv] [-F ssh_config] [-h host_file] [-i identity_file]\n"
 "              [-o ssh_option] [-P port] [--connect-timeout seconds]\n"
-"              [--max-startups n] [--stall-timeout seconds] [--verify]\n"
-"              [--width n] source target ...\n";
+"              [--max-startups n] [--stall-timeout seconds] [--threads n]\n"
+"              [--verify] [--width n] source target ...\n";
 
 enum {
 	OPT_WIDTH = 256,
 	OPT_STARTUPS,
 	OPT_CONNECT_TIMEOUT,
 	OPT_STALL_TIMEOUT,
+	OPT_THREADS,
 	OPT_VERIFY,
 	OPT_HELP,
 	OPT_VERSION,
@@ -33,6 +34,7 @@ static const struct option long_opts[] = {
 	{ "max-startups", required_argument, NULL, OPT_STARTUPS },
 	{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
 	{ "stall-timeout", required_argument, NULL, OPT_STALL_TIMEOUT },
+	{ "threads", required_argument, NULL, OPT_THREADS },
 	{ "verify", no_argument, NULL, OPT_VERIFY },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -94,6 +96,9 @@ opts_one(struct opts *o, int c, const char *arg, char *err, size_t errlen)
 	case OPT_STALL_TIMEOUT:
 		return opts_num(arg, 1, INT_MAX / 1000, "stall timeout",
 		    &o->stall_timeout, err, errlen);
+	case OPT_THREADS:
+		return opts_num(arg, 1, 256, "thread count", &o->threads, err,
+		    errlen);
 	case OPT_VERIFY: o->verify = 1; return 0;
 	case OPT_HELP: fputs(opts_usage, stdout); return 1;
 	case OPT_VERSION: puts("fanscp " FANSCP_VERSION); return 1;

@@ -21,7 +21,11 @@ struct progress {
 	double		 rate;		/* bytes per second, smoothed */
 };
 
-/* The line on screen, for the log hook; one progress line per process. */
+/*
+ * The line on screen, for the log hook; one progress line per process.
+ * It is drawn and cleared with the stream locked, as log.c prints, so a
+ * message from another thread never lands in the middle of it.
+ */
 static struct progress *shown;
 
 struct progress *
@@ -52,11 +56,18 @@ progress_wanted(int fd)
 void
 progress_clear(void)
 {
+	FILE *f;
+
 	if (shown == NULL)
 		return;
-	fputs("\r\033[K", shown->f);
-	fflush(shown->f);
-	shown = NULL;
+	f = shown->f;
+	flockfile(f);
+	if (shown != NULL) {
+		fputs("\r\033[K", f);
+		fflush(f);
+		shown = NULL;
+	}
+	funlockfile(f);
 }
 
 /* The active host with the least data delivered, or NULL. */
@@ -67,8 +78,8 @@ progress_slowest(const struct host *hosts, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (hosts[i].status == HOST_ACTIVE &&
-		    (slow == NULL || hosts[i].bytes < slow->bytes))
+		if (host_status(&hosts[i]) == HOST_ACTIVE &&
+		    (slow == NULL || host_bytes(&hosts[i]) < host_bytes(slow)))
 			slow = &hosts[i];
 	return slow;
 }
@@ -84,15 +95,17 @@ progress_format(char *buf, size_t len, const struct host *hosts, size_t n,
 	int o;
 
 	for (i = 0; i < n; i++) {
-		sent += hosts[i].bytes;
-		if (hosts[i].status == HOST_DONE)
+		enum host_status st = host_status(&hosts[i]);
+		uint64_t b = host_bytes(&hosts[i]);
+
+		sent += b;
+		if (st == HOST_DONE)
 			done++;
-		else if (hosts[i].status == HOST_FAILED)
+		else if (st == HOST_FAILED)
 			failed++;
 		else
-			left += size - (hosts[i].bytes < size ?
-			    hosts[i].bytes : size);
-		active += hosts[i].status == HOST_ACTIVE;
+			left += size - (b < size ? b : size);
+		active += st == HOST_ACTIVE;
 	}
 	o = snprintf(buf, len, "%zu/%zu done, %zu failed, %zu active | "
 	    "%s %s | ETA %s", done, n, failed, active,
@@ -100,7 +113,7 @@ progress_format(char *buf, size_t len, const struct host *hosts, size_t n,
 	    fmt_eta(eta, sizeof(eta), rate > 0 ? (double)left / rate : -1));
 	if (slow != NULL && o > 0 && (size_t)o < len)
 		snprintf(buf + o, len - (size_t)o, " | slowest %s %d%%",
-		    slow->name, size ? (int)(100 * slow->bytes / size) : 0);
+		    slow->name, size ? (int)(100 * host_bytes(slow) / size) : 0);
 	return buf;
 }
 
@@ -118,7 +131,7 @@ progress_tick(const struct host *hosts, size_t n, int64_t now, int final,
 		return;
 	}
 	for (i = 0; i < n; i++)
-		bytes += hosts[i].bytes;
+		bytes += host_bytes(&hosts[i]);
 	if (p->last_ms >= 0 && now > p->last_ms) {
 		double r = (double)(bytes - p->last_bytes) * 1000.0 /
 		    (double)(now - p->last_ms);
@@ -128,7 +141,9 @@ progress_tick(const struct host *hosts, size_t n, int64_t now, int final,
 	p->last_bytes = bytes;
 	p->last_ms = now;
 	progress_format(line, sizeof(line), hosts, n, p->size, p->rate);
+	flockfile(p->f);
 	fprintf(p->f, "\r%s\033[K", line);
 	fflush(p->f);
 	shown = p;
+	funlockfile(p->f);
 }

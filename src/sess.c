@@ -11,6 +11,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -92,6 +93,14 @@ struct sess {
 };
 
 typedef enum st_result st_handler(struct sess *);
+
+/*
+ * What sessions share in the job (the parsed ssh_config, the known_hosts
+ * cache and its appends) and the libc calls behind it (getpwuid) are not
+ * made for threads: sessions of every engine take this lock around them.
+ * They do so only while logging in, for a moment each.
+ */
+static pthread_mutex_t sess_shared = PTHREAD_MUTEX_INITIALIZER;
 
 /* Every transition passes here, and is logged. */
 static void
@@ -326,9 +335,11 @@ sess_hostkey_pref(struct sess *s, char *buf, size_t len)
 	size_t i, o;
 
 	sess_lower(name, s->hostname, sizeof(name));
+	pthread_mutex_lock(&sess_shared);
 	knownhosts_types(s->job->kh, name, s->port, c->user_known_hosts,
 	    c->n_user_known_hosts, c->global_known_hosts,
 	    c->n_global_known_hosts, known, sizeof(known));
+	pthread_mutex_unlock(&sess_shared);
 	o = (size_t)snprintf(buf, len, "%s", known);
 	for (i = 0; i < sizeof(order) / sizeof(order[0]) && o < len; i++) {
 		size_t n = strlen(order[i]);
@@ -382,11 +393,13 @@ st_hostkey(struct sess *s)
 	if (blob == NULL)
 		return sess_fail(s, "server sent no host key");
 	sess_lower(name, s->hostname, sizeof(name));
+	pthread_mutex_lock(&sess_shared);
 	r = knownhosts_check(s->job->kh, name, s->port,
 	    (const unsigned char *)blob, len, c->user_known_hosts,
 	    c->n_user_known_hosts, c->global_known_hosts,
 	    c->n_global_known_hosts, policy, c->hash_known_hosts == 1, err,
 	    sizeof(err));
+	pthread_mutex_unlock(&sess_shared);
 	if (r != KH_MATCH && r != KH_ADDED)
 		return sess_fail(s, "%s", err);
 	if (r == KH_ADDED)
@@ -566,7 +579,7 @@ st_send(struct sess *s)
 			return sess_fail_ssh(s, (int)n, "sending");
 		s->buf_pos += (size_t)n;
 		s->off += (uint64_t)n;
-		s->host->bytes = s->off;
+		host_set_bytes(s->host, s->off);
 		s->deadline = s->now + 1000 * (int64_t)s->job->stall_timeout;
 		if ((size_t)n >= budget) {
 			/* Let the others have a turn; come back when writable. */
@@ -643,7 +656,7 @@ st_commit(struct sess *s)
 		return r;
 	if (sess_script_error(s, "commit", msg, sizeof(msg)) != NULL)
 		return sess_fail(s, "%s", msg);
-	s->host->status = HOST_DONE;
+	host_set_status(s->host, HOST_DONE);
 	sess_set_state(s, SS_CLOSE);
 	return ST_NEXT;
 }
@@ -709,7 +722,7 @@ sess_teardown(struct sess *s)
 static void
 sess_after_failure(struct sess *s)
 {
-	s->host->status = HOST_FAILED;
+	host_set_status(s->host, HOST_FAILED);
 	if (s->received == 1 && s->ssh != NULL) {
 		sess_set_state(s, SS_ABORT);
 		return;
@@ -865,6 +878,7 @@ struct sess *
 sess_new(const struct job *job, struct host *host, int64_t now)
 {
 	struct sess *s = xcalloc(1, sizeof(*s));
+	int r;
 
 	s->job = job;
 	s->host = host;
@@ -872,10 +886,13 @@ sess_new(const struct job *job, struct host *host, int64_t now)
 	s->now = now;
 	s->st = SS_CONNECT;
 	s->cfg.strict = SHK_UNSET;
-	host->status = HOST_ACTIVE;
+	host_set_status(host, HOST_ACTIVE);
 	host->t_start = now;
-	if (sess_configure(s) != 0) {
-		host->status = HOST_FAILED;
+	pthread_mutex_lock(&sess_shared);
+	r = sess_configure(s);
+	pthread_mutex_unlock(&sess_shared);
+	if (r != 0) {
+		host_set_status(host, HOST_FAILED);
 		s->st = SS_FAILED;
 		return s;
 	}
@@ -957,7 +974,7 @@ sess_kill(struct sess *s, int64_t now, const char *why)
 	if (s->st == SS_DONE || s->st == SS_FAILED)
 		return;
 	host_fail(s->host, "%s", why);
-	s->host->status = HOST_FAILED;
+	host_set_status(s->host, HOST_FAILED);
 	s->host->t_end = now;
 	sess_teardown(s);
 	sess_set_state(s, SS_FAILED);
