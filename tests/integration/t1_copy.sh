@@ -1,5 +1,5 @@
 # Scenarios where every host gets the file.
-ALL_SCENARIOS="$ALL_SCENARIOS basic empty big scprules preserve hostile url hostfile width many"
+ALL_SCENARIOS="$ALL_SCENARIOS basic empty big scprules preserve hostile url hostfile width many threads"
 
 # expect_all_ok NAME N...: hosts N got NAME (relative to the home), matching
 # $SRC, have no error line, and their homes hold NAME and nothing else.
@@ -216,4 +216,28 @@ scen_many() {
 	    'lab[001-020]:m.bin'
 	expect_rc 0
 	expect_all_ok m.bin 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20
+}
+
+# Every thread count, over one queue: one loop, more loops than the
+# width allows (capped), and three loops with a failing host among them.
+scen_threads() {
+	need_fanscp || return
+	fixture_start 9
+	SRC=$T/src/data.bin
+	mkrandom "$SRC" 1048576
+	run_fanscp -F "$T/ssh_config" --threads 1 --width 3 "$SRC" \
+	    'lab[001-009]:t.bin'
+	expect_rc 0
+	expect_all_ok t.bin 1 2 3 4 5 6 7 8 9
+	run_fanscp -F "$T/ssh_config" --threads 8 --width 2 "$SRC" \
+	    'lab[001-009]:t.bin'
+	expect_rc 0
+	expect_all_ok t.bin 1 2 3 4 5 6 7 8 9
+	run_fanscp -F "$T/ssh_config" --threads 3 --width 5 --verify "$SRC" \
+	    'lab[001-008]:u.bin' 'lab009:/nonexistent/u.bin'
+	expect_rc 1
+	expect_err lab009 "No such file or directory"
+	rm -f "$(host_home 9)/t.bin"
+	for i in 1 2 3 4 5 6 7 8; do rm -f "$(host_home "$i")/t.bin"; done
+	expect_all_ok u.bin 1 2 3 4 5 6 7 8
 }
