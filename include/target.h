@@ -21,7 +21,16 @@ struct target_list {
 	struct target	*v;
 	size_t		 n;
 	size_t		 cap;
+	size_t		 bytes;		/* what the targets' strings hold */
 };
+
+/*
+ * The most hosts all targets and host files may name, and the most bytes
+ * their names, users and paths may take: past these, a typo in a nodeset
+ * is an error rather than gigabytes of memory.
+ */
+#define TARGET_MAX		1000000
+#define TARGET_MAX_BYTES	(256 * 1024 * 1024)
 
 /*
  * Parse one TARGET argument and append one target per host it names.

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -290,6 +291,35 @@ expand_host(const char *host, size_t len, char ***names, size_t *n,
 }
 
 /* Check sp, expand its host and append one target per name. */
+/* The bytes a target's strings take. */
+static size_t
+target_bytes(const struct target *t)
+{
+	return (t->host ? strlen(t->host) + 1 : 0) +
+	    (t->path ? strlen(t->path) + 1 : 0) +
+	    (t->user ? strlen(t->user) + 1 : 0);
+}
+
+/* Would adding these n names take the list past TARGET_MAX(_BYTES)? */
+static int
+spec_too_big(struct target_list *list, const struct spec *sp,
+    char *const *names, size_t n, char *why, size_t whylen)
+{
+	size_t i, each = strlen(sp->path) + 1 +
+	    (sp->user != NULL ? strlen(sp->user) + 1 : 0);
+	uint64_t bytes = (uint64_t)each * n;
+
+	for (i = 0; i < n; i++)
+		bytes += strlen(names[i]) + 1;
+	if (list->n + n > TARGET_MAX)
+		return reason(why, whylen, "more than %d hosts in all",
+		    TARGET_MAX);
+	if (list->bytes + bytes > TARGET_MAX_BYTES)
+		return reason(why, whylen, "the hosts' names and paths would "
+		    "take more than %d MiB", TARGET_MAX_BYTES >> 20);
+	return 0;
+}
+
 static int
 spec_add(struct target_list *list, const struct spec *sp, char *why,
     size_t whylen)
@@ -302,6 +332,10 @@ spec_add(struct target_list *list, const struct spec *sp, char *why,
 		return -1;
 	if (expand_host(sp->host, sp->hostlen, &names, &n, why, whylen) == -1)
 		return -1;
+	if (spec_too_big(list, sp, names, n, why, whylen) == -1) {
+		nodeset_free(names, n);
+		return -1;
+	}
 	t.user = sp->user;
 	t.port = sp->port;
 	t.path = sp->path;
@@ -435,6 +469,7 @@ target_parse(const char *arg, struct target_list *list, char *err,
 {
 	struct spec sp;
 	char why[512];
+	size_t len;
 	int r;
 
 	memset(&sp, 0, sizeof(sp));
@@ -446,11 +481,16 @@ target_parse(const char *arg, struct target_list *list, char *err,
 		r = spec_add(list, &sp, why, sizeof(why));
 	free(sp.user);
 	free(sp.path);
+	/* A long argument is shown by its ends, so the reason fits. */
+	len = strlen(arg);
 	if (r == 1)
-		seterr(err, errlen, "'%s' is not a remote target "
-		    "(expected [user@]host:[path])", arg);
+		seterr(err, errlen, "'%.*s%s%s' is not a remote target "
+		    "(expected [user@]host:[path])", len > 64 ? 30 : (int)len,
+		    arg, len > 64 ? "..." : "", len > 64 ? arg + len - 30 : "");
 	else if (r == -1)
-		seterr(err, errlen, "bad target '%s': %s", arg, why);
+		seterr(err, errlen, "bad target '%.*s%s%s': %s",
+		    len > 64 ? 30 : (int)len, arg, len > 64 ? "..." : "",
+		    len > 64 ? arg + len - 30 : "", why);
 	return r == 0 ? 0 : -1;
 }
 
@@ -542,11 +582,15 @@ static void
 list_truncate(struct target_list *list, size_t n)
 {
 	while (list->n > n) {
-		list->n--;
-		free(list->v[list->n].user);
-		free(list->v[list->n].host);
-		free(list->v[list->n].path);
+		struct target *t = &list->v[--list->n];
+
+		list->bytes -= target_bytes(t);
+		free(t->user);
+		free(t->host);
+		free(t->path);
 	}
+	if (list->n == 0)
+		list->bytes = 0;
 }
 
 int
@@ -635,6 +679,7 @@ target_list_add(struct target_list *list, const struct target *t)
 		list->v = xreallocarray(list->v, list->cap, sizeof(*list->v));
 	}
 	nt = &list->v[list->n++];
+	list->bytes += target_bytes(t);
 	nt->user = t->user != NULL ? xstrdup(t->user) : NULL;
 	nt->host = t->host != NULL ? xstrdup(t->host) : NULL;
 	nt->port = t->port;

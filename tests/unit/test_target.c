@@ -534,11 +534,53 @@ test_list_add_release(void **state)
 	target_list_release(&l);
 }
 
+/* Caps over the whole list: hosts in all, and bytes of names and paths. */
+static void
+test_list_limits(void **state)
+{
+	struct target_list list = { 0 };
+	char err[512], *arg, *text;
+	size_t n, bytes;
+
+	(void)state;
+	assert_int_equal(target_parse("a[1-600000]:x", &list, err,
+	    sizeof(err)), 0);
+	n = list.n;
+	bytes = list.bytes;
+	assert_int_equal(n, 600000);
+	/* A second nodeset would pass the host cap: refused, list as it was. */
+	assert_int_equal(target_parse("b[1-600000]:x", &list, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "more than 1000000 hosts"));
+	assert_int_equal(list.n, n);
+	assert_int_equal(list.bytes, bytes);
+	/* Host files count too, and a failed one leaves the list as it was. */
+	text = "c1\nc[1-600000]\n";
+	assert_int_equal(hostfile_parse(text, strlen(text), "hosts", "p",
+	    &list, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "hosts:2: "));
+	assert_int_equal(list.n, n);
+	assert_int_equal(list.bytes, bytes);
+	target_list_release(&list);
+	assert_int_equal(list.bytes, 0);
+
+	/* A long path copied to each host is what the byte cap is for. */
+	arg = calloc(1, 4096 + 32);
+	assert_non_null(arg);
+	memcpy(arg, "h[1-100000]:", 12);
+	memset(arg + 12, 'p', 4000);
+	assert_int_equal(target_parse(arg, &list, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "would take more than 256 MiB"));
+	assert_int_equal(list.n, 0);
+	free(arg);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_host_path),
+		cmocka_unit_test(test_list_limits),
 		cmocka_unit_test(test_path_kept_byte_for_byte),
 		cmocka_unit_test(test_user_last_at),
 		cmocka_unit_test(test_nodeset_host),
