@@ -15,6 +15,11 @@ char	*fmt_rate(char *buf, size_t len, double bytes_per_sec);
 /* A duration: "42s", "3m05s", "2h07m"; "--:--" when unknown (< 0). */
 char	*fmt_eta(char *buf, size_t len, double seconds);
 /*
+ * s as quoted in a message: itself, or when longer than 64 bytes its first
+ * and last 30 with "..." between, so that the reason after it still fits.
+ */
+char	*fmt_ends(char *buf, size_t len, const char *s);
+/*
  * Copy untrusted text (remote stderr) into buf, making it safe for a
  * terminal: control bytes and non-ASCII bytes become \ooo escapes,
  * a trailing newline is dropped and inner newlines become "; ".

@@ -57,6 +57,18 @@ fmt_eta(char *buf, size_t len, double seconds)
 }
 
 char *
+fmt_ends(char *buf, size_t len, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n > 64)
+		snprintf(buf, len, "%.30s...%s", s, s + n - 30);
+	else
+		snprintf(buf, len, "%s", s);
+	return buf;
+}
+
+char *
 fmt_clean(char *buf, size_t len, const char *s, size_t slen)
 {
 	size_t o = 0, i;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fmt.h"
 #include "nodeset.h"
 #include "xmalloc.h"
 
@@ -313,15 +314,10 @@ nodeset_expand(const char *pattern, char ***names, size_t *count,
 		    "more than %d MiB", (unsigned long long)p.total,
 		    NODESET_MAX_BYTES >> 20);
 	if (why[0] != '\0') {
-		size_t len = strlen(pattern);
+		char shown[72];
 
-		/* A long pattern is shown by its ends, so the reason fits. */
-		if (len > 64)
-			snprintf(err, errlen, "bad nodeset '%.30s...%s': %s",
-			    pattern, pattern + len - 30, why);
-		else
-			snprintf(err, errlen, "bad nodeset '%s': %s", pattern,
-			    why);
+		snprintf(err, errlen, "bad nodeset '%s': %s",
+		    fmt_ends(shown, sizeof(shown), pattern), why);
 		sanitize(err, errlen);
 		r = -1;
 	} else {

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fmt.h"
 #include "nodeset.h"
 #include "target.h"
 #include "xmalloc.h"
@@ -468,8 +469,7 @@ target_parse(const char *arg, struct target_list *list, char *err,
     size_t errlen)
 {
 	struct spec sp;
-	char why[512];
-	size_t len;
+	char why[512], shown[72];
 	int r;
 
 	memset(&sp, 0, sizeof(sp));
@@ -481,16 +481,12 @@ target_parse(const char *arg, struct target_list *list, char *err,
 		r = spec_add(list, &sp, why, sizeof(why));
 	free(sp.user);
 	free(sp.path);
-	/* A long argument is shown by its ends, so the reason fits. */
-	len = strlen(arg);
+	fmt_ends(shown, sizeof(shown), arg);
 	if (r == 1)
-		seterr(err, errlen, "'%.*s%s%s' is not a remote target "
-		    "(expected [user@]host:[path])", len > 64 ? 30 : (int)len,
-		    arg, len > 64 ? "..." : "", len > 64 ? arg + len - 30 : "");
+		seterr(err, errlen, "'%s' is not a remote target "
+		    "(expected [user@]host:[path])", shown);
 	else if (r == -1)
-		seterr(err, errlen, "bad target '%.*s%s%s': %s",
-		    len > 64 ? 30 : (int)len, arg, len > 64 ? "..." : "",
-		    len > 64 ? arg + len - 30 : "", why);
+		seterr(err, errlen, "bad target '%s': %s", shown, why);
 	return r == 0 ? 0 : -1;
 }
 

@@ -33,9 +33,9 @@ names=${*:-$(ls tests/fuzz/fuzz_*.c | sed 's|.*/fuzz_\(.*\)\.c|\1|')}
 # What each target links beyond its own file: sources, then libraries.
 srcs() {
 	case $1 in
-	target|hostfile)	echo "src/target.c src/nodeset.c" \
+	target|hostfile)	echo "src/target.c src/nodeset.c src/fmt.c" \
 				    "src/xmalloc.c tests/fuzz/budget.c" ;;
-	nodeset)		echo "src/nodeset.c src/xmalloc.c" ;;
+	nodeset)		echo "src/nodeset.c src/fmt.c src/xmalloc.c" ;;
 	sshconf)		echo "src/sshconf.c src/xmalloc.c src/log.c" \
 				    "tests/fuzz/home.c" ;;
 	knownhosts)		echo "src/knownhosts.c src/xmalloc.c" \
