@@ -30,9 +30,6 @@ typedef void engine_tick_fn(const struct host *hosts, size_t n,
  */
 struct engine	*engine_new(const struct job *, struct host *hosts, size_t n,
 		    int width, int startups);
-/* Call fn every interval ms while running, and once at the end. */
-void		 engine_set_tick(struct engine *, engine_tick_fn *fn,
-		    int interval_ms, void *arg);
 /*
  * Run until every host is done or failed.  *stop is polled: once it is
  * non-zero no host starts, live ones are interrupted, and after a grace

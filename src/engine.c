@@ -46,9 +46,6 @@ struct engine {
 	struct loop	*loop;
 	int		 stopping;
 	int64_t		 stop_at;	/* when the grace period ends */
-	engine_tick_fn	*tick;
-	void		*tick_arg;
-	int		 tick_ms;
 };
 
 struct engine *
@@ -72,15 +69,6 @@ engine_new(const struct job *job, struct host *hosts, size_t n, int width,
 	}
 	e->loop = loop_new();
 	return e;
-}
-
-void
-engine_set_tick(struct engine *e, engine_tick_fn *fn, int interval_ms,
-    void *arg)
-{
-	e->tick = fn;
-	e->tick_ms = interval_ms;
-	e->tick_arg = arg;
 }
 
 void
@@ -246,15 +234,6 @@ engine_timer(struct loop *l, void *arg)
 	return ENGINE_TIMER_MS;
 }
 
-static int64_t
-engine_tick(struct loop *l, void *arg)
-{
-	struct engine *e = arg;
-
-	e->tick(e->hosts, e->nhosts, loop_now(l), 0, e->tick_arg);
-	return e->tick_ms;
-}
-
 /* Start stopping: no new hosts, and interrupt the live ones. */
 static void
 engine_stop(struct engine *e)
@@ -287,11 +266,9 @@ engine_stop(struct engine *e)
 size_t
 engine_run(struct engine *e, volatile int *stop)
 {
-	int timer, tick = -1;
+	int timer;
 
 	timer = loop_timer_add(e->loop, ENGINE_TIMER_MS, engine_timer, e);
-	if (e->tick != NULL)
-		tick = loop_timer_add(e->loop, e->tick_ms, engine_tick, e);
 	for (;;) {
 		if (stop != NULL && *stop && !e->stopping)
 			engine_stop(e);
@@ -302,10 +279,6 @@ engine_run(struct engine *e, volatile int *stop)
 		loop_once(e->loop, -1);
 	}
 	loop_timer_del(e->loop, timer);
-	if (tick >= 0)
-		loop_timer_del(e->loop, tick);
-	if (e->tick != NULL)
-		e->tick(e->hosts, e->nhosts, loop_now(e->loop), 1, e->tick_arg);
 	return e->failed;
 }
 
