@@ -19,6 +19,8 @@ char	*fmt_eta(char *buf, size_t len, double seconds);
  * and last 30 with "..." between, so that the reason after it still fits.
  */
 char	*fmt_ends(char *buf, size_t len, const char *s);
+/* Replace control bytes in s with '?', so a message cannot play tricks. */
+char	*fmt_noctrl(char *s);
 /*
  * Copy untrusted text (remote stderr) into buf, making it safe for a
  * terminal: control bytes and non-ASCII bytes become \ooo escapes,

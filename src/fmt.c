@@ -57,6 +57,17 @@ fmt_eta(char *buf, size_t len, double seconds)
 }
 
 char *
+fmt_noctrl(char *s)
+{
+	char *p;
+
+	for (p = s; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return s;
+}
+
+char *
 fmt_ends(char *buf, size_t len, const char *s)
 {
 	size_t n = strlen(s);

@@ -59,15 +59,6 @@ reason(char *why, size_t whylen, const char *fmt, ...)
 	return -1;
 }
 
-/* Replace control characters, so a message cannot play tricks on a tty. */
-static void
-sanitize(char *s, size_t len)
-{
-	for (; len > 0 && *s != '\0'; s++, len--)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			*s = '?';
-}
-
 static int
 is_digit(char c)
 {
@@ -318,7 +309,8 @@ nodeset_expand(const char *pattern, char ***names, size_t *count,
 
 		snprintf(err, errlen, "bad nodeset '%s': %s",
 		    fmt_ends(shown, sizeof(shown), pattern), why);
-		sanitize(err, errlen);
+		if (errlen > 0)
+			fmt_noctrl(err);
 		r = -1;
 	} else {
 		*names = expand(&p);

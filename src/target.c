@@ -67,14 +67,13 @@ static void
 seterr(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
-	char *s;
 
+	if (errlen == 0)
+		return;
 	va_start(ap, fmt);
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
-	for (s = err; errlen > 0 && *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			*s = '?';
+	fmt_noctrl(err);
 }
 
 /* A length for "%.*s", so that a reason stays short. */
