@@ -60,7 +60,8 @@ $(BUILD)/t/%.o: src/%.c $(wildcard include/*.h) | $(BUILD)/.deps-build
 $(BUILD)/t/libfanscp.a: $(TOBJS)
 	rm -f $@ && ar rcs $@ $(TOBJS)
 
-$(BUILD)/t/mock_libssh2.o: tests/unit/mock_libssh2.c tests/unit/mock_libssh2.h
+$(BUILD)/t/mock_libssh2.o: tests/unit/mock_libssh2.c tests/unit/mock_libssh2.h \
+    | $(BUILD)/.deps-check
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -DUNIT_TEST -Itests/unit $(CFLAGS) -c -o $@ $<
 
