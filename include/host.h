@@ -16,6 +16,8 @@ enum host_status {
 	HOST_ACTIVE,
 	HOST_DONE,
 	HOST_FAILED,
+	HOST_UNKNOWN,		/* the go-ahead went out, the answer never
+				   came: the file may or may not be new */
 };
 
 struct host {
@@ -24,7 +26,8 @@ struct host {
 					   [user@]host[:port] where that is
 					   needed to tell two apart */
 	enum host_status status;
-	char		 err[512];	/* the first error, for a failed host */
+	char		 err[512];	/* the first error, for a failed or
+					   unknown host */
 	uint64_t	 bytes;		/* bytes the channel accepted */
 	int64_t		 t_start;	/* ms on the loop clock, 0 if never */
 	int64_t		 t_end;

@@ -23,6 +23,7 @@ struct job {
 	int		  stall_timeout; /* s without progress after login (> 0) */
 	int		  verify;	/* --verify: SHA-256 every copy */
 	int		  preserve;	/* -p: mode and times */
+	int		  inplace;	/* --inplace where rename cannot be */
 };
 
 /* Defaults, in seconds, for the two per-host timeouts. */

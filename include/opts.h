@@ -26,6 +26,7 @@ struct opts {
 	int	  stall_timeout;	/* --stall-timeout */
 	int	  threads;		/* --threads; 0: one per online CPU */
 	int	  verify;		/* --verify */
+	int	  inplace;		/* --inplace */
 	char	 *source;		/* the first operand */
 	char	**targets;		/* the rest */
 	size_t	  n_targets;

@@ -1,22 +1,29 @@
 /*
- * The remote side: the POSIX sh scripts that a target runs, built here as
- * strings for libssh2_channel_exec().  Targets need sh and coreutils-level
- * tools (cat, wc, mv, rm, chmod, stat, touch), nothing else.
+ * The remote side: the POSIX sh scripts that a target runs.  Targets need
+ * sh and coreutils-level tools (cat, wc, mv, rm, chmod, stat, dd), nothing
+ * else.  Every channel execs the same short command, remote_exec_cmd,
+ * whatever the login shell: a fresh /bin/sh that reads the script itself
+ * from stdin, framed by remote_frame(); the data or the go-ahead follow.
  *
  * Each host runs two scripts on one session:
- *   receive  resolves the destination as scp does, creates an exclusive
- *            temp file beside it (".NAME.fanscp.TOKEN"), copies stdin into
- *            it and checks the byte count; on any failure it removes the
- *            temp file;
- *   commit   checks the byte count again, and the SHA-256 when asked, sets
- *            the mode, then renames the temp file onto the destination; on
- *            any failure it removes the temp file.
+ *   receive  resolves the destination as scp does (a symlink is followed
+ *            to its final target), refuses what scp would refuse or what
+ *            could not be replaced atomically, creates an exclusive temp
+ *            file beside it (".NAME.fanscp.TOKEN"), says "ready", copies
+ *            stdin into it and checks the byte count;
+ *   commit   checks the byte count again, and the SHA-256 when asked
+ *            (printing a heartbeat line meanwhile), prepares the owner,
+ *            ACL, label and mode, says "ready" and waits for the go-ahead
+ *            line on stdin: only then does it rename the temp file onto
+ *            the destination.  Without it (EOF: the client is gone) it
+ *            removes the temp file and changes nothing.
  * abort removes the temp file when the client gives up between the two.
- * Both scripts resolve the destination with the same code, so the commit
- * finds the temp file that receive made from the same token.
+ * With --inplace, a destination whose directory is not writable (or whose
+ * rename is not permitted) is received into $TMPDIR or the home, and after
+ * the go-ahead copied over the destination and checked again.
  *
- * Every path is single-quoted.  On success each script prints one line,
- * "fanscp-ok receive N" or "fanscp-ok commit N", so that success is
+ * Every path is single-quoted.  A script that reaches a step prints one
+ * line, "fanscp-ready WHAT" or "fanscp-ok WHAT N", so that success is
  * positive and never read from a default exit status.
  */
 #ifndef FANSCP_REMOTE_H
@@ -37,7 +44,15 @@ enum remote_exit {
 	REMOTE_EXIT_NOHASH = 76,	/* no sha256sum/shasum/openssl there */
 	REMOTE_EXIT_RENAME = 77,	/* chmod, touch or mv failed */
 	REMOTE_EXIT_NOTMP = 78,		/* commit found no temp file */
+	REMOTE_EXIT_SPECIAL = 79,	/* not a regular file: never replaced */
+	REMOTE_EXIT_DENIED = 80,	/* not writable, or not replaceable */
+	REMOTE_EXIT_NOGO = 81,		/* no go-ahead: nothing changed */
+	REMOTE_EXIT_MODIFIED = 82,	/* --inplace failed after writing */
+	REMOTE_EXIT_LINK = 83,		/* a symlink loop */
 };
+
+/* The go-ahead line that lets a commit rename. */
+#define REMOTE_GO	"go\n"
 
 struct remote_job {
 	const char	*path;		/* the target path ("" = home) */
@@ -49,7 +64,13 @@ struct remote_job {
 	time_t		 mtime;		/* with preserve */
 	time_t		 atime;		/* with preserve */
 	const char	*token;		/* random hex, at most 32 digits */
+	int		 inplace;	/* --inplace where rename cannot work */
 };
+
+/* The command every channel execs; it reads a framed script on stdin. */
+extern const char remote_exec_cmd[];
+/* The same minus "exec /bin/sh -c": to run the scripts under any sh. */
+extern const char remote_loader[];
 
 /* s as one single-quoted sh word: ' becomes '\''.  xmalloc'd. */
 char	*shquote(const char *s);
@@ -59,6 +80,10 @@ char	*remote_receive_cmd(const struct remote_job *job);
 char	*remote_commit_cmd(const struct remote_job *job);
 /* The script that removes job's temp file, if any.  xmalloc'd. */
 char	*remote_abort_cmd(const struct remote_job *job);
+/* script framed for remote_exec_cmd's stdin; *len its length.  xmalloc'd. */
+char	*remote_frame(const char *script, size_t *len);
+/* 0 when out ends with the line "fanscp-ready WHAT\n", else -1. */
+int	remote_check_ready(const char *out, size_t len, const char *what);
 /*
  * Check a script's stdout for its success line: returns 0 when out ends
  * with the line "fanscp-ok WHAT N\n", N equal to size, else -1.  Lines

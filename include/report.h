@@ -11,9 +11,9 @@
 
 struct host;
 
-/* Print one "host: reason" line per failed host, in the order given. */
+/* One "host: reason" line per host not done ("host: unknown: reason"). */
 void	report_failures(FILE *, const struct host *hosts, size_t n);
-/* Print "fanscp: N of M hosts done, K failed (size, elapsed)". */
+/* "fanscp: N of M hosts done, F failed, U unknown (size, elapsed)". */
 void	report_summary(FILE *, const struct host *hosts, size_t n,
 	    uint64_t size, double seconds);
 

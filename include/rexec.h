@@ -3,9 +3,10 @@
  * blocking: open the channel and exec, write stdin (by the caller), then
  * finish: send EOF, read stdout and stderr to the end, close, wait for the
  * remote close and take the exit status.  Output kept is bounded: the
- * first bytes of stdout and the last of stderr (where a failing script
- * says why); the rest is read and dropped, so a chatty remote neither
- * stalls the channel nor grows our memory.
+ * last bytes of stdout (where a script says "ready" or "ok", after any
+ * amount of rc-file noise) and of stderr (where a failing script says
+ * why); the rest is read and dropped, so a chatty remote neither stalls
+ * the channel nor grows our memory.
  *
  * Functions return 0 when their step is complete, LIBSSH2_ERROR_EAGAIN to
  * be called again with the same arguments, or another negative libssh2
@@ -26,8 +27,9 @@ struct rexec {
 	LIBSSH2_CHANNEL	*ch;
 	const char	*cmd;		/* the caller's; stable until done */
 	int		 step;
-	char		 out[REXEC_OUT_MAX];	/* start of stdout */
+	char		 out[REXEC_OUT_MAX];	/* end of stdout */
 	size_t		 outlen;
+	uint64_t	 outtotal;		/* all stdout bytes seen */
 	char		 err[REXEC_ERR_MAX];	/* end of stderr */
 	size_t		 errlen;
 	uint64_t	 errtotal;		/* all stderr bytes seen */
@@ -39,6 +41,8 @@ struct rexec {
 void	rexec_init(struct rexec *rx, const char *cmd);
 /* Open the channel and start the command. */
 int	rexec_start(struct rexec *rx, LIBSSH2_SESSION *s);
+/* Write stdin: libssh2_channel_write's count or code. */
+ssize_t	rexec_write(struct rexec *rx, const char *buf, size_t len);
 /*
  * Read what stdout and stderr hold now.  Returns 1 if the remote side has
  * sent EOF (nothing more will come), 0 if not, or a negative libssh2 code.

@@ -110,16 +110,18 @@ engine_collect(struct engine *e, struct slot *sl)
 {
 	assert(sl->sess != NULL);
 	assert(sl->host->status == HOST_DONE ||
-	    sl->host->status == HOST_FAILED);
+	    sl->host->status == HOST_FAILED ||
+	    sl->host->status == HOST_UNKNOWN);
 	if (sl->fd >= 0)
 		loop_unwatch(e->loop, sl->fd);
 	sess_free(sl->sess);
 	sl->sess = NULL;
 	sl->fd = -1;
 	sl->events = 0;
-	if (sl->host->status == HOST_FAILED) {
+	if (sl->host->status != HOST_DONE) {
 		e->failed++;
-		hlog(LOG_VERBOSE, sl->host->name, "failed: %s",
+		hlog(LOG_VERBOSE, sl->host->name, "%s: %s",
+		    sl->host->status == HOST_UNKNOWN ? "unknown" : "failed",
 		    sl->host->err);
 	} else {
 		hlog(LOG_VERBOSE, sl->host->name, "done");

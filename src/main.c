@@ -226,6 +226,7 @@ build_job(struct job *job, const struct opts *o, struct source *src)
 	    JOB_STALL_TIMEOUT;
 	job->verify = o->verify;
 	job->preserve = o->preserve;
+	job->inplace = o->inplace;
 }
 
 /* --threads, else one engine per online CPU (never more than hosts). */

@@ -15,8 +15,8 @@
 const char opts_usage[] =
 "usage: fanscp [-46Bpqv] [-F ssh_config] [-h host_file] [-i identity_file]\n"
 "              [-o ssh_option] [-P port] [--connect-timeout seconds]\n"
-"              [--max-startups n] [--stall-timeout seconds] [--threads n]\n"
-"              [--verify] [--width n] source target ...\n";
+"              [--inplace] [--max-startups n] [--stall-timeout seconds]\n"
+"              [--threads n] [--verify] [--width n] source target ...\n";
 
 enum {
 	OPT_WIDTH = 256,
@@ -25,6 +25,7 @@ enum {
 	OPT_STALL_TIMEOUT,
 	OPT_THREADS,
 	OPT_VERIFY,
+	OPT_INPLACE,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -36,6 +37,7 @@ static const struct option long_opts[] = {
 	{ "stall-timeout", required_argument, NULL, OPT_STALL_TIMEOUT },
 	{ "threads", required_argument, NULL, OPT_THREADS },
 	{ "verify", no_argument, NULL, OPT_VERIFY },
+	{ "inplace", no_argument, NULL, OPT_INPLACE },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -100,6 +102,7 @@ opts_one(struct opts *o, int c, const char *arg, char *err, size_t errlen)
 		return opts_num(arg, 1, 256, "thread count", &o->threads, err,
 		    errlen);
 	case OPT_VERIFY: o->verify = 1; return 0;
+	case OPT_INPLACE: o->inplace = 1; return 0;
 	case OPT_HELP: fputs(opts_usage, stdout); return 1;
 	case OPT_VERSION: puts("fanscp " FANSCP_VERSION); return 1;
 	default:

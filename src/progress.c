@@ -101,7 +101,7 @@ progress_format(char *buf, size_t len, const struct host *hosts, size_t n,
 		sent += b;
 		if (st == HOST_DONE)
 			done++;
-		else if (st == HOST_FAILED)
+		else if (st == HOST_FAILED || st == HOST_UNKNOWN)
 			failed++;
 		else
 			left += size - (b < size ? b : size);

@@ -18,103 +18,289 @@
 STATIC char	*remote_prelude(const struct remote_job *);
 
 /*
+ * What every channel execs, whatever the login shell (sh, bash, zsh, csh,
+ * tcsh, fish): a fresh /bin/sh, free of the rc files' options, aliases and
+ * functions, that reads its script from stdin as "LENGTH\n" and LENGTH
+ * bytes (one at a time, so that nothing after them is consumed), and
+ * evaluates it.  The text has no newline, backslash or '!', so that every
+ * one of those shells passes it on unchanged.  dd is the one tool it
+ * needs.
+ */
+#define LOADER	"IFS= read -r L && eval \"$(dd bs=1 count=\"$L\" 2>/dev/null || " \
+		"echo \"echo cannot read the script: no dd >&2; exit 126\")\""
+const char remote_loader[] = LOADER;
+const char remote_exec_cmd[] = "exec /bin/sh -c '" LOADER "'";
+
+/*
  * Shared by all scripts.  It expects d (the path), b (the source's base
- * name), k (the token) and s (the size).  zsh is put in sh mode, and the C
- * locale makes ${#n} count bytes.  die prints a message and exits; drop
- * removes the temp file first; size checks the temp file's byte count.
- * Then d is resolved as scp does, p is its directory with a trailing
- * slash ("./" for none), n its last component and t the temp file, with
- * a shorter name when n is long, to stay under NAME_MAX.  Every command
- * that takes a path gets "--", as p may start with '-'.  Parameter
- * expansions split d, not $(dirname), which would strip trailing newlines.
+ * name), k (the token), s (the size) and i (1 with --inplace).  The shell
+ * is put in a known state: no errexit or nounset, SIGPIPE ignored (with
+ * fanscp gone, a line to it fails instead of killing the script before
+ * it cleans up), no CDPATH, no functions
+ * shadowing the tools, zsh in sh mode, and the C locale so that ${#n}
+ * counts bytes.  die prints a message and exits (stopping a heartbeat
+ * first); drop removes the temp file first; size N checks file N's byte
+ * count; beat starts a heartbeat on stdout for long checks.
+ *
+ * Then d is resolved as scp does, and a symlink is followed to its final
+ * target, which is what gets replaced.  p is its directory, n the file's
+ * name there and t the temp file beside it, relative to p (the scripts
+ * move into p, so that no path grows past PATH_MAX), with a shorter name
+ * when n is long, to stay under NAME_MAX.  w is where --inplace keeps its
+ * temp file.  Every command that takes a path gets "--", as a name may start with '-'.
+ * Parameter expansions split d, not $(dirname), which would strip
+ * trailing newlines.
  */
 static const char prelude[] =
+    "set +eu\n"
+    "trap '' PIPE\n"
+    "unset CDPATH hb\n"
+    "unset -f cat wc mv rm chmod chown chgrp touch stat id readlink kill "
+    "sleep sha256sum shasum openssl busybox getfacl setfacl chcon "
+    "2>/dev/null\n"
     "[ -z \"$ZSH_VERSION\" ] || emulate sh\n"
     "export LC_ALL=C\n"
-    "die() { printf '%s\\n' \"$2\" >&2; exit \"$1\"; }\n"
-    "drop() { rm -f -- \"$t\"; die \"$@\"; }\n"
-    "size() {\n"
-    "\tz=$(wc -c <\"$t\"); z=${z##*[!0-9]}\n"
-    "\t[ \"$z\" = \"$s\" ] ||\n"
-    "\t    drop 74 \"wrong size for '$d': got ${z:-?} of $s bytes\"\n"
+    "die() {\n"
+    "\t[ -z \"$hb\" ] || kill \"$hb\" 2>/dev/null\n"
+    "\tprintf '%s\\n' \"$2\" >&2; exit \"$1\"\n"
     "}\n"
+    "drop() { rm -f -- \"$t\"; die \"$@\"; }\n"
+    "size() { z=$(wc -c <\"$1\"); z=${z##*[!0-9]}; [ \"$z\" = \"$s\" ]; }\n"
+    "beat() {\n"
+    "\t(while sleep 1 </dev/null >/dev/null 2>&1; do\n"
+    "\t\techo fanscp-alive || exit; done) &\n"
+    "\thb=$!\n"
+    "}\n"
+    "unbeat() {\n"
+    "\t[ -z \"$hb\" ] || { kill \"$hb\"; wait \"$hb\"; } 2>/dev/null\n"
+    "\thb=\n"
+    "}\n"
+    "w=${TMPDIR:-${HOME:-$PWD}}\n"
+    "case $w in /*) ;; *) w=$PWD/$w;; esac\n"
     "case $d in\n"
     "''|*/) d=$d$b;;\n"
     "*) [ -d \"$d\" ] && d=$d/$b;;\n"
     "esac\n"
+    "j=0\n"
+    "while [ -L \"$d\" ]; do\n"
+    "\tj=$((j + 1))\n"
+    "\t[ $j -le 40 ] || die 83 \"cannot resolve '$d': Too many levels of "
+    "symbolic links\"\n"
+    "\tl=$(readlink -- \"$d\" && echo x) ||\n"
+    "\t    die 83 \"cannot resolve the symbolic link '$d'\"\n"
+    "\tl=${l%??}\n"
+    "\tcase $l in\n"
+    "\t/*) d=$l;;\n"
+    "\t*) case $d in */*) d=${d%/*}/$l;; *) d=$l;; esac;;\n"
+    "\tesac\n"
+    "done\n"
     "case $d in\n"
     "*/*) p=${d%/*}/ n=${d##*/};;\n"
     "*) p=./ n=$d;;\n"
     "esac\n"
-    "t=$p.$n.fanscp.$k\n"
-    "[ ${#n} -le 200 ] || t=$p.fanscp.$k\n";
+    "case $p in /*) ;; *) p=./$p;; esac\n"
+    "t=.$n.fanscp.$k\n"
+    "[ ${#n} -le 200 ] || t=.fanscp.$k\n";
 
 /*
- * Receive: the checks, then one exclusive open (noclobber) of the temp
- * file with a 077 umask, which cat fills from stdin.  The subshell tells a
- * failed cat (73, its message passed on) from a failed open (the shell's
- * message, whose reason follows the last ": ").
+ * Go into the destination's directory; e is 1 when the destination
+ * exists, which must then be a regular file; r is 1 for root; foreign
+ * says that a rename over it would not be permitted.
+ */
+static const char locate[] =
+    "[ -d \"$p\" ] || die 70 \"cannot create '$d': No such file or directory\"\n"
+    "cd -P -- \"$p\" 2>/dev/null ||\n"
+    "    die 80 \"cannot create '$d': Permission denied\"\n"
+    "e=0\n"
+    "if [ -e \"$n\" ]; then\n"
+    "\t[ -d \"$n\" ] && die 71 \"cannot create '$d': Is a directory\"\n"
+    "\tif ! [ -f \"$n\" ]; then\n"
+    "\t\tif [ -c \"$n\" ]; then y='a character device'\n"
+    "\t\telif [ -b \"$n\" ]; then y='a block device'\n"
+    "\t\telif [ -p \"$n\" ]; then y='a FIFO'\n"
+    "\t\telif [ -S \"$n\" ]; then y='a socket'\n"
+    "\t\telse y='not a regular file'; fi\n"
+    "\t\tdie 79 \"'$d' is $y; fanscp replaces regular files only\"\n"
+    "\tfi\n"
+    "\te=1\n"
+    "fi\n"
+    "r=0\n"
+    "[ \"$(id -u)\" = 0 ] && r=1\n"
+    "foreign() {\n"
+    "\t[ $e = 1 ] && [ $r = 0 ] && [ -k . ] && ! [ -O \"$n\" ] &&\n"
+    "\t    ! [ -O . ]\n"
+    "}\n";
+
+/*
+ * Receive: every check that can refuse the host comes before the data is
+ * sent.  The temp file is made exclusively (noclobber) with a 077 umask
+ * beside the destination.  If that is not possible but the destination
+ * itself is writable, or the rename would not be permitted (a sticky
+ * directory, someone else's file), --inplace keeps the temp file in w
+ * instead, and otherwise the host is refused, saying why.  Then "ready",
+ * and cat fills the temp file from stdin; its byte count is checked.
  */
 static const char receive_body[] =
-    "[ -d \"$d\" ] && die 71 \"cannot create '$d': Is a directory\"\n"
-    "[ -d \"$p\" ] ||\n"
-    "    die 70 \"cannot create '$d': No such file or directory\"\n"
     "umask 077\n"
     "set -C\n"
-    "m=$({ cat || exit 73; } 2>&1 >\"$t\")\n"
-    "case $? in\n"
-    "0) ;;\n"
-    "73) drop 73 \"${m:-cannot write '$d'}\";;\n"
-    "*) die 72 \"cannot create '$d': ${m##*: }\";;\n"
-    "esac\n"
-    "size\n"
+    "q=\n"
+    "if v=$( { : >\"$t\"; } 2>&1); then\n"
+    "\tif [ $e = 1 ] && ! [ -w \"$n\" ]; then\n"
+    "\t\tdrop 80 \"cannot write '$d': Permission denied\"\n"
+    "\tfi\n"
+    "\tif foreign; then\n"
+    "\t\trm -f -- \"$t\"\n"
+    "\t\tq=\"cannot replace '$d': its directory is sticky and the file "
+    "belongs to another user\"\n"
+    "\tfi\n"
+    "elif [ $e = 1 ] && [ -w \"$n\" ]; then\n"
+    "\tq=\"cannot create a temp file beside '$d': ${v##*: }; the file "
+    "itself is writable\"\n"
+    "else\n"
+    "\tdie 72 \"cannot create '$d': ${v##*: }\"\n"
+    "fi\n"
+    "if [ -n \"$q\" ]; then\n"
+    "\t[ \"$i\" = 1 ] || die 80 \"$q: --inplace writes into it, not "
+    "atomically\"\n"
+    "\tt=$w/.fanscp.$k\n"
+    "\tv=$( { : >\"$t\"; } 2>&1) ||\n"
+    "\t    die 72 \"cannot create a temp file in '$w': ${v##*: }\"\n"
+    "fi\n"
+    "echo fanscp-ready receive\n"
+    "v=$({ cat || exit 73; } 2>&1 >>\"$t\")\n"
+    "[ $? = 0 ] || drop 73 \"${v:-cannot write '$d'}\"\n"
+    "size \"$t\" ||\n"
+    "    drop 74 \"wrong size for '$d': got ${z:-?} of $s bytes\"\n"
     "echo fanscp-ok receive $s\n";
 
-/* Commit, first part: the temp file must be there, whole. */
+/*
+ * Commit, first part: find the temp file (beside the destination, or in
+ * w for --inplace), check its byte count.
+ */
 static const char commit_head[] =
-    "[ -f \"$t\" ] || die 78 \"cannot commit '$d': no temp file\"\n"
-    "size\n";
+    "q=\n"
+    "if ! [ -f \"$t\" ]; then\n"
+    "\t[ \"$i\" = 1 ] && [ -f \"$w/.fanscp.$k\" ] ||\n"
+    "\t    die 78 \"cannot commit '$d': no temp file\"\n"
+    "\tt=$w/.fanscp.$k q=1\n"
+    "fi\n"
+    "size \"$t\" ||\n"
+    "    drop 74 \"wrong size for '$d': got ${z:-?} of $s bytes\"\n";
 
 /*
- * The SHA-256 check against x, with the first tool that works.  Each reads
- * the file afresh; the digest is the leading hex digits of the output.
+ * The SHA-256 check of file $1 against x, with the first tool that works.
+ * Each reads the file afresh; the digest is the leading hex digits.  It
+ * runs under a heartbeat, so that a slow hash is not taken for a stall.
  */
 static const char commit_sha[] =
-    "sha() { \"$@\" <\"$t\" 2>/dev/null; }\n"
-    "h=$(sha sha256sum || sha shasum -a 256 ||\n"
-    "    sha openssl dgst -sha256 -r || sha busybox sha256sum)\n"
-    "h=${h%%[!0-9a-f]*}\n"
-    "[ -n \"$h\" ] || drop 76 \"cannot verify '$d': no SHA-256 tool\"\n"
-    "[ \"$h\" = \"$x\" ] || drop 75 \"SHA-256 mismatch for '$d'\"\n";
+    "sha() { \"$@\" <\"$f\" 2>/dev/null; }\n"
+    "hash() {\n"
+    "\tf=$1\n"
+    "\th=$(sha sha256sum || sha shasum -a 256 ||\n"
+    "\t    sha openssl dgst -sha256 -r || sha busybox sha256sum)\n"
+    "\th=${h%%[!0-9a-f]*}\n"
+    "\t[ -n \"$h\" ] || drop 76 \"cannot verify '$d': no SHA-256 tool\"\n"
+    "\t[ \"$h\" = \"$x\" ]\n"
+    "}\n"
+    "beat\n"
+    "hash \"$t\" || drop 75 \"SHA-256 mismatch for '$d'\"\n";
+
+/* No hash asked: hash() is always true. */
+static const char commit_nosha[] = "hash() { :; }\n";
 
 /*
- * Without -p, the mode of the file being replaced (GNU/busybox stat, then
- * BSD stat), else m less the umask.  Every mode is set, since the temp
- * file was made 0600.
+ * Wait for the go-ahead on stdin: anything else, or the end of input (the
+ * client gone or giving up), removes the temp file and changes nothing.
  */
+static const char commit_ready[] =
+    "unbeat\n"
+    "echo fanscp-ready commit\n"
+    "read -r g || g=\n"
+    "[ \"$g\" = go ] ||\n"
+    "    drop 81 \"no go-ahead from fanscp; '$d' left as it was\"\n";
+
+/*
+ * The atomic replace.  The file being replaced must still be a writable
+ * regular file, and the rename permitted.  It keeps its owner and group
+ * where the writer may set them (root: chown; others: chgrp at best), its
+ * ACL and SELinux label where the tools are there, and its mode less the
+ * setuid, setgid and sticky bits; a new file gets m less the umask.  chown
+ * comes before chmod, which it would undo.
+ */
+static const char commit_replace[] =
+    "[ $e = 0 ] || [ -w \"$n\" ] ||\n"
+    "    drop 80 \"cannot write '$d': Permission denied\"\n"
+    "foreign && drop 80 \"cannot replace '$d': its directory is sticky and "
+    "the file belongs to another user\"\n"
+    "if [ $e = 1 ]; then\n"
+    "\to=$(stat -c %u:%g -- \"$n\" 2>/dev/null ||\n"
+    "\t    stat -f %u:%g -- \"$n\" 2>/dev/null)\n"
+    "\tif [ $r = 1 ]; then chown -- \"$o\" \"$t\" ||\n"
+    "\t    drop 77 \"cannot keep the owner of '$d'\"\n"
+    "\telse chgrp -- \"${o#*:}\" \"$t\" 2>/dev/null; fi\n"
+    "\tif command -v getfacl >/dev/null 2>&1; then\n"
+    "\t\tc=$(getfacl -cps -- \"$n\" 2>/dev/null)\n"
+    "\t\t[ -z \"$c\" ] || printf '%s\\n' \"$c\" |\n"
+    "\t\t    setfacl --set-file=- -- \"$t\" 2>/dev/null ||\n"
+    "\t\t    drop 77 \"cannot keep the ACL of '$d'\"\n"
+    "\tfi\n"
+    "\tchcon --reference=\"$n\" -- \"$t\" 2>/dev/null\n"
+    "fi\n";
+
+/* Without -p: the mode of the file replaced, else m less the umask. */
 static const char commit_mode[] =
-    "o=$(stat -L -c %a -- \"$d\" 2>/dev/null ||\n"
-    "    stat -L -f %Lp -- \"$d\" 2>/dev/null)\n"
+    "o=\n"
+    "[ $e = 0 ] || o=$(stat -L -c %a -- \"$n\" 2>/dev/null ||\n"
+    "    stat -L -f %Lp -- \"$n\" 2>/dev/null)\n"
     "case $o in\n"
-    "''|*[!0-7]*) o=$(printf %o $(($m & ~0$(umask))));;\n"
+    "''|*[!0-7]*) o=$(($m & ~0$(umask)));;\n"
+    "*) o=$((0$o));;\n"
     "esac\n"
-    "chmod -- \"$o\" \"$t\" || drop 77 \"cannot set the mode of '$d'\"\n";
+    "chmod -- \"$(printf %o $((o & 0777)))\" \"$t\" ||\n"
+    "    drop 77 \"cannot set the mode of '$d'\"\n";
 
-/* With -p, m exactly, and the times in UTC from a and u. */
+/* With -p: m exactly, and the times in UTC from u and a, on file $1. */
 static const char commit_preserve[] =
-    "chmod -- \"$m\" \"$t\" &&\n"
-    "TZ=UTC0 touch -m -t \"$u\" -- \"$t\" &&\n"
-    "TZ=UTC0 touch -a -t \"$a\" -- \"$t\" ||\n"
-    "    drop 77 \"cannot set the mode and times of '$d'\"\n";
+    "keep() {\n"
+    "\tchmod -- \"$m\" \"$1\" &&\n"
+    "\tTZ=UTC0 touch -m -t \"$u\" -- \"$1\" &&\n"
+    "\tTZ=UTC0 touch -a -t \"$a\" -- \"$1\" ||\n"
+    "\t    drop 77 \"cannot set the mode and times of '$d'\"\n"
+    "}\n";
 
-/* Commit, last part: mv -f would move into a directory, hence the check. */
-static const char commit_tail[] =
-    "[ -d \"$d\" ] && drop 71 \"cannot create '$d': Is a directory\"\n"
-    "mv -f -- \"$t\" \"$d\" || drop 77 \"cannot rename '$t' to '$d'\"\n"
+/* The rename, once the go-ahead came; mv -f would move into a directory. */
+static const char commit_rename[] =
+    "[ -d \"$n\" ] && drop 71 \"cannot create '$d': Is a directory\"\n"
+    "mv -f -- \"$t\" \"$n\" || drop 77 \"cannot rename '$t' to '$d'\"\n"
     "echo fanscp-ok commit $s\n";
 
+/*
+ * --inplace, once the go-ahead came: copy the checked temp file over the
+ * destination, which keeps its inode, mode, owner and links, and check
+ * the destination again.  From the first byte on, a failure has changed
+ * the destination, and says so.
+ */
+static const char commit_inplace[] =
+    "[ -f \"$n\" ] && [ -w \"$n\" ] ||\n"
+    "    drop 80 \"cannot write '$d': Permission denied\"\n"
+    "beat\n"
+    "v=$(cat -- \"$t\" 2>&1 >\"$n\") ||\n"
+    "    drop 82 \"destination modified: writing '$d' failed: ${v##*: }\"\n"
+    "size \"$n\" || drop 82 \"destination modified: '$d' holds ${z:-?} of "
+    "$s bytes\"\n"
+    "hash \"$n\" || drop 82 \"destination modified: SHA-256 mismatch for "
+    "'$d' after the copy\"\n"
+    "rm -f -- \"$t\"\n"
+    "t=\n";
+
+static const char inplace_done[] =
+    "unbeat\n"
+    "echo fanscp-ok commit $s\n";
+
+/* Abort: remove the temp file wherever it is; nothing else matters. */
 static const char abort_body[] =
-    "rm -f -- \"$t\" 2>/dev/null\n"
+    "{ cd -P -- \"$p\" && rm -f -- \"$t\"; rm -f -- \"$w/.fanscp.$k\"; } "
+    "2>/dev/null\n"
     "echo fanscp-ok abort 0\n";
 
 char *
@@ -149,8 +335,8 @@ remote_prelude(const struct remote_job *job)
 	char *k = shquote(job->token);
 	char *s;
 
-	s = xasprintf("d=%s b=%s k=%s s=%" PRIu64 "\n%s", d, b, k, job->size,
-	    prelude);
+	s = xasprintf("d=%s b=%s k=%s s=%" PRIu64 " i=%d\n%s", d, b, k,
+	    job->size, job->inplace ? 1 : 0, prelude);
 	free(d);
 	free(b);
 	free(k);
@@ -163,7 +349,7 @@ remote_receive_cmd(const struct remote_job *job)
 	char *pre = remote_prelude(job);
 	char *s;
 
-	s = xasprintf("%s%s", pre, receive_body);
+	s = xasprintf("%s%s%s", pre, locate, receive_body);
 	free(pre);
 	return s;
 }
@@ -182,7 +368,7 @@ touch_stamp(time_t t, char *buf, size_t len)
 	    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
-/* The part of the commit that checks the SHA-256, if the job asks. */
+/* The hash() function, which checks the SHA-256 if the job asks. */
 static char *
 commit_sha_part(const struct remote_job *job)
 {
@@ -190,7 +376,7 @@ commit_sha_part(const struct remote_job *job)
 	size_t i;
 
 	if (job->sha256 == NULL)
-		return xstrdup("");
+		return xstrdup(commit_nosha);
 	lower = xstrdup(job->sha256);
 	for (i = 0; lower[i] != '\0'; i++)
 		if (lower[i] >= 'A' && lower[i] <= 'F')
@@ -202,29 +388,40 @@ commit_sha_part(const struct remote_job *job)
 	return s;
 }
 
-/* The part of the commit that sets the mode, and the times with -p. */
+/* The mode, and with -p the times and keep(). */
 static char *
-commit_mode_part(const struct remote_job *job)
+commit_mode_vars(const struct remote_job *job)
 {
 	char m[80], a[80];
 	unsigned int mode = job->mode & 07777;
 
 	if (!job->preserve)
-		return xasprintf("m=0%o\n%s", mode, commit_mode);
+		return xasprintf("m=0%o\n", mode);
 	touch_stamp(job->mtime, m, sizeof(m));
 	touch_stamp(job->atime, a, sizeof(a));
 	return xasprintf("m=0%o u=%s a=%s\n%s", mode, m, a, commit_preserve);
 }
 
+/*
+ * Checks, then "ready", the go-ahead, and the atomic rename; or, for a
+ * temp file that --inplace put in w, the copy over the destination.
+ */
 char *
 remote_commit_cmd(const struct remote_job *job)
 {
 	char *pre = remote_prelude(job);
 	char *sha = commit_sha_part(job);
-	char *mode = commit_mode_part(job);
+	char *mode = commit_mode_vars(job);
 	char *s;
 
-	s = xasprintf("%s%s%s%s%s", pre, commit_head, sha, mode, commit_tail);
+	s = xasprintf("%s%s%s%s%s"
+	    "if [ -z \"$q\" ]; then\n%s%s%s%s"
+	    "else\n%s%s%s%sfi\n",
+	    pre, locate, commit_head, sha, mode,
+	    commit_replace, job->preserve ? "keep \"$t\"\n" : commit_mode,
+	    commit_ready, commit_rename,
+	    commit_ready, commit_inplace,
+	    job->preserve ? "keep \"$n\"\n" : "", inplace_done);
 	free(pre);
 	free(sha);
 	free(mode);
@@ -242,16 +439,41 @@ remote_abort_cmd(const struct remote_job *job)
 	return s;
 }
 
+char *
+remote_frame(const char *script, size_t *len)
+{
+	char *s = xasprintf("%zu\n%s", strlen(script), script);
+
+	*len = strlen(s);
+	return s;
+}
+
+/* Does out end with the line want (after any lines before it)? */
+static int
+ends_with_line(const char *out, size_t len, const char *want)
+{
+	size_t n = strlen(want);
+
+	return len >= n && memcmp(out + len - n, want, n) == 0 &&
+	    (len == n || out[len - n - 1] == '\n');
+}
+
+int
+remote_check_ready(const char *out, size_t len, const char *what)
+{
+	char *want = xasprintf("fanscp-ready %s\n", what);
+	int ok = ends_with_line(out, len, want);
+
+	free(want);
+	return ok ? 0 : -1;
+}
+
 int
 remote_check_ok(const char *out, size_t len, const char *what, uint64_t size)
 {
 	char *want = xasprintf("fanscp-ok %s %" PRIu64 "\n", what, size);
-	size_t n = strlen(want);
-	int ok;
+	int ok = ends_with_line(out, len, want);
 
-	/* The last line counts: rc files may print before it. */
-	ok = len >= n && memcmp(out + len - n, want, n) == 0 &&
-	    (len == n || out[len - n - 1] == '\n');
 	free(want);
 	return ok ? 0 : -1;
 }
@@ -278,6 +500,16 @@ remote_exit_str(int status)
 		return "cannot set the mode or rename the file";
 	case REMOTE_EXIT_NOTMP:
 		return "the temp file is missing";
+	case REMOTE_EXIT_SPECIAL:
+		return "the destination is not a regular file";
+	case REMOTE_EXIT_DENIED:
+		return "permission denied";
+	case REMOTE_EXIT_NOGO:
+		return "no go-ahead; nothing changed";
+	case REMOTE_EXIT_MODIFIED:
+		return "destination modified";
+	case REMOTE_EXIT_LINK:
+		return "cannot resolve a symbolic link";
 	default:
 		return NULL;
 	}

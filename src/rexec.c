@@ -63,19 +63,6 @@ rexec_keep_tail(char *keep, size_t *len, size_t max, const char *buf,
 	keep[*len] = '\0';
 }
 
-/* Keep what fits of buf in keep; count the rest. */
-static void
-rexec_keep(char *keep, size_t *len, size_t max, const char *buf, size_t n)
-{
-	size_t room = max - 1 - *len;
-
-	if (n > room)
-		n = room;
-	memcpy(keep + *len, buf, n);
-	*len += n;
-	keep[*len] = '\0';
-}
-
 /* Read one stream until it would block; 1 at its end, 0, or an error. */
 static int
 rexec_read_stream(struct rexec *rx, int stream)
@@ -92,14 +79,21 @@ rexec_read_stream(struct rexec *rx, int stream)
 		if (n == 0)
 			return 1;
 		if (stream == 0) {
-			rexec_keep(rx->out, &rx->outlen, sizeof(rx->out), buf,
-			    (size_t)n);
+			rexec_keep_tail(rx->out, &rx->outlen, sizeof(rx->out),
+			    buf, (size_t)n);
+			rx->outtotal += (uint64_t)n;
 		} else {
 			rexec_keep_tail(rx->err, &rx->errlen, sizeof(rx->err),
 			    buf, (size_t)n);
 			rx->errtotal += (uint64_t)n;
 		}
 	}
+}
+
+ssize_t
+rexec_write(struct rexec *rx, const char *buf, size_t len)
+{
+	return libssh2_channel_write(rx->ch, buf, len);
 }
 
 /*

@@ -43,11 +43,12 @@
 	X(HANDSHAKE)	/* SSH banner and key exchange */		\
 	X(HOSTKEY)	/* known_hosts check, before any auth */	\
 	X(AUTH)		/* agent, then identity files */		\
-	X(RECEIVE)	/* open a channel, exec the receive script */	\
+	X(RECEIVE)	/* the receive script: checks, then "ready" */	\
 	X(SEND)		/* the data, from this host's own offset */	\
 	X(EOF)		/* send EOF on the channel */			\
 	X(EXIT)		/* read to the end, close, check the status */	\
-	X(COMMIT)	/* the commit script: check, then rename */	\
+	X(COMMIT)	/* the commit script: checks, then "ready" */	\
+	X(GO)		/* the go-ahead: rename, and the answer */	\
 	X(ABORT)	/* the abort script: remove the temp file */	\
 	X(CLOSE)	/* disconnect politely */			\
 	X(DONE)								\
@@ -77,7 +78,9 @@ struct sess {
 	struct auth	*auth;
 	struct remote_job rjob;
 	char		 token[33];
-	char		*cmd;		/* the script rx runs */
+	char		*frame;		/* the script rx reads on stdin */
+	size_t		 frame_len;
+	size_t		 frame_pos;	/* bytes of it written */
 	struct rexec	 rx;
 	unsigned char	*buf;		/* source bytes at buf_off */
 	size_t		 buf_len;
@@ -85,6 +88,8 @@ struct sess {
 	uint64_t	 off;		/* bytes the channel accepted */
 	int		 received;	/* a complete temp file awaits commit */
 	int		 script_started; /* this state's script is running */
+	int		 ready;		/* the commit said "ready" */
+	int		 go_pending;	/* go-ahead sent, answer not yet read */
 	int		 interrupted;
 	int		 close_tries;
 	char		 bye[160];	/* the server's disconnect message */
@@ -102,6 +107,13 @@ typedef enum st_result st_handler(struct sess *);
  */
 static pthread_mutex_t sess_shared = PTHREAD_MUTEX_INITIALIZER;
 
+/* Something moved: the stall timeout starts again. */
+static void
+sess_progressed(struct sess *s)
+{
+	s->deadline = s->now + 1000 * (int64_t)s->job->stall_timeout;
+}
+
 /* Every transition passes here, and is logged. */
 static void
 sess_set_state(struct sess *s, enum sess_state st)
@@ -111,10 +123,7 @@ sess_set_state(struct sess *s, enum sess_state st)
 	s->st = st;
 	s->script_started = 0;
 	if (st > SS_AUTH)
-		s->deadline = s->now + 1000 * (int64_t)s->job->stall_timeout;
-	/* The remote hash reads the whole file: allow 50 MB/s for it. */
-	if (st == SS_COMMIT && s->rjob.sha256 != NULL)
-		s->deadline += (int64_t)(s->rjob.size / 50000);
+		sess_progressed(s);
 }
 
 static enum st_result
@@ -130,7 +139,11 @@ sess_fail(struct sess *s, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	host_fail(s->host, "%s", msg);
+	if (s->go_pending)
+		host_fail(s->host, "%s, after the go-ahead: whether '%s' was "
+		    "replaced is unknown", msg, s->host->t.path);
+	else
+		host_fail(s->host, "%s", msg);
 	return ST_FAIL;
 }
 
@@ -429,17 +442,62 @@ st_auth(struct sess *s)
 	}
 }
 
-/* Run the script s->cmd on a new channel: the open and exec steps. */
+/*
+ * Start this state's script on a new channel: open it, exec the loader,
+ * and write the framed script to its stdin.  ST_NEXT once all is written.
+ */
 static enum st_result
-sess_script_start(struct sess *s, char *cmd, const char *what)
+sess_script_begin(struct sess *s, char *(*build)(const struct remote_job *),
+    const char *what)
 {
-	if (s->cmd != cmd) {
-		free(s->cmd);
+	enum st_result r;
+	char *script;
+	ssize_t n;
+
+	if (!s->script_started) {
+		s->script_started = 1;
 		rexec_release(&s->rx);
-		s->cmd = cmd;
-		rexec_init(&s->rx, cmd);
+		free(s->frame);
+		script = build(&s->rjob);
+		s->frame = remote_frame(script, &s->frame_len);
+		s->frame_pos = 0;
+		free(script);
+		rexec_init(&s->rx, remote_exec_cmd);
 	}
-	return sess_rc(s, rexec_start(&s->rx, s->ssh), what);
+	if ((r = sess_rc(s, rexec_start(&s->rx, s->ssh), what)) != ST_NEXT)
+		return r;
+	while (s->frame_pos < s->frame_len) {
+		n = rexec_write(&s->rx, s->frame + s->frame_pos,
+		    s->frame_len - s->frame_pos);
+		if (n == LIBSSH2_ERROR_EAGAIN || n == 0)
+			return sess_wait_ssh(s);
+		if (n < 0)
+			return sess_fail_ssh(s, (int)n, what);
+		s->frame_pos += (size_t)n;
+	}
+	return ST_NEXT;
+}
+
+/*
+ * Read the running script's output until it says "fanscp-ready what"
+ * (*ready = 1) or ends (*ready = 0: finishing it says why).  Any output,
+ * such as the heartbeat of a long check, counts as progress.
+ */
+static enum st_result
+sess_await_ready(struct sess *s, const char *what, int *ready)
+{
+	uint64_t seen = s->rx.outtotal;
+	int r;
+
+	if ((r = rexec_drain(&s->rx)) < 0)
+		return sess_fail_ssh(s, r, what);
+	if (s->rx.outtotal != seen)
+		sess_progressed(s);
+	*ready = remote_check_ready(s->rx.out, s->rx.outlen, what) == 0;
+	if (*ready || r == 1)
+		return ST_NEXT;
+	s->want = LOOP_READ;
+	return ST_WAIT;
 }
 
 /*
@@ -503,15 +561,15 @@ static enum st_result
 st_receive(struct sess *s)
 {
 	enum st_result r;
+	int ready;
 
-	if (s->cmd == NULL)
-		r = sess_script_start(s, remote_receive_cmd(&s->rjob),
-		    "starting the remote receiver");
-	else
-		r = sess_rc(s, rexec_start(&s->rx, s->ssh),
-		    "starting the remote receiver");
+	r = sess_script_begin(s, remote_receive_cmd,
+	    "starting the remote receiver");
 	if (r == ST_NEXT)
-		sess_set_state(s, SS_SEND);
+		r = sess_await_ready(s, "receive", &ready);
+	if (r == ST_NEXT)
+		/* Refused before any data: finishing the script says why. */
+		sess_set_state(s, ready ? SS_SEND : SS_EXIT);
 	return r;
 }
 
@@ -625,37 +683,68 @@ st_exit(struct sess *s)
 	return ST_NEXT;
 }
 
-/* Run a script with no input to its end: start it once, then finish it. */
-static enum st_result
-sess_script_run(struct sess *s, char *(*build)(const struct remote_job *),
-    const char *what)
-{
-	enum st_result r;
-
-	if (!s->script_started) {
-		s->script_started = 1;
-		r = sess_script_start(s, build(&s->rjob), what);
-	} else {
-		r = sess_rc(s, rexec_start(&s->rx, s->ssh), what);
-	}
-	if (r != ST_NEXT)
-		return r;
-	return sess_rc(s, rexec_finish(&s->rx, s->ssh), what);
-}
-
 static enum st_result
 st_commit(struct sess *s)
 {
-	char msg[512];
 	enum st_result r;
 
 	/* From here on the commit script owns the temp file's fate. */
 	s->received = 0;
-	r = sess_script_run(s, remote_commit_cmd, "committing");
+	r = sess_script_begin(s, remote_commit_cmd, "committing");
+	if (r == ST_NEXT)
+		r = sess_await_ready(s, "commit", &s->ready);
+	if (r == ST_NEXT)
+		sess_set_state(s, SS_GO);
+	return r;
+}
+
+/* The message for a commit that failed; a changed source takes the blame. */
+static void
+sess_commit_error(struct sess *s, char *msg, size_t len)
+{
+	char why[256];
+
+	if (s->rx.exit_status == REMOTE_EXIT_HASH &&
+	    source_changed(s->job->src, why, sizeof(why)))
+		snprintf(msg, len, "SHA-256 mismatch: %s; not committed",
+		    why);
+}
+
+/*
+ * After "ready", the go-ahead, unless fanscp is stopping: without it the
+ * script removes its temp file.  From the moment the go-ahead is out
+ * until the script's answer is read, a lost answer leaves the outcome
+ * unknown.
+ */
+static enum st_result
+st_go(struct sess *s)
+{
+	uint64_t seen = s->rx.outtotal;
+	char msg[512];
+	enum st_result r;
+	ssize_t n;
+
+	if (s->ready && !s->interrupted && !s->go_pending) {
+		n = rexec_write(&s->rx, REMOTE_GO, strlen(REMOTE_GO));
+		if (n == LIBSSH2_ERROR_EAGAIN || n == 0)
+			return sess_wait_ssh(s);
+		if (n < 0)
+			return sess_fail_ssh(s, (int)n, "committing");
+		/* Three bytes go out whole: libssh2 takes all or nothing. */
+		s->go_pending = 1;
+	}
+	r = sess_rc(s, rexec_finish(&s->rx, s->ssh), "committing");
+	if (s->rx.outtotal != seen)
+		sess_progressed(s);
 	if (r != ST_NEXT)
 		return r;
-	if (sess_script_error(s, "commit", msg, sizeof(msg)) != NULL)
-		return sess_fail(s, "%s", msg);
+	s->go_pending = 0;
+	s->ready = 0;
+	if (sess_script_error(s, "commit", msg, sizeof(msg)) != NULL) {
+		sess_commit_error(s, msg, sizeof(msg));
+		return sess_fail(s, "%s", s->interrupted &&
+		    s->rx.exit_status == REMOTE_EXIT_NOGO ? "interrupted" : msg);
+	}
 	host_set_status(s->host, HOST_DONE);
 	sess_set_state(s, SS_CLOSE);
 	return ST_NEXT;
@@ -664,8 +753,13 @@ st_commit(struct sess *s)
 static enum st_result
 st_abort(struct sess *s)
 {
-	if (sess_script_run(s, remote_abort_cmd, "removing the temp file") ==
-	    ST_WAIT)
+	enum st_result r;
+
+	r = sess_script_begin(s, remote_abort_cmd, "removing the temp file");
+	if (r == ST_NEXT)
+		r = sess_rc(s, rexec_finish(&s->rx, s->ssh),
+		    "removing the temp file");
+	if (r == ST_WAIT)
 		return ST_WAIT;
 	sess_set_state(s, SS_CLOSE);
 	return ST_NEXT;
@@ -694,6 +788,7 @@ static st_handler *const handlers[] = {
 	[SS_EOF] = st_eof,
 	[SS_EXIT] = st_exit,
 	[SS_COMMIT] = st_commit,
+	[SS_GO] = st_go,
 	[SS_ABORT] = st_abort,
 	[SS_CLOSE] = st_close,
 };
@@ -718,11 +813,14 @@ sess_teardown(struct sess *s)
 	s->want = 0;
 }
 
-/* After a failure: remove a complete temp file if the session allows. */
+/*
+ * After a failure: remove a complete temp file if the session allows.  A
+ * host whose go-ahead went out unanswered is unknown, not failed.
+ */
 static void
 sess_after_failure(struct sess *s)
 {
-	host_set_status(s->host, HOST_FAILED);
+	host_set_status(s->host, s->go_pending ? HOST_UNKNOWN : HOST_FAILED);
 	if (s->received == 1 && s->ssh != NULL) {
 		sess_set_state(s, SS_ABORT);
 		return;
@@ -840,6 +938,7 @@ sess_setup_remote(struct sess *s)
 	rj->mtime = src->mtime;
 	rj->atime = src->atime;
 	rj->token = s->token;
+	rj->inplace = s->job->inplace;
 }
 
 /* Resolve the host's settings; returns -1 with the host failed. */
@@ -959,9 +1058,16 @@ sess_interrupt(struct sess *s, int64_t now)
 {
 	s->interrupted = 1;
 	s->now = now;
-	if (s->st >= SS_EXIT || s->st == SS_DONE || s->st == SS_FAILED)
-		return 0;	/* let it finish, then abort or commit */
-	host_fail(s->host, "interrupted");
+	/*
+	 * A receive that has read all the data is let finish, then aborted;
+	 * a go-ahead that is out is let finish.  Elsewhere the remote side
+	 * removes its temp file by itself when the connection goes: short
+	 * data, or no go-ahead.
+	 */
+	if ((s->st >= SS_EXIT && s->st != SS_COMMIT) || s->st == SS_DONE ||
+	    s->st == SS_FAILED)
+		return 0;
+	sess_fail(s, "interrupted");
 	s->received = 0;
 	sess_after_failure(s);
 	s->host->t_end = now;
@@ -973,8 +1079,8 @@ sess_kill(struct sess *s, int64_t now, const char *why)
 {
 	if (s->st == SS_DONE || s->st == SS_FAILED)
 		return;
-	host_fail(s->host, "%s", why);
-	host_set_status(s->host, HOST_FAILED);
+	sess_fail(s, "%s", why);
+	host_set_status(s->host, s->go_pending ? HOST_UNKNOWN : HOST_FAILED);
 	s->host->t_end = now;
 	sess_teardown(s);
 	sess_set_state(s, SS_FAILED);
@@ -991,7 +1097,7 @@ sess_free(struct sess *s)
 		freeaddrinfo(s->ai);
 	free(s->hostname);
 	free(s->user);
-	free(s->cmd);
+	free(s->frame);
 	free(s->buf);
 	free(s);
 }

@@ -36,6 +36,7 @@
 #                            listens on ADDR (queued or restarting, as above)
 #   FIXTURE_NETNS=NS         the other sshds, ssh and fanscp run in NS
 #   noisy_host N BYTES       host N's sessions write BYTES to stderr first
+#   rc_host N FILE           host N's shell reads FILE before each command
 #   fake_host NAME MODE      a fake SSH server (fakesshd.py: blackhole,
 #                            banner1m, garbage, close, trickle) reachable
 #                            as NAME through $T/ssh_config
@@ -298,13 +299,17 @@ cd "$HOME" || exit 1
 if [ -e "$hostdir/slow" ] || [ -e "$hostdir/corrupt" ]; then
 	# Filter stdin through a fifo fed by a background job that holds
 	# none of the session's output descriptors, so the command's exit is
-	# seen at once.  slow: 16 KiB at a time with pauses; corrupt: every
-	# byte 'A' becomes 'B' (the size stays the same).
+	# seen at once.  slow: 16 KiB at a time with pauses; corrupt: after
+	# the script that fanscp's loader reads first ("LENGTH\n" and LENGTH
+	# bytes, passed on as they come), every byte 'A' becomes 'B' (the
+	# size stays the same).
 	fifo=$hostdir/stdin.$$
 	mkfifo "$fifo" || exit 1
 	exec 4<&0
 	{
 		if [ -e "$hostdir/corrupt" ]; then
+			IFS= read -r L <&4 && printf '%s\n' "$L" >&3 &&
+			    dd bs=1 count="$L" <&4 >&3 2>/dev/null
 			tr A B <&4 >&3
 		else
 			while :; do
@@ -328,6 +333,12 @@ fi
 shell=/bin/sh
 [ -s "$hostdir/shell" ] && read -r shell <"$hostdir/shell"
 [ -d "$hostdir/bin" ] && PATH=$hostdir/bin:$PATH && export PATH
+# rc_host: that shell first reads an rc file, as bash reads ~/.bashrc
+# for a command sshd runs.
+if [ -s "$hostdir/rc" ]; then
+	exec $shell -c ". '$hostdir/rc'
+$SSH_ORIGINAL_COMMAND"
+fi
 exec $shell -c "$SSH_ORIGINAL_COMMAND"
 EOF
 }
@@ -632,6 +643,10 @@ restart_host() {
 # noisy_host N BYTES: new sessions on host N write BYTES bytes of text to
 # stderr before they run the command.
 noisy_host() { echo "$2" >"$(host_dir "$1")/noise"; }
+
+# rc_host N FILE: host N's shell reads FILE (its rc file) before each
+# command, in the same shell: its options, aliases and output apply.
+rc_host() { cp "$2" "$(host_dir "$1")/rc"; }
 
 # fake_host NAME MODE: a fake SSH server (fakesshd.py MODE) on a free
 # loopback port, reachable as NAME through $T/ssh_config.

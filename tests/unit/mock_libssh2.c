@@ -26,6 +26,7 @@
 #include "host.h"
 #include "knownhosts.h"
 #include "mock_libssh2.h"
+#include "remote.h"
 #include "sshconf.h"
 
 struct mock mock;
@@ -64,6 +65,7 @@ static const char *const mock_fn_names[] = {
 
 /* Which way the next eagain_first EAGAIN blocks: it alternates. */
 static int mock_flip;
+static uint64_t	mock_script_size(const char *);
 
 static char *
 mock_strndup(const char *s, size_t n)
@@ -209,27 +211,15 @@ mock_read_eagain(struct mock_sess *ms)
 }
 
 static void
-mock_set_text(char **dst, size_t *len, const char *a, const char *b)
-{
-	size_t la = a != NULL ? strlen(a) : 0, lb = b != NULL ? strlen(b) : 0;
-
-	*dst = test_malloc(la + lb + 1);
-	if (la > 0)
-		memcpy(*dst, a, la);
-	if (lb > 0)
-		memcpy(*dst + la, b, lb);
-	(*dst)[la + lb] = '\0';
-	*len = la + lb;
-}
-
-static void
 mock_free_chan(struct mock_chan *ch)
 {
-	test_free(ch->cmd);
-	test_free(ch->data);
-	test_free(ch->parkbuf);
-	test_free(ch->out);
-	test_free(ch->err);
+	char *const owned[] = { ch->cmd, ch->frame, (char *)ch->data,
+	    (char *)ch->parkbuf, ch->out, ch->err };
+	size_t i;
+
+	for (i = 0; i < sizeof(owned) / sizeof(owned[0]); i++)
+		if (owned[i] != NULL)
+			test_free(owned[i]);
 	test_free(ch);
 }
 
@@ -363,6 +353,18 @@ mock_assert_all_freed(void)
 	}
 }
 
+/* Add text to what the channel's stream holds. */
+static void
+mock_add_text(char **dst, size_t *len, const char *text)
+{
+	size_t n = text != NULL ? strlen(text) : 0;
+
+	*dst = test_realloc(*dst, *len + n + 1);
+	memcpy(*dst + *len, text != NULL ? text : "", n);
+	*len += n;
+	(*dst)[*len] = '\0';
+}
+
 /* What the remote side says once its stdin ended (or it died). */
 static void
 mock_reply(struct mock_chan *ch)
@@ -385,6 +387,11 @@ mock_reply(struct mock_chan *ch)
 		ch->signal = mock.receive_signal;
 		ok = ch->exit_status == 0 && ch->signal == NULL &&
 		    !mock.receive_no_ok;
+	} else if (ch->script == MS_COMMIT && (ch->len != 3 ||
+	    memcmp(ch->data, "go\n", 3) != 0)) {
+		err = "no go-ahead from fanscp; 'dest' left as it was\n";
+		ch->exit_status = 81;
+		ok = 0;
 	} else if (ch->script == MS_COMMIT) {
 		rc = mock_script_chan(ch->sess, MS_RECEIVE);
 		snprintf(line, sizeof(line), "fanscp-ok commit %zu\n",
@@ -395,9 +402,81 @@ mock_reply(struct mock_chan *ch)
 	} else if (ch->script == MS_ABORT) {
 		snprintf(line, sizeof(line), "fanscp-ok abort 0\n");
 	}
-	mock_set_text(&ch->out, &ch->outlen, mock.stdout_prefix,
-	    ok ? line : NULL);
-	mock_set_text(&ch->err, &ch->errlen, err, NULL);
+	if (ok)
+		mock_add_text(&ch->out, &ch->outlen, line);
+	mock_add_text(&ch->err, &ch->errlen, err);
+}
+
+/*
+ * The script's frame is whole: know the script, and say "ready" (or, for
+ * a refusing receive, end) as a real one does before reading any data.
+ */
+static void
+mock_framed(struct mock_chan *ch)
+{
+	const char *nl = memchr(ch->frame, '\n', ch->framelen);
+
+	ch->framed = 1;
+	test_free(ch->cmd);
+	ch->cmd = mock_strndup(nl + 1, ch->framelen - (size_t)(nl + 1 -
+	    ch->frame));
+	if (strstr(ch->cmd, "fanscp-ok receive") != NULL)
+		ch->script = MS_RECEIVE;
+	else if (strstr(ch->cmd, "fanscp-ok commit") != NULL)
+		ch->script = MS_COMMIT;
+	else if (strstr(ch->cmd, "fanscp-ok abort") != NULL)
+		ch->script = MS_ABORT;
+	ch->want = mock_script_size(ch->cmd);
+	mock_add_text(&ch->out, &ch->outlen, mock.stdout_prefix);
+	if (ch->script == MS_RECEIVE && mock.receive_refuse) {
+		ch->replied = 1;
+		ch->exit_status = mock.receive_exit;
+		mock_add_text(&ch->err, &ch->errlen, mock.receive_stderr);
+	} else if (ch->script == MS_RECEIVE) {
+		mock_add_text(&ch->out, &ch->outlen, "fanscp-ready receive\n");
+	} else if (ch->script == MS_COMMIT && !mock.commit_no_ready) {
+		mock_add_text(&ch->out, &ch->outlen, "fanscp-ready commit\n");
+	}
+}
+
+/* A commit's input (the go-ahead) goes in whole, outside the counts. */
+static ssize_t
+mock_commit_input(struct mock_sess *ms, struct mock_chan *ch,
+    const char *buf, size_t len)
+{
+	ch->data = test_realloc(ch->data, ch->len + len);
+	memcpy(ch->data + ch->len, buf, len);
+	ch->len += len;
+	mock_ok(ms);
+	return (ssize_t)len;
+}
+
+/* Frame bytes go in whole, whatever the write script says. */
+static ssize_t
+mock_frame_write(struct mock_sess *ms, struct mock_chan *ch,
+    const char *buf, size_t len)
+{
+	size_t need, n;
+	const char *nl;
+
+	ch->frame = test_realloc(ch->frame, ch->framelen + len + 1);
+	n = len;
+	nl = memchr(ch->frame, '\n', ch->framelen);
+	memcpy(ch->frame + ch->framelen, buf, len);
+	ch->framelen += len;
+	if (nl == NULL)
+		nl = memchr(ch->frame, '\n', ch->framelen);
+	if (nl != NULL) {
+		need = (size_t)(nl - ch->frame) + 1 +
+		    strtoull(ch->frame, NULL, 10);
+		if (ch->framelen >= need) {
+			n = len - (ch->framelen - need);
+			ch->framelen = need;
+			mock_framed(ch);
+		}
+	}
+	mock_ok(ms);
+	return (ssize_t)n;
 }
 
 /* The other sessions that could send now, for fairness: their number. */
@@ -906,13 +985,8 @@ __wrap_libssh2_channel_process_startup(LIBSSH2_CHANNEL *c, const char *req,
 			    mock_flip_dir());
 	}
 	ch->cmd = mock_strndup(msg, mlen);
-	if (strstr(ch->cmd, "fanscp-ok receive") != NULL)
-		ch->script = MS_RECEIVE;
-	else if (strstr(ch->cmd, "fanscp-ok commit") != NULL)
-		ch->script = MS_COMMIT;
-	else if (strstr(ch->cmd, "fanscp-ok abort") != NULL)
-		ch->script = MS_ABORT;
-	ch->want = mock_script_size(ch->cmd);
+	/* Anything but the loader takes its stdin raw. */
+	ch->framed = strcmp(ch->cmd, remote_exec_cmd) != 0;
 	return mock_ok(ms);
 }
 
@@ -938,6 +1012,10 @@ __wrap_libssh2_channel_write_ex(LIBSSH2_CHANNEL *c, int stream,
 	struct mock_write w;
 	size_t n = mock_min(len, MOCK_WRITE_CAP);
 
+	if (!ch->framed && ch->cmd != NULL && !ch->eof_sent)
+		return mock_frame_write(ms, ch, buf, len);
+	if (ch->script == MS_COMMIT && !ch->eof_sent)
+		return mock_commit_input(ms, ch, buf, len);
 	mock.write_calls++;
 	ms->adjust_taken = 0;
 	if (stream != 0)
@@ -996,6 +1074,20 @@ __wrap_libssh2_channel_read_ex(LIBSSH2_CHANNEL *c, int stream, char *buf,
 		fail_msg("mock: read from stream %d", stream);
 	if (ch->cmd == NULL)
 		fail_msg("mock: read before exec");
+	if (mock.commit_lost && ch->script == MS_COMMIT && ch->len > 0) {
+		ms->server_gone = 1;
+		return mock_error(ms, LIBSSH2_ERROR_SOCKET_RECV,
+		    "Failure while receiving");
+	}
+	if (!ch->replied && ch->outpos < ch->outlen && stream == 0 &&
+	    !ch->gap) {
+		/* "ready" (and noise before it), ahead of the end. */
+		n = mock_min(buflen, ch->outlen - ch->outpos);
+		memcpy(buf, ch->out + ch->outpos, n);
+		ch->outpos += n;
+		mock_ok(ms);
+		return (ssize_t)n;
+	}
 	if (!ch->replied) {
 		if (!ch->eof_sent && !ch->dead)
 			return mock_read_eagain(ms);
@@ -1050,7 +1142,8 @@ __wrap_libssh2_channel_send_eof(LIBSSH2_CHANNEL *c)
 	}
 	if (!ch->eof_sent) {
 		ch->eof_sent = 1;
-		ch->delay = mock.reply_delay;
+		ch->delay = ch->script == MS_COMMIT && mock.commit_delay ?
+		    mock.commit_delay : mock.reply_delay;
 	}
 	return mock_ok(ms);
 }

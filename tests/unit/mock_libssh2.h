@@ -14,10 +14,16 @@
  * may be abandoned once channel_eof() has said the remote side ended.
  * Anything else fails the test.
  *
- * The remote scripts answer as the real ones do, after our EOF: receive
- * prints "fanscp-ok receive N" (N: the bytes its channel accepted), commit
- * "fanscp-ok commit N" (N: the bytes of the session's receive channel),
- * abort "fanscp-ok abort 0"; each then sends EOF and exit status 0.
+ * Every channel execs the loader and then writes its script, framed, on
+ * stdin: the mock reads the frame (always whole, whatever the write
+ * script says) and knows the script from it.  The scripts answer as the
+ * real ones do: receive and commit say "fanscp-ready WHAT" as soon as
+ * their script is in (unless receive_refuse: then receive ends there with
+ * receive_exit and receive_stderr); after our EOF, receive prints
+ * "fanscp-ok receive N" (N: the data bytes its channel accepted), commit
+ * "fanscp-ok commit N" (N: the bytes of the session's receive channel)
+ * if it was given the go-ahead, else it exits 81; abort prints
+ * "fanscp-ok abort 0"; each then sends EOF and exit status 0.
  */
 #ifndef FANSCP_MOCK_LIBSSH2_H
 #define FANSCP_MOCK_LIBSSH2_H
@@ -68,9 +74,13 @@ struct mock_chan {
 	struct mock_sess *sess;
 	int		 id;		/* 0, 1, ... in its session */
 	enum mock_script script;
-	char		*cmd;		/* the command exec'd, or NULL */
+	char		*cmd;		/* the command exec'd, then the script
+					   its frame held; or NULL */
 	uint64_t	 want;		/* its "s=N": the bytes to expect */
-	unsigned char	*data;		/* every byte the channel accepted */
+	char		*frame;		/* the framed script, as it comes */
+	size_t		 framelen;
+	int		 framed;	/* the whole script is in */
+	unsigned char	*data;		/* every byte after the frame */
 	size_t		 len;
 	size_t		 cap;
 	size_t		 nwrites;	/* writes that accepted bytes */
@@ -164,12 +174,17 @@ struct mock {
 	int		 read_chunk;		/* bytes per read, 0: all */
 	int		 read_gaps;		/* an EAGAIN between chunks */
 	const char	*stdout_prefix;		/* rc-file noise before "ok" */
+	int		 receive_refuse;	/* end before "ready" */
 	int		 receive_exit;
 	const char	*receive_stderr;
 	int		 receive_no_ok;		/* exit 0, but print nothing */
 	const char	*receive_signal;	/* killed by this signal */
 	int		 commit_exit;
 	const char	*commit_stderr;
+	int		 commit_no_ready;	/* commit checks for ever */
+	int		 commit_delay;		/* reply_delay, for commit */
+	int		 commit_lost;		/* the connection dies once
+						   commit has the go-ahead */
 	const char	*die_stderr;		/* what a dying cat says */
 	int		 die_exit;
 	int		 tolerate;		/* count contract breaks, not

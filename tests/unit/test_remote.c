@@ -11,7 +11,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -282,35 +285,53 @@ job_init(struct remote_job *job, const char *path, const char *base,
 	job->token = TOKEN;
 }
 
+/*
+ * Run script as a target does: the loader under the current shell, with
+ * the framed script and then in on its stdin.
+ */
 static int
-receive(const struct remote_job *job, const void *in, size_t len,
-    struct result *res)
+run_framed(char *script, const void *in, size_t len, struct result *res)
 {
-	char *cmd = remote_receive_cmd(job);
+	size_t flen;
+	char *frame = remote_frame(script, &flen);
+	char *buf = xmalloc(flen + len + 1);
 
-	run_sh(cmd, in, len, res);
-	free(cmd);
+	memcpy(buf, frame, flen);
+	memcpy(buf + flen, in, len);
+	run_sh(remote_loader, buf, flen + len, res);
+	free(buf);
+	free(frame);
+	free(script);
 	return res->status;
 }
 
 static int
+receive(const struct remote_job *job, const void *in, size_t len,
+    struct result *res)
+{
+	return run_framed(remote_receive_cmd(job), in, len, res);
+}
+
+/* The commit, given the go-ahead. */
+static int
 commit(const struct remote_job *job, struct result *res)
 {
-	char *cmd = remote_commit_cmd(job);
+	return run_framed(remote_commit_cmd(job), REMOTE_GO,
+	    strlen(REMOTE_GO), res);
+}
 
-	run_sh(cmd, "", 0, res);
-	free(cmd);
-	return res->status;
+/* The commit with stdin ending after "ready": fanscp is gone. */
+static int
+commit_nogo(const struct remote_job *job, const char *in,
+    struct result *res)
+{
+	return run_framed(remote_commit_cmd(job), in, strlen(in), res);
 }
 
 static int
 abort_job(const struct remote_job *job, struct result *res)
 {
-	char *cmd = remote_abort_cmd(job);
-
-	run_sh(cmd, "", 0, res);
-	free(cmd);
-	return res->status;
+	return run_framed(remote_abort_cmd(job), "", 0, res);
 }
 
 /* Receive and commit job, which must succeed. */
@@ -442,7 +463,8 @@ make_bin(const char *dir, const char *target, const char *const *tools)
 
 /* Tools the scripts need besides the shell, and none to hash with. */
 static const char *const basic_tools[] = {
-	"cat", "wc", "rm", "mv", "chmod", "stat", "touch", NULL
+	"cat", "wc", "rm", "mv", "chmod", "stat", "touch", "dd", "id",
+	"readlink", "sleep", "chown", "chgrp", NULL
 };
 
 /* A bin directory under the test directory, as an absolute PATH. */
@@ -804,7 +826,7 @@ wrong_size(size_t want, size_t got)
 	assert_int_equal(receive(&job, data, got, &res), REMOTE_EXIT_SIZE);
 	snprintf(msg, sizeof(msg), "got %zu of %zu bytes", got, want);
 	assert_contains(res.err, msg);
-	assert_int_equal(res.outlen, 0);
+	assert_null(strstr(res.out, "fanscp-ok"));
 	result_free(&res);
 	assert_file("dest", "old\n", 4);
 	assert_no_temps();
@@ -974,14 +996,12 @@ test_keep_mode(void **state)
 		push("dest", "src", "new\n");
 		assert_int_equal(mode_of("dest"), 0751);
 		assert_int_equal(unlink("dest"), 0);
-		/* A symlink is replaced, with its target's mode. */
-		put_file("target", "old\n", 0600);
-		assert_int_equal(symlink("target", "link"), 0);
-		push("link", "src", "new\n");
-		assert_int_equal(mode_of("link"), 0600);
-		assert_file("target", "old\n", 4);
-		assert_int_equal(unlink("link"), 0);
-		assert_int_equal(unlink("target"), 0);
+		/* Without -p, setuid, setgid and sticky bits go. */
+		put_file("dest", "old\n", 06755);
+		assert_int_equal(chmod("dest", 06755), 0);
+		push("dest", "src", "new\n");
+		assert_int_equal(mode_of("dest"), 0755);
+		assert_int_equal(unlink("dest"), 0);
 	}
 }
 
@@ -1025,7 +1045,7 @@ test_bsd_stat(void **state)
 	    "[ \"$2\" = -f ] && [ \"$3\" = %Lp ] || exit 1\n"
 	    "shift 4; exec /usr/bin/stat -L -c %a -- \"$@\"\n";
 	const char *tools[] = { "cat", "wc", "rm", "mv", "chmod", "touch",
-	    NULL };
+	    "dd", "id", "chown", NULL };
 
 	(void)state;
 	make_bin("bin", NULL, tools);
@@ -1041,7 +1061,8 @@ static void
 test_busybox_world(void **state)
 {
 	static const char *const tools[] = { "cat", "wc", "rm", "mv",
-	    "chmod", "stat", "touch", "sha256sum", NULL };
+	    "chmod", "stat", "touch", "sha256sum", "dd", "id", "readlink",
+	    "sleep", "chown", "chgrp", NULL };
 	struct remote_job job;
 
 	(void)state;
@@ -1218,7 +1239,7 @@ test_commit_isdir(void **state)
 	    "#!/bin/sh\n"
 	    "mkdir dest && exec /bin/chmod \"$@\"\n";
 	const char *tools[] = { "cat", "wc", "rm", "mv", "stat", "mkdir",
-	    NULL };
+	    "dd", "id", NULL };
 	struct remote_job job;
 	struct result res;
 
@@ -1276,6 +1297,294 @@ test_exit_str(void **state)
 	    "the SHA-256 differs");
 }
 
+
+/* A symlink is written through: the link stays, its target is new. */
+static void
+test_symlink_through(void **state)
+{
+	struct stat st;
+	char buf[64];
+	ssize_t n;
+
+	(void)state;
+	assert_int_equal(mkdir("real", 0755), 0);
+	put_file("real/target", "old\n", 0640);
+	assert_int_equal(symlink("real/target", "link"), 0);
+	assert_int_equal(symlink("link", "link2"), 0);
+	push("link2", "src", "new\n");
+	assert_int_equal(lstat("link2", &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
+	assert_int_equal(lstat("link", &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
+	n = readlink("link", buf, sizeof(buf) - 1);
+	assert_int_equal(n, 11);
+	assert_file("real/target", "new\n", 4);
+	assert_int_equal(mode_of("real/target"), 0640);
+	/* A dangling link: its target is created. */
+	assert_int_equal(symlink("real/fresh", "dangling"), 0);
+	push("dangling", "src", "made\n");
+	assert_file("real/fresh", "made\n", 5);
+	assert_int_equal(lstat("dangling", &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
+	/* A loop is refused. */
+	assert_int_equal(symlink("loop", "loop"), 0);
+	{
+		struct remote_job job;
+		struct result res;
+
+		job_init(&job, "loop", "src", 3);
+		assert_int_equal(receive(&job, "abc", 3, &res),
+		    REMOTE_EXIT_LINK);
+		assert_contains(res.err, "Too many levels of symbolic links");
+		result_free(&res);
+	}
+	assert_no_temps();
+}
+
+/* Device nodes, FIFOs and sockets are refused, before any data. */
+static void
+refuse_special(const char *path, const char *shown, const char *what)
+{
+	struct remote_job job;
+	struct result res;
+	char *want;
+
+	job_init(&job, path, "src", 3);
+	assert_int_equal(receive(&job, "abc", 3, &res), REMOTE_EXIT_SPECIAL);
+	want = xasprintf("'%s' is %s; fanscp replaces regular files only\n",
+	    shown, what);
+	assert_string_equal(res.err, want);
+	assert_null(strstr(res.out, "fanscp-ready"));
+	free(want);
+	result_free(&res);
+	/* The commit refuses too. */
+	assert_int_equal(commit(&job, &res), REMOTE_EXIT_SPECIAL);
+	result_free(&res);
+}
+
+static void
+test_special_dest(void **state)
+{
+	struct sockaddr_un sun;
+	struct stat st;
+	int fd;
+
+	(void)state;
+	assert_int_equal(mkfifo("fifo", 0600), 0);
+	refuse_special("fifo", "fifo", "a FIFO");
+	assert_int_equal(mknod("chr", S_IFCHR | 0666, makedev(1, 3)) == 0 ||
+	    geteuid() != 0, 1);
+	if (geteuid() == 0)
+		refuse_special("chr", "chr", "a character device");
+	/* Through a symlink, the message names the node itself. */
+	assert_int_equal(symlink("/dev/null", "null"), 0);
+	refuse_special("null", "/dev/null", "a character device");
+	assert_int_equal(stat("/dev/null", &st), 0);
+	assert_true(S_ISCHR(st.st_mode));
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/sock", tmpdir);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	refuse_special("sock", "sock", "a socket");
+	close(fd);
+	if (geteuid() == 0) {
+		assert_int_equal(mknod("blk", S_IFBLK | 0600, makedev(7, 200)),
+		    0);
+		refuse_special("blk", "blk", "a block device");
+	}
+	assert_no_temps();
+}
+
+/* No go-ahead (stdin ends, or says something else): nothing changes. */
+static void
+test_nogo(void **state)
+{
+	static const char *const inputs[] = { "", "g", "go", "no\n", "gox\n" };
+	struct remote_job job;
+	struct result res;
+	size_t i;
+
+	(void)state;
+	put_file("dest", "old\n", 0644);
+	job_init(&job, "dest", "src", 4);
+	for (i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
+		assert_int_equal(receive(&job, "new\n", 4, &res), 0);
+		result_free(&res);
+		assert_int_equal(commit_nogo(&job, inputs[i], &res),
+		    REMOTE_EXIT_NOGO);
+		assert_int_equal(remote_check_ready(res.out, res.outlen,
+		    "commit"), 0);
+		result_free(&res);
+		assert_file("dest", "old\n", 4);
+		assert_no_temps();
+	}
+}
+
+/* The heartbeat: a slow hash prints "fanscp-alive" lines, then ready. */
+static void
+test_heartbeat(void **state)
+{
+	static const char slow[] = "#!/bin/sh\nsleep 5\n"
+	    "exec /usr/bin/sha256sum \"$@\"\n";
+	const char *tools[] = { "sha256sum", NULL };
+	struct remote_job job;
+	struct result res;
+	FILE *f;
+
+	(void)state;
+	make_bin("bin", NULL, basic_tools);
+	assert_non_null(f = fopen("slowsum", "w"));
+	fputs(slow, f);
+	fclose(f);
+	assert_int_equal(chmod("slowsum", 0755), 0);
+	make_bin("bin2", "../slowsum", tools);
+	opt.path = xasprintf("%s/bin2:%s", tmpdir, bin_path("bin"));
+	job_init(&job, "dest", "src", 3);
+	job.sha256 = SHA_ABC;
+	assert_int_equal(receive(&job, "abc", 3, &res), 0);
+	result_free(&res);
+	assert_int_equal(commit(&job, &res), 0);
+	assert_non_null(strstr(res.out, "fanscp-alive\n"));
+	assert_true(strstr(res.out, "fanscp-alive\n") <
+	    strstr(res.out, "fanscp-ready commit\n"));
+	assert_int_equal(remote_check_ok(res.out, res.outlen, "commit", 3),
+	    0);
+	result_free(&res);
+	assert_file("dest", "abc", 3);
+	free((char *)opt.path);
+	opt.path = NULL;
+}
+
+/* As nobody: the refusals scp makes, and those a rename would meet. */
+static void
+test_permissions(void **state)
+{
+	struct remote_job job;
+	struct result res;
+	struct stat st0, st1;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	assert_int_equal(chmod(tmpdir, 0755), 0);
+	opt.uid = NOBODY;
+	/* A file the user may not write. */
+	assert_int_equal(mkdir("w", 0777), 0);
+	assert_int_equal(chmod("w", 0777), 0);
+	put_file("w/ro", "old\n", 0444);
+	job_init(&job, "w/ro", "src", 3);
+	assert_int_equal(receive(&job, "abc", 3, &res), REMOTE_EXIT_DENIED);
+	assert_string_equal(res.err, "cannot write 'w/ro': Permission denied\n");
+	result_free(&res);
+	assert_file("w/ro", "old\n", 4);
+
+	/* A directory that is not writable, a file that is. */
+	assert_int_equal(mkdir("ro", 0755), 0);
+	put_file("ro/f", "old\n", 0666);
+	assert_int_equal(chmod("ro/f", 0666), 0);
+	assert_int_equal(stat("ro/f", &st0), 0);
+	job_init(&job, "ro/f", "src", 3);
+	assert_int_equal(receive(&job, "abc", 3, &res), REMOTE_EXIT_DENIED);
+	assert_contains(res.err, "cannot create a temp file beside 'ro/f': "
+	    "Permission denied; the file itself is writable: --inplace");
+	result_free(&res);
+	/* --inplace: received in the home, copied over after the go. */
+	assert_int_equal(mkdir("home", 0777), 0);
+	assert_int_equal(chmod("home", 0777), 0);
+	{
+		char *home = xasprintf("%s/home", tmpdir);
+
+		setenv("HOME", home, 1);
+		free(home);
+	}
+	job.inplace = 1;
+	push_job(&job, "abc");
+	assert_file("ro/f", "abc", 3);
+	assert_int_equal(stat("ro/f", &st1), 0);
+	assert_int_equal(st0.st_ino, st1.st_ino);
+	assert_int_equal(st1.st_mode & 07777, 0666);
+	assert_false(exists("home/.fanscp." TOKEN));
+	/* --inplace without the go-ahead changes nothing. */
+	assert_int_equal(receive(&job, "xyz", 3, &res), 0);
+	result_free(&res);
+	assert_true(exists("home/.fanscp." TOKEN));
+	assert_int_equal(commit_nogo(&job, "", &res), REMOTE_EXIT_NOGO);
+	result_free(&res);
+	assert_file("ro/f", "abc", 3);
+	assert_false(exists("home/.fanscp." TOKEN));
+
+	/* A sticky directory and someone else's file: no rename there. */
+	assert_int_equal(mkdir("sticky", 01777), 0);
+	assert_int_equal(chmod("sticky", 01777), 0);
+	put_file("sticky/f", "old\n", 0666);
+	assert_int_equal(chmod("sticky/f", 0666), 0);
+	job_init(&job, "sticky/f", "src", 3);
+	assert_int_equal(receive(&job, "abc", 3, &res), REMOTE_EXIT_DENIED);
+	assert_contains(res.err, "its directory is sticky and the file "
+	    "belongs to another user");
+	assert_null(strstr(res.out, "fanscp-ready"));
+	result_free(&res);
+	job.inplace = 1;
+	push_job(&job, "abc");
+	assert_file("sticky/f", "abc", 3);
+	opt.uid = 0;
+	setenv("HOME", tmpdir, 1);
+	assert_no_temps();
+}
+
+/* Root keeps the owner and group of the file it replaces. */
+static void
+test_owner_kept(void **state)
+{
+	struct stat st;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	put_file("conf", "old\n", 0640);
+	assert_int_equal(chown("conf", NOBODY, NOBODY), 0);
+	assert_int_equal(chmod("conf", 0640), 0);
+	push("conf", "src", "new\n");
+	assert_int_equal(stat("conf", &st), 0);
+	assert_int_equal(st.st_uid, NOBODY);
+	assert_int_equal(st.st_gid, NOBODY);
+	assert_int_equal(st.st_mode & 07777, 0640);
+	assert_file("conf", "new\n", 4);
+}
+
+/* A path near PATH_MAX, whose temp path would be longer. */
+static void
+test_long_path(void **state)
+{
+	char path[PATH_MAX];
+	size_t o = 0, k, top = strlen(tmpdir) + 1;
+
+	(void)state;
+	/* Directories until the name left is 241 bytes: PATH_MAX - 1 in all. */
+	for (;;) {
+		size_t rem = PATH_MAX - 1 - top - o - (o ? 1 : 0);
+
+		if (rem <= 241)
+			break;
+		k = rem - 241 - 1 > 200 ? 200 : rem - 241 - 1;
+		if (o)
+			path[o++] = '/';
+		memset(path + o, 'd', k);
+		o += k;
+		path[o] = '\0';
+		assert_int_equal(mkdir(path, 0755), 0);
+	}
+	k = PATH_MAX - 1 - top - o - 1;
+	path[o++] = '/';
+	memset(path + o, 'f', k);
+	path[o + k] = '\0';
+	assert_int_equal(top + strlen(path), PATH_MAX - 1);
+	push(path, "src", "long\n");
+	assert_file(path, "long\n", 5);
+}
+
 #define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -1301,6 +1610,13 @@ main(void)
 		T(test_new_mode),
 		T(test_bsd_stat),
 		T(test_busybox_world),
+		T(test_symlink_through),
+		T(test_special_dest),
+		T(test_nogo),
+		T(test_heartbeat),
+		T(test_permissions),
+		T(test_owner_kept),
+		T(test_long_path),
 		T(test_noclobber),
 		T(test_unwritable_dir),
 		T(test_write_error),

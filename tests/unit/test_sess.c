@@ -166,7 +166,8 @@ run(struct fx *fx)
 		fail_msg("the session is stuck in %s",
 		    sess_state_name(fx->s));
 	assert_true(fx->host.status == HOST_DONE ||
-	    fx->host.status == HOST_FAILED);
+	    fx->host.status == HOST_FAILED ||
+	    fx->host.status == HOST_UNKNOWN);
 	assert_true(fx->host.t_end >= fx->host.t_start);
 	stop(fx);
 }
@@ -257,7 +258,9 @@ test_happy_path(void **state)
 	assert_int_equal(mock.write_calls, rc->nwrites);
 	assert_true(rc->eof_sent && rc->wait_closed);
 	assert_true(cc->eof_sent && cc->wait_closed);
-	assert_int_equal(cc->len, 0);
+	/* The commit's stdin, after its script: the go-ahead alone. */
+	assert_int_equal(cc->len, 3);
+	assert_memory_equal(cc->data, "go\n", 3);
 	assert_int_equal(cc->want, FILE_SIZE);
 	script_token(rc, k1, sizeof(k1));
 	script_token(cc, k2, sizeof(k2));
@@ -813,19 +816,122 @@ test_interrupt_after_send(void **state)
 }
 
 /* A commit in flight is let finish: the file is in place, so it is done. */
+/*
+ * Interrupted while the commit checks: the host fails at once, and the
+ * remote side, with no go-ahead, removes its temp file by itself.
+ */
 static void
 test_interrupt_during_commit(void **state)
 {
 	struct fx *fx = *state;
 
-	mock.reply_delay = 5;
+	mock.commit_no_ready = 1;
 	start(fx);
 	drive_to(fx, "COMMIT");
+	assert_int_equal(sess_interrupt(fx->s, fx->now), 1);
+	assert_failed(fx, "interrupted");
+	assert_int_equal(mock_script_chan(msess(), MS_COMMIT)->len, 0);
+	stop(fx);
+	mock_reset();
+}
+
+/* Interrupted after the go-ahead went out: the answer is waited for. */
+static void
+test_interrupt_after_go(void **state)
+{
+	struct fx *fx = *state;
+
+	mock.reply_delay = 5;
+	start(fx);
+	drive_to(fx, "GO");
+	assert_int_equal(mock_script_chan(msess(), MS_COMMIT)->len, 3);
 	assert_int_equal(sess_interrupt(fx->s, fx->now), 0);
 	assert_true(drive(fx, MAX_STEPS));
 	assert_done(fx);
-	assert_scripts("receive,commit");
 	stop(fx);
+	mock_reset();
+}
+
+/* The connection dies after the go-ahead: the outcome is unknown. */
+static void
+test_unknown_after_go(void **state)
+{
+	struct fx *fx = *state;
+
+	mock.commit_lost = 1;
+	start(fx);
+	assert_true(drive(fx, MAX_STEPS));
+	assert_int_equal(fx->host.status, HOST_UNKNOWN);
+	assert_non_null(strstr(fx->host.err, "after the go-ahead: whether "));
+	assert_non_null(strstr(fx->host.err, "was replaced is unknown"));
+	stop(fx);
+	mock_reset();
+}
+
+/* A stall after the go-ahead is unknown too; before it, a failure. */
+static void
+test_stall_around_go(void **state)
+{
+	struct fx *fx = *state;
+
+	mock.commit_delay = 1000000;
+	start(fx);
+	drive_to(fx, "GO");
+	assert_int_equal(sess_check_timeout(fx->s, fx->now + 1000 *
+	    MOCK_STALL_S + 1), 1);
+	assert_int_equal(fx->host.status, HOST_UNKNOWN);
+	assert_non_null(strstr(fx->host.err, "stalled for "));
+	assert_non_null(strstr(fx->host.err, "is unknown"));
+	stop(fx);
+	mock_reset();
+
+	mock_host_init(&fx->host, "web01");
+	mock.commit_no_ready = 1;
+	start(fx);
+	drive_to(fx, "COMMIT");
+	assert_int_equal(sess_check_timeout(fx->s, fx->now + 1000 *
+	    MOCK_STALL_S + 1), 1);
+	assert_failed(fx, "stalled for ");
+	assert_null(strstr(fx->host.err, "unknown"));
+	assert_int_equal(mock_script_chan(msess(), MS_COMMIT)->len, 0);
+	stop(fx);
+	mock_reset();
+}
+
+/* A receive that refuses (a FIFO there) ends before any data is sent. */
+static void
+test_refused_before_data(void **state)
+{
+	struct fx *fx = *state;
+
+	mock.receive_refuse = 1;
+	mock.receive_exit = 79;
+	mock.receive_stderr = "'/x/null' is a character device; fanscp "
+	    "replaces regular files only\n";
+	run(fx);
+	assert_failed(fx, "'/x/null' is a character device; fanscp "
+	    "replaces regular files only");
+	assert_int_equal(mock_script_chan(msess(), MS_RECEIVE)->len, 0);
+	assert_int_equal(mock.write_calls, 0);
+	assert_scripts("receive");
+	mock_reset();
+}
+
+/* Kilobytes of rc-file noise before "ready" and "ok" change nothing. */
+static void
+test_noisy_banner(void **state)
+{
+	struct fx *fx = *state;
+	char *noise = test_malloc(8193);
+
+	memset(noise, 'x', 8192);
+	noise[100] = noise[5000] = noise[8191] = '\n';
+	noise[8192] = '\0';
+	mock.stdout_prefix = noise;
+	run(fx);
+	assert_done(fx);
+	assert_delivered(fx);
+	test_free(noise);
 	mock_reset();
 }
 
@@ -925,6 +1031,11 @@ main(void)
 		T(test_interrupt_during_send),
 		T(test_interrupt_after_send),
 		T(test_interrupt_during_commit),
+		T(test_interrupt_after_go),
+		T(test_unknown_after_go),
+		T(test_stall_around_go),
+		T(test_refused_before_data),
+		T(test_noisy_banner),
 		T(test_kill),
 		T(test_source_changed),
 		T(test_verify_passes_hash),
