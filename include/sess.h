@@ -3,13 +3,15 @@
  * connect to a committed file, without ever blocking.
  *
  *   CONNECT → HANDSHAKE → HOSTKEY → AUTH → RECEIVE → SEND → EOF → EXIT
- *           → COMMIT → CLOSE → DONE
+ *           → COMMIT → GO → CLOSE → DONE
  *
  * and from any step to FAILED with the host's first error noted; ABORT
  * removes the remote temp file when the data was all there but must not
- * be committed.  Every transition goes through one function, which logs
- * "host: AUTH -> RECEIVE" at -vv.  libssh2's codes stay in this module
- * (with rexec.c and auth.c): they become messages on the host record.
+ * be committed.  The commit renames only on the go-ahead that GO sends;
+ * a go-ahead sent and never answered leaves the host UNKNOWN.  Every
+ * transition goes through one function, which logs "host: AUTH ->
+ * RECEIVE" at -vv.  libssh2's codes stay in this module (with rexec.c and
+ * auth.c): they become messages on the host record.
  */
 #ifndef FANSCP_SESS_H
 #define FANSCP_SESS_H
@@ -40,10 +42,11 @@ int		 sess_logging_in(const struct sess *);
 /* Fail the host if its deadline has passed; 1 if it finished so. */
 int		 sess_check_timeout(struct sess *, int64_t now);
 /*
- * Stop: a session that has not sent everything fails at once as
- * "interrupted" (the remote side removes its partial temp file); one that
- * has, removes its temp file first.  A commit in flight is let finish.
- * Returns 1 if the host finished at once.
+ * Stop: a session that is sending, or whose commit is still checking,
+ * fails at once as "interrupted" (the remote side removes its temp file:
+ * short data, or no go-ahead); one whose receive is finishing removes its
+ * temp file first; one whose go-ahead is out is let finish.  Returns 1 if
+ * the host finished at once.
  */
 int		 sess_interrupt(struct sess *, int64_t now);
 /* Fail the host now, whatever its state, and drop the connection. */
