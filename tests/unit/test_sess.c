@@ -24,6 +24,7 @@
 #include "job.h"
 #include "loop.h"
 #include "mock_libssh2.h"
+#include "remote.h"
 #include "sess.h"
 #include "source.h"
 
@@ -917,6 +918,38 @@ test_refused_before_data(void **state)
 	mock_reset();
 }
 
+/* --verify: a mismatch that a changed source caused blames the source. */
+static void
+test_verify_blames_source(void **state)
+{
+	struct fx *fx = *state;
+	FILE *f;
+
+	mock.commit_exit = REMOTE_EXIT_HASH;
+	mock.commit_stderr = "SHA-256 mismatch for 'dest'\n";
+	mock.commit_delay = 3;
+	start(fx);
+	drive_to(fx, "GO");
+	f = fopen(fx->w.path, "a");
+	assert_non_null(f);
+	assert_int_equal(fputc('!', f), '!');
+	assert_int_equal(fclose(f), 0);
+	assert_true(drive(fx, MAX_STEPS));
+	assert_failed(fx, "SHA-256 mismatch: ");
+	assert_failed(fx, "changed while being sent");
+	stop(fx);
+	mock_reset();
+
+	/* The source as it was: the host takes the blame. */
+	mock_host_init(&fx->host, "web01");
+	mock_world_source(&fx->w, FILE_SIZE);
+	mock.commit_exit = REMOTE_EXIT_HASH;
+	mock.commit_stderr = "SHA-256 mismatch for 'dest'\n";
+	run(fx);
+	assert_failed(fx, "SHA-256 mismatch for 'dest'");
+	mock_reset();
+}
+
 /* Kilobytes of rc-file noise before "ready" and "ok" change nothing. */
 static void
 test_noisy_banner(void **state)
@@ -1036,6 +1069,7 @@ main(void)
 		T(test_stall_around_go),
 		T(test_refused_before_data),
 		T(test_noisy_banner),
+		T(test_verify_blames_source),
 		T(test_kill),
 		T(test_source_changed),
 		T(test_verify_passes_hash),
