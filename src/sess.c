@@ -88,7 +88,7 @@ struct sess {
 	uint64_t	 off;		/* bytes the channel accepted */
 	int		 received;	/* a complete temp file awaits commit */
 	int		 script_started; /* this state's script is running */
-	int		 ready;		/* the commit said "ready" */
+	int		 send_go;	/* the commit said "ready", and no stop */
 	int		 go_pending;	/* go-ahead sent, answer not yet read */
 	int		 interrupted;
 	int		 close_tries;
@@ -687,14 +687,18 @@ static enum st_result
 st_commit(struct sess *s)
 {
 	enum st_result r;
+	int ready;
 
 	/* From here on the commit script owns the temp file's fate. */
 	s->received = 0;
 	r = sess_script_begin(s, remote_commit_cmd, "committing");
 	if (r == ST_NEXT)
-		r = sess_await_ready(s, "commit", &s->ready);
-	if (r == ST_NEXT)
+		r = sess_await_ready(s, "commit", &ready);
+	if (r == ST_NEXT) {
+		/* Decided once: a write that met EAGAIN must be repeated. */
+		s->send_go = ready && !s->interrupted;
 		sess_set_state(s, SS_GO);
+	}
 	return r;
 }
 
@@ -724,7 +728,7 @@ st_go(struct sess *s)
 	enum st_result r;
 	ssize_t n;
 
-	if (s->ready && !s->interrupted && !s->go_pending) {
+	if (s->send_go && !s->go_pending) {
 		n = rexec_write(&s->rx, REMOTE_GO, strlen(REMOTE_GO));
 		if (n == LIBSSH2_ERROR_EAGAIN || n == 0)
 			return sess_wait_ssh(s);
@@ -739,7 +743,7 @@ st_go(struct sess *s)
 	if (r != ST_NEXT)
 		return r;
 	s->go_pending = 0;
-	s->ready = 0;
+	s->send_go = 0;
 	if (sess_script_error(s, "commit", msg, sizeof(msg)) != NULL) {
 		sess_commit_error(s, msg, sizeof(msg));
 		return sess_fail(s, "%s", s->interrupted &&
