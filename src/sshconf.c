@@ -12,6 +12,9 @@
  * - Match criteria that need something we do not have (exec, canonical,
  *   final, localnetwork, tagged, command, sessiontype, version) make the
  *   block never match, negated or not; a debug note says so at parse time.
+ *   If such a block would set a host key option for a host (the criteria
+ *   we can evaluate hold, and nothing set the option before), resolving
+ *   that host fails instead: skipping it could accept a key ssh refuses.
  * - Include paths are not %-expanded (ssh expands them per host); one that
  *   holds '%' or '$' is skipped with a debug note.
  * - %C, %j, %k and %p are not supported in paths: a line using them is an
@@ -65,6 +68,12 @@ enum kw {
 	KW_IDENTITYAGENT,
 	KW_PROXYJUMP,
 	KW_PROXYCOMMAND,
+	KW_HOSTKEYALIAS,
+	KW_HOSTKEYALGORITHMS,
+	KW_KNOWNHOSTSCOMMAND,
+	KW_CHECKHOSTIP,
+	KW_VERIFYHOSTKEYDNS,
+	KW_FORWARDAGENT,
 };
 
 /* How a keyword's value is checked and kept. */
@@ -95,6 +104,12 @@ static const struct choice strict_choices[] = {
 	{ "yes", SHK_YES }, { "true", SHK_YES },
 	{ "no", SHK_NO }, { "false", SHK_NO }, { "off", SHK_NO },
 	{ "ask", SHK_ASK }, { "accept-new", SHK_ACCEPT_NEW },
+	{ NULL, 0 },
+};
+
+static const struct choice dns_choices[] = {
+	{ "yes", 1 }, { "true", 1 }, { "no", 0 }, { "false", 0 },
+	{ "ask", 2 },
 	{ NULL, 0 },
 };
 
@@ -129,6 +144,12 @@ static const struct keyword keywords[] = {
 	{ "IdentityAgent", KW_IDENTITYAGENT, V_PATH, NULL },
 	{ "ProxyJump", KW_PROXYJUMP, V_STRING, NULL },
 	{ "ProxyCommand", KW_PROXYCOMMAND, V_RAW, NULL },
+	{ "HostKeyAlias", KW_HOSTKEYALIAS, V_STRING, NULL },
+	{ "HostKeyAlgorithms", KW_HOSTKEYALGORITHMS, V_STRING, NULL },
+	{ "KnownHostsCommand", KW_KNOWNHOSTSCOMMAND, V_RAW, NULL },
+	{ "CheckHostIP", KW_CHECKHOSTIP, V_CHOICE, flag_choices },
+	{ "VerifyHostKeyDNS", KW_VERIFYHOSTKEYDNS, V_CHOICE, dns_choices },
+	{ "ForwardAgent", KW_FORWARDAGENT, V_STRING, NULL },
 };
 
 /* Match criteria; C_OTHER is one we cannot evaluate. */
@@ -245,6 +266,17 @@ struct rstate {
 	const struct directive	 *agent;
 	const struct directive	 *jump;
 	const struct directive	 *proxy;
+	const struct directive	 *hkalias;	/* HostKeyAlias */
+	const struct directive	 *hkalgs;	/* HostKeyAlgorithms */
+	const struct directive	 *khcmd;	/* KnownHostsCommand */
+	const struct directive	 *checkip;	/* CheckHostIP */
+	const struct directive	 *dns;		/* VerifyHostKeyDNS */
+	const struct directive	 *fwdagent;	/* ForwardAgent */
+	const struct directive	 *pending;	/* the Match line we cannot
+						   evaluate, in its block */
+	const struct directive	 *undecided;	/* a host key option under
+						   it that would apply */
+	const struct directive	 *undecided_match;
 };
 
 STATIC int	sshconf_pattern_match(const char *, const char *, size_t,
@@ -533,6 +565,18 @@ find_keyword(const char *name)
 	return NULL;
 }
 
+/* The name of a keyword, for messages. */
+static const char *
+find_keyword_name(enum kw kw)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++)
+		if (keywords[i].kw == kw)
+			return keywords[i].name;
+	return "?";
+}
+
 static int
 find_choice(const struct choice *c, const char *word)
 {
@@ -799,7 +843,8 @@ parse_crit(const struct pctx *p, struct directive *d, const struct strv *av,
 	}
 	if (a->type == C_OTHER && !d->never) {
 		debug("%s:%d: cannot evaluate Match '%s'; the block never "
-		    "applies", p->file, p->line, a->name);
+		    "applies (a host key option in it fails the host)",
+		    p->file, p->line, a->name);
 		d->never = 1;
 	}
 	add_crit(d, a->type, negate, arg);
@@ -1334,18 +1379,51 @@ crit_matches(const struct crit *c, const struct rstate *st)
  * Does a Match line hold for this host?  "host" is tried against the
  * HostName obtained so far (else the alias) and "user" against the remote
  * user known so far (else the local one), both as OpenSSH has them.
+ * Returns 1 or 0, or -1 when the criteria we can evaluate all hold but
+ * one we cannot (exec, canonical...) decides: the block is skipped then.
  */
 static int
 match_matches(const struct directive *d, const struct rstate *st)
 {
 	size_t i;
+	int undecided = 0;
 
-	if (d->never)
-		return 0;
-	for (i = 0; i < d->ncrit; i++)
-		if (crit_matches(&d->crit[i], st) == d->crit[i].negate)
+	for (i = 0; i < d->ncrit; i++) {
+		if (d->crit[i].type == C_OTHER)
+			undecided = 1;
+		else if (crit_matches(&d->crit[i], st) == d->crit[i].negate)
 			return 0;
-	return 1;
+	}
+	return undecided ? -1 : 1;
+}
+
+/*
+ * Whether d, in a block we skip, would decide how this host's key is
+ * checked: a host key option that nothing before it has set.
+ */
+static int
+decides_hostkey(const struct directive *d, const struct rstate *st)
+{
+	switch (d->kw) {
+	case KW_STRICT:
+		return st->out->strict == SHK_UNSET;
+	case KW_USERKNOWNHOSTS:
+		return st->ukh == NULL;
+	case KW_GLOBALKNOWNHOSTS:
+		return st->gkh == NULL;
+	case KW_HOSTKEYALIAS:
+		return st->hkalias == NULL;
+	case KW_HOSTKEYALGORITHMS:
+		return st->hkalgs == NULL;
+	case KW_KNOWNHOSTSCOMMAND:
+		return st->khcmd == NULL;
+	case KW_CHECKHOSTIP:
+		return st->checkip == NULL;
+	case KW_VERIFYHOSTKEYDNS:
+		return st->dns == NULL;
+	default:
+		return 0;
+	}
 }
 
 static void
@@ -1431,6 +1509,24 @@ apply(const struct directive *d, struct rstate *st)
 	case KW_PROXYCOMMAND:
 		set_dir(&st->proxy, d);
 		break;
+	case KW_HOSTKEYALIAS:
+		set_dir(&st->hkalias, d);
+		break;
+	case KW_HOSTKEYALGORITHMS:
+		set_dir(&st->hkalgs, d);
+		break;
+	case KW_KNOWNHOSTSCOMMAND:
+		set_dir(&st->khcmd, d);
+		break;
+	case KW_CHECKHOSTIP:
+		set_dir(&st->checkip, d);
+		break;
+	case KW_VERIFYHOSTKEYDNS:
+		set_dir(&st->dns, d);
+		break;
+	case KW_FORWARDAGENT:
+		set_dir(&st->fwdagent, d);
+		break;
 	case KW_HOST:
 	case KW_MATCH:
 	case KW_INCLUDE:
@@ -1446,22 +1542,34 @@ apply(const struct directive *d, struct rstate *st)
 static void
 walk(const struct dirlist *l, struct rstate *st, int *activep, int never)
 {
-	const struct directive *d;
+	const struct directive *d, *opending;
 	size_t i;
-	int oactive;
+	int oactive, m;
 
 	for (i = 0; i < l->n; i++) {
 		d = &l->v[i];
-		if (d->kw == KW_HOST)
+		if (d->kw == KW_HOST) {
 			*activep = !never && host_matches(d, st->alias);
-		else if (d->kw == KW_MATCH)
-			*activep = !never && match_matches(d, st);
-		else if (d->kw == KW_INCLUDE) {
+			if (!never)
+				st->pending = NULL;
+		} else if (d->kw == KW_MATCH) {
+			m = never ? 0 : match_matches(d, st);
+			*activep = m == 1;
+			if (!never)
+				st->pending = m == -1 ? d : NULL;
+		} else if (d->kw == KW_INCLUDE) {
 			oactive = *activep;
+			opending = st->pending;
 			walk(d->sub, st, activep, never || !oactive);
 			*activep = oactive;
+			st->pending = opending;
 		} else if (*activep)
 			apply(d, st);
+		else if (st->pending != NULL && st->undecided == NULL &&
+		    decides_hostkey(d, st)) {
+			st->undecided = d;
+			st->undecided_match = st->pending;
+		}
 	}
 }
 
@@ -1664,6 +1772,54 @@ expand_init(struct expand *e, const struct rstate *st)
 	e->shost[strcspn(e->shost, ".")] = '\0';
 }
 
+/* A directive's word, or NULL if it is absent or "none". */
+static const char *
+word_or_none(const struct directive *d)
+{
+	if (d == NULL || strcasecmp(d->args.v[0], "none") == 0)
+		return NULL;
+	return d->args.v[0];
+}
+
+/*
+ * The options that decide how the server's key is checked.  Those fanscp
+ * cannot honour fail the host rather than be ignored, so that no key ssh
+ * would refuse is accepted: KnownHostsCommand, CheckHostIP yes,
+ * VerifyHostKeyDNS yes or ask, and a host key option in a Match block
+ * whose criteria we cannot evaluate.
+ */
+static int
+finish_hostkey(const struct rstate *st, char *err, size_t errlen)
+{
+	struct hostcfg *h = st->out;
+	const struct directive *d;
+
+	if ((d = st->undecided) != NULL)
+		return errf(err, errlen, d->file, d->line, "cannot tell "
+		    "whether %s applies to '%s': fanscp cannot evaluate the "
+		    "Match on line %d", find_keyword_name(d->kw), st->alias,
+		    st->undecided_match->line);
+	if ((d = st->khcmd) != NULL && word_or_none(d) != NULL)
+		return errf(err, errlen, d->file, d->line, "KnownHostsCommand "
+		    "is not supported (set it to none, or list the keys in a "
+		    "UserKnownHostsFile)");
+	if ((d = st->checkip) != NULL && d->ival == 1)
+		return errf(err, errlen, d->file, d->line, "CheckHostIP yes is "
+		    "not supported (set CheckHostIP no, OpenSSH's default)");
+	if ((d = st->dns) != NULL && d->ival != 0)
+		return errf(err, errlen, d->file, d->line, "VerifyHostKeyDNS "
+		    "%s is not supported: fanscp looks up no SSHFP records "
+		    "(set VerifyHostKeyDNS no)", d->ival == 2 ? "ask" : "yes");
+	if (st->hkalias != NULL)
+		h->host_key_alias = xstrdup(st->hkalias->args.v[0]);
+	if (st->hkalgs != NULL)
+		h->host_key_algorithms = xstrdup(st->hkalgs->args.v[0]);
+	if ((d = st->fwdagent) != NULL)
+		h->forward_agent = strcasecmp(d->args.v[0], "no") != 0 &&
+		    strcasecmp(d->args.v[0], "false") != 0;
+	return 0;
+}
+
 /* Turn what the walk obtained into strings the caller owns. */
 static int
 finish(struct rstate *st, char *err, size_t errlen)
@@ -1686,6 +1842,8 @@ finish(struct rstate *st, char *err, size_t errlen)
 		    &h->identity_agent, err, errlen);
 	if (r == 0)
 		r = finish_proxy(st, err, errlen);
+	if (r == 0)
+		r = finish_hostkey(st, err, errlen);
 	free(e.home);
 	free(e.luser);
 	return r;
@@ -1713,6 +1871,7 @@ hostcfg_reset(struct hostcfg *h)
 	h->connect_timeout = -1;
 	h->batch_mode = -1;
 	h->address_family = -1;
+	h->forward_agent = -1;
 }
 
 /*
@@ -1770,5 +1929,7 @@ hostcfg_release(struct hostcfg *h)
 	free(h->identity_agent);
 	free(h->proxy_jump);
 	free(h->proxy_command);
+	free(h->host_key_alias);
+	free(h->host_key_algorithms);
 	hostcfg_reset(h);
 }

@@ -498,6 +498,110 @@ test_match_exec(void **state)
 	sshconf_free(c);
 }
 
+/*
+ * Options that decide how a host key is checked: kept when we honour
+ * them, a failure naming the line when we cannot.
+ */
+static void
+test_hostkey_options(void **state)
+{
+	struct sshconf *c = conf_text(
+	    "Host alias\n"
+	    "  HostKeyAlias Web.Alias\n"
+	    "  HostKeyAlgorithms -ecdsa-*\n"
+	    "  ForwardAgent yes\n"
+	    "Host quiet\n"
+	    "  KnownHostsCommand none\n"
+	    "  CheckHostIP no\n"
+	    "  VerifyHostKeyDNS no\n"
+	    "  ForwardAgent no\n"
+	    "Host cmd\n"
+	    "  KnownHostsCommand /bin/kh %H\n"
+	    "Host ip\n"
+	    "  CheckHostIP yes\n"
+	    "Host dns\n"
+	    "  VerifyHostKeyDNS ask\n"
+	    "Host agentsock\n"
+	    "  ForwardAgent /tmp/agent.sock\n");
+	struct hostcfg h;
+	char err[256];
+
+	(void)state;
+	resolve(c, "alias", NULL, &h);
+	assert_string_equal(h.host_key_alias, "Web.Alias");
+	assert_string_equal(h.host_key_algorithms, "-ecdsa-*");
+	assert_int_equal(h.forward_agent, 1);
+	hostcfg_release(&h);
+	assert_null(h.host_key_alias);
+	resolve(c, "quiet", NULL, &h);
+	assert_null(h.host_key_alias);
+	assert_null(h.host_key_algorithms);
+	assert_int_equal(h.forward_agent, 0);
+	hostcfg_release(&h);
+	resolve(c, "agentsock", NULL, &h);
+	assert_int_equal(h.forward_agent, 1);
+	hostcfg_release(&h);
+	resolve(c, "other", NULL, &h);
+	assert_int_equal(h.forward_agent, -1);
+	hostcfg_release(&h);
+	assert_int_equal(sshconf_resolve(c, "cmd", NULL, &h, err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "cfg:11: KnownHostsCommand is not supported "
+	    "(set it to none, or list the keys in a UserKnownHostsFile)");
+	assert_int_equal(sshconf_resolve(c, "ip", NULL, &h, err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "cfg:13: CheckHostIP yes is not supported "
+	    "(set CheckHostIP no, OpenSSH's default)");
+	assert_int_equal(sshconf_resolve(c, "dns", NULL, &h, err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "cfg:15: VerifyHostKeyDNS ask is not "
+	    "supported: fanscp looks up no SSHFP records (set "
+	    "VerifyHostKeyDNS no)");
+	assert_null(h.host_key_alias);
+	sshconf_free(c);
+}
+
+/*
+ * A Match block we cannot evaluate fails a host it might set a host key
+ * option for, and only such a host: one its other criteria exclude, or
+ * one that has the option from an earlier line, goes on.
+ */
+static void
+test_match_exec_hostkey(void **state)
+{
+	struct sshconf *c = conf_text(
+	    "Host early\n"
+	    "  StrictHostKeyChecking yes\n"
+	    "Match host web* exec \"test -f /etc/pinned\"\n"
+	    "  Port 2200\n"
+	    "  StrictHostKeyChecking yes\n"
+	    "Include /nonexistent/fanscp-none.conf\n"
+	    "Host *\n"
+	    "  StrictHostKeyChecking accept-new\n");
+	struct hostcfg h;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(sshconf_resolve(c, "web1", NULL, &h, err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "cfg:5: cannot tell whether "
+	    "StrictHostKeyChecking applies to 'web1': fanscp cannot evaluate "
+	    "the Match on line 3");
+	resolve(c, "db1", NULL, &h);
+	assert_int_equal(h.strict, SHK_ACCEPT_NEW);
+	hostcfg_release(&h);
+	resolve(c, "early", NULL, &h);
+	assert_int_equal(h.strict, SHK_YES);
+	hostcfg_release(&h);
+	/* -o wins over any file: the block cannot change the outcome. */
+	assert_int_equal(sshconf_add_option(c, "StrictHostKeyChecking=no",
+	    err, sizeof(err)), 0);
+	resolve(c, "web1", NULL, &h);
+	assert_int_equal(h.strict, SHK_NO);
+	hostcfg_release(&h);
+	sshconf_free(c);
+}
+
 static void
 test_include(void **state)
 {
@@ -1090,6 +1194,8 @@ main(void)
 		cmocka_unit_test_setup(test_case, setup),
 		cmocka_unit_test_setup(test_match, setup),
 		cmocka_unit_test_setup(test_match_exec, setup),
+		cmocka_unit_test_setup(test_match_exec_hostkey, setup),
+		cmocka_unit_test_setup(test_hostkey_options, setup),
 		cmocka_unit_test_setup(test_include, setup),
 		cmocka_unit_test_setup(test_include_errors, setup),
 		cmocka_unit_test_setup(test_quoted, setup),
