@@ -16,9 +16,15 @@
 #include <string.h>
 #include <unistd.h>
 
+/*
+ * SHA1_Init() and SHA_CTX are deprecated in OpenSSL 3 but are the only
+ * way to keep an HMAC key's padded state per line: see hmac_prepare().
+ */
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 
 #include "knownhosts.h"
 #include "log.h"
@@ -38,12 +44,17 @@ enum kh_marker {
 	MRK_REVOKED,		/* @revoked */
 };
 
-/* One usable line of a file. */
+/*
+ * One usable line of a file.  A hashed name keeps the SHA-1 states after
+ * its HMAC key's inner and outer pad blocks, so that testing a name costs
+ * two blocks rather than a whole HMAC.
+ */
 struct kh_entry {
 	enum kh_marker	 marker;
 	char		*names;		/* lowercase patterns; NULL if hashed */
-	unsigned char	 salt[HASH_LEN]; /* a hashed name's salt and HMAC */
-	unsigned char	 hash[HASH_LEN];
+	SHA_LONG	 ipad[5];	/* a hashed name's prepared key */
+	SHA_LONG	 opad[5];
+	unsigned char	 hash[HASH_LEN]; /* and its HMAC */
 	char		*keytype;	/* the type named inside the blob */
 	unsigned char	*blob;
 	size_t		 bloblen;
@@ -64,11 +75,16 @@ struct knownhosts {
 	size_t		  n_files;
 };
 
-/* One check: the name looked up and the key the server presented. */
+/*
+ * One check: the names looked up and the key the server presented.  The
+ * first name is "host", "[host]:port" or the alias; the second, if any,
+ * is "host" when the first is "[host]:port".
+ */
 struct kh_query {
 	const char		*host;	/* as given, for messages */
 	int			 port;
-	char			*name;	/* "host" or "[host]:port", lowercase */
+	const char		*alias;	/* HostKeyAlias, or NULL */
+	char			*name[2]; /* lowercase; name[1] may be NULL */
 	char			*type;	/* the type inside the blob */
 	const unsigned char	*blob;
 	size_t			 bloblen;
@@ -79,14 +95,18 @@ struct kh_query {
 struct kh_hit {
 	const struct kh_file	*file;
 	const struct kh_entry	*entry;
+	const char		*name;	/* the name it was found under */
 };
 
-/* What the files say about one query; the first line of each kind wins. */
+/*
+ * What the files say about one query, for each of its names; the first
+ * line of each kind wins.
+ */
 struct kh_scan {
 	struct kh_hit	revoked;	/* this key, marked @revoked */
-	struct kh_hit	match;		/* this key, for this name */
-	struct kh_hit	changed;	/* another key of this type */
-	struct kh_hit	other;		/* a key of another type */
+	struct kh_hit	match[2];	/* this key, for this name */
+	struct kh_hit	changed[2];	/* another key of this type */
+	struct kh_hit	other[2];	/* a key of another type */
 };
 
 /* The host key types a server may present; certificates are refused. */
@@ -301,18 +321,75 @@ kh_match_list(const char *name, const char *list)
 	return positive;
 }
 
+/*
+ * The SHA-1 state after one block of HMAC key padding: the salt (the
+ * key) XORed into a block of pad bytes, as RFC 2104 has it.
+ */
+static void
+hmac_pad_state(const unsigned char *salt, unsigned char pad, SHA_LONG *st)
+{
+	unsigned char block[SHA_CBLOCK];
+	SHA_CTX c;
+	size_t i;
+
+	memset(block, pad, sizeof(block));
+	for (i = 0; i < HASH_LEN; i++)
+		block[i] ^= salt[i];
+	SHA1_Init(&c);
+	SHA1_Update(&c, block, sizeof(block));
+	st[0] = c.h0;
+	st[1] = c.h1;
+	st[2] = c.h2;
+	st[3] = c.h3;
+	st[4] = c.h4;
+	OPENSSL_cleanse(&c, sizeof(c));
+}
+
+/* Prepare e's HMAC-SHA1 key once, when its line is parsed. */
+static void
+hmac_prepare(struct kh_entry *e, const unsigned char *salt)
+{
+	hmac_pad_state(salt, 0x36, e->ipad);
+	hmac_pad_state(salt, 0x5c, e->opad);
+}
+
+/* A SHA-1 context that has hashed exactly one block, to state st. */
+static void
+sha1_resume(SHA_CTX *c, const SHA_LONG *st)
+{
+	memset(c, 0, sizeof(*c));
+	c->h0 = st[0];
+	c->h1 = st[1];
+	c->h2 = st[2];
+	c->h3 = st[3];
+	c->h4 = st[4];
+	c->Nl = SHA_CBLOCK * 8;		/* the length so far, in bits */
+}
+
+/* HMAC-SHA1 of name under e's prepared key: what host_hash() makes. */
+STATIC void
+kh_hmac(const struct kh_entry *e, const char *name,
+    unsigned char md[HASH_LEN])
+{
+	SHA_CTX c;
+
+	sha1_resume(&c, e->ipad);
+	SHA1_Update(&c, name, strlen(name));
+	SHA1_Final(md, &c);
+	sha1_resume(&c, e->opad);
+	SHA1_Update(&c, md, HASH_LEN);
+	SHA1_Final(md, &c);
+}
+
 /* Whether e's names cover name (lowercase), hashed or not. */
 static int
 names_match(const struct kh_entry *e, const char *name)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
+	unsigned char md[HASH_LEN];
 
 	if (e->names != NULL)
 		return kh_match_list(name, e->names) == 1;
-	if (HMAC(EVP_sha1(), e->salt, HASH_LEN, (const unsigned char *)name,
-	    strlen(name), md, &mdlen) == NULL || mdlen != HASH_LEN)
-		return 0;
+	kh_hmac(e, name, md);
 	return memcmp(md, e->hash, HASH_LEN) == 0;
 }
 
@@ -369,6 +446,7 @@ static int
 parse_names(struct kh_entry *e, const char *names)
 {
 	const char *salt, *bar;
+	unsigned char key[HASH_LEN];
 
 	if (*names != '|') {
 		e->names = xstrdup(names);
@@ -379,9 +457,10 @@ parse_names(struct kh_entry *e, const char *names)
 		return -1;
 	salt = names + strlen(HASH_MAGIC);
 	if ((bar = strchr(salt, '|')) == NULL ||
-	    b64_decode_hash(salt, (size_t)(bar - salt), e->salt) == -1 ||
+	    b64_decode_hash(salt, (size_t)(bar - salt), key) == -1 ||
 	    b64_decode_hash(bar + 1, strlen(bar + 1), e->hash) == -1)
 		return -1;
+	hmac_prepare(e, key);
 	return 0;
 }
 
@@ -585,11 +664,13 @@ is_none(const char *path)
 }
 
 static void
-hit_set(struct kh_hit *h, const struct kh_file *f, const struct kh_entry *e)
+hit_set(struct kh_hit *h, const struct kh_file *f, const struct kh_entry *e,
+    const char *name)
 {
 	if (h->entry == NULL) {
 		h->file = f;
 		h->entry = e;
+		h->name = name;
 	}
 }
 
@@ -600,37 +681,40 @@ hit_set(struct kh_hit *h, const struct kh_file *f, const struct kh_entry *e)
  * names to match, but a revoked key has no business on any host.
  */
 static void
-scan_file(const struct kh_file *f, const struct kh_query *q,
+scan_file(const struct kh_file *f, const struct kh_query *q, size_t k,
     struct kh_scan *s)
 {
 	const struct kh_entry *e;
+	const char *name = q->name[k];
 	size_t i;
 
 	for (i = 0; i < f->n_entries; i++) {
 		e = &f->entries[i];
 		if (e->marker == MRK_REVOKED) {
-			if (same_key(e, q->blob, q->bloblen))
-				hit_set(&s->revoked, f, e);
+			if (k == 0 && same_key(e, q->blob, q->bloblen))
+				hit_set(&s->revoked, f, e, name);
 			continue;
 		}
-		if (e->marker != MRK_NONE || !names_match(e, q->name))
+		if (e->marker != MRK_NONE || !names_match(e, name))
 			continue;
 		if (same_key(e, q->blob, q->bloblen))
-			hit_set(&s->match, f, e);
+			hit_set(&s->match[k], f, e, name);
 		else if (strcmp(e->keytype, q->type) == 0)
-			hit_set(&s->changed, f, e);
+			hit_set(&s->changed[k], f, e, name);
 		else
-			hit_set(&s->other, f, e);
+			hit_set(&s->other[k], f, e, name);
 	}
 }
 
 /*
- * Load (on first use) and scan each of the files.  A file we cannot read
- * is an error, as it might hold a @revoked line or the changed key.
+ * Load (on first use) and scan each of the files for q's name k.  A file
+ * we cannot read is an error, as it might hold a @revoked line or the
+ * changed key.
  */
 static int
 scan_files(struct knownhosts *kh, char *const *files, size_t n,
-    const struct kh_query *q, struct kh_scan *s, char *err, size_t errlen)
+    const struct kh_query *q, size_t k, struct kh_scan *s, char *err,
+    size_t errlen)
 {
 	struct kh_file *f;
 	size_t i;
@@ -640,25 +724,56 @@ scan_files(struct knownhosts *kh, char *const *files, size_t n,
 			continue;
 		if ((f = file_get(kh, files[i], err, errlen)) == NULL)
 			return -1;
-		scan_file(f, q, s);
+		scan_file(f, q, k, s);
 	}
 	return 0;
 }
 
-/* An ssh-keyscan command that fetches q's key into the first user file. */
+/*
+ * Scan the user files, then the global ones, for q's first name, and for
+ * its fallback name only if the first lists no key of the presented type
+ * (the fallback costs a second pass, so it is only made when it counts).
+ */
+static int
+scan_all(struct knownhosts *kh, const struct kh_lookup *l,
+    const struct kh_query *q, struct kh_scan *s, char *err, size_t errlen)
+{
+	size_t k;
+
+	for (k = 0; k < 2 && q->name[k] != NULL; k++) {
+		if (k == 1 && (s->match[0].entry != NULL ||
+		    s->changed[0].entry != NULL))
+			break;
+		if (scan_files(kh, l->user_files, l->n_user, q, k, s, err,
+		    errlen) == -1 || scan_files(kh, l->global_files,
+		    l->n_global, q, k, s, err, errlen) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * An ssh-keyscan command that fetches q's key into the first user file
+ * (renamed to the alias, if there is one, as ssh would look it up).
+ */
 static char *
 keyscan_hint(const struct kh_query *q, char *const *user_files,
     size_t n_user)
 {
-	char port[32] = "";
+	char port[32] = "", *rename, *out;
 
 	if (q->port > 0 && q->port != SSH_PORT)
 		snprintf(port, sizeof(port), " -p %d", q->port);
+	rename = q->alias == NULL ? xstrdup("") :
+	    xasprintf(" | sed 's/^[^ ]*/%s/'", q->name[0]);
 	if (n_user == 0 || is_none(user_files[0]))
-		return xasprintf("ssh-keyscan -t %s%s %s", q->type, port,
-		    q->host);
-	return xasprintf("ssh-keyscan -t %s%s %s >> '%s'", q->type, port,
-	    q->host, user_files[0]);
+		out = xasprintf("ssh-keyscan -t %s%s %s%s", q->type, port,
+		    q->host, rename);
+	else
+		out = xasprintf("ssh-keyscan -t %s%s %s%s >> '%s'", q->type,
+		    port, q->host, rename, user_files[0]);
+	free(rename);
+	return out;
 }
 
 static void
@@ -676,7 +791,7 @@ msg_changed(const struct kh_query *q, const struct kh_hit *h, char *err,
 	snprintf(err, errlen, "host key mismatch (%s presented; known_hosts "
 	    "'%s' line %lu has a different %s key); remove the old key with: "
 	    "ssh-keygen -R '%s' -f '%s'", q->fp, h->file->path,
-	    h->entry->lineno, q->type, q->name, h->file->path);
+	    h->entry->lineno, q->type, h->name, h->file->path);
 }
 
 static void
@@ -749,9 +864,10 @@ format_line(const struct kh_query *q, int hash)
 	char *names, *key, *line;
 
 	if (hash)
-		names = hash_name(q->name);
+		names = hash_name(q->name[0]);
 	else
-		names = plain_name_ok(q->name) ? xstrdup(q->name) : NULL;
+		names = plain_name_ok(q->name[0]) ? xstrdup(q->name[0]) :
+		    NULL;
 	if (names == NULL)
 		return NULL;
 	key = b64_encode(q->blob, q->bloblen);
@@ -834,16 +950,38 @@ write_all(int fd, const char *buf, size_t len)
 }
 
 /*
+ * Write all of buf at the end of the regular file fd, whose size was
+ * size, and make it durable; on any failure (a full disk, a short write)
+ * cut the file back to size, so that it is left as it was.
+ */
+static int
+append_or_undo(int fd, off_t size, const char *buf, size_t len)
+{
+	int saved;
+
+	if (write_all(fd, buf, len) == 0 && fsync(fd) == 0)
+		return 0;
+	saved = errno;
+	if (ftruncate(fd, size) == -1)
+		error("cannot undo a partial known_hosts append: %s",
+		    strerror(errno));
+	errno = saved;
+	return -1;
+}
+
+/*
  * Append line to path under an exclusive flock(), after a newline if the
- * file does not end with one.  The file is never rewritten.  It is opened
- * O_RDWR rather than O_WRONLY only to read its last byte under the lock;
- * O_APPEND still sends every write to the end.
+ * file does not end with one, in one write that is undone if it fails.
+ * The file is never rewritten, so a symbolic link, the owner and the mode
+ * stay as they are.  It is opened O_RDWR rather than O_WRONLY only to
+ * read its last byte under the lock; O_APPEND still sends every write to
+ * the end.
  */
 static int
 append_line(const char *path, const char *line, char *err, size_t errlen)
 {
 	struct stat st;
-	char last;
+	char last = '\n', *buf = NULL;
 	int fd;
 
 	if (ensure_dir(path, err, errlen) == -1)
@@ -853,20 +991,26 @@ append_line(const char *path, const char *line, char *err, size_t errlen)
 		goto fail;
 	if (flock(fd, LOCK_EX) == -1 || fstat(fd, &st) == -1)
 		goto fail;
-	if (S_ISREG(st.st_mode) && st.st_size > 0) {
-		if (pread(fd, &last, 1, st.st_size - 1) != 1)
+	if (!S_ISREG(st.st_mode)) {
+		/* /dev/null and the like: nothing to undo. */
+		if (write_all(fd, line, strlen(line)) == -1)
 			goto fail;
-		if (last != '\n' && write_all(fd, "\n", 1) == -1)
+	} else {
+		if (st.st_size > 0 &&
+		    pread(fd, &last, 1, st.st_size - 1) != 1)
+			goto fail;
+		buf = xasprintf("%s%s", last != '\n' ? "\n" : "", line);
+		if (append_or_undo(fd, st.st_size, buf, strlen(buf)) == -1)
 			goto fail;
 	}
-	if (write_all(fd, line, strlen(line)) == -1)
-		goto fail;
+	free(buf);
 	if (close(fd) == -1) {
 		fd = -1;
 		goto fail;
 	}
 	return 0;
  fail:
+	free(buf);
 	snprintf(err, errlen, "cannot add host key to '%s': %s", path,
 	    strerror(errno));
 	if (fd != -1)
@@ -894,7 +1038,7 @@ add_key(struct knownhosts *kh, const struct kh_query *q,
 	}
 	if ((line = format_line(q, hash)) == NULL) {
 		snprintf(err, errlen, "cannot add host key to '%s': cannot "
-		    "write the name '%s' there", user_files[0], q->name);
+		    "write the name '%s' there", user_files[0], q->name[0]);
 		return KH_ERROR;
 	}
 	if (append_line(user_files[0], line, err, errlen) == -1) {
@@ -908,29 +1052,40 @@ add_key(struct knownhosts *kh, const struct kh_query *q,
 }
 
 /*
- * The verdict on a scanned query.  A revoked key fails first, then any
- * line holding this key matches.  A changed key fails under every policy,
- * "no" included: there OpenSSH would go on with some authentication
- * methods disabled, but we are stricter, as nobody watches a fleet copy
- * for a warning.  So does a key whose type is not known for the host.
+ * The verdict on a scanned query.  A revoked key fails first, then the
+ * first name decides if it lists a key of this type, else the fallback
+ * name: this key matches, another is a mismatch.  A changed key fails
+ * under every policy, "no" included: there OpenSSH would go on with some
+ * authentication methods disabled, but we are stricter, as nobody watches
+ * a fleet copy for a warning.  So does a key whose type is not known for
+ * the first name; under the fallback name only, the host is new, as it
+ * is to ssh.
  */
 static enum kh_result
 decide(struct knownhosts *kh, const struct kh_query *q,
     const struct kh_scan *s, char *const *user_files, size_t n_user,
     enum stricthk policy, int hash, char *err, size_t errlen)
 {
+	size_t k;
+
 	if (s->revoked.entry != NULL) {
 		msg_revoked(q, &s->revoked, err, errlen);
 		return KH_REVOKED;
 	}
-	if (s->match.entry != NULL)
-		return KH_MATCH;
-	if (s->changed.entry != NULL) {
-		msg_changed(q, &s->changed, err, errlen);
-		return KH_MISMATCH;
+	for (k = 0; k < 2; k++) {
+		if (s->match[k].entry != NULL) {
+			if (k == 1)
+				debug("%s: found matching key w/out port",
+				    q->name[0]);
+			return KH_MATCH;
+		}
+		if (s->changed[k].entry != NULL) {
+			msg_changed(q, &s->changed[k], err, errlen);
+			return KH_MISMATCH;
+		}
 	}
-	if (s->other.entry != NULL) {
-		msg_other(q, &s->other, user_files, n_user, err, errlen);
+	if (s->other[0].entry != NULL) {
+		msg_other(q, &s->other[0], user_files, n_user, err, errlen);
 		return KH_OTHERTYPE;
 	}
 	switch (policy) {
@@ -973,25 +1128,89 @@ server_type(const unsigned char *blob, size_t len, char *err, size_t errlen)
 }
 
 /*
- * The name OpenSSH looks up (put_host_port()): the lowercased host on
- * port 22, "[host]:port" on any other, with no fallback between the two.
+ * The names OpenSSH looks up (get_hostfile_hostname_ipaddr()), lowercased:
+ * the alias alone; else the host on port 22; else "[host]:port", then the
+ * host as the fallback check_host_key() makes.
  */
-static char *
-lookup_name(const char *host, int port)
+static void
+query_names(const struct kh_lookup *l, char *name[2])
 {
-	char *name;
-
-	if (port <= 0 || port == SSH_PORT)
-		name = xstrdup(host);
-	else
-		name = xasprintf("[%s]:%d", host, port);
-	lowercase(name);
-	return name;
+	if (l->alias != NULL) {
+		name[0] = xstrdup(l->alias);
+		name[1] = NULL;
+	} else if (l->port <= 0 || l->port == SSH_PORT) {
+		name[0] = xstrdup(l->host);
+		name[1] = NULL;
+	} else {
+		name[0] = xasprintf("[%s]:%d", l->host, l->port);
+		name[1] = xstrdup(l->host);
+		lowercase(name[1]);
+	}
+	lowercase(name[0]);
 }
 
-/* Append e's type to the list in out unless it is there already. */
+/*
+ * HostKeyAlgorithms: the signature algorithms we know, the key type each
+ * stands for, and whether OpenSSH 9 offers it by default.
+ */
+static const struct {
+	const char	*alg;
+	const char	*type;
+	int		 dflt;
+} kh_algs[] = {
+	{ "ssh-ed25519", "ssh-ed25519", 1 },
+	{ "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp256", 1 },
+	{ "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp384", 1 },
+	{ "ecdsa-sha2-nistp521", "ecdsa-sha2-nistp521", 1 },
+	{ "rsa-sha2-512", "ssh-rsa", 1 },
+	{ "rsa-sha2-256", "ssh-rsa", 1 },
+	{ "ssh-rsa", "ssh-rsa", 0 },
+	{ "ssh-dss", "ssh-dss", 0 },
+};
+
+/* Whether the algorithm list spec (kex_assemble_names()) holds alg. */
+static int
+alg_allowed(const char *spec, const char *alg, int dflt)
+{
+	char *list;
+	int in;
+
+	if (spec == NULL)
+		return dflt;
+	list = xstrdup(spec + (strchr("+-^", *spec) != NULL));
+	lowercase(list);
+	in = kh_match_list(alg, list) == 1;
+	free(list);
+	switch (*spec) {
+	case '+':
+	case '^':
+		return dflt || in;
+	case '-':
+		return dflt && !in;
+	default:
+		return in;
+	}
+}
+
+int
+knownhosts_type_allowed(const char *algorithms, const char *type)
+{
+	size_t i;
+
+	for (i = 0; i < NITEMS(kh_algs); i++)
+		if (strcmp(kh_algs[i].type, type) == 0 &&
+		    alg_allowed(algorithms, kh_algs[i].alg, kh_algs[i].dflt))
+			return 1;
+	return 0;
+}
+
+/*
+ * Append e's type to the list in out unless it is there already, or not
+ * allowed by algorithms.
+ */
 static void
-types_add(char *out, size_t outlen, const char *type)
+types_add(char *out, size_t outlen, const char *type,
+    const char *algorithms)
 {
 	size_t i, len = strlen(type), have = strlen(out);
 	const char *p;
@@ -999,7 +1218,8 @@ types_add(char *out, size_t outlen, const char *type)
 	for (i = 0; i < NITEMS(kh_server_types); i++)
 		if (strcmp(type, kh_server_types[i]) == 0)
 			break;
-	if (i == NITEMS(kh_server_types))
+	if (i == NITEMS(kh_server_types) ||
+	    !knownhosts_type_allowed(algorithms, type))
 		return;
 	for (p = out; (p = strstr(p, type)) != NULL; p += len)
 		if ((p == out || p[-1] == ',') && (p[len] == ',' ||
@@ -1012,7 +1232,7 @@ types_add(char *out, size_t outlen, const char *type)
 
 static void
 types_scan(struct knownhosts *kh, const char *name, char *const *files,
-    size_t n, char *out, size_t outlen)
+    size_t n, const char *algorithms, char *out, size_t outlen)
 {
 	const struct kh_file *f;
 	char err[256];
@@ -1025,22 +1245,30 @@ types_scan(struct knownhosts *kh, const char *name, char *const *files,
 		for (k = 0; k < f->n_entries; k++)
 			if (f->entries[k].marker == MRK_NONE &&
 			    names_match(&f->entries[k], name))
-				types_add(out, outlen, f->entries[k].keytype);
+				types_add(out, outlen, f->entries[k].keytype,
+				    algorithms);
 	}
 }
 
 void
-knownhosts_types(struct knownhosts *kh, const char *host, int port,
-    char *const *user_files, size_t n_user, char *const *global_files,
-    size_t n_global, char *out, size_t outlen)
+knownhosts_types(struct knownhosts *kh, const struct kh_lookup *l,
+    char *out, size_t outlen)
 {
-	char *name = lookup_name(host, port);
+	char *name[2];
+	size_t k;
 
-	if (outlen > 0)
-		out[0] = '\0';
-	types_scan(kh, name, user_files, n_user, out, outlen);
-	types_scan(kh, name, global_files, n_global, out, outlen);
-	free(name);
+	if (outlen == 0)
+		return;
+	out[0] = '\0';
+	query_names(l, name);
+	for (k = 0; k < 2 && name[k] != NULL && out[0] == '\0'; k++) {
+		types_scan(kh, name[k], l->user_files, l->n_user,
+		    l->algorithms, out, outlen);
+		types_scan(kh, name[k], l->global_files, l->n_global,
+		    l->algorithms, out, outlen);
+	}
+	free(name[0]);
+	free(name[1]);
 }
 
 struct knownhosts *
@@ -1050,10 +1278,8 @@ knownhosts_new(void)
 }
 
 enum kh_result
-knownhosts_check(struct knownhosts *kh, const char *host, int port,
-    const unsigned char *blob, size_t bloblen, char *const *user_files,
-    size_t n_user, char *const *global_files, size_t n_global,
-    enum stricthk policy, int hash, char *err, size_t errlen)
+knownhosts_check(struct knownhosts *kh, const struct kh_lookup *l,
+    const unsigned char *blob, size_t bloblen, char *err, size_t errlen)
 {
 	struct kh_query q;
 	struct kh_scan s;
@@ -1065,19 +1291,26 @@ knownhosts_check(struct knownhosts *kh, const char *host, int port,
 	memset(&s, 0, sizeof(s));
 	if ((q.type = server_type(blob, bloblen, err, errlen)) == NULL)
 		return KH_ERROR;
-	q.host = host;
-	q.port = port;
-	q.name = lookup_name(host, port);
+	q.host = l->host;
+	q.port = l->port;
+	q.alias = l->alias;
 	q.blob = blob;
 	q.bloblen = bloblen;
 	knownhosts_fingerprint(blob, bloblen, q.fp, sizeof(q.fp));
-	if (scan_files(kh, user_files, n_user, &q, &s, err, errlen) == -1 ||
-	    scan_files(kh, global_files, n_global, &q, &s, err, errlen) == -1)
+	if (!knownhosts_type_allowed(l->algorithms, q.type)) {
+		snprintf(err, errlen, "host key type %s (%s) is not allowed "
+		    "by HostKeyAlgorithms", q.type, q.fp);
+		free(q.type);
+		return KH_ERROR;
+	}
+	query_names(l, q.name);
+	if (scan_all(kh, l, &q, &s, err, errlen) == -1)
 		r = KH_ERROR;
 	else
-		r = decide(kh, &q, &s, user_files, n_user, policy, hash, err,
-		    errlen);
-	free(q.name);
+		r = decide(kh, &q, &s, l->user_files, l->n_user, l->policy,
+		    l->hash, err, errlen);
+	free(q.name[0]);
+	free(q.name[1]);
 	free(q.type);
 	return r;
 }
