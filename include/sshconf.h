@@ -6,8 +6,9 @@
  * Unknown keys are ignored; a malformed line is an error naming file:line.
  * Options that decide how a server's key is checked are never ignored:
  * those fanscp cannot honour (KnownHostsCommand, CheckHostIP yes,
- * VerifyHostKeyDNS yes or ask, or one set in a Match block whose criteria
- * cannot be evaluated, such as exec) make sshconf_resolve() fail.
+ * VerifyHostKeyDNS yes or ask, CanonicalizeHostname yes or always, or one
+ * set in a Match block whose criteria cannot be evaluated, such as exec)
+ * make sshconf_resolve() fail.
  */
 #ifndef FANSCP_SSHCONF_H
 #define FANSCP_SSHCONF_H

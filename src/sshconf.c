@@ -74,6 +74,7 @@ enum kw {
 	KW_CHECKHOSTIP,
 	KW_VERIFYHOSTKEYDNS,
 	KW_FORWARDAGENT,
+	KW_CANONICALIZE,
 };
 
 /* How a keyword's value is checked and kept. */
@@ -110,6 +111,12 @@ static const struct choice strict_choices[] = {
 static const struct choice dns_choices[] = {
 	{ "yes", 1 }, { "true", 1 }, { "no", 0 }, { "false", 0 },
 	{ "ask", 2 },
+	{ NULL, 0 },
+};
+
+static const struct choice canon_choices[] = {
+	{ "yes", 1 }, { "true", 1 }, { "no", 0 }, { "false", 0 },
+	{ "always", 2 },
 	{ NULL, 0 },
 };
 
@@ -150,6 +157,7 @@ static const struct keyword keywords[] = {
 	{ "CheckHostIP", KW_CHECKHOSTIP, V_CHOICE, flag_choices },
 	{ "VerifyHostKeyDNS", KW_VERIFYHOSTKEYDNS, V_CHOICE, dns_choices },
 	{ "ForwardAgent", KW_FORWARDAGENT, V_STRING, NULL },
+	{ "CanonicalizeHostname", KW_CANONICALIZE, V_CHOICE, canon_choices },
 };
 
 /* Match criteria; C_OTHER is one we cannot evaluate. */
@@ -272,6 +280,7 @@ struct rstate {
 	const struct directive	 *checkip;	/* CheckHostIP */
 	const struct directive	 *dns;		/* VerifyHostKeyDNS */
 	const struct directive	 *fwdagent;	/* ForwardAgent */
+	const struct directive	 *canon;	/* CanonicalizeHostname */
 	const struct directive	 *pending;	/* the Match line we cannot
 						   evaluate, in its block */
 	const struct directive	 *undecided;	/* a host key option under
@@ -1421,6 +1430,8 @@ decides_hostkey(const struct directive *d, const struct rstate *st)
 		return st->checkip == NULL;
 	case KW_VERIFYHOSTKEYDNS:
 		return st->dns == NULL;
+	case KW_CANONICALIZE:
+		return st->canon == NULL;
 	default:
 		return 0;
 	}
@@ -1526,6 +1537,9 @@ apply(const struct directive *d, struct rstate *st)
 		break;
 	case KW_FORWARDAGENT:
 		set_dir(&st->fwdagent, d);
+		break;
+	case KW_CANONICALIZE:
+		set_dir(&st->canon, d);
 		break;
 	case KW_HOST:
 	case KW_MATCH:
@@ -1785,8 +1799,9 @@ word_or_none(const struct directive *d)
  * The options that decide how the server's key is checked.  Those fanscp
  * cannot honour fail the host rather than be ignored, so that no key ssh
  * would refuse is accepted: KnownHostsCommand, CheckHostIP yes,
- * VerifyHostKeyDNS yes or ask, and a host key option in a Match block
- * whose criteria we cannot evaluate.
+ * VerifyHostKeyDNS yes or ask, CanonicalizeHostname yes or always (ssh
+ * would look the canonical name up), and a host key option in a Match
+ * block whose criteria we cannot evaluate.
  */
 static int
 finish_hostkey(const struct rstate *st, char *err, size_t errlen)
@@ -1810,6 +1825,11 @@ finish_hostkey(const struct rstate *st, char *err, size_t errlen)
 		return errf(err, errlen, d->file, d->line, "VerifyHostKeyDNS "
 		    "%s is not supported: fanscp looks up no SSHFP records "
 		    "(set VerifyHostKeyDNS no)", d->ival == 2 ? "ask" : "yes");
+	if ((d = st->canon) != NULL && d->ival != 0)
+		return errf(err, errlen, d->file, d->line, "CanonicalizeHostname "
+		    "%s is not supported: ssh would check the canonical name's "
+		    "host key (set CanonicalizeHostname no)", d->ival == 2 ?
+		    "always" : "yes");
 	if (st->hkalias != NULL)
 		h->host_key_alias = xstrdup(st->hkalias->args.v[0]);
 	if (st->hkalgs != NULL)

@@ -201,7 +201,8 @@ scen_khoptions() {
 	SRC=$T/src/data.bin
 	mkrandom "$SRC" 4096
 	for opt in "KnownHostsCommand=/bin/cat %H" CheckHostIP=yes \
-	    VerifyHostKeyDNS=yes VerifyHostKeyDNS=ask; do
+	    VerifyHostKeyDNS=yes VerifyHostKeyDNS=ask \
+	    CanonicalizeHostname=yes; do
 		run_fanscp -F "$T/ssh_config" -o "$opt" "$SRC" lab001:o.bin
 		expect_rc 1 "$opt: $LAST_CMD"
 		expect_err lab001 "${opt%%=*}"
@@ -210,6 +211,7 @@ scen_khoptions() {
 	done
 	run_fanscp -v -F "$T/ssh_config" -o KnownHostsCommand=none \
 	    -o CheckHostIP=no -o VerifyHostKeyDNS=no -o ForwardAgent=yes \
+	    -o CanonicalizeHostname=no \
 	    "$SRC" lab001:o.bin lab002:o.bin
 	expect_rc 0
 	expect_copy 1 o.bin "$SRC"

@@ -522,7 +522,10 @@ test_hostkey_options(void **state)
 	    "Host dns\n"
 	    "  VerifyHostKeyDNS ask\n"
 	    "Host agentsock\n"
-	    "  ForwardAgent /tmp/agent.sock\n");
+	    "  ForwardAgent /tmp/agent.sock\n"
+	    "  CanonicalizeHostname no\n"
+	    "Host canon\n"
+	    "  CanonicalizeHostname always\n");
 	struct hostcfg h;
 	char err[256];
 
@@ -557,6 +560,11 @@ test_hostkey_options(void **state)
 	assert_string_equal(err, "cfg:15: VerifyHostKeyDNS ask is not "
 	    "supported: fanscp looks up no SSHFP records (set "
 	    "VerifyHostKeyDNS no)");
+	assert_int_equal(sshconf_resolve(c, "canon", NULL, &h, err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "cfg:20: CanonicalizeHostname always is not "
+	    "supported: ssh would check the canonical name's host key (set "
+	    "CanonicalizeHostname no)");
 	assert_null(h.host_key_alias);
 	sshconf_free(c);
 }
