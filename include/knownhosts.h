@@ -25,6 +25,8 @@ enum kh_result {
 
 struct knownhosts;
 
+#define KH_COMMAND_TIMEOUT	30	/* seconds a KnownHostsCommand may take */
+
 /*
  * One host to check, and where.  With an alias (HostKeyAlias) only that
  * name is looked up, as ssh does, whatever the port.  Otherwise a host on
@@ -42,6 +44,7 @@ struct kh_lookup {
 	size_t		  n_user;
 	char *const	 *global_files;	/* GlobalKnownHostsFile */
 	size_t		  n_global;
+	char *const	 *command;	/* KnownHostsCommand words, or NULL */
 	enum stricthk	  policy;	/* StrictHostKeyChecking */
 	int		  hash;		/* HashKnownHosts: appends are hashed */
 };
@@ -50,8 +53,11 @@ struct kh_lookup {
 struct knownhosts *knownhosts_new(void);
 /*
  * Check the server key blob (the SSH wire encoding that
- * libssh2_session_hostkey() returns) for l against the user files, then
- * the global files.  Under SHK_ACCEPT_NEW or SHK_NO an unknown host's key
+ * libssh2_session_hostkey() returns) for l against the user files, the
+ * global files, then the lines l->command prints for the first name (run
+ * as ssh runs KnownHostsCommand: no shell, %p %H %I %t %f %K expanded in
+ * its arguments, stdin from /dev/null; it must exit 0, within
+ * KH_COMMAND_TIMEOUT seconds).  Under SHK_ACCEPT_NEW or SHK_NO an unknown host's key
  * is appended to the first user file (one write; hashed when l->hash is
  * set) under the name looked up first, and remembered for the rest of
  * the run.  A key whose type HostKeyAlgorithms excludes is refused.  err
@@ -69,8 +75,8 @@ int	knownhosts_load_text(struct knownhosts *, const char *file,
 	    const char *text, size_t len, char *err, size_t errlen);
 /*
  * The host key types known_hosts holds for l (its first name, else its
- * fallback name), in the order the files list them, comma-separated into
- * out ("" if none): offered first in the key exchange, as ssh does, so
+ * fallback name), in the order the files (then l->command, run with %I
+ * "ORDER") list them, comma-separated into out ("" if none): offered first in the key exchange, as ssh does, so
  * that a host known by one type only is not asked for another.  Types
  * that l->algorithms excludes are left out.  Unreadable files are skipped
  * here; knownhosts_check() reports them.

@@ -5,8 +5,7 @@
  * (IdentityFile accumulates).  Host patterns take '*', '?' and '!'.
  * Unknown keys are ignored; a malformed line is an error naming file:line.
  * Options that decide how a server's key is checked are never ignored:
- * those fanscp cannot honour (KnownHostsCommand, CheckHostIP yes,
- * VerifyHostKeyDNS yes or ask, CanonicalizeHostname yes or always, or one
+ * those fanscp cannot honour (CheckHostIP yes, VerifyHostKeyDNS yes or ask, CanonicalizeHostname yes or always, or one
  * set in a Match block whose criteria cannot be evaluated, such as exec)
  * make sshconf_resolve() fail.
  */
@@ -48,6 +47,8 @@ struct hostcfg {
 	char	 *host_key_alias; /* HostKeyAlias: the known_hosts name */
 	char	 *host_key_algorithms; /* HostKeyAlgorithms, as written */
 	int	  forward_agent; /* ForwardAgent: 1 for yes or a socket */
+	char	**known_hosts_command; /* KnownHostsCommand words, NULL-ended;
+				   %p %H %I %t %f %K %% still to expand */
 };
 
 struct sshconf;

@@ -6,14 +6,20 @@
  */
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <pwd.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /*
@@ -36,6 +42,7 @@
 #define SSH_PORT	22
 #define FP_LEN		64	/* "SHA256:" and 43 characters of base64 */
 #define MAX_BLOB	65536	/* far above any real public key */
+#define MAX_CMD_OUTPUT	(16 << 20) /* bytes read from KnownHostsCommand */
 #define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
 
 enum kh_marker {
@@ -85,6 +92,7 @@ struct kh_query {
 	int			 port;
 	const char		*alias;	/* HostKeyAlias, or NULL */
 	char			*name[2]; /* lowercase; name[1] may be NULL */
+	const char		*invocation; /* KnownHostsCommand's %I */
 	char			*type;	/* the type inside the blob */
 	const unsigned char	*blob;
 	size_t			 bloblen;
@@ -730,13 +738,196 @@ scan_files(struct knownhosts *kh, char *const *files, size_t n,
 }
 
 /*
- * Scan the user files, then the global ones, for q's first name, and for
- * its fallback name only if the first lists no key of the presented type
- * (the fallback costs a second pass, so it is only made when it counts).
+ * One KnownHostsCommand argument with ssh's per-check tokens expanded:
+ * %p the port, %H the name looked up, %I "HOSTNAME" (or "ORDER"), %t the
+ * key type, %f its fingerprint, %K its base64 ("NONE" before there is a
+ * key), %% a '%' (sshconf.c did the rest).
+ */
+static char *
+command_arg(const char *s, const struct kh_query *q)
+{
+	char port[16], *out, *key = q->blob == NULL ? xstrdup("NONE") :
+	    b64_encode(q->blob, q->bloblen);
+	const char *v;
+	size_t len = 0, cap = strlen(s) + strlen(key) + 512, n;
+
+	snprintf(port, sizeof(port), "%d", q->port > 0 ? q->port : SSH_PORT);
+	out = xmalloc(cap);
+	for (; *s != '\0'; s++) {
+		v = NULL;
+		if (*s == '%' && s[1] != '\0') {
+			switch (*++s) {
+			case 'p': v = port; break;
+			case 'H': v = q->name[0]; break;
+			case 'I': v = q->invocation; break;
+			case 't': v = q->blob ? q->type : "NONE"; break;
+			case 'f': v = q->blob ? q->fp : "NONE"; break;
+			case 'K': v = key; break;
+			default: v = "%"; break;
+			}
+		}
+		n = v != NULL ? strlen(v) : 1;
+		if (len + n + 1 > cap) {
+			cap = (len + n + 1) * 2;
+			out = xreallocarray(out, cap, 1);
+		}
+		memcpy(out + len, v != NULL ? v : s, n);
+		len += n;
+	}
+	out[len] = '\0';
+	free(key);
+	return out;
+}
+
+/*
+ * Read fd to its end, or until the deadline; -1 with errno (ETIMEDOUT,
+ * EFBIG past MAX_CMD_OUTPUT) on failure.
+ */
+static int
+read_until(int fd, time_t deadline, char **textp, size_t *lenp)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	size_t cap = 8192;
+	ssize_t r;
+	int left;
+
+	*textp = xmalloc(cap);
+	*lenp = 0;
+	for (;;) {
+		if ((left = (int)(deadline - time(NULL))) <= 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		if (poll(&pfd, 1, left * 1000) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (*lenp == cap) {
+			if (cap >= MAX_CMD_OUTPUT) {
+				errno = EFBIG;
+				return -1;
+			}
+			cap *= 2;
+			*textp = xreallocarray(*textp, cap, 1);
+		}
+		if ((r = read(fd, *textp + *lenp, cap - *lenp)) == 0)
+			return 0;
+		if (r == -1 && errno != EINTR && errno != EAGAIN)
+			return -1;
+		if (r > 0)
+			*lenp += (size_t)r;
+	}
+}
+
+/*
+ * Start argv with its stdout on a pipe, stdin from /dev/null, stderr
+ * ours, SIGPIPE back to its default and no signal blocked (whatever this
+ * thread blocks).  Returns the pid, or -1.
+ */
+static pid_t
+command_spawn(char *const *argv, int *outfd)
+{
+	extern char **environ;
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t def, none;
+	pid_t pid;
+	int p[2], r;
+
+	if (pipe2(p, O_CLOEXEC) == -1)
+		return -1;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, p[1], 1);
+	posix_spawnattr_init(&attr);
+	sigemptyset(&def);
+	sigaddset(&def, SIGPIPE);
+	posix_spawnattr_setsigdefault(&attr, &def);
+	sigemptyset(&none);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF |
+	    POSIX_SPAWN_SETSIGMASK);
+	r = posix_spawn(&pid, argv[0], &fa, &attr, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	close(p[1]);
+	if (r != 0) {
+		close(p[0]);
+		errno = r;
+		return -1;
+	}
+	*outfd = p[0];
+	return pid;
+}
+
+/*
+ * Run KnownHostsCommand for q and parse what it prints into f, as lines of
+ * a known_hosts file.  Returns 0, or -1 with a message.
+ */
+static int
+command_run(char *const *tmpl, const struct kh_query *q, struct kh_file *f,
+    char *err, size_t errlen)
+{
+	char **argv, *text = NULL;
+	size_t i, n, len = 0;
+	pid_t pid;
+	int fd = -1, status, r = -1, saved = 0;
+
+	for (n = 0; tmpl[n] != NULL; n++)
+		;
+	argv = xcalloc(n + 1, sizeof(*argv));
+	argv[0] = xstrdup(tmpl[0]);
+	for (i = 1; i < n; i++)
+		argv[i] = command_arg(tmpl[i], q);
+	if ((pid = command_spawn(argv, &fd)) == -1) {
+		snprintf(err, errlen, "cannot run KnownHostsCommand '%s': %s",
+		    argv[0], strerror(errno));
+		goto out;
+	}
+	if (read_until(fd, time(NULL) + KH_COMMAND_TIMEOUT, &text,
+	    &len) == -1) {
+		saved = errno;
+		kill(pid, SIGKILL);
+	}
+	close(fd);
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
+	if (saved == ETIMEDOUT)
+		snprintf(err, errlen, "KnownHostsCommand '%s' failed: still "
+		    "running after %d seconds", argv[0], KH_COMMAND_TIMEOUT);
+	else if (saved != 0)
+		snprintf(err, errlen, "KnownHostsCommand '%s' failed: %s",
+		    argv[0], strerror(saved));
+	else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		snprintf(err, errlen, "KnownHostsCommand '%s' failed: %s %d",
+		    argv[0], WIFEXITED(status) ? "exit status" : "signal",
+		    WIFEXITED(status) ? WEXITSTATUS(status) :
+		    WTERMSIG(status));
+	else {
+		parse_text(f, text, len);
+		r = 0;
+	}
+ out:
+	for (i = 0; i < n; i++)
+		free(argv[i]);
+	free(argv);
+	free(text);
+	return r;
+}
+
+/*
+ * Scan the user files, then the global ones, then KnownHostsCommand's
+ * lines, for q's first name, and the files for its fallback name only if
+ * the first lists no key of the presented type (the fallback costs a
+ * second pass, so it is only made when it counts; ssh does not run the
+ * command for it either).  A command's lines are never cached: ssh runs
+ * it for every connection.
  */
 static int
 scan_all(struct knownhosts *kh, const struct kh_lookup *l,
-    const struct kh_query *q, struct kh_scan *s, char *err, size_t errlen)
+    const struct kh_query *q, struct kh_file *cmd, struct kh_scan *s,
+    char *err, size_t errlen)
 {
 	size_t k;
 
@@ -748,6 +939,11 @@ scan_all(struct knownhosts *kh, const struct kh_lookup *l,
 		    errlen) == -1 || scan_files(kh, l->global_files,
 		    l->n_global, q, k, s, err, errlen) == -1)
 			return -1;
+		if (k == 0 && l->command != NULL) {
+			if (command_run(l->command, q, cmd, err, errlen) == -1)
+				return -1;
+			scan_file(cmd, q, 0, s);
+		}
 	}
 	return 0;
 }
@@ -1231,23 +1427,55 @@ types_add(char *out, size_t outlen, const char *type,
 }
 
 static void
+types_file(const struct kh_file *f, const char *name,
+    const char *algorithms, char *out, size_t outlen)
+{
+	size_t k;
+
+	for (k = 0; k < f->n_entries; k++)
+		if (f->entries[k].marker == MRK_NONE &&
+		    names_match(&f->entries[k], name))
+			types_add(out, outlen, f->entries[k].keytype,
+			    algorithms);
+}
+
+static void
 types_scan(struct knownhosts *kh, const char *name, char *const *files,
     size_t n, const char *algorithms, char *out, size_t outlen)
 {
 	const struct kh_file *f;
 	char err[256];
-	size_t i, k;
+	size_t i;
 
-	for (i = 0; i < n; i++) {
-		if (is_none(files[i]) ||
-		    (f = file_get(kh, files[i], err, sizeof(err))) == NULL)
-			continue;
-		for (k = 0; k < f->n_entries; k++)
-			if (f->entries[k].marker == MRK_NONE &&
-			    names_match(&f->entries[k], name))
-				types_add(out, outlen, f->entries[k].keytype,
-				    algorithms);
-	}
+	for (i = 0; i < n; i++)
+		if (!is_none(files[i]) &&
+		    (f = file_get(kh, files[i], err, sizeof(err))) != NULL)
+			types_file(f, name, algorithms, out, outlen);
+}
+
+/*
+ * The types KnownHostsCommand lists for name, run as ssh runs it to order
+ * the algorithms (%I "ORDER", no key yet); a failure is left for the
+ * check to report.
+ */
+static void
+types_command(const struct kh_lookup *l, char *name, char *out,
+    size_t outlen)
+{
+	struct kh_query q;
+	struct kh_file f;
+	char err[256];
+
+	memset(&q, 0, sizeof(q));
+	memset(&f, 0, sizeof(f));
+	q.port = l->port;
+	q.name[0] = name;
+	q.invocation = "ORDER";
+	f.path = xstrdup("KnownHostsCommand");
+	if (command_run(l->command, &q, &f, err, sizeof(err)) == 0)
+		types_file(&f, name, l->algorithms, out, outlen);
+	file_clear(&f);
+	free(f.path);
 }
 
 void
@@ -1266,6 +1494,8 @@ knownhosts_types(struct knownhosts *kh, const struct kh_lookup *l,
 		    l->algorithms, out, outlen);
 		types_scan(kh, name[k], l->global_files, l->n_global,
 		    l->algorithms, out, outlen);
+		if (k == 0 && l->command != NULL)
+			types_command(l, name[0], out, outlen);
 	}
 	free(name[0]);
 	free(name[1]);
@@ -1283,12 +1513,14 @@ knownhosts_check(struct knownhosts *kh, const struct kh_lookup *l,
 {
 	struct kh_query q;
 	struct kh_scan s;
+	struct kh_file cmd;
 	enum kh_result r;
 
 	if (errlen > 0)
 		err[0] = '\0';
 	memset(&q, 0, sizeof(q));
 	memset(&s, 0, sizeof(s));
+	memset(&cmd, 0, sizeof(cmd));
 	if ((q.type = server_type(blob, bloblen, err, errlen)) == NULL)
 		return KH_ERROR;
 	q.host = l->host;
@@ -1304,11 +1536,15 @@ knownhosts_check(struct knownhosts *kh, const struct kh_lookup *l,
 		return KH_ERROR;
 	}
 	query_names(l, q.name);
-	if (scan_all(kh, l, &q, &s, err, errlen) == -1)
+	cmd.path = xstrdup("KnownHostsCommand");
+	q.invocation = "HOSTNAME";
+	if (scan_all(kh, l, &q, &cmd, &s, err, errlen) == -1)
 		r = KH_ERROR;
 	else
 		r = decide(kh, &q, &s, l->user_files, l->n_user, l->policy,
 		    l->hash, err, errlen);
+	file_clear(&cmd);
+	free(cmd.path);
 	free(q.name[0]);
 	free(q.name[1]);
 	free(q.type);

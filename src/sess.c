@@ -334,6 +334,7 @@ sess_kh_lookup(const struct sess *s, const char *name, struct kh_lookup *l)
 	l->n_user = c->n_user_known_hosts;
 	l->global_files = c->global_known_hosts;
 	l->n_global = c->n_global_known_hosts;
+	l->command = c->known_hosts_command;
 	l->policy = c->strict == SHK_UNSET ? SHK_YES :
 	    (enum stricthk)c->strict;
 	l->hash = c->hash_known_hosts == 1;

@@ -48,6 +48,8 @@
 #define SYSTEM_DIR		"/etc/ssh"
 #define PATH_TOKENS		"%dhiLlnru"	/* tokens paths may use */
 #define HOSTNAME_TOKENS		"%h"
+#define CMD_TOKENS		"dhiLlnruk"	/* KnownHostsCommand, now */
+#define CMD_LATE_TOKENS		"%pHItfK"	/* left for knownhosts.c */
 
 enum kw {
 	KW_HOST,
@@ -1795,16 +1797,122 @@ word_or_none(const struct directive *d)
 	return d->args.v[0];
 }
 
+/* Append s to b with each '%' doubled, to survive the later expansion. */
+static void
+sb_add_escaped(struct sbuf *b, const char *s)
+{
+	size_t n;
+
+	while (*s != '\0') {
+		n = strcspn(s, "%");
+		sb_addn(b, s, n);
+		s += n;
+		if (*s == '%') {
+			sb_add(b, "%%");
+			s++;
+		}
+	}
+}
+
+/*
+ * Expand one KnownHostsCommand argument as far as the configuration can:
+ * the tokens of CMD_TOKENS and ${VAR} (no ~, as in ssh); the per-check
+ * tokens of CMD_LATE_TOKENS, and "%%", are kept for knownhosts.c.
+ * Returns NULL with a message naming d's line.
+ */
+static char *
+expand_command_arg(const struct directive *d, const char *s,
+    const struct expand *e, const char *keyalias, char *err, size_t errlen)
+{
+	struct sbuf b = { 0 };
+	const char *end, *v;
+	char *name;
+
+	for (; *s != '\0'; s++) {
+		if (*s == '%' && s[1] != '\0' &&
+		    strchr(CMD_LATE_TOKENS, s[1]) != NULL) {
+			sb_addn(&b, s++, 2);
+		} else if (*s == '%' && s[1] != '\0' &&
+		    strchr(CMD_TOKENS, s[1]) != NULL) {
+			sb_add_escaped(&b, s[1] == 'k' ? keyalias :
+			    token_value(e, s[1]));
+			s++;
+		} else if (*s == '%') {
+			free(b.s);
+			errf(err, errlen, d->file, d->line, "unsupported token "
+			    "'%%%.1s' in KnownHostsCommand", s + 1);
+			return NULL;
+		} else if (s[0] == '$' && s[1] == '{' &&
+		    (end = strchr(s, '}')) != NULL) {
+			name = xstrndup(s + 2, (size_t)(end - s - 2));
+			v = getenv(name);
+			free(name);
+			if (v == NULL) {
+				free(b.s);
+				errf(err, errlen, d->file, d->line, "environment "
+				    "variable '%.*s' is not set",
+				    (int)(end - s - 2), s + 2);
+				return NULL;
+			}
+			sb_add_escaped(&b, v);
+			s = end;
+		} else
+			sb_addn(&b, s, 1);
+	}
+	return sb_take(&b);
+}
+
+/*
+ * KnownHostsCommand, split into words as ssh splits it; the program must
+ * be an absolute path (as ssh requires) and is not expanded.
+ */
+static int
+finish_command(const struct rstate *st, const struct expand *e, char *err,
+    size_t errlen)
+{
+	const struct directive *d = st->khcmd;
+	struct hostcfg *h = st->out;
+	struct strv av = { 0 };
+	const char *keyalias = st->hkalias != NULL ? st->hkalias->args.v[0] :
+	    st->alias;
+	char *arg;
+	size_t i;
+
+	if (split_args(d->args.v[0], &av) == -1 || av.n == 0) {
+		strv_free(&av);
+		return errf(err, errlen, d->file, d->line, "bad "
+		    "KnownHostsCommand");
+	}
+	if (av.v[0][0] != '/') {
+		errf(err, errlen, d->file, d->line, "KnownHostsCommand '%s' is "
+		    "not an absolute path", av.v[0]);
+		strv_free(&av);
+		return -1;
+	}
+	for (i = 1; i < av.n; i++) {
+		if ((arg = expand_command_arg(d, av.v[i], e, keyalias, err,
+		    errlen)) == NULL) {
+			strv_free(&av);
+			return -1;
+		}
+		free(av.v[i]);
+		av.v[i] = arg;
+	}
+	strv_push(&av, NULL);
+	h->known_hosts_command = av.v;
+	return 0;
+}
+
 /*
  * The options that decide how the server's key is checked.  Those fanscp
  * cannot honour fail the host rather than be ignored, so that no key ssh
- * would refuse is accepted: KnownHostsCommand, CheckHostIP yes,
- * VerifyHostKeyDNS yes or ask, CanonicalizeHostname yes or always (ssh
+ * would refuse is accepted: CheckHostIP yes, VerifyHostKeyDNS yes or ask, CanonicalizeHostname yes or always (ssh
  * would look the canonical name up), and a host key option in a Match
  * block whose criteria we cannot evaluate.
  */
 static int
-finish_hostkey(const struct rstate *st, char *err, size_t errlen)
+finish_hostkey(const struct rstate *st, const struct expand *e, char *err,
+    size_t errlen)
 {
 	struct hostcfg *h = st->out;
 	const struct directive *d;
@@ -1814,10 +1922,9 @@ finish_hostkey(const struct rstate *st, char *err, size_t errlen)
 		    "whether %s applies to '%s': fanscp cannot evaluate the "
 		    "Match on line %d", find_keyword_name(d->kw), st->alias,
 		    st->undecided_match->line);
-	if ((d = st->khcmd) != NULL && word_or_none(d) != NULL)
-		return errf(err, errlen, d->file, d->line, "KnownHostsCommand "
-		    "is not supported (set it to none, or list the keys in a "
-		    "UserKnownHostsFile)");
+	if (st->khcmd != NULL && word_or_none(st->khcmd) != NULL &&
+	    finish_command(st, e, err, errlen) == -1)
+		return -1;
 	if ((d = st->checkip) != NULL && d->ival == 1)
 		return errf(err, errlen, d->file, d->line, "CheckHostIP yes is "
 		    "not supported (set CheckHostIP no, OpenSSH's default)");
@@ -1863,7 +1970,7 @@ finish(struct rstate *st, char *err, size_t errlen)
 	if (r == 0)
 		r = finish_proxy(st, err, errlen);
 	if (r == 0)
-		r = finish_hostkey(st, err, errlen);
+		r = finish_hostkey(st, &e, err, errlen);
 	free(e.home);
 	free(e.luser);
 	return r;
@@ -1941,6 +2048,8 @@ free_array(char **v, size_t n)
 void
 hostcfg_release(struct hostcfg *h)
 {
+	size_t i;
+
 	free(h->hostname);
 	free(h->user);
 	free_array(h->identity_files, h->n_identity_files);
@@ -1951,5 +2060,9 @@ hostcfg_release(struct hostcfg *h)
 	free(h->proxy_command);
 	free(h->host_key_alias);
 	free(h->host_key_algorithms);
+	if (h->known_hosts_command != NULL)
+		for (i = 0; h->known_hosts_command[i] != NULL; i++)
+			free(h->known_hosts_command[i]);
+	free(h->known_hosts_command);
 	hostcfg_reset(h);
 }

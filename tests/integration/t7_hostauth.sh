@@ -1,7 +1,7 @@
 # Host authentication: ssh_config keys that decide which host key is
 # accepted (HostKeyAlias, the [host]:port fallback, keys fanscp refuses
 # to ignore), all-or-nothing known_hosts appends, and a large known_hosts.
-ALL_SCENARIOS="$ALL_SCENARIOS hkalias portfallback khfull khoptions matchexec hkalgs bigkh"
+ALL_SCENARIOS="$ALL_SCENARIOS hkalias portfallback khfull khoptions khcommand matchexec hkalgs bigkh"
 
 # _hashed_kh OUT N HOST...: OUT gets N random hashed ed25519 lines, then
 # the fixture's lines for hosts HOST..., hashed too (as ssh-keygen -H
@@ -200,7 +200,7 @@ scen_khoptions() {
 	fixture_start 2
 	SRC=$T/src/data.bin
 	mkrandom "$SRC" 4096
-	for opt in "KnownHostsCommand=/bin/cat %H" CheckHostIP=yes \
+	for opt in CheckHostIP=yes \
 	    VerifyHostKeyDNS=yes VerifyHostKeyDNS=ask \
 	    CanonicalizeHostname=yes; do
 		run_fanscp -F "$T/ssh_config" -o "$opt" "$SRC" lab001:o.bin
@@ -218,6 +218,65 @@ scen_khoptions() {
 	expect_copy 2 o.bin "$SRC"
 	expect_err lab001 "ForwardAgent ignored"
 	expect_err lab001 "libssh2 1.10 cannot serve the agent channel"
+}
+
+# KnownHostsCommand, as ssh runs it: the lines it prints for %H are
+# checked (lab001's keys let it in, with an empty UserKnownHostsFile left
+# empty; lab002 presenting other keys under its name fails), its arguments
+# are expanded per word, and a command that fails fails the host.  ssh
+# agrees on both hosts.
+scen_khcommand() {
+	need_fanscp || return
+	fixture_start 2
+	SRC=$T/src/data.bin
+	mkrandom "$SRC" 4096
+	cat >"$T/khcmd" <<EOF
+#!/bin/sh
+printf '%s|' "\$@" >>"$T/khcmd.args"
+echo >>"$T/khcmd.args"
+[ -e "$T/khcmd.fail" ] && exit 1
+cat "$T/khcmd.out"
+EOF
+	chmod 755 "$T/khcmd"
+	{
+		_kh_as 1 "[127.0.0.1]:$(host_port 1)"
+		_kh_as 1 "[127.0.0.1]:$(host_port 2)"
+	} >"$T/khcmd.out"
+	: >"$T/kh_empty"
+	set -- -o "UserKnownHostsFile=$T/kh_empty" \
+	    -o "KnownHostsCommand=$T/khcmd %H %I %t %f \"%% %p\""
+	for n in 1 2; do
+		"$SSH" -F "$T/ssh_config" -o BatchMode=yes "$@" \
+		    "$(host_name $n)" true 2>/dev/null
+		echo "$n $?"
+	done >"$T/ssh.rc"
+	[ "$(cat "$T/ssh.rc" | tr '\n' ' ')" = "1 0 2 255 " ] ||
+	    fail "fixture: ssh gives $(cat "$T/ssh.rc" | tr '\n' ' ')"
+	: >"$T/khcmd.args"
+	run_fanscp -F "$T/ssh_config" "$@" "$SRC" lab001:c.bin lab002:c.bin
+	expect_rc 1
+	expect_copy 1 c.bin "$SRC"
+	expect_no_err lab001
+	expect_err lab002 "host key mismatch"
+	expect_err lab002 "KnownHostsCommand"
+	expect_home 2
+	[ -s "$T/kh_empty" ] && fail "known_hosts was written"
+	p1=$(host_port 1)
+	grep -q "^\[127.0.0.1\]:$p1|ORDER|NONE|NONE|% $p1|\$" "$T/khcmd.args" ||
+	    fail "no ORDER run for lab001: $(head -3 "$T/khcmd.args")"
+	fp_seen=0
+	for fp in $(host_fingerprints 1); do
+		grep -q "^\[127.0.0.1\]:$p1|HOSTNAME|[a-z0-9-]*|$fp|% $p1|\$" \
+		    "$T/khcmd.args" && fp_seen=1
+	done
+	[ "$fp_seen" = 1 ] ||
+	    fail "no HOSTNAME run for lab001: $(cat "$T/khcmd.args")"
+	touch "$T/khcmd.fail"
+	run_fanscp -F "$T/ssh_config" "$@" "$SRC" lab001:d.bin
+	expect_rc 1
+	expect_err lab001 "KnownHostsCommand"
+	expect_err lab001 "exit status 1"
+	expect_home 1 c.bin
 }
 
 # A Match exec block that points lab001 at a known_hosts of other keys:

@@ -911,6 +911,84 @@ test_append_all_or_nothing(void **state)
 	free(head);
 }
 
+/*
+ * KnownHostsCommand: run without a shell, tokens expanded per argument,
+ * its lines checked after the files; a failure fails the host, and an
+ * unknown key is still added to the user file under accept-new.
+ */
+static void
+test_command(void **state)
+{
+	char *script = tpath("khcmd"), *outf = tpath("khcmd.out");
+	char *argsf = tpath("khcmd.args"), *rcf = tpath("khcmd.rc");
+	char *user = tpath("khcmd_user"), *text, *now, *want, out[128];
+	char *body = xasprintf("#!/bin/sh\nprintf '%%s\\n' \"$@\" >'%s'\n"
+	    "cat '%s'\nexit $(cat '%s')\n", argsf, outf, rcf);
+	char *argv[] = { script, "%H", "%I", "%t", "%f", "%K", "%p", "100%%",
+	    NULL };
+	char *files[1] = { user };
+	struct kh_lookup l = { .host = "Alpha", .port = 22,
+	    .user_files = files, .n_user = 1, .command = argv,
+	    .policy = SHK_YES };
+	struct knownhosts *kh = knownhosts_new();
+
+	(void)state;
+	write_text(script, body);
+	assert_int_equal(chmod(script, 0755), 0);
+	write_text(rcf, "0\n");
+	write_text(user, "");
+	text = xasprintf("alpha ssh-ed25519 %s\n", ed1.b64);
+	write_text(outf, text);
+	assert_int_equal(knownhosts_check(kh, &l, ed1.blob, ed1.len, err,
+	    sizeof(err)), KH_MATCH);
+	want = xasprintf("alpha\nHOSTNAME\nssh-ed25519\n%s\n%s\n22\n100%%\n",
+	    ed1.fp, ed1.b64);
+	now = slurp(argsf);
+	assert_string_equal(now, want);
+	free(now);
+	free(want);
+	assert_int_equal(knownhosts_check(kh, &l, ed2.blob, ed2.len, err,
+	    sizeof(err)), KH_MISMATCH);
+	assert_non_null(strstr(err, "KnownHostsCommand"));
+
+	/* Ordering runs it too, with no key yet. */
+	knownhosts_types(kh, &l, out, sizeof(out));
+	assert_string_equal(out, "ssh-ed25519");
+	now = slurp(argsf);
+	assert_string_equal(now, "alpha\nORDER\nNONE\nNONE\nNONE\n22\n100%\n");
+	free(now);
+
+	/* It fails: so does the host. */
+	write_text(rcf, "3\n");
+	assert_int_equal(knownhosts_check(kh, &l, ed1.blob, ed1.len, err,
+	    sizeof(err)), KH_ERROR);
+	assert_non_null(strstr(err, "failed: exit status 3"));
+
+	/* Nothing known: accept-new adds to the user file, as ssh does. */
+	write_text(rcf, "0\n");
+	write_text(outf, "");
+	l.policy = SHK_ACCEPT_NEW;
+	assert_int_equal(knownhosts_check(kh, &l, ed1.blob, ed1.len, err,
+	    sizeof(err)), KH_ADDED);
+	now = slurp(user);
+	assert_string_equal(now, text);
+	free(now);
+
+	argv[0] = "/nonexistent/khcmd";
+	l.host = "beta";
+	assert_int_equal(knownhosts_check(kh, &l, ed1.blob, ed1.len, err,
+	    sizeof(err)), KH_ERROR);
+	assert_non_null(strstr(err, "cannot run KnownHostsCommand"));
+	knownhosts_free(kh);
+	free(text);
+	free(body);
+	free(user);
+	free(rcf);
+	free(argsf);
+	free(outf);
+	free(script);
+}
+
 static void
 test_unreadable(void **state)
 {
@@ -1128,6 +1206,7 @@ main(void)
 		cmocka_unit_test(test_alias),
 		cmocka_unit_test(test_algorithms),
 		cmocka_unit_test(test_append_all_or_nothing),
+		cmocka_unit_test(test_command),
 		cmocka_unit_test(test_unreadable),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_creates_dot_ssh),

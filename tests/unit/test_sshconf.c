@@ -516,7 +516,7 @@ test_hostkey_options(void **state)
 	    "  VerifyHostKeyDNS no\n"
 	    "  ForwardAgent no\n"
 	    "Host cmd\n"
-	    "  KnownHostsCommand /bin/kh %H\n"
+	    "  KnownHostsCommand /bin/kh \"%h 100%%\" %k%H %p ${HOME} %I\n"
 	    "Host ip\n"
 	    "  CheckHostIP yes\n"
 	    "Host dns\n"
@@ -547,10 +547,18 @@ test_hostkey_options(void **state)
 	resolve(c, "other", NULL, &h);
 	assert_int_equal(h.forward_agent, -1);
 	hostcfg_release(&h);
-	assert_int_equal(sshconf_resolve(c, "cmd", NULL, &h, err,
-	    sizeof(err)), -1);
-	assert_string_equal(err, "cfg:11: KnownHostsCommand is not supported "
-	    "(set it to none, or list the keys in a UserKnownHostsFile)");
+	/* The config's tokens now, the check's (and %%) later. */
+	resolve(c, "cmd", NULL, &h);
+	assert_non_null(h.known_hosts_command);
+	assert_string_equal(h.known_hosts_command[0], "/bin/kh");
+	assert_string_equal(h.known_hosts_command[1], "cmd 100%%");
+	assert_string_equal(h.known_hosts_command[2], "cmd%H");
+	assert_string_equal(h.known_hosts_command[3], "%p");
+	assert_string_equal(h.known_hosts_command[4], HOME);
+	assert_string_equal(h.known_hosts_command[5], "%I");
+	assert_null(h.known_hosts_command[6]);
+	hostcfg_release(&h);
+	assert_null(h.known_hosts_command);
 	assert_int_equal(sshconf_resolve(c, "ip", NULL, &h, err,
 	    sizeof(err)), -1);
 	assert_string_equal(err, "cfg:13: CheckHostIP yes is not supported "
@@ -566,6 +574,36 @@ test_hostkey_options(void **state)
 	    "supported: ssh would check the canonical name's host key (set "
 	    "CanonicalizeHostname no)");
 	assert_null(h.host_key_alias);
+	sshconf_free(c);
+}
+
+/* KnownHostsCommand: a %-escaped value, an absolute program, known tokens. */
+static void
+test_known_hosts_command(void **state)
+{
+	struct sshconf *c = conf_text(
+	    "Host alias\n"
+	    "  HostKeyAlias pin%1\n"
+	    "  KnownHostsCommand /usr/bin/kh %k\n"
+	    "Host rel\n"
+	    "  KnownHostsCommand kh %H\n"
+	    "Host tok\n"
+	    "  KnownHostsCommand /usr/bin/kh %C\n");
+	struct hostcfg h;
+	char err[256];
+
+	(void)state;
+	resolve(c, "alias", NULL, &h);
+	assert_string_equal(h.known_hosts_command[1], "pin%%1");
+	hostcfg_release(&h);
+	assert_int_equal(sshconf_resolve(c, "rel", NULL, &h, err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "cfg:5: KnownHostsCommand 'kh' is not an "
+	    "absolute path");
+	assert_int_equal(sshconf_resolve(c, "tok", NULL, &h, err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "cfg:7: unsupported token '%C' in "
+	    "KnownHostsCommand");
 	sshconf_free(c);
 }
 
@@ -1204,6 +1242,7 @@ main(void)
 		cmocka_unit_test_setup(test_match_exec, setup),
 		cmocka_unit_test_setup(test_match_exec_hostkey, setup),
 		cmocka_unit_test_setup(test_hostkey_options, setup),
+		cmocka_unit_test_setup(test_known_hosts_command, setup),
 		cmocka_unit_test_setup(test_include, setup),
 		cmocka_unit_test_setup(test_include_errors, setup),
 		cmocka_unit_test_setup(test_quoted, setup),
