@@ -1,7 +1,8 @@
 /*
  * known_hosts checking with OpenSSH's semantics, on our own parser (the
- * libssh2 1.10 one ignores @revoked and has no wildcards).  Plain, comma-separated, wildcard ("*", "?",
- * "!negated") and hashed (|1|salt|hash) names are understood.  Each file
+ * libssh2 1.10 one ignores @revoked and has no wildcards).  Plain,
+ * comma-separated, wildcard ("*", "?", "!negated") and hashed
+ * (|1|salt|hash) names are understood.  Each file
  * is parsed once per run; a hashed line's HMAC key is prepared then, so a
  * lookup costs two SHA-1 blocks a line.  New keys are appended, one line
  * in one write, never by rewriting the file.
@@ -25,7 +26,7 @@ enum kh_result {
 
 struct knownhosts;
 
-#define KH_COMMAND_TIMEOUT	30	/* seconds a KnownHostsCommand may take */
+#define KH_COMMAND_TIMEOUT	30	/* seconds KnownHostsCommand may run */
 
 /*
  * One host to check, and where.  With an alias (HostKeyAlias) only that
@@ -45,6 +46,8 @@ struct kh_lookup {
 	char *const	 *global_files;	/* GlobalKnownHostsFile */
 	size_t		  n_global;
 	char *const	 *command;	/* KnownHostsCommand words, or NULL */
+	char *const	 *revoked_files; /* RevokedHostKeys */
+	size_t		  n_revoked;
 	enum stricthk	  policy;	/* StrictHostKeyChecking */
 	int		  hash;		/* HashKnownHosts: appends are hashed */
 };
@@ -56,12 +59,14 @@ struct knownhosts *knownhosts_new(void);
  * libssh2_session_hostkey() returns) for l against the user files, the
  * global files, then the lines l->command prints for the first name (run
  * as ssh runs KnownHostsCommand: no shell, %p %H %I %t %f %K expanded in
- * its arguments, stdin from /dev/null; it must exit 0, within
- * KH_COMMAND_TIMEOUT seconds).  Under SHK_ACCEPT_NEW or SHK_NO an unknown host's key
- * is appended to the first user file (one write; hashed when l->hash is
- * set) under the name looked up first, and remembered for the rest of
- * the run.  A key whose type HostKeyAlgorithms excludes is refused.  err
- * gets a message a user can act on for every result but KH_MATCH and
+ * its arguments, stdin from /dev/null; it must exit 0 within
+ * KH_COMMAND_TIMEOUT seconds).  Under SHK_ACCEPT_NEW or SHK_NO an unknown
+ * host's key is appended to the first user file (one write; hashed when
+ * l->hash is set) under the name looked up first, and remembered for the
+ * rest of the run.  A key whose type HostKeyAlgorithms excludes is
+ * refused, and so is one that a RevokedHostKeys file lists, or any key if
+ * such a file cannot be read or is a binary KRL (which we cannot read).
+ * err gets a message a user can act on for every result but KH_MATCH and
  * KH_ADDED; it names the SHA256 fingerprint on a mismatch.
  */
 enum kh_result knownhosts_check(struct knownhosts *,
@@ -76,8 +81,9 @@ int	knownhosts_load_text(struct knownhosts *, const char *file,
 /*
  * The host key types known_hosts holds for l (its first name, else its
  * fallback name), in the order the files (then l->command, run with %I
- * "ORDER") list them, comma-separated into out ("" if none): offered first in the key exchange, as ssh does, so
- * that a host known by one type only is not asked for another.  Types
+ * "ORDER") list them, comma-separated into out ("" if none): offered
+ * first in the key exchange, as ssh does, so that a host known by one
+ * type only is not asked for another.  Types
  * that l->algorithms excludes are left out.  Unreadable files are skipped
  * here; knownhosts_check() reports them.
  */

@@ -5,9 +5,10 @@
  * (IdentityFile accumulates).  Host patterns take '*', '?' and '!'.
  * Unknown keys are ignored; a malformed line is an error naming file:line.
  * Options that decide how a server's key is checked are never ignored:
- * those fanscp cannot honour (CheckHostIP yes, VerifyHostKeyDNS yes or ask, CanonicalizeHostname yes or always, or one
- * set in a Match block whose criteria cannot be evaluated, such as exec)
- * make sshconf_resolve() fail.
+ * those fanscp cannot honour (CheckHostIP yes, VerifyHostKeyDNS yes or
+ * ask, CanonicalizeHostname yes or always, or one set in a Match block
+ * whose criteria cannot be evaluated, such as exec) make sshconf_resolve()
+ * fail.
  */
 #ifndef FANSCP_SSHCONF_H
 #define FANSCP_SSHCONF_H
@@ -49,6 +50,8 @@ struct hostcfg {
 	int	  forward_agent; /* ForwardAgent: 1 for yes or a socket */
 	char	**known_hosts_command; /* KnownHostsCommand words, NULL-ended;
 				   %p %H %I %t %f %K %% still to expand */
+	char	**revoked_host_keys; /* RevokedHostKeys, expanded */
+	size_t	  n_revoked_host_keys;
 };
 
 struct sshconf;

@@ -1295,6 +1295,82 @@ decide(struct knownhosts *kh, const struct kh_query *q,
 	}
 }
 
+#define KRL_MAGIC	"SSHKRL\n"	/* a binary key revocation list */
+
+/*
+ * Whether the text of a RevokedHostKeys file lists q's key: one public
+ * key a line ("type base64 [comment]"), as ssh reads a file that is not
+ * a KRL.
+ */
+static int
+revoked_text_has(char *text, const struct kh_query *q)
+{
+	char *line, *next, *cp, *b64;
+	unsigned char *blob;
+	size_t len;
+	int found = 0;
+
+	for (line = text; line != NULL && !found; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		cp = line + strspn(line, " \t\r");
+		if (*cp == '\0' || *cp == '#')
+			continue;
+		(void)next_word(&cp);
+		b64 = next_word(&cp);
+		b64[strcspn(b64, "\r")] = '\0';
+		if (kh_b64_decode(b64, strlen(b64), &blob, &len) == -1)
+			continue;
+		found = len == q->bloblen && memcmp(blob, q->blob, len) == 0;
+		free(blob);
+	}
+	return found;
+}
+
+/*
+ * RevokedHostKeys: as in ssh, a listed key is refused, and a file that
+ * cannot be read refuses every key.  Binary KRLs are not understood, so
+ * they refuse every key too, with a message that says so.
+ */
+static enum kh_result
+check_revoked(const struct kh_lookup *l, const struct kh_query *q,
+    char *err, size_t errlen)
+{
+	char *text;
+	size_t i, len;
+	int found;
+
+	for (i = 0; i < l->n_revoked; i++) {
+		if (read_all(l->revoked_files[i], &text, &len) == -1 ||
+		    (text == NULL && access(l->revoked_files[i], F_OK) == -1)) {
+			snprintf(err, errlen, "cannot read RevokedHostKeys '%s'"
+			    ": %s", l->revoked_files[i], text == NULL &&
+			    errno == 0 ? "No such file or directory" :
+			    strerror(errno));
+			return KH_ERROR;
+		}
+		if (len >= strlen(KRL_MAGIC) &&
+		    memcmp(text, KRL_MAGIC, strlen(KRL_MAGIC)) == 0) {
+			free(text);
+			snprintf(err, errlen, "RevokedHostKeys '%s' is a key "
+			    "revocation list (KRL), which fanscp cannot read",
+			    l->revoked_files[i]);
+			return KH_ERROR;
+		}
+		text = xreallocarray(text, len + 1, 1);
+		text[len] = '\0';
+		found = revoked_text_has(text, q);
+		free(text);
+		if (found) {
+			snprintf(err, errlen, "host key is revoked (%s %s; "
+			    "RevokedHostKeys '%s')", q->type, q->fp,
+			    l->revoked_files[i]);
+			return KH_REVOKED;
+		}
+	}
+	return KH_MATCH;
+}
+
 /*
  * The type of a server key blob we can check, or NULL with a message: a
  * plain key of a known type (no certificates), well formed.
@@ -1534,6 +1610,10 @@ knownhosts_check(struct knownhosts *kh, const struct kh_lookup *l,
 		    "by HostKeyAlgorithms", q.type, q.fp);
 		free(q.type);
 		return KH_ERROR;
+	}
+	if ((r = check_revoked(l, &q, err, errlen)) != KH_MATCH) {
+		free(q.type);
+		return r;
 	}
 	query_names(l, q.name);
 	cmd.path = xstrdup("KnownHostsCommand");

@@ -335,6 +335,8 @@ sess_kh_lookup(const struct sess *s, const char *name, struct kh_lookup *l)
 	l->global_files = c->global_known_hosts;
 	l->n_global = c->n_global_known_hosts;
 	l->command = c->known_hosts_command;
+	l->revoked_files = c->revoked_host_keys;
+	l->n_revoked = c->n_revoked_host_keys;
 	l->policy = c->strict == SHK_UNSET ? SHK_YES :
 	    (enum stricthk)c->strict;
 	l->hash = c->hash_known_hosts == 1;

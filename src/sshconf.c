@@ -77,6 +77,7 @@ enum kw {
 	KW_VERIFYHOSTKEYDNS,
 	KW_FORWARDAGENT,
 	KW_CANONICALIZE,
+	KW_REVOKEDHOSTKEYS,
 };
 
 /* How a keyword's value is checked and kept. */
@@ -160,6 +161,7 @@ static const struct keyword keywords[] = {
 	{ "VerifyHostKeyDNS", KW_VERIFYHOSTKEYDNS, V_CHOICE, dns_choices },
 	{ "ForwardAgent", KW_FORWARDAGENT, V_STRING, NULL },
 	{ "CanonicalizeHostname", KW_CANONICALIZE, V_CHOICE, canon_choices },
+	{ "RevokedHostKeys", KW_REVOKEDHOSTKEYS, V_PATHS, NULL },
 };
 
 /* Match criteria; C_OTHER is one we cannot evaluate. */
@@ -283,6 +285,7 @@ struct rstate {
 	const struct directive	 *dns;		/* VerifyHostKeyDNS */
 	const struct directive	 *fwdagent;	/* ForwardAgent */
 	const struct directive	 *canon;	/* CanonicalizeHostname */
+	const struct directive	 *revoked;	/* RevokedHostKeys */
 	const struct directive	 *pending;	/* the Match line we cannot
 						   evaluate, in its block */
 	const struct directive	 *undecided;	/* a host key option under
@@ -1434,6 +1437,8 @@ decides_hostkey(const struct directive *d, const struct rstate *st)
 		return st->dns == NULL;
 	case KW_CANONICALIZE:
 		return st->canon == NULL;
+	case KW_REVOKEDHOSTKEYS:
+		return st->revoked == NULL;
 	default:
 		return 0;
 	}
@@ -1542,6 +1547,9 @@ apply(const struct directive *d, struct rstate *st)
 		break;
 	case KW_CANONICALIZE:
 		set_dir(&st->canon, d);
+		break;
+	case KW_REVOKEDHOSTKEYS:
+		set_dir(&st->revoked, d);
 		break;
 	case KW_HOST:
 	case KW_MATCH:
@@ -1849,8 +1857,8 @@ expand_command_arg(const struct directive *d, const char *s,
 			free(name);
 			if (v == NULL) {
 				free(b.s);
-				errf(err, errlen, d->file, d->line, "environment "
-				    "variable '%.*s' is not set",
+				errf(err, errlen, d->file, d->line,
+				    "environment variable '%.*s' is not set",
 				    (int)(end - s - 2), s + 2);
 				return NULL;
 			}
@@ -1903,12 +1911,31 @@ finish_command(const struct rstate *st, const struct expand *e, char *err,
 	return 0;
 }
 
+/* RevokedHostKeys: files with ~, %-tokens and ${VAR}; "none" for none. */
+static int
+finish_revoked(const struct rstate *st, const struct expand *e, char *err,
+    size_t errlen)
+{
+	struct hostcfg *h = st->out;
+	struct strv sv = { 0 };
+	int none = 0;
+
+	if (expand_files(st->revoked, e, 1, &sv, &none, err, errlen) == -1) {
+		strv_free(&sv);
+		return -1;
+	}
+	h->revoked_host_keys = sv.v;
+	h->n_revoked_host_keys = sv.n;
+	return 0;
+}
+
 /*
  * The options that decide how the server's key is checked.  Those fanscp
  * cannot honour fail the host rather than be ignored, so that no key ssh
- * would refuse is accepted: CheckHostIP yes, VerifyHostKeyDNS yes or ask, CanonicalizeHostname yes or always (ssh
- * would look the canonical name up), and a host key option in a Match
- * block whose criteria we cannot evaluate.
+ * would refuse is accepted: CheckHostIP yes, VerifyHostKeyDNS yes or ask,
+ * CanonicalizeHostname yes or always (ssh would look the canonical name
+ * up), and a host key option in a Match block whose criteria we cannot
+ * evaluate.
  */
 static int
 finish_hostkey(const struct rstate *st, const struct expand *e, char *err,
@@ -1925,6 +1952,8 @@ finish_hostkey(const struct rstate *st, const struct expand *e, char *err,
 	if (st->khcmd != NULL && word_or_none(st->khcmd) != NULL &&
 	    finish_command(st, e, err, errlen) == -1)
 		return -1;
+	if (finish_revoked(st, e, err, errlen) == -1)
+		return -1;
 	if ((d = st->checkip) != NULL && d->ival == 1)
 		return errf(err, errlen, d->file, d->line, "CheckHostIP yes is "
 		    "not supported (set CheckHostIP no, OpenSSH's default)");
@@ -1933,10 +1962,11 @@ finish_hostkey(const struct rstate *st, const struct expand *e, char *err,
 		    "%s is not supported: fanscp looks up no SSHFP records "
 		    "(set VerifyHostKeyDNS no)", d->ival == 2 ? "ask" : "yes");
 	if ((d = st->canon) != NULL && d->ival != 0)
-		return errf(err, errlen, d->file, d->line, "CanonicalizeHostname "
-		    "%s is not supported: ssh would check the canonical name's "
-		    "host key (set CanonicalizeHostname no)", d->ival == 2 ?
-		    "always" : "yes");
+		return errf(err, errlen, d->file, d->line,
+		    "CanonicalizeHostname %s is not supported: ssh would "
+		    "check the canonical name's host key (set "
+		    "CanonicalizeHostname no)", d->ival == 2 ? "always" :
+		    "yes");
 	if (st->hkalias != NULL)
 		h->host_key_alias = xstrdup(st->hkalias->args.v[0]);
 	if (st->hkalgs != NULL)
@@ -2064,5 +2094,6 @@ hostcfg_release(struct hostcfg *h)
 		for (i = 0; h->known_hosts_command[i] != NULL; i++)
 			free(h->known_hosts_command[i]);
 	free(h->known_hosts_command);
+	free_array(h->revoked_host_keys, h->n_revoked_host_keys);
 	hostcfg_reset(h);
 }

@@ -1,7 +1,7 @@
 # Host authentication: ssh_config keys that decide which host key is
 # accepted (HostKeyAlias, the [host]:port fallback, keys fanscp refuses
 # to ignore), all-or-nothing known_hosts appends, and a large known_hosts.
-ALL_SCENARIOS="$ALL_SCENARIOS hkalias portfallback khfull khoptions khcommand matchexec hkalgs bigkh"
+ALL_SCENARIOS="$ALL_SCENARIOS hkalias portfallback khfull khoptions khcommand revokedkeys matchexec hkalgs bigkh"
 
 # _hashed_kh OUT N HOST...: OUT gets N random hashed ed25519 lines, then
 # the fixture's lines for hosts HOST..., hashed too (as ssh-keygen -H
@@ -277,6 +277,39 @@ EOF
 	expect_err lab001 "KnownHostsCommand"
 	expect_err lab001 "exit status 1"
 	expect_home 1 c.bin
+}
+
+# RevokedHostKeys: a host whose key the file lists is refused though
+# known_hosts holds the key, as ssh refuses it; a binary KRL, which
+# fanscp cannot read, and a missing file refuse every host.
+scen_revokedkeys() {
+	need_fanscp || return
+	fixture_start 2
+	SRC=$T/src/data.bin
+	mkrandom "$SRC" 4096
+	rev=$T/revoked
+	cat "$(host_dir 1)/ssh_host_ed25519_key.pub" \
+	    "$(host_dir 1)/ssh_host_ecdsa_key.pub" >"$rev"
+	"$SSH" -F "$T/ssh_config" -o BatchMode=yes -o "RevokedHostKeys=$rev" \
+	    lab001 true 2>/dev/null && fail "fixture: ssh accepts lab001"
+	run_fanscp -F "$T/ssh_config" -o "RevokedHostKeys=$rev" "$SRC" \
+	    lab001:r.bin lab002:r.bin
+	expect_rc 1
+	expect_err lab001 "host key is revoked"
+	expect_err lab001 "RevokedHostKeys '$rev'"
+	expect_home 1
+	expect_copy 2 r.bin "$SRC"
+	ssh-keygen -q -k -f "$T/revoked.krl" "$rev" ||
+	    { fail "fixture: ssh-keygen -k failed"; return; }
+	run_fanscp -F "$T/ssh_config" -o "RevokedHostKeys=$T/revoked.krl" \
+	    "$SRC" lab002:k.bin
+	expect_rc 1
+	expect_err lab002 "KRL"
+	run_fanscp -F "$T/ssh_config" -o "RevokedHostKeys=$T/nonexistent" \
+	    "$SRC" lab002:k.bin
+	expect_rc 1
+	expect_err lab002 "cannot read RevokedHostKeys"
+	expect_home 2 r.bin
 }
 
 # A Match exec block that points lab001 at a known_hosts of other keys:

@@ -989,6 +989,52 @@ test_command(void **state)
 	free(script);
 }
 
+/*
+ * RevokedHostKeys: a listed key is refused even though known_hosts holds
+ * it; a missing file or a binary KRL refuses every key.
+ */
+static void
+test_revoked_files(void **state)
+{
+	char *text = xasprintf("alpha ssh-ed25519 %s\nalpha "
+	    "ecdsa-sha2-nistp256 %s\n", ed1.b64, ec1.b64);
+	char *path = tpath("revf"), *rev = tpath("revf.keys");
+	char *krl = tpath("revf.krl"), *missing = tpath("revf.none");
+	char *list = xasprintf("# revoked\n\n  ssh-ed25519 %s old key\r\n",
+	    ed1.b64);
+	char *files[1] = { path }, *revs[2] = { rev, NULL };
+	struct knownhosts *kh = load("revf", text, 2);
+	struct kh_lookup l = { .host = "alpha", .port = 22,
+	    .user_files = files, .n_user = 1, .revoked_files = revs,
+	    .n_revoked = 1, .policy = SHK_YES };
+
+	(void)state;
+	write_text(rev, list);
+	assert_int_equal(knownhosts_check(kh, &l, ed1.blob, ed1.len, err,
+	    sizeof(err)), KH_REVOKED);
+	assert_non_null(strstr(err, ed1.fp));
+	assert_non_null(strstr(err, rev));
+	assert_int_equal(knownhosts_check(kh, &l, ec1.blob, ec1.len, err,
+	    sizeof(err)), KH_MATCH);
+	write_text(krl, "SSHKRL\n");
+	revs[1] = krl;
+	l.n_revoked = 2;
+	assert_int_equal(knownhosts_check(kh, &l, ec1.blob, ec1.len, err,
+	    sizeof(err)), KH_ERROR);
+	assert_non_null(strstr(err, "(KRL), which fanscp cannot read"));
+	revs[1] = missing;
+	assert_int_equal(knownhosts_check(kh, &l, ec1.blob, ec1.len, err,
+	    sizeof(err)), KH_ERROR);
+	assert_non_null(strstr(err, "cannot read RevokedHostKeys"));
+	knownhosts_free(kh);
+	free(list);
+	free(missing);
+	free(krl);
+	free(rev);
+	free(path);
+	free(text);
+}
+
 static void
 test_unreadable(void **state)
 {
@@ -1207,6 +1253,7 @@ main(void)
 		cmocka_unit_test(test_algorithms),
 		cmocka_unit_test(test_append_all_or_nothing),
 		cmocka_unit_test(test_command),
+		cmocka_unit_test(test_revoked_files),
 		cmocka_unit_test(test_unreadable),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_creates_dot_ssh),

@@ -525,7 +525,11 @@ test_hostkey_options(void **state)
 	    "  ForwardAgent /tmp/agent.sock\n"
 	    "  CanonicalizeHostname no\n"
 	    "Host canon\n"
-	    "  CanonicalizeHostname always\n");
+	    "  CanonicalizeHostname always\n"
+	    "Host rev\n"
+	    "  RevokedHostKeys ~/revoked /etc/ssh/revoked_%h\n"
+	    "Host *\n"
+	    "  RevokedHostKeys none\n");
 	struct hostcfg h;
 	char err[256];
 
@@ -546,6 +550,12 @@ test_hostkey_options(void **state)
 	hostcfg_release(&h);
 	resolve(c, "other", NULL, &h);
 	assert_int_equal(h.forward_agent, -1);
+	assert_int_equal(h.n_revoked_host_keys, 0);
+	hostcfg_release(&h);
+	resolve(c, "rev", NULL, &h);
+	assert_int_equal(h.n_revoked_host_keys, 2);
+	assert_string_equal(h.revoked_host_keys[0], HOME "/revoked");
+	assert_string_equal(h.revoked_host_keys[1], "/etc/ssh/revoked_rev");
 	hostcfg_release(&h);
 	/* The config's tokens now, the check's (and %%) later. */
 	resolve(c, "cmd", NULL, &h);
