@@ -68,13 +68,40 @@ struct kh_entry {
 	unsigned long	 lineno;
 };
 
-/* A file as read on first use, plus the lines this run appended to it. */
+/* A growing list of entry indices. */
+struct kh_idx {
+	size_t	*v;
+	size_t	 n;
+	size_t	 cap;
+};
+
+/*
+ * The entries of a file that one name matches, found on the first lookup
+ * of the name and kept for the run: a hashed line costs an HMAC per name
+ * looked up, so each host's name is tried against the file once, not
+ * once per step that asks.
+ */
+struct kh_memo {
+	char		*name;		/* NULL: a free slot */
+	struct kh_idx	 match;		/* its @-less entries, in file order */
+	size_t		 upto;		/* entries tried so far */
+};
+
+/*
+ * A file as read on first use, plus the lines this run appended to it,
+ * the index of its @revoked lines and its table of names looked up
+ * (open addressing, at most half full).
+ */
 struct kh_file {
 	char		*path;
 	struct kh_entry	*entries;
 	size_t		 n_entries;
 	size_t		 cap_entries;
 	unsigned long	 n_lines;	/* lines seen, to number our appends */
+	struct kh_idx	 revoked;
+	struct kh_memo	*memo;
+	size_t		 n_memo;
+	size_t		 cap_memo;	/* 0 or a power of two */
 };
 
 struct knownhosts {
@@ -486,6 +513,81 @@ next_word(char **cpp)
 }
 
 static void
+idx_push(struct kh_idx *x, size_t i)
+{
+	if (x->n == x->cap) {
+		x->cap = x->cap == 0 ? 4 : x->cap * 2;
+		x->v = xreallocarray(x->v, x->cap, sizeof(*x->v));
+	}
+	x->v[x->n++] = i;
+}
+
+/* FNV-1a, to place a name in a file's table. */
+static size_t
+name_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+	return (size_t)h;
+}
+
+/* The slot of name in a table of cap slots: its own, or a free one. */
+static struct kh_memo *
+memo_slot(struct kh_memo *tab, size_t cap, const char *name)
+{
+	size_t i = name_hash(name) & (cap - 1);
+
+	while (tab[i].name != NULL && strcmp(tab[i].name, name) != 0)
+		i = (i + 1) & (cap - 1);
+	return &tab[i];
+}
+
+static void
+memo_grow(struct kh_file *f)
+{
+	struct kh_memo *old = f->memo;
+	size_t i, oldcap = f->cap_memo;
+
+	f->cap_memo = oldcap == 0 ? 64 : oldcap * 2;
+	f->memo = xcalloc(f->cap_memo, sizeof(*f->memo));
+	for (i = 0; i < oldcap; i++)
+		if (old[i].name != NULL)
+			*memo_slot(f->memo, f->cap_memo, old[i].name) = old[i];
+	free(old);
+}
+
+/*
+ * The @-less entries of f that name covers: each entry is tried once per
+ * name (an HMAC for a hashed line), the first time the name is looked up
+ * or, for lines appended since, the next time.
+ */
+static const struct kh_idx *
+file_matches(struct kh_file *f, const char *name)
+{
+	struct kh_memo *m = NULL;
+	size_t i;
+
+	if (f->cap_memo > 0)
+		m = memo_slot(f->memo, f->cap_memo, name);
+	if (m == NULL || m->name == NULL) {
+		if (2 * (f->n_memo + 1) > f->cap_memo)
+			memo_grow(f);
+		m = memo_slot(f->memo, f->cap_memo, name);
+		m->name = xstrdup(name);
+		f->n_memo++;
+	}
+	for (i = m->upto; i < f->n_entries; i++)
+		if (f->entries[i].marker == MRK_NONE &&
+		    names_match(&f->entries[i], name))
+			idx_push(&m->match, i);
+	m->upto = f->n_entries;
+	return &m->match;
+}
+
+/* Add e to f, and to its index of @revoked lines if it is one. */
+static void
 file_push(struct kh_file *f, const struct kh_entry *e)
 {
 	if (f->n_entries == f->cap_entries) {
@@ -494,7 +596,10 @@ file_push(struct kh_file *f, const struct kh_entry *e)
 		f->entries = xreallocarray(f->entries, f->cap_entries,
 		    sizeof(*f->entries));
 	}
-	f->entries[f->n_entries++] = *e;
+	f->entries[f->n_entries] = *e;
+	if (e->marker == MRK_REVOKED)
+		idx_push(&f->revoked, f->n_entries);
+	f->n_entries++;
 }
 
 /*
@@ -598,6 +703,15 @@ file_clear(struct kh_file *f)
 	f->entries = NULL;
 	f->n_entries = f->cap_entries = 0;
 	f->n_lines = 0;
+	for (i = 0; i < f->cap_memo; i++) {
+		free(f->memo[i].name);
+		free(f->memo[i].match.v);
+	}
+	free(f->memo);
+	f->memo = NULL;
+	f->n_memo = f->cap_memo = 0;
+	free(f->revoked.v);
+	memset(&f->revoked, 0, sizeof(f->revoked));
 }
 
 /*
@@ -689,22 +803,22 @@ hit_set(struct kh_hit *h, const struct kh_file *f, const struct kh_entry *e,
  * names to match, but a revoked key has no business on any host.
  */
 static void
-scan_file(const struct kh_file *f, const struct kh_query *q, size_t k,
+scan_file(struct kh_file *f, const struct kh_query *q, size_t k,
     struct kh_scan *s)
 {
 	const struct kh_entry *e;
+	const struct kh_idx *x;
 	const char *name = q->name[k];
 	size_t i;
 
-	for (i = 0; i < f->n_entries; i++) {
-		e = &f->entries[i];
-		if (e->marker == MRK_REVOKED) {
-			if (k == 0 && same_key(e, q->blob, q->bloblen))
-				hit_set(&s->revoked, f, e, name);
-			continue;
-		}
-		if (e->marker != MRK_NONE || !names_match(e, name))
-			continue;
+	for (i = 0; k == 0 && i < f->revoked.n; i++) {
+		e = &f->entries[f->revoked.v[i]];
+		if (same_key(e, q->blob, q->bloblen))
+			hit_set(&s->revoked, f, e, name);
+	}
+	x = file_matches(f, name);
+	for (i = 0; i < x->n; i++) {
+		e = &f->entries[x->v[i]];
 		if (same_key(e, q->blob, q->bloblen))
 			hit_set(&s->match[k], f, e, name);
 		else if (strcmp(e->keytype, q->type) == 0)
@@ -1503,23 +1617,22 @@ types_add(char *out, size_t outlen, const char *type,
 }
 
 static void
-types_file(const struct kh_file *f, const char *name,
-    const char *algorithms, char *out, size_t outlen)
+types_file(struct kh_file *f, const char *name, const char *algorithms,
+    char *out, size_t outlen)
 {
+	const struct kh_idx *x = file_matches(f, name);
 	size_t k;
 
-	for (k = 0; k < f->n_entries; k++)
-		if (f->entries[k].marker == MRK_NONE &&
-		    names_match(&f->entries[k], name))
-			types_add(out, outlen, f->entries[k].keytype,
-			    algorithms);
+	for (k = 0; k < x->n; k++)
+		types_add(out, outlen, f->entries[x->v[k]].keytype,
+		    algorithms);
 }
 
 static void
 types_scan(struct knownhosts *kh, const char *name, char *const *files,
     size_t n, const char *algorithms, char *out, size_t outlen)
 {
-	const struct kh_file *f;
+	struct kh_file *f;
 	char err[256];
 	size_t i;
 
