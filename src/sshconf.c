@@ -9,12 +9,14 @@
  *
  * Where we part from OpenSSH, on purpose:
  * - Unknown keywords are ignored rather than fatal, since we honour a few.
- * - Match criteria that need something we do not have (exec, canonical,
- *   final, localnetwork, tagged, command, sessiontype, version) make the
- *   block never match, negated or not; a debug note says so at parse time.
+ * - Match criteria that need something we do not have (exec,
+ *   localnetwork, tagged, command, sessiontype, version) make the block
+ *   never match, negated or not; a debug note says so at parse time.
  *   If such a block would set a host key option for a host (the criteria
  *   we can evaluate hold, and nothing set the option before), resolving
  *   that host fails instead: skipping it could accept a key ssh refuses.
+ *   "final" and "canonical" are evaluated as ssh does when it does not
+ *   canonicalize: true in the second reading a "Match final" asks for.
  * - Include paths are not %-expanded (ssh expands them per host); one that
  *   holds '%' or '$' is skipped with a debug note.
  * - %C, %j, %k and %p are not supported in paths: a line using them is an
@@ -171,6 +173,8 @@ enum crit_type {
 	C_ORIGINALHOST,
 	C_USER,
 	C_LOCALUSER,
+	C_FINAL,	/* true in the final pass, and asks for one */
+	C_CANONICAL,	/* true in the final pass */
 	C_OTHER,
 };
 
@@ -185,8 +189,8 @@ static const struct match_attr match_attrs[] = {
 	{ "originalhost", C_ORIGINALHOST, 1 },
 	{ "user", C_USER, 1 },
 	{ "localuser", C_LOCALUSER, 1 },
-	{ "canonical", C_OTHER, 0 },
-	{ "final", C_OTHER, 0 },
+	{ "canonical", C_CANONICAL, 0 },
+	{ "final", C_FINAL, 0 },
 	{ "exec", C_OTHER, 1 },
 	{ "localnetwork", C_OTHER, 1 },
 	{ "tagged", C_OTHER, 1 },
@@ -291,6 +295,7 @@ struct rstate {
 	const struct directive	 *undecided;	/* a host key option under
 						   it that would apply */
 	const struct directive	 *undecided_match;
+	int			  final_pass;	/* the second walk */
 };
 
 STATIC int	sshconf_pattern_match(const char *, const char *, size_t,
@@ -1383,6 +1388,9 @@ crit_matches(const struct crit *c, const struct rstate *st)
 		return sshconf_pattern_list(ruser, c->arg, 0) == 1;
 	case C_LOCALUSER:
 		return sshconf_pattern_list(st->luser, c->arg, 0) == 1;
+	case C_FINAL:
+	case C_CANONICAL:
+		return st->final_pass;
 	case C_OTHER:
 		break;
 	}
@@ -2032,8 +2040,33 @@ hostcfg_reset(struct hostcfg *h)
 }
 
 /*
+ * Whether l holds a "Match final" (not negated), which makes ssh read the
+ * files a second time with "final" and "canonical" true.  Like ssh, any
+ * such line counts, whether its block applies or not.
+ */
+static int
+wants_final(const struct dirlist *l)
+{
+	const struct directive *d;
+	size_t i, k;
+
+	for (i = 0; i < l->n; i++) {
+		d = &l->v[i];
+		if (d->kw == KW_INCLUDE && d->sub != NULL && wants_final(d->sub))
+			return 1;
+		for (k = 0; d->kw == KW_MATCH && k < d->ncrit; k++)
+			if (d->crit[k].type == C_FINAL && !d->crit[k].negate)
+				return 1;
+	}
+	return 0;
+}
+
+/*
  * Resolve as ssh does: -o options first, then the user given with the
- * host (ssh takes -o User before user@host), then each file from the top.
+ * host (ssh takes -o User before user@host), then each file from the top;
+ * then, if a file asks for it with "Match final", the files once more with
+ * "final" and "canonical" true, where the first value obtained still wins.
+ * We never canonicalize, so the name stays the one given.
  */
 int
 sshconf_resolve(const struct sshconf *c, const char *host, const char *user,
@@ -2056,6 +2089,15 @@ sshconf_resolve(const struct sshconf *c, const char *host, const char *user,
 	for (i = 0; i < c->nfiles; i++) {
 		active = 1;
 		walk(c->files[i], &st, &active, 0);
+	}
+	for (i = 0; i < c->nfiles && !wants_final(c->files[i]); i++)
+		;
+	if (i < c->nfiles) {
+		st.final_pass = 1;
+		for (i = 0; i < c->nfiles; i++) {
+			active = 1;
+			walk(c->files[i], &st, &active, 0);
+		}
 	}
 	r = finish(&st, err, errlen);
 	free(st.ids);

@@ -339,7 +339,7 @@ scen_matchexec() {
 
 # HostKeyAlgorithms is honoured: allowed only ECDSA, a host known by its
 # ed25519 key alone is refused, as ssh refuses it; allowed ed25519, it
-# is copied.
+# is copied.  The same holds when a "Match final" block sets it.
 scen_hkalgs() {
 	need_fanscp || return
 	fixture_start 1
@@ -359,4 +359,18 @@ scen_hkalgs() {
 	    -o HostKeyAlgorithms=-ecdsa-* "$SRC" lab001:g.bin
 	expect_rc 0
 	expect_copy 1 g.bin "$SRC"
+	# Set in a "Match final" block, as RHEL's crypto-policies do: ssh
+	# reads such blocks in a second pass, and so does fanscp.
+	{
+		printf 'Match final all\n\tHostKeyAlgorithms ecdsa-sha2-nistp256\n'
+		cat "$T/ssh_config"
+	} >"$T/ssh_config_final"
+	"$SSH" -F "$T/ssh_config_final" -o "UserKnownHostsFile=$kh" \
+	    -o BatchMode=yes lab001 true 2>/dev/null &&
+	    fail "fixture: ssh accepts lab001 with the final block"
+	run_fanscp -F "$T/ssh_config_final" -o "UserKnownHostsFile=$kh" \
+	    "$SRC" lab001:h.bin
+	expect_rc 1
+	expect_err lab001 "ecdsa-sha2-nistp256"
+	expect_home 1 g.bin
 }

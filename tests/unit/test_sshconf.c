@@ -482,18 +482,64 @@ test_match_exec(void **state)
 	    "  Port 1\n"
 	    "Match !exec false\n"
 	    "  Port 2\n"
-	    "Match canonical all\n"
+	    "Match localnetwork 10.0.0.0/8\n"
 	    "  Port 3\n"
-	    "Match final\n"
-	    "  Port 4\n"
 	    "Host *\n"
 	    "  Port 5\n");
 	assert_true(has_note(
 	    "cfg:1: cannot evaluate Match 'exec'; the block never applies"));
-	assert_true(has_note("cfg:5: cannot evaluate Match 'canonical'"));
-	assert_true(has_note("cfg:7: cannot evaluate Match 'final'"));
+	assert_true(has_note("cfg:5: cannot evaluate Match 'localnetwork'"));
 	resolve(c, "anything", NULL, &h);
 	assert_int_equal(h.port, 5);
+	hostcfg_release(&h);
+	sshconf_free(c);
+}
+
+/*
+ * "Match final" makes ssh read the files again with final and canonical
+ * true, the first value obtained still winning: such blocks fill in what
+ * nothing else set (RHEL's crypto-policies set HostKeyAlgorithms so).
+ * Without a "Match final", canonical blocks never apply (we never
+ * canonicalize).
+ */
+static void
+test_match_final(void **state)
+{
+	struct sshconf *c;
+	struct hostcfg h;
+
+	(void)state;
+	c = conf_text(
+	    "Match final all\n"
+	    "  User finaluser\n"
+	    "  HostKeyAlgorithms ssh-ed25519\n"
+	    "Match canonical host web*\n"
+	    "  IdentityFile ~/.ssh/canon\n"
+	    "Host web\n"
+	    "  User webuser\n"
+	    "  IdentityFile ~/.ssh/web\n");
+	assert_false(has_note("cannot evaluate"));
+	resolve(c, "web", NULL, &h);
+	assert_string_equal(h.user, "webuser");
+	assert_string_equal(h.host_key_algorithms, "ssh-ed25519");
+	assert_int_equal(h.n_identity_files, 2);
+	assert_string_equal(h.identity_files[0], HOME "/.ssh/web");
+	assert_string_equal(h.identity_files[1], HOME "/.ssh/canon");
+	hostcfg_release(&h);
+	resolve(c, "db", NULL, &h);
+	assert_string_equal(h.user, "finaluser");
+	assert_int_equal(h.n_identity_files, 0);
+	hostcfg_release(&h);
+	sshconf_free(c);
+
+	c = conf_text(
+	    "Match canonical\n"
+	    "  User canon\n"
+	    "Match !final\n"
+	    "  Port 7\n");
+	resolve(c, "web", NULL, &h);
+	assert_null(h.user);
+	assert_int_equal(h.port, 7);
 	hostcfg_release(&h);
 	sshconf_free(c);
 }
@@ -1251,6 +1297,7 @@ main(void)
 		cmocka_unit_test_setup(test_match, setup),
 		cmocka_unit_test_setup(test_match_exec, setup),
 		cmocka_unit_test_setup(test_match_exec_hostkey, setup),
+		cmocka_unit_test_setup(test_match_final, setup),
 		cmocka_unit_test_setup(test_hostkey_options, setup),
 		cmocka_unit_test_setup(test_known_hosts_command, setup),
 		cmocka_unit_test_setup(test_include, setup),
