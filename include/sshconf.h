@@ -4,6 +4,11 @@
  * then the files in order, and for each key the first value obtained wins
  * (IdentityFile accumulates).  Host patterns take '*', '?' and '!'.
  * Unknown keys are ignored; a malformed line is an error naming file:line.
+ * Options that decide how a server's key is checked are never ignored:
+ * those fanscp cannot honour (CheckHostIP yes, VerifyHostKeyDNS yes or
+ * ask, CanonicalizeHostname yes or always, or one set in a Match block
+ * whose criteria cannot be evaluated, such as exec) make sshconf_resolve()
+ * fail.
  */
 #ifndef FANSCP_SSHCONF_H
 #define FANSCP_SSHCONF_H
@@ -40,6 +45,13 @@ struct hostcfg {
 	char	 *identity_agent; /* IdentityAgent ("none", a path, SSH_AUTH_SOCK) */
 	char	 *proxy_jump;	/* ProxyJump, to refuse it clearly for now */
 	char	 *proxy_command; /* ProxyCommand, likewise ("none": NULL) */
+	char	 *host_key_alias; /* HostKeyAlias: the known_hosts name */
+	char	 *host_key_algorithms; /* HostKeyAlgorithms, as written */
+	int	  forward_agent; /* ForwardAgent: 1 for yes or a socket */
+	char	**known_hosts_command; /* KnownHostsCommand words, NULL-ended;
+				   %p %H %I %t %f %K %% still to expand */
+	char	**revoked_host_keys; /* RevokedHostKeys, expanded */
+	size_t	  n_revoked_host_keys;
 };
 
 struct sshconf;

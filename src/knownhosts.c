@@ -6,19 +6,31 @@
  */
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <pwd.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+/*
+ * SHA1_Init() and SHA_CTX are deprecated in OpenSSL 3 but are the only
+ * way to keep an HMAC key's padded state per line: see hmac_prepare().
+ */
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 
 #include "knownhosts.h"
 #include "log.h"
@@ -30,6 +42,7 @@
 #define SSH_PORT	22
 #define FP_LEN		64	/* "SHA256:" and 43 characters of base64 */
 #define MAX_BLOB	65536	/* far above any real public key */
+#define MAX_CMD_OUTPUT	(16 << 20) /* bytes read from KnownHostsCommand */
 #define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
 
 enum kh_marker {
@@ -38,25 +51,57 @@ enum kh_marker {
 	MRK_REVOKED,		/* @revoked */
 };
 
-/* One usable line of a file. */
+/*
+ * One usable line of a file.  A hashed name keeps the SHA-1 states after
+ * its HMAC key's inner and outer pad blocks, so that testing a name costs
+ * two blocks rather than a whole HMAC.
+ */
 struct kh_entry {
 	enum kh_marker	 marker;
 	char		*names;		/* lowercase patterns; NULL if hashed */
-	unsigned char	 salt[HASH_LEN]; /* a hashed name's salt and HMAC */
-	unsigned char	 hash[HASH_LEN];
+	SHA_LONG	 ipad[5];	/* a hashed name's prepared key */
+	SHA_LONG	 opad[5];
+	unsigned char	 hash[HASH_LEN]; /* and its HMAC */
 	char		*keytype;	/* the type named inside the blob */
 	unsigned char	*blob;
 	size_t		 bloblen;
 	unsigned long	 lineno;
 };
 
-/* A file as read on first use, plus the lines this run appended to it. */
+/* A growing list of entry indices. */
+struct kh_idx {
+	size_t	*v;
+	size_t	 n;
+	size_t	 cap;
+};
+
+/*
+ * The entries of a file that one name matches, found on the first lookup
+ * of the name and kept for the run: a hashed line costs an HMAC per name
+ * looked up, so each host's name is tried against the file once, not
+ * once per step that asks.
+ */
+struct kh_memo {
+	char		*name;		/* NULL: a free slot */
+	struct kh_idx	 match;		/* its @-less entries, in file order */
+	size_t		 upto;		/* entries tried so far */
+};
+
+/*
+ * A file as read on first use, plus the lines this run appended to it,
+ * the index of its @revoked lines and its table of names looked up
+ * (open addressing, at most half full).
+ */
 struct kh_file {
 	char		*path;
 	struct kh_entry	*entries;
 	size_t		 n_entries;
 	size_t		 cap_entries;
 	unsigned long	 n_lines;	/* lines seen, to number our appends */
+	struct kh_idx	 revoked;
+	struct kh_memo	*memo;
+	size_t		 n_memo;
+	size_t		 cap_memo;	/* 0 or a power of two */
 };
 
 struct knownhosts {
@@ -64,11 +109,17 @@ struct knownhosts {
 	size_t		  n_files;
 };
 
-/* One check: the name looked up and the key the server presented. */
+/*
+ * One check: the names looked up and the key the server presented.  The
+ * first name is "host", "[host]:port" or the alias; the second, if any,
+ * is "host" when the first is "[host]:port".
+ */
 struct kh_query {
 	const char		*host;	/* as given, for messages */
 	int			 port;
-	char			*name;	/* "host" or "[host]:port", lowercase */
+	const char		*alias;	/* HostKeyAlias, or NULL */
+	char			*name[2]; /* lowercase; name[1] may be NULL */
+	const char		*invocation; /* KnownHostsCommand's %I */
 	char			*type;	/* the type inside the blob */
 	const unsigned char	*blob;
 	size_t			 bloblen;
@@ -79,14 +130,18 @@ struct kh_query {
 struct kh_hit {
 	const struct kh_file	*file;
 	const struct kh_entry	*entry;
+	const char		*name;	/* the name it was found under */
 };
 
-/* What the files say about one query; the first line of each kind wins. */
+/*
+ * What the files say about one query, for each of its names; the first
+ * line of each kind wins.
+ */
 struct kh_scan {
 	struct kh_hit	revoked;	/* this key, marked @revoked */
-	struct kh_hit	match;		/* this key, for this name */
-	struct kh_hit	changed;	/* another key of this type */
-	struct kh_hit	other;		/* a key of another type */
+	struct kh_hit	match[2];	/* this key, for this name */
+	struct kh_hit	changed[2];	/* another key of this type */
+	struct kh_hit	other[2];	/* a key of another type */
 };
 
 /* The host key types a server may present; certificates are refused. */
@@ -301,18 +356,75 @@ kh_match_list(const char *name, const char *list)
 	return positive;
 }
 
+/*
+ * The SHA-1 state after one block of HMAC key padding: the salt (the
+ * key) XORed into a block of pad bytes, as RFC 2104 has it.
+ */
+static void
+hmac_pad_state(const unsigned char *salt, unsigned char pad, SHA_LONG *st)
+{
+	unsigned char block[SHA_CBLOCK];
+	SHA_CTX c;
+	size_t i;
+
+	memset(block, pad, sizeof(block));
+	for (i = 0; i < HASH_LEN; i++)
+		block[i] ^= salt[i];
+	SHA1_Init(&c);
+	SHA1_Update(&c, block, sizeof(block));
+	st[0] = c.h0;
+	st[1] = c.h1;
+	st[2] = c.h2;
+	st[3] = c.h3;
+	st[4] = c.h4;
+	OPENSSL_cleanse(&c, sizeof(c));
+}
+
+/* Prepare e's HMAC-SHA1 key once, when its line is parsed. */
+static void
+hmac_prepare(struct kh_entry *e, const unsigned char *salt)
+{
+	hmac_pad_state(salt, 0x36, e->ipad);
+	hmac_pad_state(salt, 0x5c, e->opad);
+}
+
+/* A SHA-1 context that has hashed exactly one block, to state st. */
+static void
+sha1_resume(SHA_CTX *c, const SHA_LONG *st)
+{
+	memset(c, 0, sizeof(*c));
+	c->h0 = st[0];
+	c->h1 = st[1];
+	c->h2 = st[2];
+	c->h3 = st[3];
+	c->h4 = st[4];
+	c->Nl = SHA_CBLOCK * 8;		/* the length so far, in bits */
+}
+
+/* HMAC-SHA1 of name under e's prepared key: what host_hash() makes. */
+STATIC void
+kh_hmac(const struct kh_entry *e, const char *name,
+    unsigned char md[HASH_LEN])
+{
+	SHA_CTX c;
+
+	sha1_resume(&c, e->ipad);
+	SHA1_Update(&c, name, strlen(name));
+	SHA1_Final(md, &c);
+	sha1_resume(&c, e->opad);
+	SHA1_Update(&c, md, HASH_LEN);
+	SHA1_Final(md, &c);
+}
+
 /* Whether e's names cover name (lowercase), hashed or not. */
 static int
 names_match(const struct kh_entry *e, const char *name)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
+	unsigned char md[HASH_LEN];
 
 	if (e->names != NULL)
 		return kh_match_list(name, e->names) == 1;
-	if (HMAC(EVP_sha1(), e->salt, HASH_LEN, (const unsigned char *)name,
-	    strlen(name), md, &mdlen) == NULL || mdlen != HASH_LEN)
-		return 0;
+	kh_hmac(e, name, md);
 	return memcmp(md, e->hash, HASH_LEN) == 0;
 }
 
@@ -369,6 +481,7 @@ static int
 parse_names(struct kh_entry *e, const char *names)
 {
 	const char *salt, *bar;
+	unsigned char key[HASH_LEN];
 
 	if (*names != '|') {
 		e->names = xstrdup(names);
@@ -379,9 +492,10 @@ parse_names(struct kh_entry *e, const char *names)
 		return -1;
 	salt = names + strlen(HASH_MAGIC);
 	if ((bar = strchr(salt, '|')) == NULL ||
-	    b64_decode_hash(salt, (size_t)(bar - salt), e->salt) == -1 ||
+	    b64_decode_hash(salt, (size_t)(bar - salt), key) == -1 ||
 	    b64_decode_hash(bar + 1, strlen(bar + 1), e->hash) == -1)
 		return -1;
+	hmac_prepare(e, key);
 	return 0;
 }
 
@@ -399,6 +513,81 @@ next_word(char **cpp)
 }
 
 static void
+idx_push(struct kh_idx *x, size_t i)
+{
+	if (x->n == x->cap) {
+		x->cap = x->cap == 0 ? 4 : x->cap * 2;
+		x->v = xreallocarray(x->v, x->cap, sizeof(*x->v));
+	}
+	x->v[x->n++] = i;
+}
+
+/* FNV-1a, to place a name in a file's table. */
+static size_t
+name_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+	return (size_t)h;
+}
+
+/* The slot of name in a table of cap slots: its own, or a free one. */
+static struct kh_memo *
+memo_slot(struct kh_memo *tab, size_t cap, const char *name)
+{
+	size_t i = name_hash(name) & (cap - 1);
+
+	while (tab[i].name != NULL && strcmp(tab[i].name, name) != 0)
+		i = (i + 1) & (cap - 1);
+	return &tab[i];
+}
+
+static void
+memo_grow(struct kh_file *f)
+{
+	struct kh_memo *old = f->memo;
+	size_t i, oldcap = f->cap_memo;
+
+	f->cap_memo = oldcap == 0 ? 64 : oldcap * 2;
+	f->memo = xcalloc(f->cap_memo, sizeof(*f->memo));
+	for (i = 0; i < oldcap; i++)
+		if (old[i].name != NULL)
+			*memo_slot(f->memo, f->cap_memo, old[i].name) = old[i];
+	free(old);
+}
+
+/*
+ * The @-less entries of f that name covers: each entry is tried once per
+ * name (an HMAC for a hashed line), the first time the name is looked up
+ * or, for lines appended since, the next time.
+ */
+static const struct kh_idx *
+file_matches(struct kh_file *f, const char *name)
+{
+	struct kh_memo *m = NULL;
+	size_t i;
+
+	if (f->cap_memo > 0)
+		m = memo_slot(f->memo, f->cap_memo, name);
+	if (m == NULL || m->name == NULL) {
+		if (2 * (f->n_memo + 1) > f->cap_memo)
+			memo_grow(f);
+		m = memo_slot(f->memo, f->cap_memo, name);
+		m->name = xstrdup(name);
+		f->n_memo++;
+	}
+	for (i = m->upto; i < f->n_entries; i++)
+		if (f->entries[i].marker == MRK_NONE &&
+		    names_match(&f->entries[i], name))
+			idx_push(&m->match, i);
+	m->upto = f->n_entries;
+	return &m->match;
+}
+
+/* Add e to f, and to its index of @revoked lines if it is one. */
+static void
 file_push(struct kh_file *f, const struct kh_entry *e)
 {
 	if (f->n_entries == f->cap_entries) {
@@ -407,7 +596,10 @@ file_push(struct kh_file *f, const struct kh_entry *e)
 		f->entries = xreallocarray(f->entries, f->cap_entries,
 		    sizeof(*f->entries));
 	}
-	f->entries[f->n_entries++] = *e;
+	f->entries[f->n_entries] = *e;
+	if (e->marker == MRK_REVOKED)
+		idx_push(&f->revoked, f->n_entries);
+	f->n_entries++;
 }
 
 /*
@@ -511,6 +703,15 @@ file_clear(struct kh_file *f)
 	f->entries = NULL;
 	f->n_entries = f->cap_entries = 0;
 	f->n_lines = 0;
+	for (i = 0; i < f->cap_memo; i++) {
+		free(f->memo[i].name);
+		free(f->memo[i].match.v);
+	}
+	free(f->memo);
+	f->memo = NULL;
+	f->n_memo = f->cap_memo = 0;
+	free(f->revoked.v);
+	memset(&f->revoked, 0, sizeof(f->revoked));
 }
 
 /*
@@ -585,11 +786,13 @@ is_none(const char *path)
 }
 
 static void
-hit_set(struct kh_hit *h, const struct kh_file *f, const struct kh_entry *e)
+hit_set(struct kh_hit *h, const struct kh_file *f, const struct kh_entry *e,
+    const char *name)
 {
 	if (h->entry == NULL) {
 		h->file = f;
 		h->entry = e;
+		h->name = name;
 	}
 }
 
@@ -600,37 +803,40 @@ hit_set(struct kh_hit *h, const struct kh_file *f, const struct kh_entry *e)
  * names to match, but a revoked key has no business on any host.
  */
 static void
-scan_file(const struct kh_file *f, const struct kh_query *q,
+scan_file(struct kh_file *f, const struct kh_query *q, size_t k,
     struct kh_scan *s)
 {
 	const struct kh_entry *e;
+	const struct kh_idx *x;
+	const char *name = q->name[k];
 	size_t i;
 
-	for (i = 0; i < f->n_entries; i++) {
-		e = &f->entries[i];
-		if (e->marker == MRK_REVOKED) {
-			if (same_key(e, q->blob, q->bloblen))
-				hit_set(&s->revoked, f, e);
-			continue;
-		}
-		if (e->marker != MRK_NONE || !names_match(e, q->name))
-			continue;
+	for (i = 0; k == 0 && i < f->revoked.n; i++) {
+		e = &f->entries[f->revoked.v[i]];
 		if (same_key(e, q->blob, q->bloblen))
-			hit_set(&s->match, f, e);
+			hit_set(&s->revoked, f, e, name);
+	}
+	x = file_matches(f, name);
+	for (i = 0; i < x->n; i++) {
+		e = &f->entries[x->v[i]];
+		if (same_key(e, q->blob, q->bloblen))
+			hit_set(&s->match[k], f, e, name);
 		else if (strcmp(e->keytype, q->type) == 0)
-			hit_set(&s->changed, f, e);
+			hit_set(&s->changed[k], f, e, name);
 		else
-			hit_set(&s->other, f, e);
+			hit_set(&s->other[k], f, e, name);
 	}
 }
 
 /*
- * Load (on first use) and scan each of the files.  A file we cannot read
- * is an error, as it might hold a @revoked line or the changed key.
+ * Load (on first use) and scan each of the files for q's name k.  A file
+ * we cannot read is an error, as it might hold a @revoked line or the
+ * changed key.
  */
 static int
 scan_files(struct knownhosts *kh, char *const *files, size_t n,
-    const struct kh_query *q, struct kh_scan *s, char *err, size_t errlen)
+    const struct kh_query *q, size_t k, struct kh_scan *s, char *err,
+    size_t errlen)
 {
 	struct kh_file *f;
 	size_t i;
@@ -640,25 +846,244 @@ scan_files(struct knownhosts *kh, char *const *files, size_t n,
 			continue;
 		if ((f = file_get(kh, files[i], err, errlen)) == NULL)
 			return -1;
-		scan_file(f, q, s);
+		scan_file(f, q, k, s);
 	}
 	return 0;
 }
 
-/* An ssh-keyscan command that fetches q's key into the first user file. */
+/*
+ * One KnownHostsCommand argument with ssh's per-check tokens expanded:
+ * %p the port, %H the name looked up, %I "HOSTNAME" (or "ORDER"), %t the
+ * key type, %f its fingerprint, %K its base64 ("NONE" before there is a
+ * key), %% a '%' (sshconf.c did the rest).
+ */
+static char *
+command_arg(const char *s, const struct kh_query *q)
+{
+	char port[16], *out, *key = q->blob == NULL ? xstrdup("NONE") :
+	    b64_encode(q->blob, q->bloblen);
+	const char *v;
+	size_t len = 0, cap = strlen(s) + strlen(key) + 512, n;
+
+	snprintf(port, sizeof(port), "%d", q->port > 0 ? q->port : SSH_PORT);
+	out = xmalloc(cap);
+	for (; *s != '\0'; s++) {
+		v = NULL;
+		if (*s == '%' && s[1] != '\0') {
+			switch (*++s) {
+			case 'p': v = port; break;
+			case 'H': v = q->name[0]; break;
+			case 'I': v = q->invocation; break;
+			case 't': v = q->blob ? q->type : "NONE"; break;
+			case 'f': v = q->blob ? q->fp : "NONE"; break;
+			case 'K': v = key; break;
+			default: v = "%"; break;
+			}
+		}
+		n = v != NULL ? strlen(v) : 1;
+		if (len + n + 1 > cap) {
+			cap = (len + n + 1) * 2;
+			out = xreallocarray(out, cap, 1);
+		}
+		memcpy(out + len, v != NULL ? v : s, n);
+		len += n;
+	}
+	out[len] = '\0';
+	free(key);
+	return out;
+}
+
+/*
+ * Read fd to its end, or until the deadline; -1 with errno (ETIMEDOUT,
+ * EFBIG past MAX_CMD_OUTPUT) on failure.
+ */
+static int
+read_until(int fd, time_t deadline, char **textp, size_t *lenp)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	size_t cap = 8192;
+	ssize_t r;
+	int left;
+
+	*textp = xmalloc(cap);
+	*lenp = 0;
+	for (;;) {
+		if ((left = (int)(deadline - time(NULL))) <= 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		if (poll(&pfd, 1, left * 1000) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (*lenp == cap) {
+			if (cap >= MAX_CMD_OUTPUT) {
+				errno = EFBIG;
+				return -1;
+			}
+			cap *= 2;
+			*textp = xreallocarray(*textp, cap, 1);
+		}
+		if ((r = read(fd, *textp + *lenp, cap - *lenp)) == 0)
+			return 0;
+		if (r == -1 && errno != EINTR && errno != EAGAIN)
+			return -1;
+		if (r > 0)
+			*lenp += (size_t)r;
+	}
+}
+
+/*
+ * Start argv with its stdout on a pipe, stdin from /dev/null, stderr
+ * ours, SIGPIPE back to its default and no signal blocked (whatever this
+ * thread blocks).  Returns the pid, or -1.
+ */
+static pid_t
+command_spawn(char *const *argv, int *outfd)
+{
+	extern char **environ;
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t def, none;
+	pid_t pid;
+	int p[2], r;
+
+	if (pipe2(p, O_CLOEXEC) == -1)
+		return -1;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, p[1], 1);
+	posix_spawnattr_init(&attr);
+	sigemptyset(&def);
+	sigaddset(&def, SIGPIPE);
+	posix_spawnattr_setsigdefault(&attr, &def);
+	sigemptyset(&none);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF |
+	    POSIX_SPAWN_SETSIGMASK);
+	r = posix_spawn(&pid, argv[0], &fa, &attr, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	close(p[1]);
+	if (r != 0) {
+		close(p[0]);
+		errno = r;
+		return -1;
+	}
+	*outfd = p[0];
+	return pid;
+}
+
+/*
+ * Run KnownHostsCommand for q and parse what it prints into f, as lines of
+ * a known_hosts file.  Returns 0, or -1 with a message.
+ */
+static int
+command_run(char *const *tmpl, const struct kh_query *q, struct kh_file *f,
+    char *err, size_t errlen)
+{
+	char **argv, *text = NULL;
+	size_t i, n, len = 0;
+	pid_t pid;
+	int fd = -1, status, r = -1, saved = 0;
+
+	for (n = 0; tmpl[n] != NULL; n++)
+		;
+	argv = xcalloc(n + 1, sizeof(*argv));
+	argv[0] = xstrdup(tmpl[0]);
+	for (i = 1; i < n; i++)
+		argv[i] = command_arg(tmpl[i], q);
+	if ((pid = command_spawn(argv, &fd)) == -1) {
+		snprintf(err, errlen, "cannot run KnownHostsCommand '%s': %s",
+		    argv[0], strerror(errno));
+		goto out;
+	}
+	if (read_until(fd, time(NULL) + KH_COMMAND_TIMEOUT, &text,
+	    &len) == -1) {
+		saved = errno;
+		kill(pid, SIGKILL);
+	}
+	close(fd);
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
+	if (saved == ETIMEDOUT)
+		snprintf(err, errlen, "KnownHostsCommand '%s' failed: still "
+		    "running after %d seconds", argv[0], KH_COMMAND_TIMEOUT);
+	else if (saved != 0)
+		snprintf(err, errlen, "KnownHostsCommand '%s' failed: %s",
+		    argv[0], strerror(saved));
+	else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		snprintf(err, errlen, "KnownHostsCommand '%s' failed: %s %d",
+		    argv[0], WIFEXITED(status) ? "exit status" : "signal",
+		    WIFEXITED(status) ? WEXITSTATUS(status) :
+		    WTERMSIG(status));
+	else {
+		parse_text(f, text, len);
+		r = 0;
+	}
+ out:
+	for (i = 0; i < n; i++)
+		free(argv[i]);
+	free(argv);
+	free(text);
+	return r;
+}
+
+/*
+ * Scan the user files, then the global ones, then KnownHostsCommand's
+ * lines, for q's first name, and the files for its fallback name only if
+ * the first lists no key of the presented type (the fallback costs a
+ * second pass, so it is only made when it counts; ssh does not run the
+ * command for it either).  A command's lines are never cached: ssh runs
+ * it for every connection.
+ */
+static int
+scan_all(struct knownhosts *kh, const struct kh_lookup *l,
+    const struct kh_query *q, struct kh_file *cmd, struct kh_scan *s,
+    char *err, size_t errlen)
+{
+	size_t k;
+
+	for (k = 0; k < 2 && q->name[k] != NULL; k++) {
+		if (k == 1 && (s->match[0].entry != NULL ||
+		    s->changed[0].entry != NULL))
+			break;
+		if (scan_files(kh, l->user_files, l->n_user, q, k, s, err,
+		    errlen) == -1 || scan_files(kh, l->global_files,
+		    l->n_global, q, k, s, err, errlen) == -1)
+			return -1;
+		if (k == 0 && l->command != NULL) {
+			if (command_run(l->command, q, cmd, err, errlen) == -1)
+				return -1;
+			scan_file(cmd, q, 0, s);
+		}
+	}
+	return 0;
+}
+
+/*
+ * An ssh-keyscan command that fetches q's key into the first user file
+ * (renamed to the alias, if there is one, as ssh would look it up).
+ */
 static char *
 keyscan_hint(const struct kh_query *q, char *const *user_files,
     size_t n_user)
 {
-	char port[32] = "";
+	char port[32] = "", *rename, *out;
 
 	if (q->port > 0 && q->port != SSH_PORT)
 		snprintf(port, sizeof(port), " -p %d", q->port);
+	rename = q->alias == NULL ? xstrdup("") :
+	    xasprintf(" | sed 's/^[^ ]*/%s/'", q->name[0]);
 	if (n_user == 0 || is_none(user_files[0]))
-		return xasprintf("ssh-keyscan -t %s%s %s", q->type, port,
-		    q->host);
-	return xasprintf("ssh-keyscan -t %s%s %s >> '%s'", q->type, port,
-	    q->host, user_files[0]);
+		out = xasprintf("ssh-keyscan -t %s%s %s%s", q->type, port,
+		    q->host, rename);
+	else
+		out = xasprintf("ssh-keyscan -t %s%s %s%s >> '%s'", q->type,
+		    port, q->host, rename, user_files[0]);
+	free(rename);
+	return out;
 }
 
 static void
@@ -676,7 +1101,7 @@ msg_changed(const struct kh_query *q, const struct kh_hit *h, char *err,
 	snprintf(err, errlen, "host key mismatch (%s presented; known_hosts "
 	    "'%s' line %lu has a different %s key); remove the old key with: "
 	    "ssh-keygen -R '%s' -f '%s'", q->fp, h->file->path,
-	    h->entry->lineno, q->type, q->name, h->file->path);
+	    h->entry->lineno, q->type, h->name, h->file->path);
 }
 
 static void
@@ -749,9 +1174,10 @@ format_line(const struct kh_query *q, int hash)
 	char *names, *key, *line;
 
 	if (hash)
-		names = hash_name(q->name);
+		names = hash_name(q->name[0]);
 	else
-		names = plain_name_ok(q->name) ? xstrdup(q->name) : NULL;
+		names = plain_name_ok(q->name[0]) ? xstrdup(q->name[0]) :
+		    NULL;
 	if (names == NULL)
 		return NULL;
 	key = b64_encode(q->blob, q->bloblen);
@@ -834,16 +1260,38 @@ write_all(int fd, const char *buf, size_t len)
 }
 
 /*
+ * Write all of buf at the end of the regular file fd, whose size was
+ * size, and make it durable; on any failure (a full disk, a short write)
+ * cut the file back to size, so that it is left as it was.
+ */
+static int
+append_or_undo(int fd, off_t size, const char *buf, size_t len)
+{
+	int saved;
+
+	if (write_all(fd, buf, len) == 0 && fsync(fd) == 0)
+		return 0;
+	saved = errno;
+	if (ftruncate(fd, size) == -1)
+		error("cannot undo a partial known_hosts append: %s",
+		    strerror(errno));
+	errno = saved;
+	return -1;
+}
+
+/*
  * Append line to path under an exclusive flock(), after a newline if the
- * file does not end with one.  The file is never rewritten.  It is opened
- * O_RDWR rather than O_WRONLY only to read its last byte under the lock;
- * O_APPEND still sends every write to the end.
+ * file does not end with one, in one write that is undone if it fails.
+ * The file is never rewritten, so a symbolic link, the owner and the mode
+ * stay as they are.  It is opened O_RDWR rather than O_WRONLY only to
+ * read its last byte under the lock; O_APPEND still sends every write to
+ * the end.
  */
 static int
 append_line(const char *path, const char *line, char *err, size_t errlen)
 {
 	struct stat st;
-	char last;
+	char last = '\n', *buf = NULL;
 	int fd;
 
 	if (ensure_dir(path, err, errlen) == -1)
@@ -853,20 +1301,26 @@ append_line(const char *path, const char *line, char *err, size_t errlen)
 		goto fail;
 	if (flock(fd, LOCK_EX) == -1 || fstat(fd, &st) == -1)
 		goto fail;
-	if (S_ISREG(st.st_mode) && st.st_size > 0) {
-		if (pread(fd, &last, 1, st.st_size - 1) != 1)
+	if (!S_ISREG(st.st_mode)) {
+		/* /dev/null and the like: nothing to undo. */
+		if (write_all(fd, line, strlen(line)) == -1)
 			goto fail;
-		if (last != '\n' && write_all(fd, "\n", 1) == -1)
+	} else {
+		if (st.st_size > 0 &&
+		    pread(fd, &last, 1, st.st_size - 1) != 1)
+			goto fail;
+		buf = xasprintf("%s%s", last != '\n' ? "\n" : "", line);
+		if (append_or_undo(fd, st.st_size, buf, strlen(buf)) == -1)
 			goto fail;
 	}
-	if (write_all(fd, line, strlen(line)) == -1)
-		goto fail;
+	free(buf);
 	if (close(fd) == -1) {
 		fd = -1;
 		goto fail;
 	}
 	return 0;
  fail:
+	free(buf);
 	snprintf(err, errlen, "cannot add host key to '%s': %s", path,
 	    strerror(errno));
 	if (fd != -1)
@@ -894,7 +1348,7 @@ add_key(struct knownhosts *kh, const struct kh_query *q,
 	}
 	if ((line = format_line(q, hash)) == NULL) {
 		snprintf(err, errlen, "cannot add host key to '%s': cannot "
-		    "write the name '%s' there", user_files[0], q->name);
+		    "write the name '%s' there", user_files[0], q->name[0]);
 		return KH_ERROR;
 	}
 	if (append_line(user_files[0], line, err, errlen) == -1) {
@@ -908,29 +1362,40 @@ add_key(struct knownhosts *kh, const struct kh_query *q,
 }
 
 /*
- * The verdict on a scanned query.  A revoked key fails first, then any
- * line holding this key matches.  A changed key fails under every policy,
- * "no" included: there OpenSSH would go on with some authentication
- * methods disabled, but we are stricter, as nobody watches a fleet copy
- * for a warning.  So does a key whose type is not known for the host.
+ * The verdict on a scanned query.  A revoked key fails first, then the
+ * first name decides if it lists a key of this type, else the fallback
+ * name: this key matches, another is a mismatch.  A changed key fails
+ * under every policy, "no" included: there OpenSSH would go on with some
+ * authentication methods disabled, but we are stricter, as nobody watches
+ * a fleet copy for a warning.  So does a key whose type is not known for
+ * the first name; under the fallback name only, the host is new, as it
+ * is to ssh.
  */
 static enum kh_result
 decide(struct knownhosts *kh, const struct kh_query *q,
     const struct kh_scan *s, char *const *user_files, size_t n_user,
     enum stricthk policy, int hash, char *err, size_t errlen)
 {
+	size_t k;
+
 	if (s->revoked.entry != NULL) {
 		msg_revoked(q, &s->revoked, err, errlen);
 		return KH_REVOKED;
 	}
-	if (s->match.entry != NULL)
-		return KH_MATCH;
-	if (s->changed.entry != NULL) {
-		msg_changed(q, &s->changed, err, errlen);
-		return KH_MISMATCH;
+	for (k = 0; k < 2; k++) {
+		if (s->match[k].entry != NULL) {
+			if (k == 1)
+				debug("%s: found matching key w/out port",
+				    q->name[0]);
+			return KH_MATCH;
+		}
+		if (s->changed[k].entry != NULL) {
+			msg_changed(q, &s->changed[k], err, errlen);
+			return KH_MISMATCH;
+		}
 	}
-	if (s->other.entry != NULL) {
-		msg_other(q, &s->other, user_files, n_user, err, errlen);
+	if (s->other[0].entry != NULL) {
+		msg_other(q, &s->other[0], user_files, n_user, err, errlen);
 		return KH_OTHERTYPE;
 	}
 	switch (policy) {
@@ -942,6 +1407,82 @@ decide(struct knownhosts *kh, const struct kh_query *q,
 		msg_unknown(q, policy, user_files, n_user, err, errlen);
 		return KH_NOTFOUND;
 	}
+}
+
+#define KRL_MAGIC	"SSHKRL\n"	/* a binary key revocation list */
+
+/*
+ * Whether the text of a RevokedHostKeys file lists q's key: one public
+ * key a line ("type base64 [comment]"), as ssh reads a file that is not
+ * a KRL.
+ */
+static int
+revoked_text_has(char *text, const struct kh_query *q)
+{
+	char *line, *next, *cp, *b64;
+	unsigned char *blob;
+	size_t len;
+	int found = 0;
+
+	for (line = text; line != NULL && !found; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		cp = line + strspn(line, " \t\r");
+		if (*cp == '\0' || *cp == '#')
+			continue;
+		(void)next_word(&cp);
+		b64 = next_word(&cp);
+		b64[strcspn(b64, "\r")] = '\0';
+		if (kh_b64_decode(b64, strlen(b64), &blob, &len) == -1)
+			continue;
+		found = len == q->bloblen && memcmp(blob, q->blob, len) == 0;
+		free(blob);
+	}
+	return found;
+}
+
+/*
+ * RevokedHostKeys: as in ssh, a listed key is refused, and a file that
+ * cannot be read refuses every key.  Binary KRLs are not understood, so
+ * they refuse every key too, with a message that says so.
+ */
+static enum kh_result
+check_revoked(const struct kh_lookup *l, const struct kh_query *q,
+    char *err, size_t errlen)
+{
+	char *text;
+	size_t i, len;
+	int found;
+
+	for (i = 0; i < l->n_revoked; i++) {
+		if (read_all(l->revoked_files[i], &text, &len) == -1 ||
+		    (text == NULL && access(l->revoked_files[i], F_OK) == -1)) {
+			snprintf(err, errlen, "cannot read RevokedHostKeys '%s'"
+			    ": %s", l->revoked_files[i], text == NULL &&
+			    errno == 0 ? "No such file or directory" :
+			    strerror(errno));
+			return KH_ERROR;
+		}
+		if (len >= strlen(KRL_MAGIC) &&
+		    memcmp(text, KRL_MAGIC, strlen(KRL_MAGIC)) == 0) {
+			free(text);
+			snprintf(err, errlen, "RevokedHostKeys '%s' is a key "
+			    "revocation list (KRL), which fanscp cannot read",
+			    l->revoked_files[i]);
+			return KH_ERROR;
+		}
+		text = xreallocarray(text, len + 1, 1);
+		text[len] = '\0';
+		found = revoked_text_has(text, q);
+		free(text);
+		if (found) {
+			snprintf(err, errlen, "host key is revoked (%s %s; "
+			    "RevokedHostKeys '%s')", q->type, q->fp,
+			    l->revoked_files[i]);
+			return KH_REVOKED;
+		}
+	}
+	return KH_MATCH;
 }
 
 /*
@@ -973,25 +1514,89 @@ server_type(const unsigned char *blob, size_t len, char *err, size_t errlen)
 }
 
 /*
- * The name OpenSSH looks up (put_host_port()): the lowercased host on
- * port 22, "[host]:port" on any other, with no fallback between the two.
+ * The names OpenSSH looks up (get_hostfile_hostname_ipaddr()), lowercased:
+ * the alias alone; else the host on port 22; else "[host]:port", then the
+ * host as the fallback check_host_key() makes.
  */
-static char *
-lookup_name(const char *host, int port)
+static void
+query_names(const struct kh_lookup *l, char *name[2])
 {
-	char *name;
-
-	if (port <= 0 || port == SSH_PORT)
-		name = xstrdup(host);
-	else
-		name = xasprintf("[%s]:%d", host, port);
-	lowercase(name);
-	return name;
+	if (l->alias != NULL) {
+		name[0] = xstrdup(l->alias);
+		name[1] = NULL;
+	} else if (l->port <= 0 || l->port == SSH_PORT) {
+		name[0] = xstrdup(l->host);
+		name[1] = NULL;
+	} else {
+		name[0] = xasprintf("[%s]:%d", l->host, l->port);
+		name[1] = xstrdup(l->host);
+		lowercase(name[1]);
+	}
+	lowercase(name[0]);
 }
 
-/* Append e's type to the list in out unless it is there already. */
+/*
+ * HostKeyAlgorithms: the signature algorithms we know, the key type each
+ * stands for, and whether OpenSSH 9 offers it by default.
+ */
+static const struct {
+	const char	*alg;
+	const char	*type;
+	int		 dflt;
+} kh_algs[] = {
+	{ "ssh-ed25519", "ssh-ed25519", 1 },
+	{ "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp256", 1 },
+	{ "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp384", 1 },
+	{ "ecdsa-sha2-nistp521", "ecdsa-sha2-nistp521", 1 },
+	{ "rsa-sha2-512", "ssh-rsa", 1 },
+	{ "rsa-sha2-256", "ssh-rsa", 1 },
+	{ "ssh-rsa", "ssh-rsa", 0 },
+	{ "ssh-dss", "ssh-dss", 0 },
+};
+
+/* Whether the algorithm list spec (kex_assemble_names()) holds alg. */
+static int
+alg_allowed(const char *spec, const char *alg, int dflt)
+{
+	char *list;
+	int in;
+
+	if (spec == NULL)
+		return dflt;
+	list = xstrdup(spec + (strchr("+-^", *spec) != NULL));
+	lowercase(list);
+	in = kh_match_list(alg, list) == 1;
+	free(list);
+	switch (*spec) {
+	case '+':
+	case '^':
+		return dflt || in;
+	case '-':
+		return dflt && !in;
+	default:
+		return in;
+	}
+}
+
+int
+knownhosts_type_allowed(const char *algorithms, const char *type)
+{
+	size_t i;
+
+	for (i = 0; i < NITEMS(kh_algs); i++)
+		if (strcmp(kh_algs[i].type, type) == 0 &&
+		    alg_allowed(algorithms, kh_algs[i].alg, kh_algs[i].dflt))
+			return 1;
+	return 0;
+}
+
+/*
+ * Append e's type to the list in out unless it is there already, or not
+ * allowed by algorithms.
+ */
 static void
-types_add(char *out, size_t outlen, const char *type)
+types_add(char *out, size_t outlen, const char *type,
+    const char *algorithms)
 {
 	size_t i, len = strlen(type), have = strlen(out);
 	const char *p;
@@ -999,7 +1604,8 @@ types_add(char *out, size_t outlen, const char *type)
 	for (i = 0; i < NITEMS(kh_server_types); i++)
 		if (strcmp(type, kh_server_types[i]) == 0)
 			break;
-	if (i == NITEMS(kh_server_types))
+	if (i == NITEMS(kh_server_types) ||
+	    !knownhosts_type_allowed(algorithms, type))
 		return;
 	for (p = out; (p = strstr(p, type)) != NULL; p += len)
 		if ((p == out || p[-1] == ',') && (p[len] == ',' ||
@@ -1011,36 +1617,77 @@ types_add(char *out, size_t outlen, const char *type)
 }
 
 static void
-types_scan(struct knownhosts *kh, const char *name, char *const *files,
-    size_t n, char *out, size_t outlen)
+types_file(struct kh_file *f, const char *name, const char *algorithms,
+    char *out, size_t outlen)
 {
-	const struct kh_file *f;
-	char err[256];
-	size_t i, k;
+	const struct kh_idx *x = file_matches(f, name);
+	size_t k;
 
-	for (i = 0; i < n; i++) {
-		if (is_none(files[i]) ||
-		    (f = file_get(kh, files[i], err, sizeof(err))) == NULL)
-			continue;
-		for (k = 0; k < f->n_entries; k++)
-			if (f->entries[k].marker == MRK_NONE &&
-			    names_match(&f->entries[k], name))
-				types_add(out, outlen, f->entries[k].keytype);
-	}
+	for (k = 0; k < x->n; k++)
+		types_add(out, outlen, f->entries[x->v[k]].keytype,
+		    algorithms);
+}
+
+static void
+types_scan(struct knownhosts *kh, const char *name, char *const *files,
+    size_t n, const char *algorithms, char *out, size_t outlen)
+{
+	struct kh_file *f;
+	char err[256];
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!is_none(files[i]) &&
+		    (f = file_get(kh, files[i], err, sizeof(err))) != NULL)
+			types_file(f, name, algorithms, out, outlen);
+}
+
+/*
+ * The types KnownHostsCommand lists for name, run as ssh runs it to order
+ * the algorithms (%I "ORDER", no key yet); a failure is left for the
+ * check to report.
+ */
+static void
+types_command(const struct kh_lookup *l, char *name, char *out,
+    size_t outlen)
+{
+	struct kh_query q;
+	struct kh_file f;
+	char err[256];
+
+	memset(&q, 0, sizeof(q));
+	memset(&f, 0, sizeof(f));
+	q.port = l->port;
+	q.name[0] = name;
+	q.invocation = "ORDER";
+	f.path = xstrdup("KnownHostsCommand");
+	if (command_run(l->command, &q, &f, err, sizeof(err)) == 0)
+		types_file(&f, name, l->algorithms, out, outlen);
+	file_clear(&f);
+	free(f.path);
 }
 
 void
-knownhosts_types(struct knownhosts *kh, const char *host, int port,
-    char *const *user_files, size_t n_user, char *const *global_files,
-    size_t n_global, char *out, size_t outlen)
+knownhosts_types(struct knownhosts *kh, const struct kh_lookup *l,
+    char *out, size_t outlen)
 {
-	char *name = lookup_name(host, port);
+	char *name[2];
+	size_t k;
 
-	if (outlen > 0)
-		out[0] = '\0';
-	types_scan(kh, name, user_files, n_user, out, outlen);
-	types_scan(kh, name, global_files, n_global, out, outlen);
-	free(name);
+	if (outlen == 0)
+		return;
+	out[0] = '\0';
+	query_names(l, name);
+	for (k = 0; k < 2 && name[k] != NULL && out[0] == '\0'; k++) {
+		types_scan(kh, name[k], l->user_files, l->n_user,
+		    l->algorithms, out, outlen);
+		types_scan(kh, name[k], l->global_files, l->n_global,
+		    l->algorithms, out, outlen);
+		if (k == 0 && l->command != NULL)
+			types_command(l, name[0], out, outlen);
+	}
+	free(name[0]);
+	free(name[1]);
 }
 
 struct knownhosts *
@@ -1050,34 +1697,49 @@ knownhosts_new(void)
 }
 
 enum kh_result
-knownhosts_check(struct knownhosts *kh, const char *host, int port,
-    const unsigned char *blob, size_t bloblen, char *const *user_files,
-    size_t n_user, char *const *global_files, size_t n_global,
-    enum stricthk policy, int hash, char *err, size_t errlen)
+knownhosts_check(struct knownhosts *kh, const struct kh_lookup *l,
+    const unsigned char *blob, size_t bloblen, char *err, size_t errlen)
 {
 	struct kh_query q;
 	struct kh_scan s;
+	struct kh_file cmd;
 	enum kh_result r;
 
 	if (errlen > 0)
 		err[0] = '\0';
 	memset(&q, 0, sizeof(q));
 	memset(&s, 0, sizeof(s));
+	memset(&cmd, 0, sizeof(cmd));
 	if ((q.type = server_type(blob, bloblen, err, errlen)) == NULL)
 		return KH_ERROR;
-	q.host = host;
-	q.port = port;
-	q.name = lookup_name(host, port);
+	q.host = l->host;
+	q.port = l->port;
+	q.alias = l->alias;
 	q.blob = blob;
 	q.bloblen = bloblen;
 	knownhosts_fingerprint(blob, bloblen, q.fp, sizeof(q.fp));
-	if (scan_files(kh, user_files, n_user, &q, &s, err, errlen) == -1 ||
-	    scan_files(kh, global_files, n_global, &q, &s, err, errlen) == -1)
+	if (!knownhosts_type_allowed(l->algorithms, q.type)) {
+		snprintf(err, errlen, "host key type %s (%s) is not allowed "
+		    "by HostKeyAlgorithms", q.type, q.fp);
+		free(q.type);
+		return KH_ERROR;
+	}
+	if ((r = check_revoked(l, &q, err, errlen)) != KH_MATCH) {
+		free(q.type);
+		return r;
+	}
+	query_names(l, q.name);
+	cmd.path = xstrdup("KnownHostsCommand");
+	q.invocation = "HOSTNAME";
+	if (scan_all(kh, l, &q, &cmd, &s, err, errlen) == -1)
 		r = KH_ERROR;
 	else
-		r = decide(kh, &q, &s, user_files, n_user, policy, hash, err,
-		    errlen);
-	free(q.name);
+		r = decide(kh, &q, &s, l->user_files, l->n_user, l->policy,
+		    l->hash, err, errlen);
+	file_clear(&cmd);
+	free(cmd.path);
+	free(q.name[0]);
+	free(q.name[1]);
 	free(q.type);
 	return r;
 }

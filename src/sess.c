@@ -332,10 +332,34 @@ LIBSSH2_DISCONNECT_FUNC(sess_on_disconnect)
 	fmt_clean(s->bye, sizeof(s->bye), message, (size_t)message_len);
 }
 
+/* Where and how known_hosts is consulted for s (name: its HostName). */
+static void
+sess_kh_lookup(const struct sess *s, const char *name, struct kh_lookup *l)
+{
+	const struct hostcfg *c = &s->cfg;
+
+	memset(l, 0, sizeof(*l));
+	l->host = name;
+	l->port = s->port;
+	l->alias = c->host_key_alias;
+	l->algorithms = c->host_key_algorithms;
+	l->user_files = c->user_known_hosts;
+	l->n_user = c->n_user_known_hosts;
+	l->global_files = c->global_known_hosts;
+	l->n_global = c->n_global_known_hosts;
+	l->command = c->known_hosts_command;
+	l->revoked_files = c->revoked_host_keys;
+	l->n_revoked = c->n_revoked_host_keys;
+	l->policy = c->strict == SHK_UNSET ? SHK_YES :
+	    (enum stricthk)c->strict;
+	l->hash = c->hash_known_hosts == 1;
+}
+
 /*
  * The host key algorithms to offer: the types known_hosts holds for this
  * host first, as ssh does, then OpenSSH's order (ed25519 before ECDSA,
- * where libssh2 has it the other way round).  Certificates are left out.
+ * where libssh2 has it the other way round), less those HostKeyAlgorithms
+ * excludes.  Certificates are left out.
  */
 static void
 sess_hostkey_pref(struct sess *s, char *buf, size_t len)
@@ -343,22 +367,22 @@ sess_hostkey_pref(struct sess *s, char *buf, size_t len)
 	static const char *const order[] = { "ssh-ed25519",
 	    "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
 	    "ecdsa-sha2-nistp521", "ssh-rsa" };
-	const struct hostcfg *c = &s->cfg;
+	struct kh_lookup l;
 	char name[256], known[256];
 	size_t i, o;
 
 	sess_lower(name, s->hostname, sizeof(name));
+	sess_kh_lookup(s, name, &l);
 	pthread_mutex_lock(&sess_shared);
-	knownhosts_types(s->job->kh, name, s->port, c->user_known_hosts,
-	    c->n_user_known_hosts, c->global_known_hosts,
-	    c->n_global_known_hosts, known, sizeof(known));
+	knownhosts_types(s->job->kh, &l, known, sizeof(known));
 	pthread_mutex_unlock(&sess_shared);
 	o = (size_t)snprintf(buf, len, "%s", known);
 	for (i = 0; i < sizeof(order) / sizeof(order[0]) && o < len; i++) {
 		size_t n = strlen(order[i]);
 		const char *p = strstr(known, order[i]);
 
-		if (p != NULL && (p[n] == ',' || p[n] == '\0'))
+		if ((p != NULL && (p[n] == ',' || p[n] == '\0')) ||
+		    !knownhosts_type_allowed(l.algorithms, order[i]))
 			continue;
 		o += (size_t)snprintf(buf + o, len - o, "%s%s", o ? "," : "",
 		    order[i]);
@@ -393,25 +417,21 @@ st_handshake(struct sess *s)
 static enum st_result
 st_hostkey(struct sess *s)
 {
-	const struct hostcfg *c = &s->cfg;
+	struct kh_lookup l;
 	char err[512], name[256];
 	const char *blob;
 	size_t len;
 	int type;
 	enum kh_result r;
-	enum stricthk policy = c->strict == SHK_UNSET ? SHK_YES :
-	    (enum stricthk)c->strict;
 
 	blob = libssh2_session_hostkey(s->ssh, &len, &type);
 	if (blob == NULL)
 		return sess_fail(s, "server sent no host key");
 	sess_lower(name, s->hostname, sizeof(name));
+	sess_kh_lookup(s, name, &l);
 	pthread_mutex_lock(&sess_shared);
-	r = knownhosts_check(s->job->kh, name, s->port,
-	    (const unsigned char *)blob, len, c->user_known_hosts,
-	    c->n_user_known_hosts, c->global_known_hosts,
-	    c->n_global_known_hosts, policy, c->hash_known_hosts == 1, err,
-	    sizeof(err));
+	r = knownhosts_check(s->job->kh, &l, (const unsigned char *)blob, len,
+	    err, sizeof(err));
 	pthread_mutex_unlock(&sess_shared);
 	if (r != KH_MATCH && r != KH_ADDED)
 		return sess_fail(s, "%s", err);
@@ -963,6 +983,10 @@ sess_configure(struct sess *s)
 		    "supported yet");
 		return -1;
 	}
+	/* We never call libssh2_channel_request_auth_agent(). */
+	if (s->cfg.forward_agent == 1)
+		hlog(LOG_VERBOSE, s->host->name, "ForwardAgent ignored: "
+		    "libssh2 1.10 cannot serve the agent channel");
 	s->hostname = xstrdup(s->cfg.hostname ? s->cfg.hostname :
 	    s->host->t.host);
 	s->user = sess_user(&s->cfg);

@@ -9,9 +9,14 @@
  *
  * Where we part from OpenSSH, on purpose:
  * - Unknown keywords are ignored rather than fatal, since we honour a few.
- * - Match criteria that need something we do not have (exec, canonical,
- *   final, localnetwork, tagged, command, sessiontype, version) make the
- *   block never match, negated or not; a debug note says so at parse time.
+ * - Match criteria that need something we do not have (exec,
+ *   localnetwork, tagged, command, sessiontype, version) make the block
+ *   never match, negated or not; a debug note says so at parse time.
+ *   If such a block would set a host key option for a host (the criteria
+ *   we can evaluate hold, and nothing set the option before), resolving
+ *   that host fails instead: skipping it could accept a key ssh refuses.
+ *   "final" and "canonical" are evaluated as ssh does when it does not
+ *   canonicalize: true in the second reading a "Match final" asks for.
  * - Include paths are not %-expanded (ssh expands them per host); one that
  *   holds '%' or '$' is skipped with a debug note.
  * - %C, %j, %k and %p are not supported in paths: a line using them is an
@@ -45,6 +50,8 @@
 #define SYSTEM_DIR		"/etc/ssh"
 #define PATH_TOKENS		"%dhiLlnru"	/* tokens paths may use */
 #define HOSTNAME_TOKENS		"%h"
+#define CMD_TOKENS		"dhiLlnruk"	/* KnownHostsCommand, now */
+#define CMD_LATE_TOKENS		"%pHItfK"	/* left for knownhosts.c */
 
 enum kw {
 	KW_HOST,
@@ -65,6 +72,14 @@ enum kw {
 	KW_IDENTITYAGENT,
 	KW_PROXYJUMP,
 	KW_PROXYCOMMAND,
+	KW_HOSTKEYALIAS,
+	KW_HOSTKEYALGORITHMS,
+	KW_KNOWNHOSTSCOMMAND,
+	KW_CHECKHOSTIP,
+	KW_VERIFYHOSTKEYDNS,
+	KW_FORWARDAGENT,
+	KW_CANONICALIZE,
+	KW_REVOKEDHOSTKEYS,
 };
 
 /* How a keyword's value is checked and kept. */
@@ -95,6 +110,18 @@ static const struct choice strict_choices[] = {
 	{ "yes", SHK_YES }, { "true", SHK_YES },
 	{ "no", SHK_NO }, { "false", SHK_NO }, { "off", SHK_NO },
 	{ "ask", SHK_ASK }, { "accept-new", SHK_ACCEPT_NEW },
+	{ NULL, 0 },
+};
+
+static const struct choice dns_choices[] = {
+	{ "yes", 1 }, { "true", 1 }, { "no", 0 }, { "false", 0 },
+	{ "ask", 2 },
+	{ NULL, 0 },
+};
+
+static const struct choice canon_choices[] = {
+	{ "yes", 1 }, { "true", 1 }, { "no", 0 }, { "false", 0 },
+	{ "always", 2 },
 	{ NULL, 0 },
 };
 
@@ -129,6 +156,14 @@ static const struct keyword keywords[] = {
 	{ "IdentityAgent", KW_IDENTITYAGENT, V_PATH, NULL },
 	{ "ProxyJump", KW_PROXYJUMP, V_STRING, NULL },
 	{ "ProxyCommand", KW_PROXYCOMMAND, V_RAW, NULL },
+	{ "HostKeyAlias", KW_HOSTKEYALIAS, V_STRING, NULL },
+	{ "HostKeyAlgorithms", KW_HOSTKEYALGORITHMS, V_STRING, NULL },
+	{ "KnownHostsCommand", KW_KNOWNHOSTSCOMMAND, V_RAW, NULL },
+	{ "CheckHostIP", KW_CHECKHOSTIP, V_CHOICE, flag_choices },
+	{ "VerifyHostKeyDNS", KW_VERIFYHOSTKEYDNS, V_CHOICE, dns_choices },
+	{ "ForwardAgent", KW_FORWARDAGENT, V_STRING, NULL },
+	{ "CanonicalizeHostname", KW_CANONICALIZE, V_CHOICE, canon_choices },
+	{ "RevokedHostKeys", KW_REVOKEDHOSTKEYS, V_PATHS, NULL },
 };
 
 /* Match criteria; C_OTHER is one we cannot evaluate. */
@@ -138,6 +173,8 @@ enum crit_type {
 	C_ORIGINALHOST,
 	C_USER,
 	C_LOCALUSER,
+	C_FINAL,	/* true in the final pass, and asks for one */
+	C_CANONICAL,	/* true in the final pass */
 	C_OTHER,
 };
 
@@ -152,8 +189,8 @@ static const struct match_attr match_attrs[] = {
 	{ "originalhost", C_ORIGINALHOST, 1 },
 	{ "user", C_USER, 1 },
 	{ "localuser", C_LOCALUSER, 1 },
-	{ "canonical", C_OTHER, 0 },
-	{ "final", C_OTHER, 0 },
+	{ "canonical", C_CANONICAL, 0 },
+	{ "final", C_FINAL, 0 },
 	{ "exec", C_OTHER, 1 },
 	{ "localnetwork", C_OTHER, 1 },
 	{ "tagged", C_OTHER, 1 },
@@ -245,6 +282,20 @@ struct rstate {
 	const struct directive	 *agent;
 	const struct directive	 *jump;
 	const struct directive	 *proxy;
+	const struct directive	 *hkalias;	/* HostKeyAlias */
+	const struct directive	 *hkalgs;	/* HostKeyAlgorithms */
+	const struct directive	 *khcmd;	/* KnownHostsCommand */
+	const struct directive	 *checkip;	/* CheckHostIP */
+	const struct directive	 *dns;		/* VerifyHostKeyDNS */
+	const struct directive	 *fwdagent;	/* ForwardAgent */
+	const struct directive	 *canon;	/* CanonicalizeHostname */
+	const struct directive	 *revoked;	/* RevokedHostKeys */
+	const struct directive	 *pending;	/* the Match line we cannot
+						   evaluate, in its block */
+	const struct directive	 *undecided;	/* a host key option under
+						   it that would apply */
+	const struct directive	 *undecided_match;
+	int			  final_pass;	/* the second walk */
 };
 
 STATIC int	sshconf_pattern_match(const char *, const char *, size_t,
@@ -533,6 +584,18 @@ find_keyword(const char *name)
 	return NULL;
 }
 
+/* The name of a keyword, for messages. */
+static const char *
+find_keyword_name(enum kw kw)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++)
+		if (keywords[i].kw == kw)
+			return keywords[i].name;
+	return "?";
+}
+
 static int
 find_choice(const struct choice *c, const char *word)
 {
@@ -799,7 +862,8 @@ parse_crit(const struct pctx *p, struct directive *d, const struct strv *av,
 	}
 	if (a->type == C_OTHER && !d->never) {
 		debug("%s:%d: cannot evaluate Match '%s'; the block never "
-		    "applies", p->file, p->line, a->name);
+		    "applies (a host key option in it fails the host)",
+		    p->file, p->line, a->name);
 		d->never = 1;
 	}
 	add_crit(d, a->type, negate, arg);
@@ -1324,6 +1388,9 @@ crit_matches(const struct crit *c, const struct rstate *st)
 		return sshconf_pattern_list(ruser, c->arg, 0) == 1;
 	case C_LOCALUSER:
 		return sshconf_pattern_list(st->luser, c->arg, 0) == 1;
+	case C_FINAL:
+	case C_CANONICAL:
+		return st->final_pass;
 	case C_OTHER:
 		break;
 	}
@@ -1334,18 +1401,55 @@ crit_matches(const struct crit *c, const struct rstate *st)
  * Does a Match line hold for this host?  "host" is tried against the
  * HostName obtained so far (else the alias) and "user" against the remote
  * user known so far (else the local one), both as OpenSSH has them.
+ * Returns 1 or 0, or -1 when the criteria we can evaluate all hold but
+ * one we cannot (exec, canonical...) decides: the block is skipped then.
  */
 static int
 match_matches(const struct directive *d, const struct rstate *st)
 {
 	size_t i;
+	int undecided = 0;
 
-	if (d->never)
-		return 0;
-	for (i = 0; i < d->ncrit; i++)
-		if (crit_matches(&d->crit[i], st) == d->crit[i].negate)
+	for (i = 0; i < d->ncrit; i++) {
+		if (d->crit[i].type == C_OTHER)
+			undecided = 1;
+		else if (crit_matches(&d->crit[i], st) == d->crit[i].negate)
 			return 0;
-	return 1;
+	}
+	return undecided ? -1 : 1;
+}
+
+/*
+ * Whether d, in a block we skip, would decide how this host's key is
+ * checked: a host key option that nothing before it has set.
+ */
+static int
+decides_hostkey(const struct directive *d, const struct rstate *st)
+{
+	switch (d->kw) {
+	case KW_STRICT:
+		return st->out->strict == SHK_UNSET;
+	case KW_USERKNOWNHOSTS:
+		return st->ukh == NULL;
+	case KW_GLOBALKNOWNHOSTS:
+		return st->gkh == NULL;
+	case KW_HOSTKEYALIAS:
+		return st->hkalias == NULL;
+	case KW_HOSTKEYALGORITHMS:
+		return st->hkalgs == NULL;
+	case KW_KNOWNHOSTSCOMMAND:
+		return st->khcmd == NULL;
+	case KW_CHECKHOSTIP:
+		return st->checkip == NULL;
+	case KW_VERIFYHOSTKEYDNS:
+		return st->dns == NULL;
+	case KW_CANONICALIZE:
+		return st->canon == NULL;
+	case KW_REVOKEDHOSTKEYS:
+		return st->revoked == NULL;
+	default:
+		return 0;
+	}
 }
 
 static void
@@ -1431,6 +1535,30 @@ apply(const struct directive *d, struct rstate *st)
 	case KW_PROXYCOMMAND:
 		set_dir(&st->proxy, d);
 		break;
+	case KW_HOSTKEYALIAS:
+		set_dir(&st->hkalias, d);
+		break;
+	case KW_HOSTKEYALGORITHMS:
+		set_dir(&st->hkalgs, d);
+		break;
+	case KW_KNOWNHOSTSCOMMAND:
+		set_dir(&st->khcmd, d);
+		break;
+	case KW_CHECKHOSTIP:
+		set_dir(&st->checkip, d);
+		break;
+	case KW_VERIFYHOSTKEYDNS:
+		set_dir(&st->dns, d);
+		break;
+	case KW_FORWARDAGENT:
+		set_dir(&st->fwdagent, d);
+		break;
+	case KW_CANONICALIZE:
+		set_dir(&st->canon, d);
+		break;
+	case KW_REVOKEDHOSTKEYS:
+		set_dir(&st->revoked, d);
+		break;
 	case KW_HOST:
 	case KW_MATCH:
 	case KW_INCLUDE:
@@ -1446,22 +1574,34 @@ apply(const struct directive *d, struct rstate *st)
 static void
 walk(const struct dirlist *l, struct rstate *st, int *activep, int never)
 {
-	const struct directive *d;
+	const struct directive *d, *opending;
 	size_t i;
-	int oactive;
+	int oactive, m;
 
 	for (i = 0; i < l->n; i++) {
 		d = &l->v[i];
-		if (d->kw == KW_HOST)
+		if (d->kw == KW_HOST) {
 			*activep = !never && host_matches(d, st->alias);
-		else if (d->kw == KW_MATCH)
-			*activep = !never && match_matches(d, st);
-		else if (d->kw == KW_INCLUDE) {
+			if (!never)
+				st->pending = NULL;
+		} else if (d->kw == KW_MATCH) {
+			m = never ? 0 : match_matches(d, st);
+			*activep = m == 1;
+			if (!never)
+				st->pending = m == -1 ? d : NULL;
+		} else if (d->kw == KW_INCLUDE) {
 			oactive = *activep;
+			opending = st->pending;
 			walk(d->sub, st, activep, never || !oactive);
 			*activep = oactive;
+			st->pending = opending;
 		} else if (*activep)
 			apply(d, st);
+		else if (st->pending != NULL && st->undecided == NULL &&
+		    decides_hostkey(d, st)) {
+			st->undecided = d;
+			st->undecided_match = st->pending;
+		}
 	}
 }
 
@@ -1664,6 +1804,187 @@ expand_init(struct expand *e, const struct rstate *st)
 	e->shost[strcspn(e->shost, ".")] = '\0';
 }
 
+/* A directive's word, or NULL if it is absent or "none". */
+static const char *
+word_or_none(const struct directive *d)
+{
+	if (d == NULL || strcasecmp(d->args.v[0], "none") == 0)
+		return NULL;
+	return d->args.v[0];
+}
+
+/* Append s to b with each '%' doubled, to survive the later expansion. */
+static void
+sb_add_escaped(struct sbuf *b, const char *s)
+{
+	size_t n;
+
+	while (*s != '\0') {
+		n = strcspn(s, "%");
+		sb_addn(b, s, n);
+		s += n;
+		if (*s == '%') {
+			sb_add(b, "%%");
+			s++;
+		}
+	}
+}
+
+/*
+ * Expand one KnownHostsCommand argument as far as the configuration can:
+ * the tokens of CMD_TOKENS and ${VAR} (no ~, as in ssh); the per-check
+ * tokens of CMD_LATE_TOKENS, and "%%", are kept for knownhosts.c.
+ * Returns NULL with a message naming d's line.
+ */
+static char *
+expand_command_arg(const struct directive *d, const char *s,
+    const struct expand *e, const char *keyalias, char *err, size_t errlen)
+{
+	struct sbuf b = { 0 };
+	const char *end, *v;
+	char *name;
+
+	for (; *s != '\0'; s++) {
+		if (*s == '%' && s[1] != '\0' &&
+		    strchr(CMD_LATE_TOKENS, s[1]) != NULL) {
+			sb_addn(&b, s++, 2);
+		} else if (*s == '%' && s[1] != '\0' &&
+		    strchr(CMD_TOKENS, s[1]) != NULL) {
+			sb_add_escaped(&b, s[1] == 'k' ? keyalias :
+			    token_value(e, s[1]));
+			s++;
+		} else if (*s == '%') {
+			free(b.s);
+			errf(err, errlen, d->file, d->line, "unsupported token "
+			    "'%%%.1s' in KnownHostsCommand", s + 1);
+			return NULL;
+		} else if (s[0] == '$' && s[1] == '{' &&
+		    (end = strchr(s, '}')) != NULL) {
+			name = xstrndup(s + 2, (size_t)(end - s - 2));
+			v = getenv(name);
+			free(name);
+			if (v == NULL) {
+				free(b.s);
+				errf(err, errlen, d->file, d->line,
+				    "environment variable '%.*s' is not set",
+				    (int)(end - s - 2), s + 2);
+				return NULL;
+			}
+			sb_add_escaped(&b, v);
+			s = end;
+		} else
+			sb_addn(&b, s, 1);
+	}
+	return sb_take(&b);
+}
+
+/*
+ * KnownHostsCommand, split into words as ssh splits it; the program must
+ * be an absolute path (as ssh requires) and is not expanded.
+ */
+static int
+finish_command(const struct rstate *st, const struct expand *e, char *err,
+    size_t errlen)
+{
+	const struct directive *d = st->khcmd;
+	struct hostcfg *h = st->out;
+	struct strv av = { 0 };
+	const char *keyalias = st->hkalias != NULL ? st->hkalias->args.v[0] :
+	    st->alias;
+	char *arg;
+	size_t i;
+
+	if (split_args(d->args.v[0], &av) == -1 || av.n == 0) {
+		strv_free(&av);
+		return errf(err, errlen, d->file, d->line, "bad "
+		    "KnownHostsCommand");
+	}
+	if (av.v[0][0] != '/') {
+		errf(err, errlen, d->file, d->line, "KnownHostsCommand '%s' is "
+		    "not an absolute path", av.v[0]);
+		strv_free(&av);
+		return -1;
+	}
+	for (i = 1; i < av.n; i++) {
+		if ((arg = expand_command_arg(d, av.v[i], e, keyalias, err,
+		    errlen)) == NULL) {
+			strv_free(&av);
+			return -1;
+		}
+		free(av.v[i]);
+		av.v[i] = arg;
+	}
+	strv_push(&av, NULL);
+	h->known_hosts_command = av.v;
+	return 0;
+}
+
+/* RevokedHostKeys: files with ~, %-tokens and ${VAR}; "none" for none. */
+static int
+finish_revoked(const struct rstate *st, const struct expand *e, char *err,
+    size_t errlen)
+{
+	struct hostcfg *h = st->out;
+	struct strv sv = { 0 };
+	int none = 0;
+
+	if (expand_files(st->revoked, e, 1, &sv, &none, err, errlen) == -1) {
+		strv_free(&sv);
+		return -1;
+	}
+	h->revoked_host_keys = sv.v;
+	h->n_revoked_host_keys = sv.n;
+	return 0;
+}
+
+/*
+ * The options that decide how the server's key is checked.  Those fanscp
+ * cannot honour fail the host rather than be ignored, so that no key ssh
+ * would refuse is accepted: CheckHostIP yes, VerifyHostKeyDNS yes or ask,
+ * CanonicalizeHostname yes or always (ssh would look the canonical name
+ * up), and a host key option in a Match block whose criteria we cannot
+ * evaluate.
+ */
+static int
+finish_hostkey(const struct rstate *st, const struct expand *e, char *err,
+    size_t errlen)
+{
+	struct hostcfg *h = st->out;
+	const struct directive *d;
+
+	if ((d = st->undecided) != NULL)
+		return errf(err, errlen, d->file, d->line, "cannot tell "
+		    "whether %s applies to '%s': fanscp cannot evaluate the "
+		    "Match on line %d", find_keyword_name(d->kw), st->alias,
+		    st->undecided_match->line);
+	if (st->khcmd != NULL && word_or_none(st->khcmd) != NULL &&
+	    finish_command(st, e, err, errlen) == -1)
+		return -1;
+	if (finish_revoked(st, e, err, errlen) == -1)
+		return -1;
+	if ((d = st->checkip) != NULL && d->ival == 1)
+		return errf(err, errlen, d->file, d->line, "CheckHostIP yes is "
+		    "not supported (set CheckHostIP no, OpenSSH's default)");
+	if ((d = st->dns) != NULL && d->ival != 0)
+		return errf(err, errlen, d->file, d->line, "VerifyHostKeyDNS "
+		    "%s is not supported: fanscp looks up no SSHFP records "
+		    "(set VerifyHostKeyDNS no)", d->ival == 2 ? "ask" : "yes");
+	if ((d = st->canon) != NULL && d->ival != 0)
+		return errf(err, errlen, d->file, d->line,
+		    "CanonicalizeHostname %s is not supported: ssh would "
+		    "check the canonical name's host key (set "
+		    "CanonicalizeHostname no)", d->ival == 2 ? "always" :
+		    "yes");
+	if (st->hkalias != NULL)
+		h->host_key_alias = xstrdup(st->hkalias->args.v[0]);
+	if (st->hkalgs != NULL)
+		h->host_key_algorithms = xstrdup(st->hkalgs->args.v[0]);
+	if ((d = st->fwdagent) != NULL)
+		h->forward_agent = strcasecmp(d->args.v[0], "no") != 0 &&
+		    strcasecmp(d->args.v[0], "false") != 0;
+	return 0;
+}
+
 /* Turn what the walk obtained into strings the caller owns. */
 static int
 finish(struct rstate *st, char *err, size_t errlen)
@@ -1686,6 +2007,8 @@ finish(struct rstate *st, char *err, size_t errlen)
 		    &h->identity_agent, err, errlen);
 	if (r == 0)
 		r = finish_proxy(st, err, errlen);
+	if (r == 0)
+		r = finish_hostkey(st, &e, err, errlen);
 	free(e.home);
 	free(e.luser);
 	return r;
@@ -1713,11 +2036,37 @@ hostcfg_reset(struct hostcfg *h)
 	h->connect_timeout = -1;
 	h->batch_mode = -1;
 	h->address_family = -1;
+	h->forward_agent = -1;
+}
+
+/*
+ * Whether l holds a "Match final" (not negated), which makes ssh read the
+ * files a second time with "final" and "canonical" true.  Like ssh, any
+ * such line counts, whether its block applies or not.
+ */
+static int
+wants_final(const struct dirlist *l)
+{
+	const struct directive *d;
+	size_t i, k;
+
+	for (i = 0; i < l->n; i++) {
+		d = &l->v[i];
+		if (d->kw == KW_INCLUDE && d->sub != NULL && wants_final(d->sub))
+			return 1;
+		for (k = 0; d->kw == KW_MATCH && k < d->ncrit; k++)
+			if (d->crit[k].type == C_FINAL && !d->crit[k].negate)
+				return 1;
+	}
+	return 0;
 }
 
 /*
  * Resolve as ssh does: -o options first, then the user given with the
- * host (ssh takes -o User before user@host), then each file from the top.
+ * host (ssh takes -o User before user@host), then each file from the top;
+ * then, if a file asks for it with "Match final", the files once more with
+ * "final" and "canonical" true, where the first value obtained still wins.
+ * We never canonicalize, so the name stays the one given.
  */
 int
 sshconf_resolve(const struct sshconf *c, const char *host, const char *user,
@@ -1741,6 +2090,15 @@ sshconf_resolve(const struct sshconf *c, const char *host, const char *user,
 		active = 1;
 		walk(c->files[i], &st, &active, 0);
 	}
+	for (i = 0; i < c->nfiles && !wants_final(c->files[i]); i++)
+		;
+	if (i < c->nfiles) {
+		st.final_pass = 1;
+		for (i = 0; i < c->nfiles; i++) {
+			active = 1;
+			walk(c->files[i], &st, &active, 0);
+		}
+	}
 	r = finish(&st, err, errlen);
 	free(st.ids);
 	free(luser);
@@ -1762,6 +2120,8 @@ free_array(char **v, size_t n)
 void
 hostcfg_release(struct hostcfg *h)
 {
+	size_t i;
+
 	free(h->hostname);
 	free(h->user);
 	free_array(h->identity_files, h->n_identity_files);
@@ -1770,5 +2130,12 @@ hostcfg_release(struct hostcfg *h)
 	free(h->identity_agent);
 	free(h->proxy_jump);
 	free(h->proxy_command);
+	free(h->host_key_alias);
+	free(h->host_key_algorithms);
+	if (h->known_hosts_command != NULL)
+		for (i = 0; h->known_hosts_command[i] != NULL; i++)
+			free(h->known_hosts_command[i]);
+	free(h->known_hosts_command);
+	free_array(h->revoked_host_keys, h->n_revoked_host_keys);
 	hostcfg_reset(h);
 }

@@ -8,9 +8,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,6 +152,32 @@ teardown_keys(void **state)
 	return 0;
 }
 
+/* knownhosts_check() with a lookup built from plain arguments. */
+static enum kh_result
+check_args(struct knownhosts *kh, const char *host, int port,
+    const unsigned char *blob, size_t len, char *const *ufiles, size_t nu,
+    char *const *gfiles, size_t ng, enum stricthk policy, int hash,
+    char *e, size_t elen)
+{
+	struct kh_lookup l = { .host = host, .port = port,
+	    .user_files = ufiles, .n_user = nu, .global_files = gfiles,
+	    .n_global = ng, .policy = policy, .hash = hash };
+
+	return knownhosts_check(kh, &l, blob, len, e, elen);
+}
+
+static void
+types_args(struct knownhosts *kh, const char *host, int port,
+    char *const *ufiles, size_t nu, char *const *gfiles, size_t ng,
+    char *out, size_t outlen)
+{
+	struct kh_lookup l = { .host = host, .port = port,
+	    .user_files = ufiles, .n_user = nu, .global_files = gfiles,
+	    .n_global = ng };
+
+	knownhosts_types(kh, &l, out, outlen);
+}
+
 static enum kh_result
 check(struct knownhosts *kh, const char *file, const char *host, int port,
     const struct key *k, enum stricthk policy, int hash)
@@ -157,7 +185,7 @@ check(struct knownhosts *kh, const char *file, const char *host, int port,
 	char *files[1];
 
 	files[0] = (char *)file;
-	return knownhosts_check(kh, host, port, k->blob, k->len, files, 1,
+	return check_args(kh, host, port, k->blob, k->len, files, 1,
 	    NULL, 0, policy, hash, err, sizeof(err));
 }
 
@@ -189,20 +217,20 @@ test_types(void **state)
 	struct knownhosts *kh = load("types", text, 6);
 
 	(void)state;
-	knownhosts_types(kh, "alpha", 22, &path, 1, &none, 1, out,
+	types_args(kh, "alpha", 22, &path, 1, &none, 1, out,
 	    sizeof(out));
 	assert_string_equal(out, "ecdsa-sha2-nistp256,ssh-ed25519");
-	knownhosts_types(kh, "ALPHA", 2222, &path, 1, NULL, 0, out,
+	types_args(kh, "ALPHA", 2222, &path, 1, NULL, 0, out,
 	    sizeof(out));
 	assert_string_equal(out, "ssh-ed25519");
-	knownhosts_types(kh, "www.example", 22, &path, 1, NULL, 0, out,
+	types_args(kh, "www.example", 22, &path, 1, NULL, 0, out,
 	    sizeof(out));
 	assert_string_equal(out, "ssh-ed25519");
 	/* A @revoked line says nothing about what a host is known by. */
-	knownhosts_types(kh, "beta", 22, &path, 1, NULL, 0, out, sizeof(out));
+	types_args(kh, "beta", 22, &path, 1, NULL, 0, out, sizeof(out));
 	assert_string_equal(out, "");
 	/* Too small a buffer leaves types out rather than cutting one. */
-	knownhosts_types(kh, "alpha", 22, &path, 1, NULL, 0, out, 24);
+	types_args(kh, "alpha", 22, &path, 1, NULL, 0, out, 24);
 	assert_string_equal(out, "ecdsa-sha2-nistp256");
 	knownhosts_free(kh);
 	free(path);
@@ -341,29 +369,44 @@ test_b64_decode(void **state)
 	assert_int_equal(kh_b64_decode("aGk==", 5, &out, &n), -1);
 }
 
+/*
+ * "[host]:port" first; if it lists no key of the presented type, "host"
+ * (OpenSSH's "found matching key w/out port"), where a different key of
+ * that type is a mismatch and keys of other types only make the host new.
+ */
 static void
-test_port_exact(void **state)
+test_port_fallback(void **state)
 {
 	char *text = xasprintf("alpha ssh-ed25519 %s\n"
 	    "[beta]:2222 ssh-ed25519 %s\n"
 	    "gamma ssh-ed25519 %s\n"
 	    "[gamma]:2222 ssh-ed25519 %s\n"
-	    "[*.lan]:2200 ssh-ed25519 %s\n",
-	    ed1.b64, ed1.b64, ed1.b64, ed2.b64, ed1.b64);
-	char *path = tpath("port");
-	struct knownhosts *kh = load("port", text, 5);
+	    "[*.lan]:2200 ssh-ed25519 %s\n"
+	    "delta ssh-ed25519 %s\n"
+	    "[epsilon]:2222 ecdsa-sha2-nistp256 %s\n"
+	    "epsilon ssh-ed25519 %s\n",
+	    ed1.b64, ed1.b64, ed1.b64, ed2.b64, ed1.b64, ed2.b64, ec1.b64,
+	    ed1.b64);
+	char *path = tpath("port"), out[128];
+	struct knownhosts *kh = load("port", text, 8);
 
 	(void)state;
 	assert_int_equal(check(kh, path, "alpha", 22, &ed1, SHK_YES, 0),
 	    KH_MATCH);
 	assert_int_equal(check(kh, path, "alpha", 2222, &ed1, SHK_YES, 0),
+	    KH_MATCH);
+	assert_int_equal(check(kh, path, "alpha", 2222, &ec1, SHK_YES, 0),
 	    KH_NOTFOUND);
 	assert_non_null(strstr(err, "-p 2222 alpha"));
 	assert_int_equal(check(kh, path, "beta", 2222, &ed1, SHK_YES, 0),
 	    KH_MATCH);
 	assert_int_equal(check(kh, path, "beta", 22, &ed1, SHK_YES, 0),
 	    KH_NOTFOUND);
-	/* No fallback to the plain entry, which holds this very key. */
+	/* A mismatch under the plain name still fails, naming that name. */
+	assert_int_equal(check(kh, path, "delta", 2222, &ed1, SHK_ACCEPT_NEW,
+	    0), KH_MISMATCH);
+	assert_non_null(strstr(err, "ssh-keygen -R 'delta'"));
+	/* The port's own line decides when it has a key of this type. */
 	assert_int_equal(check(kh, path, "gamma", 2222, &ed1, SHK_YES, 0),
 	    KH_MISMATCH);
 	assert_non_null(strstr(err, "ssh-keygen -R '[gamma]:2222'"));
@@ -373,6 +416,16 @@ test_port_exact(void **state)
 	    KH_MATCH);
 	assert_int_equal(check(kh, path, "w.lan", 22, &ed1, SHK_YES, 0),
 	    KH_NOTFOUND);
+	/* Known on the port with another type: the plain line still counts. */
+	assert_int_equal(check(kh, path, "epsilon", 2222, &ed1, SHK_YES, 0),
+	    KH_MATCH);
+	assert_int_equal(check(kh, path, "epsilon", 2222, &ed2, SHK_YES, 0),
+	    KH_MISMATCH);
+	/* Types offered: the port's, else the plain name's. */
+	types_args(kh, "epsilon", 2222, &path, 1, NULL, 0, out, sizeof(out));
+	assert_string_equal(out, "ecdsa-sha2-nistp256");
+	types_args(kh, "alpha", 2222, &path, 1, NULL, 0, out, sizeof(out));
+	assert_string_equal(out, "ssh-ed25519");
 	knownhosts_free(kh);
 	free(path);
 	free(text);
@@ -404,8 +457,11 @@ test_hashed(void **state)
 	    KH_MATCH);
 	assert_int_equal(check(kh, path, "beta", 22, &ed1, SHK_YES, 0),
 	    KH_NOTFOUND);
+	/* Hashed plain names serve the port fallback too. */
 	assert_int_equal(check(kh, path, "alpha", 2222, &ed1, SHK_YES, 0),
-	    KH_NOTFOUND);
+	    KH_MATCH);
+	assert_int_equal(check(kh, path, "alpha", 2222, &ed2, SHK_YES, 0),
+	    KH_MISMATCH);
 	knownhosts_free(kh);
 	free(now);
 	free(cmd);
@@ -713,12 +769,270 @@ test_hashed_append(void **state)
 	    0), KH_MATCH);
 	assert_int_equal(check(fresh, path, "host1.lan", 2222, &ec1,
 	    SHK_YES, 0), KH_MATCH);
+	/* No ed25519 key for the port: the plain name's one matches. */
 	assert_int_equal(check(fresh, path, "host1.lan", 2222, &ed1,
-	    SHK_YES, 0), KH_OTHERTYPE);
+	    SHK_YES, 0), KH_MATCH);
+	assert_int_equal(check(fresh, path, "host1.lan", 2222, &ed2,
+	    SHK_YES, 0), KH_MISMATCH);
 	knownhosts_free(fresh);
 	knownhosts_free(kh);
 	free(now);
 	free(path);
+}
+
+/* knownhosts_check() for host:port under HostKeyAlias alias. */
+static enum kh_result
+check_alias(struct knownhosts *kh, const char *file, const char *host,
+    int port, const char *alias, const struct key *k, enum stricthk policy)
+{
+	char *files[1] = { (char *)file };
+	struct kh_lookup l = { .host = host, .port = port, .alias = alias,
+	    .user_files = files, .n_user = 1, .policy = policy };
+
+	return knownhosts_check(kh, &l, k->blob, k->len, err, sizeof(err));
+}
+
+/*
+ * HostKeyAlias: the alias alone is looked up, lowercased, whatever the
+ * port, and it is the name accept-new writes.
+ */
+static void
+test_alias(void **state)
+{
+	char *head = xasprintf("web.alias ssh-ed25519 %s\n"
+	    "[10.0.0.1]:2222 ssh-ed25519 %s\n"
+	    "10.0.0.1 ssh-ed25519 %s\n", ed1.b64, ed2.b64, ed2.b64);
+	char *path = tpath("alias"), *now, *want;
+	struct knownhosts *kh = knownhosts_new();
+
+	(void)state;
+	write_text(path, head);
+	assert_int_equal(check_alias(kh, path, "10.0.0.1", 2222, "Web.Alias",
+	    &ed1, SHK_YES), KH_MATCH);
+	/* The host's own lines do not count: an impostor's key fails. */
+	assert_int_equal(check_alias(kh, path, "10.0.0.1", 2222, "web.alias",
+	    &ed2, SHK_ACCEPT_NEW), KH_MISMATCH);
+	assert_non_null(strstr(err, ed2.fp));
+	assert_non_null(strstr(err, "ssh-keygen -R 'web.alias'"));
+	assert_int_equal(check_alias(kh, path, "10.0.0.1", 22, "other",
+	    &ed2, SHK_YES), KH_NOTFOUND);
+	assert_non_null(strstr(err, "ssh-keyscan -t ssh-ed25519 10.0.0.1 | "
+	    "sed 's/^[^ ]*/other/'"));
+	now = slurp(path);
+	assert_string_equal(now, head);
+	free(now);
+	assert_int_equal(check_alias(kh, path, "10.0.0.1", 2222, "New.Alias",
+	    &ed2, SHK_ACCEPT_NEW), KH_ADDED);
+	want = xasprintf("%snew.alias ssh-ed25519 %s\n", head, ed2.b64);
+	now = slurp(path);
+	assert_string_equal(now, want);
+	free(now);
+	free(want);
+	knownhosts_free(kh);
+	free(path);
+	free(head);
+}
+
+/* HostKeyAlgorithms as OpenSSH assembles it, and what it lets through. */
+static void
+test_algorithms(void **state)
+{
+	char *text = xasprintf("alpha ecdsa-sha2-nistp256 %s\n"
+	    "alpha ssh-ed25519 %s\n", ec1.b64, ed1.b64);
+	char *path = tpath("algs"), *files[1], out[128];
+	struct knownhosts *kh = load("algs", text, 2);
+	struct kh_lookup l = { .host = "alpha", .port = 22,
+	    .algorithms = "ssh-ed25519", .n_user = 1, .policy = SHK_NO };
+
+	(void)state;
+	assert_true(knownhosts_type_allowed(NULL, "ssh-ed25519"));
+	assert_true(knownhosts_type_allowed(NULL, "ssh-rsa"));
+	assert_false(knownhosts_type_allowed(NULL, "ssh-dss"));
+	assert_true(knownhosts_type_allowed("+ssh-dss", "ssh-dss"));
+	assert_true(knownhosts_type_allowed("^ECDSA-*", "ssh-ed25519"));
+	assert_false(knownhosts_type_allowed("-ssh-ed25519", "ssh-ed25519"));
+	assert_true(knownhosts_type_allowed("-ssh-ed25519",
+	    "ecdsa-sha2-nistp384"));
+	assert_false(knownhosts_type_allowed("ssh-ed25519",
+	    "ecdsa-sha2-nistp256"));
+	assert_true(knownhosts_type_allowed("rsa-sha2-256", "ssh-rsa"));
+	assert_false(knownhosts_type_allowed("-rsa-sha2-*", "ssh-rsa"));
+	assert_false(knownhosts_type_allowed("-ssh-*,ecdsa-*", "ssh-ed25519"));
+
+	files[0] = path;
+	l.user_files = files;
+	/* A known key of an excluded type is refused, as ssh refuses it. */
+	assert_int_equal(knownhosts_check(kh, &l, ec1.blob, ec1.len, err,
+	    sizeof(err)), KH_ERROR);
+	assert_non_null(strstr(err, "ecdsa-sha2-nistp256"));
+	assert_non_null(strstr(err, "not allowed by HostKeyAlgorithms"));
+	assert_int_equal(knownhosts_check(kh, &l, ed1.blob, ed1.len, err,
+	    sizeof(err)), KH_MATCH);
+	knownhosts_types(kh, &l, out, sizeof(out));
+	assert_string_equal(out, "ssh-ed25519");
+	knownhosts_free(kh);
+	free(path);
+	free(text);
+}
+
+/*
+ * An append that cannot be written whole (here RLIMIT_FSIZE cuts it
+ * short, as a full disk would) leaves the file byte for byte as it was.
+ */
+static void
+test_append_all_or_nothing(void **state)
+{
+	char *head = xasprintf("beta ssh-ed25519 %s", ed2.b64);
+	char *path = tpath("fulldisk"), *now;
+	struct knownhosts *kh = knownhosts_new();
+	struct rlimit old, lim;
+	void (*osig)(int);
+
+	(void)state;
+	write_text(path, head);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = old;
+	lim.rlim_cur = strlen(head) + 20;
+	osig = signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	assert_int_equal(check(kh, path, "alpha", 22, &ed1, SHK_ACCEPT_NEW,
+	    0), KH_ERROR);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, osig);
+	assert_non_null(strstr(err, "cannot add host key to"));
+	now = slurp(path);
+	assert_string_equal(now, head);
+	free(now);
+	/* Nothing was remembered either: the host is still unknown. */
+	assert_int_equal(check(kh, path, "alpha", 22, &ed1, SHK_YES, 0),
+	    KH_NOTFOUND);
+	knownhosts_free(kh);
+	free(path);
+	free(head);
+}
+
+/*
+ * KnownHostsCommand: run without a shell, tokens expanded per argument,
+ * its lines checked after the files; a failure fails the host, and an
+ * unknown key is still added to the user file under accept-new.
+ */
+static void
+test_command(void **state)
+{
+	char *script = tpath("khcmd"), *outf = tpath("khcmd.out");
+	char *argsf = tpath("khcmd.args"), *rcf = tpath("khcmd.rc");
+	char *user = tpath("khcmd_user"), *text, *now, *want, out[128];
+	char *body = xasprintf("#!/bin/sh\nprintf '%%s\\n' \"$@\" >'%s'\n"
+	    "cat '%s'\nexit $(cat '%s')\n", argsf, outf, rcf);
+	char *argv[] = { script, "%H", "%I", "%t", "%f", "%K", "%p", "100%%",
+	    NULL };
+	char *files[1] = { user };
+	struct kh_lookup l = { .host = "Alpha", .port = 22,
+	    .user_files = files, .n_user = 1, .command = argv,
+	    .policy = SHK_YES };
+	struct knownhosts *kh = knownhosts_new();
+
+	(void)state;
+	write_text(script, body);
+	assert_int_equal(chmod(script, 0755), 0);
+	write_text(rcf, "0\n");
+	write_text(user, "");
+	text = xasprintf("alpha ssh-ed25519 %s\n", ed1.b64);
+	write_text(outf, text);
+	assert_int_equal(knownhosts_check(kh, &l, ed1.blob, ed1.len, err,
+	    sizeof(err)), KH_MATCH);
+	want = xasprintf("alpha\nHOSTNAME\nssh-ed25519\n%s\n%s\n22\n100%%\n",
+	    ed1.fp, ed1.b64);
+	now = slurp(argsf);
+	assert_string_equal(now, want);
+	free(now);
+	free(want);
+	assert_int_equal(knownhosts_check(kh, &l, ed2.blob, ed2.len, err,
+	    sizeof(err)), KH_MISMATCH);
+	assert_non_null(strstr(err, "KnownHostsCommand"));
+
+	/* Ordering runs it too, with no key yet. */
+	knownhosts_types(kh, &l, out, sizeof(out));
+	assert_string_equal(out, "ssh-ed25519");
+	now = slurp(argsf);
+	assert_string_equal(now, "alpha\nORDER\nNONE\nNONE\nNONE\n22\n100%\n");
+	free(now);
+
+	/* It fails: so does the host. */
+	write_text(rcf, "3\n");
+	assert_int_equal(knownhosts_check(kh, &l, ed1.blob, ed1.len, err,
+	    sizeof(err)), KH_ERROR);
+	assert_non_null(strstr(err, "failed: exit status 3"));
+
+	/* Nothing known: accept-new adds to the user file, as ssh does. */
+	write_text(rcf, "0\n");
+	write_text(outf, "");
+	l.policy = SHK_ACCEPT_NEW;
+	assert_int_equal(knownhosts_check(kh, &l, ed1.blob, ed1.len, err,
+	    sizeof(err)), KH_ADDED);
+	now = slurp(user);
+	assert_string_equal(now, text);
+	free(now);
+
+	argv[0] = "/nonexistent/khcmd";
+	l.host = "beta";
+	assert_int_equal(knownhosts_check(kh, &l, ed1.blob, ed1.len, err,
+	    sizeof(err)), KH_ERROR);
+	assert_non_null(strstr(err, "cannot run KnownHostsCommand"));
+	knownhosts_free(kh);
+	free(text);
+	free(body);
+	free(user);
+	free(rcf);
+	free(argsf);
+	free(outf);
+	free(script);
+}
+
+/*
+ * RevokedHostKeys: a listed key is refused even though known_hosts holds
+ * it; a missing file or a binary KRL refuses every key.
+ */
+static void
+test_revoked_files(void **state)
+{
+	char *text = xasprintf("alpha ssh-ed25519 %s\nalpha "
+	    "ecdsa-sha2-nistp256 %s\n", ed1.b64, ec1.b64);
+	char *path = tpath("revf"), *rev = tpath("revf.keys");
+	char *krl = tpath("revf.krl"), *missing = tpath("revf.none");
+	char *list = xasprintf("# revoked\n\n  ssh-ed25519 %s old key\r\n",
+	    ed1.b64);
+	char *files[1] = { path }, *revs[2] = { rev, NULL };
+	struct knownhosts *kh = load("revf", text, 2);
+	struct kh_lookup l = { .host = "alpha", .port = 22,
+	    .user_files = files, .n_user = 1, .revoked_files = revs,
+	    .n_revoked = 1, .policy = SHK_YES };
+
+	(void)state;
+	write_text(rev, list);
+	assert_int_equal(knownhosts_check(kh, &l, ed1.blob, ed1.len, err,
+	    sizeof(err)), KH_REVOKED);
+	assert_non_null(strstr(err, ed1.fp));
+	assert_non_null(strstr(err, rev));
+	assert_int_equal(knownhosts_check(kh, &l, ec1.blob, ec1.len, err,
+	    sizeof(err)), KH_MATCH);
+	write_text(krl, "SSHKRL\n");
+	revs[1] = krl;
+	l.n_revoked = 2;
+	assert_int_equal(knownhosts_check(kh, &l, ec1.blob, ec1.len, err,
+	    sizeof(err)), KH_ERROR);
+	assert_non_null(strstr(err, "(KRL), which fanscp cannot read"));
+	revs[1] = missing;
+	assert_int_equal(knownhosts_check(kh, &l, ec1.blob, ec1.len, err,
+	    sizeof(err)), KH_ERROR);
+	assert_non_null(strstr(err, "cannot read RevokedHostKeys"));
+	knownhosts_free(kh);
+	free(list);
+	free(missing);
+	free(krl);
+	free(rev);
+	free(path);
+	free(text);
 }
 
 static void
@@ -814,12 +1128,12 @@ test_global_files(void **state)
 	ufiles[0] = user;
 	ufiles[1] = (char *)"none";
 	gfiles[0] = global;
-	assert_int_equal(knownhosts_check(kh, "alpha", 22, ed1.blob, ed1.len,
+	assert_int_equal(check_args(kh, "alpha", 22, ed1.blob, ed1.len,
 	    ufiles, 2, gfiles, 1, SHK_YES, 0, err, sizeof(err)), KH_MATCH);
-	assert_int_equal(knownhosts_check(kh, "alpha", 22, ed2.blob, ed2.len,
+	assert_int_equal(check_args(kh, "alpha", 22, ed2.blob, ed2.len,
 	    ufiles, 2, gfiles, 1, SHK_NO, 0, err, sizeof(err)), KH_MISMATCH);
 	assert_non_null(strstr(err, global));
-	assert_int_equal(knownhosts_check(kh, "beta", 22, ed2.blob, ed2.len,
+	assert_int_equal(check_args(kh, "beta", 22, ed2.blob, ed2.len,
 	    ufiles, 2, gfiles, 1, SHK_ACCEPT_NEW, 0, err, sizeof(err)),
 	    KH_ADDED);
 	now = slurp(global);
@@ -829,10 +1143,10 @@ test_global_files(void **state)
 	assert_int_equal(strncmp(now, "beta ssh-ed25519 ", 17), 0);
 	free(now);
 	/* Nowhere to add to. */
-	assert_int_equal(knownhosts_check(kh, "gamma", 22, ed2.blob, ed2.len,
+	assert_int_equal(check_args(kh, "gamma", 22, ed2.blob, ed2.len,
 	    ufiles + 1, 1, gfiles, 1, SHK_ACCEPT_NEW, 0, err, sizeof(err)),
 	    KH_ERROR);
-	assert_int_equal(knownhosts_check(kh, "gamma", 22, ed2.blob, ed2.len,
+	assert_int_equal(check_args(kh, "gamma", 22, ed2.blob, ed2.len,
 	    NULL, 0, NULL, 0, SHK_ACCEPT_NEW, 0, err, sizeof(err)),
 	    KH_ERROR);
 	knownhosts_free(kh);
@@ -868,18 +1182,18 @@ test_bad_server_key(void **state)
 
 	(void)state;
 	files[0] = tpath("bad");
-	assert_int_equal(knownhosts_check(kh, "alpha", 22, cert,
+	assert_int_equal(check_args(kh, "alpha", 22, cert,
 	    sizeof(cert) - 1, files, 1, NULL, 0, SHK_NO, 0, err, sizeof(err)),
 	    KH_ERROR);
 	assert_string_equal(err, "unsupported host key type "
 	    "'ssh-ed25519-cert-v01@openssh.com'");
-	assert_int_equal(knownhosts_check(kh, "alpha", 22, shortlen,
+	assert_int_equal(check_args(kh, "alpha", 22, shortlen,
 	    sizeof(shortlen) - 1, files, 1, NULL, 0, SHK_NO, 0, err,
 	    sizeof(err)), KH_ERROR);
 	assert_string_equal(err, "malformed host key");
-	assert_int_equal(knownhosts_check(kh, "alpha", 22, shortlen, 2,
+	assert_int_equal(check_args(kh, "alpha", 22, shortlen, 2,
 	    files, 1, NULL, 0, SHK_NO, 0, err, sizeof(err)), KH_ERROR);
-	assert_int_equal(knownhosts_check(kh, "alpha", 22, nokey,
+	assert_int_equal(check_args(kh, "alpha", 22, nokey,
 	    sizeof(nokey) - 1, files, 1, NULL, 0, SHK_NO, 0, err,
 	    sizeof(err)), KH_ERROR);
 	assert_string_equal(err, "malformed ssh-ed25519 host key");
@@ -924,7 +1238,7 @@ main(void)
 		cmocka_unit_test(test_plain_match),
 		cmocka_unit_test(test_comma_list),
 		cmocka_unit_test(test_wildcard_negation),
-		cmocka_unit_test(test_port_exact),
+		cmocka_unit_test(test_port_fallback),
 		cmocka_unit_test(test_hashed),
 		cmocka_unit_test(test_mismatch),
 		cmocka_unit_test(test_othertype),
@@ -935,6 +1249,11 @@ main(void)
 		cmocka_unit_test(test_accept_new),
 		cmocka_unit_test(test_append_after_partial_line),
 		cmocka_unit_test(test_hashed_append),
+		cmocka_unit_test(test_alias),
+		cmocka_unit_test(test_algorithms),
+		cmocka_unit_test(test_append_all_or_nothing),
+		cmocka_unit_test(test_command),
+		cmocka_unit_test(test_revoked_files),
 		cmocka_unit_test(test_unreadable),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_creates_dot_ssh),

@@ -482,18 +482,224 @@ test_match_exec(void **state)
 	    "  Port 1\n"
 	    "Match !exec false\n"
 	    "  Port 2\n"
-	    "Match canonical all\n"
+	    "Match localnetwork 10.0.0.0/8\n"
 	    "  Port 3\n"
-	    "Match final\n"
-	    "  Port 4\n"
 	    "Host *\n"
 	    "  Port 5\n");
 	assert_true(has_note(
 	    "cfg:1: cannot evaluate Match 'exec'; the block never applies"));
-	assert_true(has_note("cfg:5: cannot evaluate Match 'canonical'"));
-	assert_true(has_note("cfg:7: cannot evaluate Match 'final'"));
+	assert_true(has_note("cfg:5: cannot evaluate Match 'localnetwork'"));
 	resolve(c, "anything", NULL, &h);
 	assert_int_equal(h.port, 5);
+	hostcfg_release(&h);
+	sshconf_free(c);
+}
+
+/*
+ * "Match final" makes ssh read the files again with final and canonical
+ * true, the first value obtained still winning: such blocks fill in what
+ * nothing else set (RHEL's crypto-policies set HostKeyAlgorithms so).
+ * Without a "Match final", canonical blocks never apply (we never
+ * canonicalize).
+ */
+static void
+test_match_final(void **state)
+{
+	struct sshconf *c;
+	struct hostcfg h;
+
+	(void)state;
+	c = conf_text(
+	    "Match final all\n"
+	    "  User finaluser\n"
+	    "  HostKeyAlgorithms ssh-ed25519\n"
+	    "Match canonical host web*\n"
+	    "  IdentityFile ~/.ssh/canon\n"
+	    "Host web\n"
+	    "  User webuser\n"
+	    "  IdentityFile ~/.ssh/web\n");
+	assert_false(has_note("cannot evaluate"));
+	resolve(c, "web", NULL, &h);
+	assert_string_equal(h.user, "webuser");
+	assert_string_equal(h.host_key_algorithms, "ssh-ed25519");
+	assert_int_equal(h.n_identity_files, 2);
+	assert_string_equal(h.identity_files[0], HOME "/.ssh/web");
+	assert_string_equal(h.identity_files[1], HOME "/.ssh/canon");
+	hostcfg_release(&h);
+	resolve(c, "db", NULL, &h);
+	assert_string_equal(h.user, "finaluser");
+	assert_int_equal(h.n_identity_files, 0);
+	hostcfg_release(&h);
+	sshconf_free(c);
+
+	c = conf_text(
+	    "Match canonical\n"
+	    "  User canon\n"
+	    "Match !final\n"
+	    "  Port 7\n");
+	resolve(c, "web", NULL, &h);
+	assert_null(h.user);
+	assert_int_equal(h.port, 7);
+	hostcfg_release(&h);
+	sshconf_free(c);
+}
+
+/*
+ * Options that decide how a host key is checked: kept when we honour
+ * them, a failure naming the line when we cannot.
+ */
+static void
+test_hostkey_options(void **state)
+{
+	struct sshconf *c = conf_text(
+	    "Host alias\n"
+	    "  HostKeyAlias Web.Alias\n"
+	    "  HostKeyAlgorithms -ecdsa-*\n"
+	    "  ForwardAgent yes\n"
+	    "Host quiet\n"
+	    "  KnownHostsCommand none\n"
+	    "  CheckHostIP no\n"
+	    "  VerifyHostKeyDNS no\n"
+	    "  ForwardAgent no\n"
+	    "Host cmd\n"
+	    "  KnownHostsCommand /bin/kh \"%h 100%%\" %k%H %p ${HOME} %I\n"
+	    "Host ip\n"
+	    "  CheckHostIP yes\n"
+	    "Host dns\n"
+	    "  VerifyHostKeyDNS ask\n"
+	    "Host agentsock\n"
+	    "  ForwardAgent /tmp/agent.sock\n"
+	    "  CanonicalizeHostname no\n"
+	    "Host canon\n"
+	    "  CanonicalizeHostname always\n"
+	    "Host rev\n"
+	    "  RevokedHostKeys ~/revoked /etc/ssh/revoked_%h\n"
+	    "Host *\n"
+	    "  RevokedHostKeys none\n");
+	struct hostcfg h;
+	char err[256];
+
+	(void)state;
+	resolve(c, "alias", NULL, &h);
+	assert_string_equal(h.host_key_alias, "Web.Alias");
+	assert_string_equal(h.host_key_algorithms, "-ecdsa-*");
+	assert_int_equal(h.forward_agent, 1);
+	hostcfg_release(&h);
+	assert_null(h.host_key_alias);
+	resolve(c, "quiet", NULL, &h);
+	assert_null(h.host_key_alias);
+	assert_null(h.host_key_algorithms);
+	assert_int_equal(h.forward_agent, 0);
+	hostcfg_release(&h);
+	resolve(c, "agentsock", NULL, &h);
+	assert_int_equal(h.forward_agent, 1);
+	hostcfg_release(&h);
+	resolve(c, "other", NULL, &h);
+	assert_int_equal(h.forward_agent, -1);
+	assert_int_equal(h.n_revoked_host_keys, 0);
+	hostcfg_release(&h);
+	resolve(c, "rev", NULL, &h);
+	assert_int_equal(h.n_revoked_host_keys, 2);
+	assert_string_equal(h.revoked_host_keys[0], HOME "/revoked");
+	assert_string_equal(h.revoked_host_keys[1], "/etc/ssh/revoked_rev");
+	hostcfg_release(&h);
+	/* The config's tokens now, the check's (and %%) later. */
+	resolve(c, "cmd", NULL, &h);
+	assert_non_null(h.known_hosts_command);
+	assert_string_equal(h.known_hosts_command[0], "/bin/kh");
+	assert_string_equal(h.known_hosts_command[1], "cmd 100%%");
+	assert_string_equal(h.known_hosts_command[2], "cmd%H");
+	assert_string_equal(h.known_hosts_command[3], "%p");
+	assert_string_equal(h.known_hosts_command[4], HOME);
+	assert_string_equal(h.known_hosts_command[5], "%I");
+	assert_null(h.known_hosts_command[6]);
+	hostcfg_release(&h);
+	assert_null(h.known_hosts_command);
+	assert_int_equal(sshconf_resolve(c, "ip", NULL, &h, err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "cfg:13: CheckHostIP yes is not supported "
+	    "(set CheckHostIP no, OpenSSH's default)");
+	assert_int_equal(sshconf_resolve(c, "dns", NULL, &h, err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "cfg:15: VerifyHostKeyDNS ask is not "
+	    "supported: fanscp looks up no SSHFP records (set "
+	    "VerifyHostKeyDNS no)");
+	assert_int_equal(sshconf_resolve(c, "canon", NULL, &h, err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "cfg:20: CanonicalizeHostname always is not "
+	    "supported: ssh would check the canonical name's host key (set "
+	    "CanonicalizeHostname no)");
+	assert_null(h.host_key_alias);
+	sshconf_free(c);
+}
+
+/* KnownHostsCommand: a %-escaped value, an absolute program, known tokens. */
+static void
+test_known_hosts_command(void **state)
+{
+	struct sshconf *c = conf_text(
+	    "Host alias\n"
+	    "  HostKeyAlias pin%1\n"
+	    "  KnownHostsCommand /usr/bin/kh %k\n"
+	    "Host rel\n"
+	    "  KnownHostsCommand kh %H\n"
+	    "Host tok\n"
+	    "  KnownHostsCommand /usr/bin/kh %C\n");
+	struct hostcfg h;
+	char err[256];
+
+	(void)state;
+	resolve(c, "alias", NULL, &h);
+	assert_string_equal(h.known_hosts_command[1], "pin%%1");
+	hostcfg_release(&h);
+	assert_int_equal(sshconf_resolve(c, "rel", NULL, &h, err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "cfg:5: KnownHostsCommand 'kh' is not an "
+	    "absolute path");
+	assert_int_equal(sshconf_resolve(c, "tok", NULL, &h, err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "cfg:7: unsupported token '%C' in "
+	    "KnownHostsCommand");
+	sshconf_free(c);
+}
+
+/*
+ * A Match block we cannot evaluate fails a host it might set a host key
+ * option for, and only such a host: one its other criteria exclude, or
+ * one that has the option from an earlier line, goes on.
+ */
+static void
+test_match_exec_hostkey(void **state)
+{
+	struct sshconf *c = conf_text(
+	    "Host early\n"
+	    "  StrictHostKeyChecking yes\n"
+	    "Match host web* exec \"test -f /etc/pinned\"\n"
+	    "  Port 2200\n"
+	    "  StrictHostKeyChecking yes\n"
+	    "Include /nonexistent/fanscp-none.conf\n"
+	    "Host *\n"
+	    "  StrictHostKeyChecking accept-new\n");
+	struct hostcfg h;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(sshconf_resolve(c, "web1", NULL, &h, err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "cfg:5: cannot tell whether "
+	    "StrictHostKeyChecking applies to 'web1': fanscp cannot evaluate "
+	    "the Match on line 3");
+	resolve(c, "db1", NULL, &h);
+	assert_int_equal(h.strict, SHK_ACCEPT_NEW);
+	hostcfg_release(&h);
+	resolve(c, "early", NULL, &h);
+	assert_int_equal(h.strict, SHK_YES);
+	hostcfg_release(&h);
+	/* -o wins over any file: the block cannot change the outcome. */
+	assert_int_equal(sshconf_add_option(c, "StrictHostKeyChecking=no",
+	    err, sizeof(err)), 0);
+	resolve(c, "web1", NULL, &h);
+	assert_int_equal(h.strict, SHK_NO);
 	hostcfg_release(&h);
 	sshconf_free(c);
 }
@@ -1090,6 +1296,10 @@ main(void)
 		cmocka_unit_test_setup(test_case, setup),
 		cmocka_unit_test_setup(test_match, setup),
 		cmocka_unit_test_setup(test_match_exec, setup),
+		cmocka_unit_test_setup(test_match_exec_hostkey, setup),
+		cmocka_unit_test_setup(test_match_final, setup),
+		cmocka_unit_test_setup(test_hostkey_options, setup),
+		cmocka_unit_test_setup(test_known_hosts_command, setup),
 		cmocka_unit_test_setup(test_include, setup),
 		cmocka_unit_test_setup(test_include_errors, setup),
 		cmocka_unit_test_setup(test_quoted, setup),
