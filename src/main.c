@@ -2,9 +2,11 @@
  * fanscp: push one file to many hosts over SSH.  This file is glue: parse
  * the options, build the host list and the shared job, run the engine,
  * report, and pick the exit status (0 all done, 1 some host failed, 2 a
- * usage or local error before anything was sent, 130/143 interrupted).
+ * usage or local error before anything was sent, 128 + the signal when
+ * stopped by SIGHUP, SIGINT or SIGTERM).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +40,10 @@ on_signal(int sig)
 	stop_signal = sig;
 }
 
+/*
+ * SIGHUP, SIGINT and SIGTERM stop the run gracefully (before it, nothing
+ * needs cleaning up and they kill as usual).
+ */
 static void
 setup_signals(void)
 {
@@ -46,10 +52,39 @@ setup_signals(void)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
+	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+}
+
+/* A closed stdout or stderr is only a failed write (EPIPE), never death. */
+static void
+ignore_sigpipe(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_IGN;
+	sigemptyset(&sa.sa_mask);
 	sigaction(SIGPIPE, &sa, NULL);
+}
+
+/*
+ * Descriptors 0-2 that are closed at start get /dev/null, as ssh does:
+ * else the first files and sockets opened would take their numbers, and
+ * log lines would go into an SSH connection.
+ */
+static void
+sanitise_stdfd(void)
+{
+	int fd;
+
+	for (fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFL) != -1 || errno != EBADF)
+			continue;
+		if (open("/dev/null", O_RDWR) != fd)
+			_exit(2);	/* nowhere to say it */
+	}
 }
 
 /* A usage error: said even under -q, since nothing was done. */
@@ -283,6 +318,8 @@ main(int argc, char **argv)
 	size_t n;
 	int r;
 
+	sanitise_stdfd();
+	ignore_sigpipe();
 	log_init("fanscp", LOG_ERROR);
 	if ((r = opts_parse(&o, argc, argv, err, sizeof(err))) != 0)
 		r > 0 ? exit(0) : usage_error(err);
