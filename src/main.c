@@ -27,6 +27,7 @@
 #include "report.h"
 #include "source.h"
 #include "sshconf.h"
+#include "strmap.h"
 #include "target.h"
 #include "xmalloc.h"
 
@@ -123,12 +124,13 @@ build_targets(const struct opts *o, struct target_list *list)
 		usage_error("no target hosts");
 }
 
-static int
-same_target(const struct target *a, const struct target *b)
+/* A key naming a target exactly: its fields, length-prefixed. */
+static char *
+target_key(const struct target *t)
 {
-	return strcmp(a->host, b->host) == 0 && a->port == b->port &&
-	    strcmp(a->path, b->path) == 0 && (a->user == b->user ||
-	    (a->user && b->user && strcmp(a->user, b->user) == 0));
+	return xasprintf("%c%zu:%s%zu:%s%d:%s", t->user ? 'u' : '-',
+	    t->user ? strlen(t->user) : 0, t->user ? t->user : "",
+	    strlen(t->host), t->host, t->port, t->path);
 }
 
 /*
@@ -136,15 +138,9 @@ same_target(const struct target *a, const struct target *b)
  * the same host with another user, port or path; then in full.
  */
 static char *
-host_label(const struct target_list *list, size_t i)
+host_label(const struct target *t, long same_host)
 {
-	const struct target *t = &list->v[i];
-	size_t k;
-
-	for (k = 0; k < list->n; k++)
-		if (k != i && strcmp(list->v[k].host, t->host) == 0)
-			break;
-	if (k == list->n)
+	if (same_host < 2)
 		return xstrdup(t->host);
 	if (t->port != 0)
 		return xasprintf("%s%s%s:%s (port %d)", t->user ? t->user : "",
@@ -181,28 +177,41 @@ load_config(const struct opts *o)
 	return c;
 }
 
-/* One host record per target, copying the targets; duplicates dropped. */
+/*
+ * One host record per target, copying the targets; repeats dropped.  Two
+ * hash tables keep it linear: the targets seen, and how many distinct
+ * targets name each host (for the labels).
+ */
 static struct host *
 build_hosts(const struct target_list *list, size_t *n)
 {
 	struct host *hosts = xcalloc(list->n, sizeof(*hosts));
-	size_t i, k, m = 0;
+	struct strmap *seen = strmap_new(), *names = strmap_new();
+	char *key;
+	size_t i, m = 0;
 
 	for (i = 0; i < list->n; i++) {
 		const struct target *t = &list->v[i];
 
-		for (k = 0; k < i && !same_target(&list->v[k], t); k++)
-			;
-		if (k < i) {
+		key = target_key(t);
+		if ((*strmap_slot(seen, key))++ == 0) {
+			(*strmap_slot(names, t->host))++;
+			hosts[m++].t = *t;	/* borrowed until labelled */
+		} else {
 			verbose("'%s' is named twice; sending once", t->host);
-			continue;
 		}
-		hosts[m].name = host_label(list, i);
-		hosts[m].t.user = t->user ? xstrdup(t->user) : NULL;
-		hosts[m].t.host = xstrdup(t->host);
-		hosts[m].t.port = t->port;
-		hosts[m++].t.path = xstrdup(t->path);
+		free(key);
 	}
+	for (i = 0; i < m; i++) {
+		struct target *t = &hosts[i].t;
+
+		hosts[i].name = host_label(t, strmap_get(names, t->host));
+		t->user = t->user ? xstrdup(t->user) : NULL;
+		t->host = xstrdup(t->host);
+		t->path = xstrdup(t->path);
+	}
+	strmap_free(seen);
+	strmap_free(names);
 	*n = m;
 	return hosts;
 }
