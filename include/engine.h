@@ -6,6 +6,13 @@
  * engine_collect() records a finished host and frees its slot for the
  * next.  A slow host holds its own slot and nothing else.
  *
+ * Apart from that cap, which counts over all hosts, at most
+ * ENGINE_ENDPOINT_STARTUPS connections to one sshd (one HostName and port
+ * after ssh_config) are ever unconfirmed at once: from before the connect
+ * until the first channel is open.  That is sshd's MaxStartups default,
+ * beyond which it drops new connections at random; a host whose sshd is
+ * at the cap waits beside the queue while the next ones start.
+ *
  * One engine is one loop on one thread; engine_run_parallel() runs
  * several over one queue.  Sessions share only the job (read-only, and
  * its config and known_hosts behind sess.c's lock) and their own host
@@ -19,6 +26,9 @@
 struct job;
 struct host;
 struct engine;
+
+/* Handshakes in flight to one sshd: its default MaxStartups (10:30:100). */
+#define ENGINE_ENDPOINT_STARTUPS	10
 
 /* Hook called on each progress tick (and once at the end) with the hosts. */
 typedef void engine_tick_fn(const struct host *hosts, size_t n,

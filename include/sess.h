@@ -39,6 +39,18 @@ int		 sess_fd(const struct sess *);
 int		 sess_events(const struct sess *);
 /* Is the session still logging in (it counts against the startup cap)? */
 int		 sess_logging_in(const struct sess *);
+/*
+ * The sshd a session for h would connect to, as "hostname port" (the
+ * HostName after ssh_config, lower case), to be freed; NULL when the
+ * host's configuration fails (its session will fail at once).
+ */
+char		*sess_endpoint(const struct job *, const struct host *h);
+/*
+ * May the server still count this connection among its unauthenticated
+ * ones (sshd's MaxStartups)?  It may until the first channel is open: sshd
+ * learns of the login asynchronously, after the client does.
+ */
+int		 sess_unconfirmed(const struct sess *);
 /* Fail the host if its deadline has passed; 1 if it finished so. */
 int		 sess_check_timeout(struct sess *, int64_t now);
 /*

@@ -1,12 +1,15 @@
 /*
  * The engine: slots, the host queue, and the loop.  Invariants, asserted:
  * a slot is free iff its sess is NULL; a busy slot's descriptor is watched
- * with exactly the events its session wants; hosts start in order, once.
+ * with exactly the events its session wants; hosts start in order, once,
+ * except that a host whose sshd has ENGINE_ENDPOINT_STARTUPS handshakes in
+ * flight waits (beside the queue) for one of them to finish.
  */
 #include <assert.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "engine.h"
@@ -14,21 +17,40 @@
 #include "log.h"
 #include "loop.h"
 #include "sess.h"
+#include "strmap.h"
 #include "unittest.h"
 #include "xmalloc.h"
 
 /* How often deadlines are checked, and how long an interrupt may take. */
 #define ENGINE_TIMER_MS		250
 #define ENGINE_GRACE_MS		5000
+/* How often a host waiting for its sshd looks again (another thread's). */
+#define ENGINE_GATE_POLL_MS	10
 
 struct engine;
+
+/*
+ * The connections each sshd endpoint may still count as unauthenticated,
+ * shared by the engines of a run.
+ */
+struct gate {
+	pthread_mutex_t	 mu;
+	struct strmap	*open;		/* "hostname port" -> connections */
+};
 
 struct slot {
 	struct engine	*e;
 	struct sess	*sess;		/* NULL: free */
 	struct host	*host;		/* the host it serves */
+	char		*endpoint;	/* the gate entry it holds, or NULL */
 	int		 fd;		/* watched descriptor, or -1 */
 	int		 events;	/* what it is watched for */
+};
+
+/* A host taken from the queue whose sshd had no room yet. */
+struct waiting {
+	struct host	*host;
+	char		*endpoint;
 };
 
 struct engine {
@@ -40,6 +62,10 @@ struct engine {
 	size_t		 next_own;	/* what next points to otherwise */
 	int		 exhausted;	/* next has passed the last host */
 	size_t		 failed;
+	struct gate	*gate;		/* shared by a parallel run's engines */
+	struct gate	 gate_own;	/* what gate points to otherwise */
+	struct waiting	*waiting;	/* at most width of them */
+	int		 nwaiting;
 	struct slot	*slots;
 	int		 width;
 	int		 startups;
@@ -47,6 +73,47 @@ struct engine {
 	int		 stopping;
 	int64_t		 stop_at;	/* when the grace period ends */
 };
+
+static void
+gate_init(struct gate *g)
+{
+	pthread_mutex_init(&g->mu, NULL);
+	g->open = strmap_new();
+}
+
+static void
+gate_release(struct gate *g)
+{
+	pthread_mutex_destroy(&g->mu);
+	strmap_free(g->open);
+}
+
+/* Count one more handshake to ep if it has room; 1 if it had. */
+static int
+gate_enter(struct gate *g, const char *ep)
+{
+	long *n;
+	int ok;
+
+	pthread_mutex_lock(&g->mu);
+	n = strmap_slot(g->open, ep);
+	if ((ok = *n < ENGINE_ENDPOINT_STARTUPS))
+		(*n)++;
+	pthread_mutex_unlock(&g->mu);
+	return ok;
+}
+
+static void
+gate_leave(struct gate *g, const char *ep)
+{
+	long *n;
+
+	pthread_mutex_lock(&g->mu);
+	n = strmap_slot(g->open, ep);
+	assert(*n > 0);
+	(*n)--;
+	pthread_mutex_unlock(&g->mu);
+}
 
 struct engine *
 engine_new(const struct job *job, struct host *hosts, size_t n, int width,
@@ -62,6 +129,9 @@ engine_new(const struct job *job, struct host *hosts, size_t n, int width,
 	e->next = &e->next_own;
 	e->width = width;
 	e->startups = startups;
+	gate_init(&e->gate_own);
+	e->gate = &e->gate_own;
+	e->waiting = xcalloc((size_t)width, sizeof(*e->waiting));
 	e->slots = xcalloc((size_t)width, sizeof(*e->slots));
 	for (i = 0; i < width; i++) {
 		e->slots[i].e = e;
@@ -79,9 +149,13 @@ engine_free(struct engine *e)
 	if (e == NULL)
 		return;
 	for (i = 0; i < e->width; i++)
-		assert(e->slots[i].sess == NULL);
+		assert(e->slots[i].sess == NULL &&
+		    e->slots[i].endpoint == NULL);
+	assert(e->nwaiting == 0);
 	assert(loop_nwatched(e->loop) == 0);
 	loop_free(e->loop);
+	gate_release(&e->gate_own);
+	free(e->waiting);
 	free(e->slots);
 	free(e);
 }
@@ -104,6 +178,17 @@ engine_watch(struct engine *e, struct slot *sl)
 	sl->events = sl->fd >= 0 ? ev : 0;
 }
 
+/* The slot's handshake no longer counts against its sshd. */
+static void
+engine_leave_gate(struct engine *e, struct slot *sl)
+{
+	if (sl->endpoint == NULL)
+		return;
+	gate_leave(e->gate, sl->endpoint);
+	free(sl->endpoint);
+	sl->endpoint = NULL;
+}
+
 /* Record a finished host and free its slot for the next one. */
 STATIC void
 engine_collect(struct engine *e, struct slot *sl)
@@ -112,6 +197,7 @@ engine_collect(struct engine *e, struct slot *sl)
 	assert(sl->host->status == HOST_DONE ||
 	    sl->host->status == HOST_FAILED ||
 	    sl->host->status == HOST_UNKNOWN);
+	engine_leave_gate(e, sl);
 	if (sl->fd >= 0)
 		loop_unwatch(e->loop, sl->fd);
 	sess_free(sl->sess);
@@ -133,10 +219,13 @@ engine_collect(struct engine *e, struct slot *sl)
 static void
 engine_drive(struct engine *e, struct slot *sl)
 {
-	if (sess_step(sl->sess, loop_now(e->loop)))
+	if (sess_step(sl->sess, loop_now(e->loop))) {
 		engine_collect(e, sl);
-	else
-		engine_watch(e, sl);
+		return;
+	}
+	if (!sess_unconfirmed(sl->sess))
+		engine_leave_gate(e, sl);
+	engine_watch(e, sl);
 }
 
 static void
@@ -179,7 +268,7 @@ engine_take(struct engine *e)
 	return NULL;
 }
 
-/* Is any slot busy? */
+/* Is any slot busy, or any host waiting for its sshd? */
 static int
 engine_busy(const struct engine *e)
 {
@@ -188,7 +277,46 @@ engine_busy(const struct engine *e)
 	for (i = 0; i < e->width; i++)
 		if (e->slots[i].sess != NULL)
 			return 1;
-	return 0;
+	return e->nwaiting > 0;
+}
+
+/* Take waiting host i, whose sshd now has room. */
+static struct host *
+engine_unwait(struct engine *e, int i, char **ep)
+{
+	struct host *h = e->waiting[i].host;
+
+	*ep = e->waiting[i].endpoint;
+	memmove(&e->waiting[i], &e->waiting[i + 1],
+	    (size_t)(e->nwaiting - i - 1) * sizeof(*e->waiting));
+	e->nwaiting--;
+	return h;
+}
+
+/*
+ * The next host whose sshd has room for one more handshake, counted
+ * there (*ep, NULL when its configuration fails): a waiting one first,
+ * else from the queue, setting aside (up to width) those with no room.
+ */
+static struct host *
+engine_next(struct engine *e, char **ep)
+{
+	struct host *h;
+	int i;
+
+	for (i = 0; i < e->nwaiting; i++)
+		if (gate_enter(e->gate, e->waiting[i].endpoint))
+			return engine_unwait(e, i, ep);
+	while (e->nwaiting < e->width && (h = engine_take(e)) != NULL) {
+		if ((*ep = sess_endpoint(e->job, h)) == NULL ||
+		    gate_enter(e->gate, *ep))
+			return h;
+		e->waiting[e->nwaiting].host = h;
+		e->waiting[e->nwaiting++].endpoint = *ep;
+		hlog(LOG_DEBUG, h->name, "waiting: %d handshakes in flight "
+		    "to %s", ENGINE_ENDPOINT_STARTUPS, *ep);
+	}
+	return NULL;
 }
 
 /* Fill one free slot with the next queued host; 0 if none could start. */
@@ -197,17 +325,19 @@ engine_start_one(struct engine *e)
 {
 	struct slot *sl = NULL;
 	struct host *h;
+	char *ep;
 	int i;
 
-	if (e->stopping || e->exhausted ||
+	if (e->stopping || (e->exhausted && e->nwaiting == 0) ||
 	    engine_logging_in(e) >= e->startups)
 		return 0;
 	for (i = 0; i < e->width && sl == NULL; i++)
 		if (e->slots[i].sess == NULL)
 			sl = &e->slots[i];
-	if (sl == NULL || (h = engine_take(e)) == NULL)
+	if (sl == NULL || (h = engine_next(e, &ep)) == NULL)
 		return 0;
 	sl->host = h;
+	sl->endpoint = ep;
 	sl->sess = sess_new(e->job, sl->host, loop_now(e->loop));
 	hlog(LOG_DEBUG, sl->host->name, "started in slot %d",
 	    (int)(sl - e->slots));
@@ -254,6 +384,15 @@ engine_stop(struct engine *e)
 			engine_collect(e, sl);
 	}
 	/* Hosts never started are failed as interrupted too. */
+	while (e->nwaiting > 0) {
+		char *ep;
+		struct host *h = engine_unwait(e, 0, &ep);
+
+		free(ep);
+		host_fail(h, "interrupted before it started");
+		host_set_status(h, HOST_FAILED);
+		e->failed++;
+	}
 	for (;;) {
 		struct host *h = engine_take(e);
 
@@ -278,7 +417,8 @@ engine_run(struct engine *e, volatile int *stop)
 			;
 		if (!engine_busy(e) && (e->exhausted || e->stopping))
 			break;
-		loop_once(e->loop, -1);
+		/* A host waits on handshakes that another thread may end. */
+		loop_once(e->loop, e->nwaiting > 0 ? ENGINE_GATE_POLL_MS : -1);
 	}
 	loop_timer_del(e->loop, timer);
 	return e->failed;
@@ -340,17 +480,20 @@ engine_run_parallel(const struct job *job, struct host *hosts, size_t n,
 {
 	int t = c->threads < c->width ? c->threads : c->width, i, running;
 	struct worker *w;
+	struct gate gate;
 	size_t next = 0, failed = 0;
 
 	if (t < 1)
 		t = 1;
 	running = t;
+	gate_init(&gate);
 	w = xcalloc((size_t)t, sizeof(*w));
 	for (i = 0; i < t; i++) {
 		w[i].e = engine_new(job, hosts, n,
 		    engine_share(c->width, t, i),
 		    engine_share(c->startups, t, i));
 		w[i].e->next = &next;
+		w[i].e->gate = &gate;
 		w[i].stop = stop;
 		w[i].running = &running;
 		w[i].started = pthread_create(&w[i].tid, NULL, engine_worker,
@@ -368,6 +511,7 @@ engine_run_parallel(const struct job *job, struct host *hosts, size_t n,
 		engine_free(w[i].e);
 	}
 	free(w);
+	gate_release(&gate);
 	if (c->tick != NULL)
 		c->tick(hosts, n, engine_clock_ms(), 1, c->tick_arg);
 	return failed;

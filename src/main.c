@@ -2,9 +2,11 @@
  * fanscp: push one file to many hosts over SSH.  This file is glue: parse
  * the options, build the host list and the shared job, run the engine,
  * report, and pick the exit status (0 all done, 1 some host failed, 2 a
- * usage or local error before anything was sent, 130/143 interrupted).
+ * usage or local error before anything was sent, 128 + the signal when
+ * stopped by SIGHUP, SIGINT or SIGTERM).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +27,7 @@
 #include "report.h"
 #include "source.h"
 #include "sshconf.h"
+#include "strmap.h"
 #include "target.h"
 #include "xmalloc.h"
 
@@ -38,6 +41,10 @@ on_signal(int sig)
 	stop_signal = sig;
 }
 
+/*
+ * SIGHUP, SIGINT and SIGTERM stop the run gracefully (before it, nothing
+ * needs cleaning up and they kill as usual).
+ */
 static void
 setup_signals(void)
 {
@@ -46,10 +53,39 @@ setup_signals(void)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
+	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+}
+
+/* A closed stdout or stderr is only a failed write (EPIPE), never death. */
+static void
+ignore_sigpipe(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_IGN;
+	sigemptyset(&sa.sa_mask);
 	sigaction(SIGPIPE, &sa, NULL);
+}
+
+/*
+ * Descriptors 0-2 that are closed at start get /dev/null, as ssh does:
+ * else the first files and sockets opened would take their numbers, and
+ * log lines would go into an SSH connection.
+ */
+static void
+sanitise_stdfd(void)
+{
+	int fd;
+
+	for (fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFL) != -1 || errno != EBADF)
+			continue;
+		if (open("/dev/null", O_RDWR) != fd)
+			_exit(2);	/* nowhere to say it */
+	}
 }
 
 /* A usage error: said even under -q, since nothing was done. */
@@ -88,12 +124,13 @@ build_targets(const struct opts *o, struct target_list *list)
 		usage_error("no target hosts");
 }
 
-static int
-same_target(const struct target *a, const struct target *b)
+/* A key naming a target exactly: its fields, length-prefixed. */
+static char *
+target_key(const struct target *t)
 {
-	return strcmp(a->host, b->host) == 0 && a->port == b->port &&
-	    strcmp(a->path, b->path) == 0 && (a->user == b->user ||
-	    (a->user && b->user && strcmp(a->user, b->user) == 0));
+	return xasprintf("%c%zu:%s%zu:%s%d:%s", t->user ? 'u' : '-',
+	    t->user ? strlen(t->user) : 0, t->user ? t->user : "",
+	    strlen(t->host), t->host, t->port, t->path);
 }
 
 /*
@@ -101,15 +138,9 @@ same_target(const struct target *a, const struct target *b)
  * the same host with another user, port or path; then in full.
  */
 static char *
-host_label(const struct target_list *list, size_t i)
+host_label(const struct target *t, long same_host)
 {
-	const struct target *t = &list->v[i];
-	size_t k;
-
-	for (k = 0; k < list->n; k++)
-		if (k != i && strcmp(list->v[k].host, t->host) == 0)
-			break;
-	if (k == list->n)
+	if (same_host < 2)
 		return xstrdup(t->host);
 	if (t->port != 0)
 		return xasprintf("%s%s%s:%s (port %d)", t->user ? t->user : "",
@@ -146,28 +177,41 @@ load_config(const struct opts *o)
 	return c;
 }
 
-/* One host record per target, copying the targets; duplicates dropped. */
+/*
+ * One host record per target, copying the targets; repeats dropped.  Two
+ * hash tables keep it linear: the targets seen, and how many distinct
+ * targets name each host (for the labels).
+ */
 static struct host *
 build_hosts(const struct target_list *list, size_t *n)
 {
 	struct host *hosts = xcalloc(list->n, sizeof(*hosts));
-	size_t i, k, m = 0;
+	struct strmap *seen = strmap_new(), *names = strmap_new();
+	char *key;
+	size_t i, m = 0;
 
 	for (i = 0; i < list->n; i++) {
 		const struct target *t = &list->v[i];
 
-		for (k = 0; k < i && !same_target(&list->v[k], t); k++)
-			;
-		if (k < i) {
+		key = target_key(t);
+		if ((*strmap_slot(seen, key))++ == 0) {
+			(*strmap_slot(names, t->host))++;
+			hosts[m++].t = *t;	/* borrowed until labelled */
+		} else {
 			verbose("'%s' is named twice; sending once", t->host);
-			continue;
 		}
-		hosts[m].name = host_label(list, i);
-		hosts[m].t.user = t->user ? xstrdup(t->user) : NULL;
-		hosts[m].t.host = xstrdup(t->host);
-		hosts[m].t.port = t->port;
-		hosts[m++].t.path = xstrdup(t->path);
+		free(key);
 	}
+	for (i = 0; i < m; i++) {
+		struct target *t = &hosts[i].t;
+
+		hosts[i].name = host_label(t, strmap_get(names, t->host));
+		t->user = t->user ? xstrdup(t->user) : NULL;
+		t->host = xstrdup(t->host);
+		t->path = xstrdup(t->path);
+	}
+	strmap_free(seen);
+	strmap_free(names);
 	*n = m;
 	return hosts;
 }
@@ -284,6 +328,8 @@ main(int argc, char **argv)
 	size_t n;
 	int r;
 
+	sanitise_stdfd();
+	ignore_sigpipe();
 	log_init("fanscp", LOG_ERROR);
 	if ((r = opts_parse(&o, argc, argv, err, sizeof(err))) != 0)
 		r > 0 ? exit(0) : usage_error(err);

@@ -965,6 +965,15 @@ sess_setup_remote(struct sess *s)
 	rj->inplace = s->job->inplace;
 }
 
+/* The port: the target's, else -P, else ssh_config's, else 22. */
+static int
+sess_port(const struct job *job, const struct host *h,
+    const struct hostcfg *cfg)
+{
+	return h->t.port ? h->t.port : job->port ? job->port :
+	    cfg->port > 0 ? cfg->port : 22;
+}
+
 /* Resolve the host's settings; returns -1 with the host failed. */
 static int
 sess_configure(struct sess *s)
@@ -990,8 +999,7 @@ sess_configure(struct sess *s)
 	s->hostname = xstrdup(s->cfg.hostname ? s->cfg.hostname :
 	    s->host->t.host);
 	s->user = sess_user(&s->cfg);
-	s->port = s->host->t.port ? s->host->t.port : job->port ? job->port :
-	    s->cfg.port > 0 ? s->cfg.port : 22;
+	s->port = sess_port(job, s->host, &s->cfg);
 	ids = sess_identities(job, &s->cfg, &nids);
 	s->auth = auth_new(s->user, ids, nids, s->cfg.identities_only == 1,
 	    s->cfg.identity_agent);
@@ -1048,6 +1056,31 @@ int
 sess_logging_in(const struct sess *s)
 {
 	return s->st <= SS_AUTH;
+}
+
+char *
+sess_endpoint(const struct job *job, const struct host *h)
+{
+	struct hostcfg cfg;
+	char err[512], *ep = NULL;
+
+	memset(&cfg, 0, sizeof(cfg));
+	pthread_mutex_lock(&sess_shared);
+	if (sshconf_resolve(job->conf, h->t.host, h->t.user, &cfg, err,
+	    sizeof(err)) == 0) {
+		ep = xasprintf("%s port %d", cfg.hostname ? cfg.hostname :
+		    h->t.host, sess_port(job, h, &cfg));
+		sess_lower(ep, ep, strlen(ep) + 1);
+	}
+	pthread_mutex_unlock(&sess_shared);
+	hostcfg_release(&cfg);
+	return ep;
+}
+
+int
+sess_unconfirmed(const struct sess *s)
+{
+	return s->st <= SS_RECEIVE;
 }
 
 const char *

@@ -25,34 +25,67 @@ source_basename(const char *path)
 	return xstrndup(b, path + len - b);
 }
 
+/*
+ * Open without blocking (a FIFO would wait for a writer), then judge what
+ * was opened: fstat after open is what counts, not a stat before it.
+ */
+static int
+source_open_fd(const char *path, struct stat *st, char *err, size_t errlen)
+{
+	struct stat lst;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0 && errno == ENXIO && stat(path, &lst) == 0 &&
+	    S_ISSOCK(lst.st_mode)) {
+		snprintf(err, errlen, "'%s': not a regular file (a socket)",
+		    path);
+		return -1;
+	}
+	if (fd < 0 || fstat(fd, st) < 0) {
+		snprintf(err, errlen, "cannot open '%s': %s", path,
+		    strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st->st_mode)) {
+		snprintf(err, errlen, "'%s': %s", path, S_ISDIR(st->st_mode) ?
+		    "is a directory (fanscp copies one file)" :
+		    S_ISFIFO(st->st_mode) ? "not a regular file (a FIFO)" :
+		    S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode) ?
+		    "not a regular file (a device)" : "not a regular file");
+		close(fd);
+		return -1;
+	}
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0) {
+		snprintf(err, errlen, "cannot open '%s': %s", path,
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 int
 source_open(struct source *src, const char *path, char *err, size_t errlen)
 {
 	struct stat st;
 
 	memset(src, 0, sizeof(*src));
-	src->fd = -1;
-	if ((src->fd = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC)) < 0 ||
-	    fstat(src->fd, &st) < 0) {
-		snprintf(err, errlen, "cannot open '%s': %s", path,
-		    strerror(errno));
-		source_close(src);
+	if ((src->fd = source_open_fd(path, &st, err, errlen)) < 0)
 		return -1;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "'%s': %s", path, S_ISDIR(st.st_mode) ?
-		    "is a directory (fanscp copies one file)" :
-		    "not a regular file");
-		source_close(src);
-		return -1;
-	}
 	src->path = xstrdup(path);
 	src->basename = source_basename(path);
 	src->size = (uint64_t)st.st_size;
 	src->mode = st.st_mode & 07777;
 	src->mtime = st.st_mtim.tv_sec;
 	src->mtime_nsec = st.st_mtim.tv_nsec;
+	src->ctime = st.st_ctim.tv_sec;
+	src->ctime_nsec = st.st_ctim.tv_nsec;
 	src->atime = st.st_atim.tv_sec;
+	src->dev = st.st_dev;
+	src->ino = st.st_ino;
 	return 0;
 }
 
@@ -116,11 +149,26 @@ source_read(const struct source *src, uint64_t off, void *buf, size_t len,
 	return n;
 }
 
+/*
+ * The name, then the open file's size and times: a file renamed over the
+ * name is another inode, and an in-place rewrite that keeps the size and
+ * puts the mtime back still moves the ctime.
+ */
 int
 source_changed(const struct source *src, char *err, size_t errlen)
 {
 	struct stat st;
 
+	if (stat(src->path, &st) < 0) {
+		snprintf(err, errlen, "source '%s' (%s) changed while being "
+		    "sent", src->path, strerror(errno));
+		return 1;
+	}
+	if (st.st_dev != src->dev || st.st_ino != src->ino) {
+		snprintf(err, errlen, "source '%s' (now another file) changed "
+		    "while being sent", src->path);
+		return 1;
+	}
 	if (fstat(src->fd, &st) < 0) {
 		snprintf(err, errlen, "cannot stat '%s': %s", src->path,
 		    strerror(errno));
@@ -128,7 +176,9 @@ source_changed(const struct source *src, char *err, size_t errlen)
 	}
 	if ((uint64_t)st.st_size != src->size ||
 	    st.st_mtim.tv_sec != src->mtime ||
-	    st.st_mtim.tv_nsec != src->mtime_nsec) {
+	    st.st_mtim.tv_nsec != src->mtime_nsec ||
+	    st.st_ctim.tv_sec != src->ctime ||
+	    st.st_ctim.tv_nsec != src->ctime_nsec) {
 		snprintf(err, errlen, "source '%s' changed while being sent",
 		    src->path);
 		return 1;

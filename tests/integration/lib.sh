@@ -247,8 +247,11 @@ _write_sshd_config() {
 	printf '# sshd for simulated host %s of the fanscp integration tests\n' \
 	    "$(host_name "$1")"
 	# host_sshd_option lines come first: for most keywords the first
-	# value sshd reads wins.
+	# value sshd reads wins.  MaxStartups is an exception (the last one
+	# wins), so the fixture's own comes only when the host sets none.
 	[ -f "$_d/sshd_extra" ] && cat "$_d/sshd_extra"
+	_maxstartups="MaxStartups 100:30:200"
+	grep -qi '^MaxStartups' "$_d/sshd_extra" 2>/dev/null && _maxstartups=
 	cat <<EOF
 Port $2
 ListenAddress $(host_addr "$1")
@@ -274,7 +277,7 @@ PermitTTY no
 PrintMotd no
 PrintLastLog no
 UseDNS no
-MaxStartups 100:30:200
+$_maxstartups
 MaxSessions 20
 LoginGraceTime 30
 LogLevel VERBOSE

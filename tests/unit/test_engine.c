@@ -31,6 +31,9 @@
 
 #define NHOSTS_MAX	16
 
+/* File-static in the engine (STATIC). */
+int	engine_start_one(struct engine *);
+
 /* The accepting thread. */
 struct server {
 	int		 lfd;
@@ -392,6 +395,52 @@ test_startup_uncapped(void **state)
 	mock_reset();
 }
 
+/*
+ * Every host is one sshd (127.0.0.1 and the world's port): however wide
+ * the run and high --max-startups, at most ENGINE_ENDPOINT_STARTUPS of
+ * them log in at once, and all are served.
+ */
+static void
+test_endpoint_cap(void **state)
+{
+	struct fx *fx = *state;
+
+	mock.handshake_eagain = 3;
+	mock.eagain_first = 1;
+	assert_int_equal(run(fx, NHOSTS_MAX, NHOSTS_MAX, NHOSTS_MAX), 0);
+	assert_all_done(fx, NHOSTS_MAX);
+	assert_int_equal(mock.nsessions, NHOSTS_MAX);
+	assert_int_equal(mock.max_logging_in, ENGINE_ENDPOINT_STARTUPS);
+	assert_int_equal(mock.logging_in, 0);
+	mock_reset();
+}
+
+/* A stop while hosts wait for their sshd: those fail as never started. */
+static void
+test_endpoint_cap_stop(void **state)
+{
+	struct fx *fx = *state;
+	struct engine *e;
+	int i, waiting = 0;
+
+	mock.write_stall = 1;
+	hosts_init(fx, NHOSTS_MAX);
+	fx->stop = 0;
+	e = engine_new(&fx->w.job, fx->hosts, NHOSTS_MAX, NHOSTS_MAX,
+	    NHOSTS_MAX);
+	while (engine_start_one(e))
+		;
+	fx->stop = 1;
+	assert_int_equal(engine_run(e, &fx->stop), NHOSTS_MAX);
+	engine_free(e);
+	mock_assert_all_freed();
+	for (i = 0; i < NHOSTS_MAX; i++)
+		waiting += strstr(fx->hosts[i].err, "before it started") !=
+		    NULL;
+	assert_int_equal(waiting, NHOSTS_MAX - ENGINE_ENDPOINT_STARTUPS);
+	mock_reset();
+}
+
 static void
 tick(const struct host *hosts, size_t n, int64_t now, int final, void *arg)
 {
@@ -449,6 +498,8 @@ main(void)
 		T(test_failing_host),
 		T(test_startup_cap),
 		T(test_startup_uncapped),
+		T(test_endpoint_cap),
+		T(test_endpoint_cap_stop),
 		T(test_interrupt),
 #undef T
 	};
