@@ -61,7 +61,7 @@ $(BUILD)/t/libfanscp.a: $(TOBJS)
 	rm -f $@ && ar rcs $@ $(TOBJS)
 
 $(BUILD)/t/mock_libssh2.o: tests/unit/mock_libssh2.c tests/unit/mock_libssh2.h \
-    | $(BUILD)/.deps-check
+    $(wildcard include/*.h) | $(BUILD)/.deps-check
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -DUNIT_TEST -Itests/unit $(CFLAGS) -c -o $@ $<
 
