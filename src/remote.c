@@ -24,10 +24,13 @@ STATIC char	*remote_prelude(const struct remote_job *);
  * bytes (one at a time, so that nothing after them is consumed), and
  * evaluates it.  The text has no newline, backslash or '!', so that every
  * one of those shells passes it on unchanged.  dd is the one tool it
- * needs.
+ * needs; functions exported under the names it uses are dropped first.
+ * The script is framed as one { } group, so that a script cut short by a
+ * lost connection is a syntax error and runs not at all.
  */
-#define LOADER	"IFS= read -r L && eval \"$(dd bs=1 count=\"$L\" 2>/dev/null || " \
-		"echo \"echo cannot read the script: no dd >&2; exit 126\")\""
+#define LOADER	"unset -f command dd read 2>/dev/null; IFS= read -r L && " \
+		"eval \"$(command dd bs=1 count=\"$L\" 2>/dev/null || echo " \
+		"\"echo cannot read the script: no dd >&2; exit 126\")\""
 const char remote_loader[] = LOADER;
 const char remote_exec_cmd[] = "exec /bin/sh -c '" LOADER "'";
 
@@ -46,18 +49,19 @@ const char remote_exec_cmd[] = "exec /bin/sh -c '" LOADER "'";
  * target, which is what gets replaced.  p is its directory, n the file's
  * name there and t the temp file beside it, relative to p (the scripts
  * move into p, so that no path grows past PATH_MAX), with a shorter name
- * when n is long, to stay under NAME_MAX.  w is where --inplace keeps its
+ * when n is long, to stay under NAME_MAX; n then gets a "./" prefix, so
+ * that no tool reads a name "-" as stdin.  w is where --inplace keeps its
  * temp file.  Every command that takes a path gets "--", as a name may start with '-'.
  * Parameter expansions split d, not $(dirname), which would strip
  * trailing newlines.
  */
 static const char prelude[] =
-    "set +eu\n"
+    "set +euC\n"
     "trap '' PIPE\n"
     "unset CDPATH hb\n"
     "unset -f cat wc mv rm chmod chown chgrp touch stat id readlink kill "
-    "sleep sha256sum shasum openssl busybox getfacl setfacl chcon "
-    "2>/dev/null\n"
+    "sleep sha256sum shasum openssl busybox getfacl setfacl chcon read "
+    "printf cd umask echo wait test command 2>/dev/null\n"
     "[ -z \"$ZSH_VERSION\" ] || emulate sh\n"
     "export LC_ALL=C\n"
     "die() {\n"
@@ -100,7 +104,8 @@ static const char prelude[] =
     "esac\n"
     "case $p in /*) ;; *) p=./$p;; esac\n"
     "t=.$n.fanscp.$k\n"
-    "[ ${#n} -le 200 ] || t=.fanscp.$k\n";
+    "[ ${#n} -le 200 ] || t=.fanscp.$k\n"
+    "n=./$n\n";
 
 /*
  * Go into the destination's directory; e is 1 when the destination
@@ -113,14 +118,14 @@ static const char locate[] =
     "    die 80 \"cannot create '$d': Permission denied\"\n"
     "e=0\n"
     "if [ -e \"$n\" ]; then\n"
-    "\t[ -d \"$n\" ] && die 71 \"cannot create '$d': Is a directory\"\n"
+    "\t[ -d \"$n\" ] && drop 71 \"cannot create '$d': Is a directory\"\n"
     "\tif ! [ -f \"$n\" ]; then\n"
     "\t\tif [ -c \"$n\" ]; then y='a character device'\n"
     "\t\telif [ -b \"$n\" ]; then y='a block device'\n"
     "\t\telif [ -p \"$n\" ]; then y='a FIFO'\n"
     "\t\telif [ -S \"$n\" ]; then y='a socket'\n"
     "\t\telse y='not a regular file'; fi\n"
-    "\t\tdie 79 \"'$d' is $y; fanscp replaces regular files only\"\n"
+    "\t\tdrop 79 \"'$d' is $y; fanscp replaces regular files only\"\n"
     "\tfi\n"
     "\te=1\n"
     "fi\n"
@@ -144,7 +149,7 @@ static const char receive_body[] =
     "umask 077\n"
     "set -C\n"
     "q=\n"
-    "if v=$( { : >\"$t\"; } 2>&1); then\n"
+    "if v=$( { : >\"$t\" && chmod 600 -- \"$t\"; } 2>&1); then\n"
     "\tif [ $e = 1 ] && ! [ -w \"$n\" ]; then\n"
     "\t\tdrop 80 \"cannot write '$d': Permission denied\"\n"
     "\tfi\n"
@@ -163,7 +168,7 @@ static const char receive_body[] =
     "\t[ \"$i\" = 1 ] || die 80 \"$q: --inplace writes into it, not "
     "atomically\"\n"
     "\tt=$w/.fanscp.$k\n"
-    "\tv=$( { : >\"$t\"; } 2>&1) ||\n"
+    "\tv=$( { : >\"$t\" && chmod 600 -- \"$t\"; } 2>&1) ||\n"
     "\t    die 72 \"cannot create a temp file in '$w': ${v##*: }\"\n"
     "fi\n"
     "echo fanscp-ready receive\n"
@@ -239,7 +244,8 @@ static const char commit_replace[] =
     "\t    drop 77 \"cannot keep the owner of '$d'\"\n"
     "\telse chgrp -- \"${o#*:}\" \"$t\" 2>/dev/null; fi\n"
     "\tif command -v getfacl >/dev/null 2>&1; then\n"
-    "\t\tc=$(getfacl -cps -- \"$n\" 2>/dev/null)\n"
+    "\t\tsetfacl -b -- \"$t\" 2>/dev/null\n"
+    "\t\tc=$(getfacl -cps -- \"$n\" 2>/dev/null </dev/null)\n"
     "\t\t[ -z \"$c\" ] || printf '%s\\n' \"$c\" |\n"
     "\t\t    setfacl --set-file=- -- \"$t\" 2>/dev/null ||\n"
     "\t\t    drop 77 \"cannot keep the ACL of '$d'\"\n"
@@ -265,7 +271,7 @@ static const char commit_preserve[] =
     "\tchmod -- \"$m\" \"$1\" &&\n"
     "\tTZ=UTC0 touch -m -t \"$u\" -- \"$1\" &&\n"
     "\tTZ=UTC0 touch -a -t \"$a\" -- \"$1\" ||\n"
-    "\t    drop 77 \"cannot set the mode and times of '$d'\"\n"
+    "\t    drop \"$2\" \"$3cannot set the mode and times of '$d'\"\n"
     "}\n";
 
 /* The rename, once the go-ahead came; mv -f would move into a directory. */
@@ -278,7 +284,7 @@ static const char commit_rename[] =
  * --inplace, once the go-ahead came: copy the checked temp file over the
  * destination, which keeps its inode, mode, owner and links, and check
  * the destination again.  From the first byte on, a failure has changed
- * the destination, and says so.
+ * the destination, and says so.  (-p's owner check comes before "ready".)
  */
 static const char commit_inplace[] =
     "[ -f \"$n\" ] && [ -w \"$n\" ] ||\n"
@@ -292,6 +298,11 @@ static const char commit_inplace[] =
     "'$d' after the copy\"\n"
     "rm -f -- \"$t\"\n"
     "t=\n";
+
+/* -p writes the mode and times, which only the file's owner (or root) may. */
+static const char inplace_owner[] =
+    "[ $r = 1 ] || [ -O \"$n\" ] || drop 80 \"cannot keep the mode and "
+    "times of '$d' (-p): the file belongs to another user\"\n";
 
 static const char inplace_done[] =
     "unbeat\n"
@@ -416,12 +427,13 @@ remote_commit_cmd(const struct remote_job *job)
 
 	s = xasprintf("%s%s%s%s%s"
 	    "if [ -z \"$q\" ]; then\n%s%s%s%s"
-	    "else\n%s%s%s%sfi\n",
+	    "else\n%s%s%s%s%sfi\n",
 	    pre, locate, commit_head, sha, mode,
-	    commit_replace, job->preserve ? "keep \"$t\"\n" : commit_mode,
+	    commit_replace, job->preserve ? "keep \"$t\" 77\n" : commit_mode,
 	    commit_ready, commit_rename,
-	    commit_ready, commit_inplace,
-	    job->preserve ? "keep \"$n\"\n" : "", inplace_done);
+	    job->preserve ? inplace_owner : "", commit_ready, commit_inplace,
+	    job->preserve ? "keep \"$n\" 82 'destination modified: '\n" :
+	    "", inplace_done);
 	free(pre);
 	free(sha);
 	free(mode);
@@ -442,7 +454,7 @@ remote_abort_cmd(const struct remote_job *job)
 char *
 remote_frame(const char *script, size_t *len)
 {
-	char *s = xasprintf("%zu\n%s", strlen(script), script);
+	char *s = xasprintf("%zu\n{\n%s}\n", strlen(script) + 4, script);
 
 	*len = strlen(s);
 	return s;

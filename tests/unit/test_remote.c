@@ -1237,7 +1237,7 @@ test_commit_isdir(void **state)
 {
 	static const char fake[] =
 	    "#!/bin/sh\n"
-	    "mkdir dest && exec /bin/chmod \"$@\"\n";
+	    "[ \"$1\" = 600 ] || mkdir dest && exec /bin/chmod \"$@\"\n";
 	const char *tools[] = { "cat", "wc", "rm", "mv", "stat", "mkdir",
 	    "dd", "id", NULL };
 	struct remote_job job;
@@ -1527,6 +1527,16 @@ test_permissions(void **state)
 	assert_null(strstr(res.out, "fanscp-ready"));
 	result_free(&res);
 	job.inplace = 1;
+	/* -p would chmod another's file after writing it: refused first. */
+	job.preserve = 1;
+	assert_int_equal(receive(&job, "xyz", 3, &res), 0);
+	result_free(&res);
+	assert_int_equal(commit(&job, &res), REMOTE_EXIT_DENIED);
+	assert_contains(res.err, "(-p): the file belongs to another user");
+	assert_null(strstr(res.out, "fanscp-ready"));
+	result_free(&res);
+	assert_file("sticky/f", "old\n", 4);
+	job.preserve = 0;
 	push_job(&job, "abc");
 	assert_file("sticky/f", "abc", 3);
 	opt.uid = 0;
@@ -1585,6 +1595,81 @@ test_long_path(void **state)
 	assert_file(path, "long\n", 5);
 }
 
+
+/* A file named "-": no tool takes it for stdin. */
+static void
+test_dash_name(void **state)
+{
+	struct stat st;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < NSHELLS; i++) {
+		if (use_shell(&shells[i]) == -1)
+			continue;
+		put_file("-", "old\n", 0640);
+		assert_int_equal(chmod("-", 0640), 0);
+		if (geteuid() == 0)
+			assert_int_equal(chown("-", NOBODY, NOBODY), 0);
+		push("-", "src", "new\n");
+		assert_file("-", "new\n", 4);
+		assert_int_equal(stat("-", &st), 0);
+		assert_int_equal(st.st_mode & 07777, 0640);
+		if (geteuid() == 0)
+			assert_int_equal(st.st_uid, NOBODY);
+		assert_int_equal(unlink("-"), 0);
+	}
+	assert_no_temps();
+}
+
+/* A script cut short (a lost connection) runs not at all. */
+static void
+test_truncated_script(void **state)
+{
+	struct remote_job job;
+	struct result res;
+	size_t flen, cut;
+	char *script, *frame;
+
+	(void)state;
+	job_init(&job, "dest", "src", 3);
+	script = remote_receive_cmd(&job);
+	frame = remote_frame(script, &flen);
+	/* Cut just after the "ready" line: the most that could run. */
+	cut = (size_t)(strstr(frame, "echo fanscp-ready receive\n") - frame) +
+	    27;
+	run_sh(remote_loader, frame, cut, &res);
+	assert_int_not_equal(res.status, 0);
+	assert_null(strstr(res.out, "fanscp-ready"));
+	result_free(&res);
+	assert_no_temps();
+	assert_false(exists("dest"));
+	free(frame);
+	free(script);
+}
+
+/* Under a default ACL, the temp file is still private while it fills. */
+static void
+test_default_acl(void **state)
+{
+	struct remote_job job;
+	struct result res;
+
+	(void)state;
+	if (system("command -v setfacl >/dev/null 2>&1") != 0)
+		skip();
+	assert_int_equal(mkdir("dacl", 0755), 0);
+	if (system("setfacl -d -m u:nobody:rwx,o::r dacl 2>/dev/null") != 0)
+		skip();
+	job_init(&job, "dacl/f", "src", 3);
+	assert_int_equal(receive(&job, "abc", 3, &res), 0);
+	result_free(&res);
+	assert_int_equal(mode_of("dacl/.f.fanscp." TOKEN) & 0077, 0);
+	assert_int_equal(abort_job(&job, &res), 0);
+	result_free(&res);
+	assert_no_temps();
+}
+
 #define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -1617,6 +1702,9 @@ main(void)
 		T(test_permissions),
 		T(test_owner_kept),
 		T(test_long_path),
+		T(test_dash_name),
+		T(test_truncated_script),
+		T(test_default_acl),
 		T(test_noclobber),
 		T(test_unwritable_dir),
 		T(test_write_error),
