@@ -174,13 +174,18 @@ static const char receive_body[] =
     "echo fanscp-ready receive\n"
     "v=$({ cat || exit 73; } 2>&1 >>\"$t\")\n"
     "[ $? = 0 ] || drop 73 \"${v:-cannot write '$d'}\"\n"
+    "beat\n"
     "size \"$t\" ||\n"
     "    drop 74 \"wrong size for '$d': got ${z:-?} of $s bytes\"\n"
+    "unbeat\n"
     "echo fanscp-ok receive $s\n";
 
 /*
  * Commit, first part: find the temp file (beside the destination, or in
- * w for --inplace), check its byte count.
+ * w for --inplace), check its byte count.  Every step from here to the
+ * end, but the wait for the go-ahead, runs under a heartbeat, so that no
+ * slow step (a hash, a large copy, a slow filesystem) is taken for a
+ * stall.
  */
 static const char commit_head[] =
     "q=\n"
@@ -189,13 +194,13 @@ static const char commit_head[] =
     "\t    die 78 \"cannot commit '$d': no temp file\"\n"
     "\tt=$w/.fanscp.$k q=1\n"
     "fi\n"
+    "beat\n"
     "size \"$t\" ||\n"
     "    drop 74 \"wrong size for '$d': got ${z:-?} of $s bytes\"\n";
 
 /*
  * The SHA-256 check of file $1 against x, with the first tool that works.
- * Each reads the file afresh; the digest is the leading hex digits.  It
- * runs under a heartbeat, so that a slow hash is not taken for a stall.
+ * Each reads the file afresh; the digest is the leading hex digits.
  */
 static const char commit_sha[] =
     "sha() { \"$@\" <\"$f\" 2>/dev/null; }\n"
@@ -207,7 +212,6 @@ static const char commit_sha[] =
     "\t[ -n \"$h\" ] || drop 76 \"cannot verify '$d': no SHA-256 tool\"\n"
     "\t[ \"$h\" = \"$x\" ]\n"
     "}\n"
-    "beat\n"
     "hash \"$t\" || drop 75 \"SHA-256 mismatch for '$d'\"\n";
 
 /* No hash asked: hash() is always true. */
@@ -222,7 +226,8 @@ static const char commit_ready[] =
     "echo fanscp-ready commit\n"
     "read -r g || g=\n"
     "[ \"$g\" = go ] ||\n"
-    "    drop 81 \"no go-ahead from fanscp; '$d' left as it was\"\n";
+    "    drop 81 \"no go-ahead from fanscp; '$d' left as it was\"\n"
+    "beat\n";
 
 /*
  * The atomic replace.  The file being replaced must still be a writable
@@ -278,6 +283,7 @@ static const char commit_preserve[] =
 static const char commit_rename[] =
     "[ -d \"$n\" ] && drop 71 \"cannot create '$d': Is a directory\"\n"
     "mv -f -- \"$t\" \"$n\" || drop 77 \"cannot rename '$t' to '$d'\"\n"
+    "unbeat\n"
     "echo fanscp-ok commit $s\n";
 
 /*
@@ -289,7 +295,6 @@ static const char commit_rename[] =
 static const char commit_inplace[] =
     "[ -f \"$n\" ] && [ -w \"$n\" ] ||\n"
     "    drop 80 \"cannot write '$d': Permission denied\"\n"
-    "beat\n"
     "v=$(cat -- \"$t\" 2>&1 >\"$n\") ||\n"
     "    drop 82 \"destination modified: writing '$d' failed: ${v##*: }\"\n"
     "size \"$n\" || drop 82 \"destination modified: '$d' holds ${z:-?} of "

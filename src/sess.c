@@ -686,10 +686,13 @@ st_eof(struct sess *s)
 static enum st_result
 st_exit(struct sess *s)
 {
+	uint64_t seen = s->rx.outtotal;
 	char msg[512], why[256];
 	enum st_result r;
 
 	r = sess_rc(s, rexec_finish(&s->rx, s->ssh), "finishing the upload");
+	if (s->rx.outtotal != seen)
+		sess_progressed(s);	/* the heartbeat of a slow check */
 	if (r != ST_NEXT)
 		return r;
 	if (sess_script_error(s, "receive", msg, sizeof(msg)) != NULL)

@@ -178,11 +178,14 @@ EOF
 	chmod 755 "$(host_dir "$1")/bin/$2"
 }
 
-# A slow hash is not a stall: the heartbeat keeps the host alive.
+# A slow hash, byte count or rename is not a stall: the heartbeat keeps
+# the host alive.
 scen_goahead() {
 	need_fanscp || return
 	fixture_start 2
 	install_slow 1 sha256sum 7
+	install_slow 2 wc 5
+	install_slow 2 mv 5
 	SRC=$T/src/big
 	mkrandom "$SRC" 2000000
 	run_fanscp -F "$T/ssh_config" --verify --stall-timeout 3 "$SRC" 'lab[001-002]:big'
@@ -190,7 +193,10 @@ scen_goahead() {
 	expect_copy 1 big "$SRC"
 	expect_copy 2 big "$SRC"
 	[ -e "$T/sha256sum.1.started" ] || fail "lab001's slow sha256sum did not run"
+	[ -e "$T/wc.2.started" ] && [ -e "$T/mv.2.started" ] ||
+	    fail "lab002's slow wc and mv did not run"
 	no_fanscp_files 1
+	no_fanscp_files 2
 }
 
 # fanscp gives up (SIGINT, SIGKILL) while a host still checks: when the
