@@ -43,7 +43,9 @@ const char remote_exec_cmd[] = "exec /bin/sh -c '" LOADER "'";
  * shadowing the tools, zsh in sh mode, and the C locale so that ${#n}
  * counts bytes.  die prints a message and exits (stopping a heartbeat
  * first); drop removes the temp file first; size N checks file N's byte
- * count; beat starts a heartbeat on stdout for long checks.
+ * count; beat starts a heartbeat on stdout for long checks (its stderr,
+ * from the fork on, is /dev/null: zsh reports a subshell killed while it
+ * starts).
  *
  * Then d is resolved as scp does, and a symlink is followed to its final
  * target, which is what gets replaced.  p is its directory, n the file's
@@ -71,8 +73,8 @@ static const char prelude[] =
     "drop() { rm -f -- \"$t\"; die \"$@\"; }\n"
     "size() { z=$(wc -c <\"$1\"); z=${z##*[!0-9]}; [ \"$z\" = \"$s\" ]; }\n"
     "beat() {\n"
-    "\t(while sleep 1 </dev/null >/dev/null 2>&1; do\n"
-    "\t\techo fanscp-alive || exit; done) &\n"
+    "\t{ (while sleep 1 </dev/null >/dev/null 2>&1; do\n"
+    "\t\techo fanscp-alive || exit; done) & } 2>/dev/null\n"
     "\thb=$!\n"
     "}\n"
     "unbeat() {\n"

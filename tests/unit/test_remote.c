@@ -340,7 +340,7 @@ push_job(const struct remote_job *job, const void *data)
 {
 	struct result res;
 
-	if (receive(job, data, job->size, &res) != 0)
+	if (receive(job, data, job->size, &res) != 0 || res.errlen != 0)
 		print_error("%s: receive: %d: %s\n", opt.sh, res.status,
 		    res.err);
 	assert_int_equal(res.status, 0);
@@ -348,7 +348,7 @@ push_job(const struct remote_job *job, const void *data)
 	assert_int_equal(remote_check_ok(res.out, res.outlen, "receive",
 	    job->size), 0);
 	result_free(&res);
-	if (commit(job, &res) != 0)
+	if (commit(job, &res) != 0 || res.errlen != 0)
 		print_error("%s: commit: %d: %s\n", opt.sh, res.status,
 		    res.err);
 	assert_int_equal(res.status, 0);
