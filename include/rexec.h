@@ -49,6 +49,11 @@ ssize_t	rexec_write(struct rexec *rx, const char *buf, size_t len);
  * Only call when no write on the session is pending.
  */
 int	rexec_drain(struct rexec *rx);
+/*
+ * Does libssh2 already hold output for the channel?  Then the socket may
+ * stay quiet: read again rather than wait for it.
+ */
+int	rexec_pending(const struct rexec *rx);
 /* Send EOF, read to the end, close, wait for close, collect the status. */
 int	rexec_finish(struct rexec *rx, LIBSSH2_SESSION *s);
 /* Free the channel, if any; rx can then be initialised again. */

@@ -98,7 +98,9 @@ rexec_write(struct rexec *rx, const char *buf, size_t len)
 
 /*
  * One read may take in packets for both streams and the remote EOF, so
- * go round until the channel is at its end or both reads would block.
+ * go round until the channel is at its end, or both reads would block
+ * and libssh2 holds nothing more for the channel (16 rounds at most: a
+ * flood of output must not hold the loop).
  */
 int
 rexec_drain(struct rexec *rx)
@@ -112,10 +114,20 @@ rexec_drain(struct rexec *rx)
 			return o;
 		if (libssh2_channel_eof(rx->ch))
 			return 1;
-		if (e == 0 && o == 0)
+		/*
+		 * The read of one stream may have queued packets of the other
+		 * inside libssh2, which the socket will never announce.
+		 */
+		if (e == 0 && o == 0 && !rexec_pending(rx))
 			return 0;
 	}
 	return 0;
+}
+
+int
+rexec_pending(const struct rexec *rx)
+{
+	return rx->ch != NULL && libssh2_poll_channel_read(rx->ch, 1) == 1;
 }
 
 static void

@@ -186,6 +186,18 @@ sess_fail_ssh(struct sess *s, int rc, const char *what)
 	}
 }
 
+/*
+ * Wait for input, unless libssh2 already holds some for the channel (read
+ * in while reading the other stream): the socket would never say so, so
+ * come back at once, as a yield does.
+ */
+static enum st_result
+sess_wait_input(struct sess *s)
+{
+	s->want = rexec_pending(&s->rx) ? LOOP_WRITE : LOOP_READ;
+	return ST_WAIT;
+}
+
 /* libssh2 would block: wait for the directions it names. */
 static enum st_result
 sess_wait_ssh(struct sess *s)
@@ -193,11 +205,11 @@ sess_wait_ssh(struct sess *s)
 	int dir = libssh2_session_block_directions(s->ssh);
 
 	/* A parked packet only moves when the socket is writable. */
-	if (dir & LIBSSH2_SESSION_BLOCK_OUTBOUND)
+	if (dir & LIBSSH2_SESSION_BLOCK_OUTBOUND) {
 		s->want = LOOP_WRITE;
-	else
-		s->want = LOOP_READ;
-	return ST_WAIT;
+		return ST_WAIT;
+	}
+	return sess_wait_input(s);
 }
 
 /* Classify a libssh2 return: 0 → next, EAGAIN → wait, else fail. */
@@ -516,8 +528,7 @@ sess_await_ready(struct sess *s, const char *what, int *ready)
 	*ready = remote_check_ready(s->rx.out, s->rx.outlen, what) == 0;
 	if (*ready || r == 1)
 		return ST_NEXT;
-	s->want = LOOP_READ;
-	return ST_WAIT;
+	return sess_wait_input(s);
 }
 
 /*
@@ -620,8 +631,7 @@ sess_send_blocked(struct sess *s)
 	 */
 	if (libssh2_channel_window_write(s->rx.ch) > 0)
 		return ST_NEXT;
-	s->want = LOOP_READ;
-	return ST_WAIT;
+	return sess_wait_input(s);
 }
 
 /* Refill the buffer from the source at this host's offset. */

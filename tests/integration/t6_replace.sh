@@ -183,12 +183,12 @@ EOF
 scen_goahead() {
 	need_fanscp || return
 	fixture_start 2
-	install_slow 1 sha256sum 7
-	install_slow 2 wc 5
-	install_slow 2 mv 5
+	install_slow 1 sha256sum 8
+	install_slow 2 wc 6
+	install_slow 2 mv 6
 	SRC=$T/src/big
 	mkrandom "$SRC" 2000000
-	run_fanscp -F "$T/ssh_config" --verify --stall-timeout 3 "$SRC" 'lab[001-002]:big'
+	run_fanscp -F "$T/ssh_config" --verify --stall-timeout 4 "$SRC" 'lab[001-002]:big'
 	expect_rc 0
 	expect_copy 1 big "$SRC"
 	expect_copy 2 big "$SRC"

@@ -1127,6 +1127,32 @@ __wrap_libssh2_channel_eof(LIBSSH2_CHANNEL *c)
 	return 1;
 }
 
+/* Output a read would return now, without a wait: queued inside libssh2. */
+int
+__wrap_libssh2_poll_channel_read(LIBSSH2_CHANNEL *c, int extended)
+{
+	struct mock_chan *ch = mock_chan_of(c);
+
+	if (ch->gap)
+		return 0;
+	if (!ch->replied)
+		return ch->outpos < ch->outlen;
+	return ch->outpos < ch->outlen ||
+	    (extended && ch->errpos < ch->errlen);
+}
+
+int
+mock_output_queued(const struct mock_sess *ms)
+{
+	struct mock_chan *ch;
+
+	for (ch = ms->chans; ch != NULL; ch = ch->next)
+		if (!ch->freed && ch->cmd != NULL &&
+		    __wrap_libssh2_poll_channel_read((LIBSSH2_CHANNEL *)ch, 1))
+			return 1;
+	return 0;
+}
+
 int
 __wrap_libssh2_channel_send_eof(LIBSSH2_CHANNEL *c)
 {

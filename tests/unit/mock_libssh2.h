@@ -225,6 +225,8 @@ int		 mock_count_script(const struct mock_sess *ms,
 /* The channel of ms that ran a script of kind k, or NULL. */
 struct mock_chan *mock_script_chan(const struct mock_sess *ms,
 		    enum mock_script k);
+/* Does a channel of ms hold output that a read would return at once? */
+int		 mock_output_queued(const struct mock_sess *ms);
 /* Fail the test unless every session and channel made was freed. */
 void		 mock_assert_all_freed(void);
 
@@ -313,6 +315,7 @@ ssize_t		 __wrap_libssh2_channel_write_ex(LIBSSH2_CHANNEL *, int,
 		    const char *, size_t);
 ssize_t		 __wrap_libssh2_channel_read_ex(LIBSSH2_CHANNEL *, int,
 		    char *, size_t);
+int		 __wrap_libssh2_poll_channel_read(LIBSSH2_CHANNEL *, int);
 int		 __wrap_libssh2_channel_eof(LIBSSH2_CHANNEL *);
 int		 __wrap_libssh2_channel_send_eof(LIBSSH2_CHANNEL *);
 int		 __wrap_libssh2_channel_close(LIBSSH2_CHANNEL *);

@@ -89,6 +89,9 @@ check_wait(struct fx *fx)
 		return;
 	}
 	ms = msess();
+	/* Output already queued inside libssh2: a yield comes back for it. */
+	if (ev == LOOP_WRITE && mock_output_queued(ms))
+		return;
 	/*
 	 * Waiting for input that libssh2 did not say is coming never ends:
 	 * whatever arrived is already queued inside libssh2, and the socket
