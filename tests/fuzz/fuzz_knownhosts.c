@@ -86,16 +86,33 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+/* A lookup of host:port in the fuzzed files, strictly. */
+static struct kh_lookup
+lookup(const char *host, int port)
+{
+	struct kh_lookup l;
+
+	memset(&l, 0, sizeof(l));
+	l.host = host;
+	l.port = port;
+	l.user_files = user_files;
+	l.n_user = NITEMS(user_files);
+	l.global_files = global_files;
+	l.n_global = NITEMS(global_files);
+	l.policy = SHK_YES;
+	return l;
+}
+
 static enum kh_result
 check(struct knownhosts *kh, const struct key *k, const struct query *q)
 {
 	enum kh_result r;
 	char err[1024];
 
+	struct kh_lookup l = lookup(q->host, q->port);
+
 	err[0] = '\0';
-	r = knownhosts_check(kh, q->host, q->port, k->blob, k->len,
-	    user_files, NITEMS(user_files), global_files,
-	    NITEMS(global_files), SHK_YES, 0, err, sizeof(err));
+	r = knownhosts_check(kh, &l, k->blob, k->len, err, sizeof(err));
 	/* Nothing is added under "yes", and the file is always there. */
 	if (r == KH_ADDED || r == KH_ERROR || r < KH_MATCH || r > KH_ERROR)
 		abort();
@@ -132,10 +149,10 @@ check_blob(struct knownhosts *kh, const uint8_t *data, size_t size)
 	enum kh_result r;
 	char err[1024];
 
+	struct kh_lookup l = lookup("h", 22);
+
 	err[0] = '\0';
-	r = knownhosts_check(kh, "h", 22, data, size, user_files,
-	    NITEMS(user_files), global_files, NITEMS(global_files),
-	    SHK_YES, 0, err, sizeof(err));
+	r = knownhosts_check(kh, &l, data, size, err, sizeof(err));
 	if (r == KH_ADDED || (r == KH_MATCH) != (err[0] == '\0'))
 		abort();
 }
