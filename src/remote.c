@@ -21,16 +21,22 @@ STATIC char	*remote_prelude(const struct remote_job *);
  * What every channel execs, whatever the login shell (sh, bash, zsh, csh,
  * tcsh, fish): a fresh /bin/sh, free of the rc files' options, aliases and
  * functions, that reads its script from stdin as "LENGTH\n" and LENGTH
- * bytes (one at a time, so that nothing after them is consumed), and
- * evaluates it.  The text has no newline, backslash or '!', so that every
- * one of those shells passes it on unchanged.  dd is the one tool it
- * needs; functions exported under the names it uses are dropped first.
- * The script is framed as one { } group, so that a script cut short by a
- * lost connection is a syntax error and runs not at all.
+ * bytes, and evaluates it.  dd reads with one read(2) of at most what is
+ * left, so nothing after the script is consumed (head -c over-reads on
+ * some systems); it goes round until the whole script is in, in the C
+ * locale so that ${#S} counts bytes, and fails on an early end.  The text
+ * has no newline, backslash or '!', so that every one of those shells
+ * passes it on unchanged.  Functions exported under the names it uses
+ * are dropped first.  The script is framed as one { } group, so that a
+ * script cut short by a lost connection is a syntax error and runs not at
+ * all.
  */
-#define LOADER	"unset -f command dd read 2>/dev/null; IFS= read -r L && " \
-		"eval \"$(command dd bs=1 count=\"$L\" 2>/dev/null || echo " \
-		"\"echo cannot read the script: no dd >&2; exit 126\")\""
+#define LOADER	"unset -f command dd read 2>/dev/null; LC_ALL=C; " \
+		"IFS= read -r L && S= && while [ ${#S} -lt \"$L\" ]; do " \
+		"C=$(command dd bs=$((L - ${#S})) count=1 2>/dev/null; " \
+		"echo x); [ ${#C} -gt 1 ] || { " \
+		"echo cannot read the script: no dd or an early end >&2; " \
+		"exit 126; }; S=$S${C%x}; done && eval \"$S\""
 const char remote_loader[] = LOADER;
 const char remote_exec_cmd[] = "exec /bin/sh -c '" LOADER "'";
 
