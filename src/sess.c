@@ -90,6 +90,7 @@ struct sess {
 	int		 script_started; /* this state's script is running */
 	int		 send_go;	/* the commit said "ready", and no stop */
 	int		 go_pending;	/* go-ahead sent, answer not yet read */
+	uint64_t	 out_seen;	/* rx.outtotal when last looked at */
 	int		 interrupted;
 	int		 close_tries;
 	char		 bye[160];	/* the server's disconnect message */
@@ -512,19 +513,15 @@ sess_script_begin(struct sess *s, char *(*build)(const struct remote_job *),
 
 /*
  * Read the running script's output until it says "fanscp-ready what"
- * (*ready = 1) or ends (*ready = 0: finishing it says why).  Any output,
- * such as the heartbeat of a long check, counts as progress.
+ * (*ready = 1) or ends (*ready = 0: finishing it says why).
  */
 static enum st_result
 sess_await_ready(struct sess *s, const char *what, int *ready)
 {
-	uint64_t seen = s->rx.outtotal;
 	int r;
 
 	if ((r = rexec_drain(&s->rx)) < 0)
 		return sess_fail_ssh(s, r, what);
-	if (s->rx.outtotal != seen)
-		sess_progressed(s);
 	*ready = remote_check_ready(s->rx.out, s->rx.outlen, what) == 0;
 	if (*ready || r == 1)
 		return ST_NEXT;
@@ -696,13 +693,10 @@ st_eof(struct sess *s)
 static enum st_result
 st_exit(struct sess *s)
 {
-	uint64_t seen = s->rx.outtotal;
 	char msg[512], why[256];
 	enum st_result r;
 
 	r = sess_rc(s, rexec_finish(&s->rx, s->ssh), "finishing the upload");
-	if (s->rx.outtotal != seen)
-		sess_progressed(s);	/* the heartbeat of a slow check */
 	if (r != ST_NEXT)
 		return r;
 	if (sess_script_error(s, "receive", msg, sizeof(msg)) != NULL)
@@ -756,7 +750,6 @@ sess_commit_error(struct sess *s, char *msg, size_t len)
 static enum st_result
 st_go(struct sess *s)
 {
-	uint64_t seen = s->rx.outtotal;
 	char msg[512];
 	enum st_result r;
 	ssize_t n;
@@ -771,8 +764,6 @@ st_go(struct sess *s)
 		s->go_pending = 1;
 	}
 	r = sess_rc(s, rexec_finish(&s->rx, s->ssh), "committing");
-	if (s->rx.outtotal != seen)
-		sess_progressed(s);
 	if (r != ST_NEXT)
 		return r;
 	s->go_pending = 0;
@@ -874,6 +865,11 @@ sess_step(struct sess *s, int64_t now)
 	s->now = now;
 	while (s->st != SS_DONE && s->st != SS_FAILED) {
 		r = handlers[s->st](s);
+		/* Any word from a remote script (a heartbeat) is progress. */
+		if (s->rx.outtotal != s->out_seen) {
+			s->out_seen = s->rx.outtotal;
+			sess_progressed(s);
+		}
 		if (r == ST_WAIT)
 			return 0;
 		if (r == ST_FAIL)
