@@ -50,6 +50,7 @@ struct fx {
 	char		 names[NHOSTS_MAX][16];
 	int		 fds_before;
 	int		 ticks;
+	int		 idle;		/* ticks in all, to give up */
 	int		 finals;
 	volatile int	 stop;
 };
@@ -451,7 +452,12 @@ tick(const struct host *hosts, size_t n, int64_t now, int final, void *arg)
 	(void)now;
 	if (final)
 		fx->finals++;
-	else if (++fx->ticks == 2)
+	/*
+	 * Stop two ticks after the three sessions exist (not after a fixed
+	 * time: under ASan they take longer to start), or after 20 s.
+	 */
+	else if ((__atomic_load_n(&mock.nsessions, __ATOMIC_RELAXED) >= 3 &&
+	    ++fx->ticks == 2) || ++fx->idle == 2000)
 		fx->stop = 1;
 }
 
