@@ -39,6 +39,7 @@ struct auth {
 	struct libssh2_agent_publickey *id;	/* the agent key being tried */
 	size_t		  file;			/* the file being tried */
 	int		  file_started;
+	int		  file_retried;		/* one more try after a load error */
 	char		  note[256];		/* why a key was skipped */
 };
 
@@ -321,6 +322,20 @@ auth_files(struct auth *a, LIBSSH2_SESSION *s, char *err, size_t errlen)
 		return AUTH_OK;
 	if (auth_rc_is_lost(rc))
 		return auth_lost(s, rc, err, errlen);
+	if (rc == LIBSSH2_ERROR_FILE && !a->file_retried) {
+		/*
+		 * libssh2 re-reads and re-parses the key for every host.  Under
+		 * CI load one host in thousands saw a load error on a key that
+		 * loaded for all the others; a second try costs one parse.
+		 */
+		char *msg = NULL;
+
+		libssh2_session_last_error(s, &msg, NULL, 0);
+		debug("key '%s' not loaded (%s); trying once more", file,
+		    msg ? msg : "");
+		a->file_retried = 1;
+		return AUTH_NEXT;
+	}
 	if (rc == LIBSSH2_ERROR_FILE) {
 		auth_note(a, "key '%s' not loaded: encrypted or unsupported "
 		    "(load it into ssh-agent)", file);
@@ -333,6 +348,7 @@ auth_files(struct auth *a, LIBSSH2_SESSION *s, char *err, size_t errlen)
 	debug("key '%s' refused (%d)", file, rc);
 	a->file++;
 	a->file_started = 0;
+	a->file_retried = 0;
 	return AUTH_NEXT;
 }
 

@@ -495,6 +495,41 @@ test_auth_refused(void **state)
 }
 
 /*
+ * A key that fails to load once (libssh2 re-reads it per host) is tried
+ * again.  auth_calls counts userauth_list and each key attempt.
+ */
+static void
+test_auth_key_load_retried(void **state)
+{
+	struct fx *fx = *state;
+
+	mock.pubkey_rc[0] = LIBSSH2_ERROR_FILE;
+	mock.npubkey_rc = 1;
+	run(fx);
+	assert_done(fx);
+	assert_delivered(fx);
+	assert_int_equal(msess()->auth_calls, 3);
+	mock_reset();
+}
+
+/* A key that fails to load twice is reported, with the file named. */
+static void
+test_auth_key_not_loaded(void **state)
+{
+	struct fx *fx = *state;
+
+	mock.pubkey_rc[0] = LIBSSH2_ERROR_FILE;
+	mock.pubkey_rc[1] = LIBSSH2_ERROR_FILE;
+	mock.npubkey_rc = 2;
+	run(fx);
+	assert_failed(fx, "not loaded");
+	assert_failed(fx, fx->w.key);
+	assert_int_equal(msess()->auth_calls, 3);
+	assert_int_equal(msess()->nchans, 0);
+	mock_reset();
+}
+
+/*
  * sshd's MaxAuthTries: after too many keys it sends a disconnect, which
  * libssh2 1.10 reports as a refused key (-19).  The message must say what
  * the server said, and nothing is tried after it.
@@ -1044,6 +1079,8 @@ main(void)
 		T(test_socket_error_mid_send),
 		T(test_hostkey_mismatch),
 		T(test_hostkey_unknown),
+		T(test_auth_key_load_retried),
+		T(test_auth_key_not_loaded),
 		T(test_auth_refused),
 		T(test_auth_server_disconnects),
 		T(test_window_reopened_by_drain),
