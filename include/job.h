@@ -7,11 +7,14 @@
 
 #include <stddef.h>
 
+#include "remote.h"
+
 struct source;
 struct sshconf;
 struct knownhosts;
 
 struct job {
+	enum remote_kind  kind;		/* what each host receives */
 	struct source	 *src;
 	struct sshconf	 *conf;
 	struct knownhosts *kh;

@@ -54,7 +54,13 @@ enum remote_exit {
 /* The go-ahead line that lets a commit rename. */
 #define REMOTE_GO	"go\n"
 
+/* What a job delivers, and so which scripts its hosts run. */
+enum remote_kind {
+	REMOTE_FILE = 0,	/* a file, renamed into place (remote_file.c) */
+};
+
 struct remote_job {
+	enum remote_kind kind;
 	const char	*path;		/* the target path ("" = home) */
 	const char	*basename;	/* the source's base name, no '/' */
 	uint64_t	 size;		/* bytes to expect */
@@ -72,12 +78,38 @@ extern const char remote_exec_cmd[];
 /* The same minus "exec /bin/sh -c": to run the scripts under any sh. */
 extern const char remote_loader[];
 
+/*
+ * One payload kind's scripts, each xmalloc'd.  commit is NULL for a kind
+ * that has no second step: its receive script's success is the host's.
+ */
+struct remote_payload {
+	const char	*name;
+	char		*(*receive)(const struct remote_job *);
+	char		*(*commit)(const struct remote_job *);
+	char		*(*abort)(const struct remote_job *);
+};
+
+extern const struct remote_payload remote_file_payload;
+
 /* s as one single-quoted sh word: ' becomes '\''.  xmalloc'd. */
 char	*shquote(const char *s);
+/*
+ * For the payloads' builders: the sh every script starts with (die, drop,
+ * size, beat, unbeat, w; see remote.c), and remote_vars(), the job's
+ * values as assignments (d b k s i) followed by it.  remote_sha_part()
+ * defines "hash FILE", which checks the SHA-256 the job asks for, and is
+ * true when it asks for none.
+ */
+extern const char remote_common[];
+char	*remote_vars(const struct remote_job *job);
+char	*remote_sha_part(const struct remote_job *job);
+
 /* The receive script for job.  xmalloc'd. */
 char	*remote_receive_cmd(const struct remote_job *job);
 /* The commit script for job.  xmalloc'd. */
 char	*remote_commit_cmd(const struct remote_job *job);
+/* Does job's kind have a commit step after the receive? */
+int	remote_has_commit(const struct remote_job *job);
 /* The script that removes job's temp file, if any.  xmalloc'd. */
 char	*remote_abort_cmd(const struct remote_job *job);
 /* script framed for remote_exec_cmd's stdin; *len its length.  xmalloc'd. */

@@ -706,6 +706,13 @@ st_exit(struct sess *s)
 		return sess_fail(s, "interrupted");
 	if (source_changed(s->job->src, why, sizeof(why)))
 		return sess_fail(s, "%s; not committed", why);
+	if (!remote_has_commit(&s->rjob)) {
+		/* The receive was the whole job. */
+		s->received = 0;
+		host_set_status(s->host, HOST_DONE);
+		sess_set_state(s, SS_CLOSE);
+		return ST_NEXT;
+	}
 	sess_set_state(s, SS_COMMIT);
 	return ST_NEXT;
 }
@@ -962,6 +969,7 @@ sess_setup_remote(struct sess *s)
 	struct remote_job *rj = &s->rjob;
 
 	sess_token(s->token, sizeof(s->token));
+	rj->kind = s->job->kind;
 	rj->path = sess_remote_path(s->host->t.path);
 	rj->basename = src->basename;
 	rj->size = src->size;
