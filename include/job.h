@@ -27,6 +27,7 @@ struct job {
 	int		  verify;	/* --verify: SHA-256 every copy */
 	int		  preserve;	/* -p: mode and times */
 	int		  inplace;	/* --inplace where rename cannot be */
+	int		  sudo;		/* --sudo: every script through sudo -n */
 };
 
 /* Defaults, in seconds, for the two per-host timeouts. */

@@ -27,6 +27,7 @@ struct opts {
 	int	  threads;		/* --threads; 0: one per online CPU */
 	int	  verify;		/* --verify */
 	int	  inplace;		/* --inplace */
+	int	  sudo;			/* --sudo */
 	char	 *source;		/* the first operand */
 	char	**targets;		/* the rest */
 	size_t	  n_targets;

@@ -75,6 +75,8 @@ struct remote_job {
 
 /* The command every channel execs; it reads a framed script on stdin. */
 extern const char remote_exec_cmd[];
+/* The same through "sudo -n", for --sudo. */
+extern const char remote_sudo_cmd[];
 /* The same minus "exec /bin/sh -c": to run the scripts under any sh. */
 extern const char remote_loader[];
 

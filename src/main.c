@@ -271,6 +271,7 @@ build_job(struct job *job, const struct opts *o, struct source *src)
 	job->verify = o->verify;
 	job->preserve = o->preserve;
 	job->inplace = o->inplace;
+	job->sudo = o->sudo;
 }
 
 /* --threads, else one engine per online CPU (never more than hosts). */

@@ -16,7 +16,8 @@ const char opts_usage[] =
 "usage: fanscp [-46Bpqv] [-F ssh_config] [-h host_file] [-i identity_file]\n"
 "              [-o ssh_option] [-P port] [--connect-timeout seconds]\n"
 "              [--inplace] [--max-startups n] [--stall-timeout seconds]\n"
-"              [--threads n] [--verify] [--width n] source target ...\n";
+"              [--sudo] [--threads n] [--verify] [--width n]\n"
+"              source target ...\n";
 
 enum {
 	OPT_WIDTH = 256,
@@ -26,6 +27,7 @@ enum {
 	OPT_THREADS,
 	OPT_VERIFY,
 	OPT_INPLACE,
+	OPT_SUDO,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -38,6 +40,7 @@ static const struct option long_opts[] = {
 	{ "threads", required_argument, NULL, OPT_THREADS },
 	{ "verify", no_argument, NULL, OPT_VERIFY },
 	{ "inplace", no_argument, NULL, OPT_INPLACE },
+	{ "sudo", no_argument, NULL, OPT_SUDO },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -103,6 +106,7 @@ opts_one(struct opts *o, int c, const char *arg, char *err, size_t errlen)
 		    errlen);
 	case OPT_VERIFY: o->verify = 1; return 0;
 	case OPT_INPLACE: o->inplace = 1; return 0;
+	case OPT_SUDO: o->sudo = 1; return 0;
 	case OPT_HELP: fputs(opts_usage, stdout); return 1;
 	case OPT_VERSION: puts("fanscp " FANSCP_VERSION); return 1;
 	default:

@@ -40,6 +40,12 @@
 		"exit 126; }; S=$S${C%x}; done && eval \"$S\""
 const char remote_loader[] = LOADER;
 const char remote_exec_cmd[] = "exec /bin/sh -c '" LOADER "'";
+/*
+ * --sudo: the same sh, as root.  -n: never a prompt; sudo says why it will
+ * not (a password is required, not in sudoers) on stderr, and exits 1
+ * before the loader has read a byte.
+ */
+const char remote_sudo_cmd[] = "exec sudo -n /bin/sh -c '" LOADER "'";
 
 /*
  * Shared by all scripts, after the job's values.  The shell is put in a

@@ -495,7 +495,8 @@ sess_script_begin(struct sess *s, char *(*build)(const struct remote_job *),
 		s->frame = remote_frame(script, &s->frame_len);
 		s->frame_pos = 0;
 		free(script);
-		rexec_init(&s->rx, remote_exec_cmd);
+		rexec_init(&s->rx, s->job->sudo ? remote_sudo_cmd :
+		    remote_exec_cmd);
 	}
 	if ((r = sess_rc(s, rexec_start(&s->rx, s->ssh), what)) != ST_NEXT)
 		return r;
@@ -555,6 +556,35 @@ sess_stderr_tail(const struct rexec *rx, char *buf, size_t len,
 		fmt_clean(buf + o, len - o, p, (size_t)(end - p));
 }
 
+/*
+ * Under --sudo, a script that sudo would not run: sudo's own reason ("sudo:
+ * a password is required"), or that the host has no sudo.  Else NULL.
+ */
+static const char *
+sess_sudo_error(const struct rexec *rx, char *buf, size_t len)
+{
+	const char *end = rx->err + rx->errlen, *line;
+	char tail[256];
+
+	/* sudo's reason is its last line; sshd's notes may come before. */
+	while (end > rx->err && (end[-1] == '\n' || end[-1] == '\r'))
+		end--;
+	for (line = end; line > rx->err && line[-1] != '\n'; line--)
+		;
+	if (rx->exit_status == 1 && end - line > 6 &&
+	    strncmp(line, "sudo: ", 6) == 0) {
+		fmt_clean(buf, len, line, (size_t)(end - line));
+		return buf;
+	}
+	sess_stderr_tail(rx, tail, sizeof(tail), NULL);
+	if (rx->exit_status == 127 && strstr(tail, "sudo") != NULL &&
+	    strstr(tail, "not found") != NULL) {
+		snprintf(buf, len, "--sudo: no sudo on the host (%s)", tail);
+		return buf;
+	}
+	return NULL;
+}
+
 /* Turn a finished script's status and output into a message, or NULL. */
 static const char *
 sess_script_error(struct sess *s, const char *what, char *buf, size_t len)
@@ -570,6 +600,8 @@ sess_script_error(struct sess *s, const char *what, char *buf, size_t len)
 	if (rx->exit_status == 0 && remote_check_ok(rx->out, rx->outlen,
 	    what, s->rjob.size) == 0)
 		return NULL;
+	if (s->job->sudo && sess_sudo_error(rx, buf, len) != NULL)
+		return buf;
 	meaning = remote_exit_str(rx->exit_status);
 	if (rx->errlen > 0) {
 		sess_stderr_tail(rx, buf, len, meaning != NULL ? NULL : what);

@@ -1,0 +1,56 @@
+# --sudo: every remote step through "sudo -n", for root-owned destinations.
+ALL_SCENARIOS="$ALL_SCENARIOS sudo"
+
+# A sudoer (NOPASSWD) and a user sudo refuses, on one host, into a
+# root-owned directory with a file owned by nobody.
+scen_sudo() {
+	need_root || return
+	need_fanscp || return
+	command -v sudo >/dev/null 2>&1 || { skip "no sudo"; return; }
+	ok=fanscpok$$ no=fanscpno$$
+	# '*': no password, but not locked (sshd refuses locked accounts).
+	useradd -M -d /nonexistent -s /bin/sh -p '*' "$ok" 2>/dev/null &&
+	useradd -M -d /nonexistent -s /bin/sh -p '*' "$no" 2>/dev/null ||
+	    { skip "useradd failed"; return; }
+	fixture_cleanup "userdel $ok; userdel $no; rm -f /etc/sudoers.d/$ok"
+	printf '%s ALL=(ALL) NOPASSWD: ALL\n' "$ok" >"/etc/sudoers.d/$ok"
+	chmod 440 "/etc/sudoers.d/$ok"
+	fixture_start 1
+	h=$(host_home 1)
+	chmod 755 "$T" "$(host_dir 1)" "$h"
+	chmod 644 "$(host_dir 1)/authorized_keys" "$(host_dir 1)/session.sh"
+	SRC=$T/src/f
+	mkrandom "$SRC" 300000
+	chmod 644 "$SRC"
+	mkdir "$h/etc"
+	chmod 755 "$h/etc"
+	echo old >"$h/etc/app.conf"
+	chown nobody:nogroup "$h/etc/app.conf"
+	chmod 640 "$h/etc/app.conf"
+	echo old >"$h/etc/other.conf"
+	d="$h/etc"
+
+	# Without --sudo the directory is root's: refused, before the data.
+	run_fanscp -F "$T/ssh_config" "$SRC" "$ok@lab001:$d/app.conf"
+	expect_rc 1
+	expect_err lab001 "Permission denied"
+
+	# With it: replaced, and the file keeps its owner, group and mode.
+	run_fanscp -F "$T/ssh_config" --sudo --verify "$SRC" \
+	    "$ok@lab001:$d/app.conf" "$ok@lab001:$d/new.conf"
+	expect_rc 0
+	cmp -s "$SRC" "$h/etc/app.conf" || fail "app.conf not replaced"
+	cmp -s "$SRC" "$h/etc/new.conf" || fail "new.conf not written"
+	[ "$(stat -c '%U:%G %a' "$h/etc/app.conf")" = "nobody:nogroup 640" ] ||
+	    fail "app.conf is now $(stat -c '%U:%G %a' "$h/etc/app.conf")"
+	[ "$(stat -c '%U' "$h/etc/new.conf")" = root ] ||
+	    fail "new.conf belongs to $(stat -c '%U' "$h/etc/new.conf")"
+
+	# sudo refuses the other user: sudo's own reason, nothing left.
+	run_fanscp -F "$T/ssh_config" --sudo "$SRC" "$no@lab001:$d/other.conf"
+	expect_rc 1
+	expect_err lab001 "lab001: sudo: a password is required"
+	[ "$(cat "$h/etc/other.conf")" = old ] || fail "other.conf was changed"
+	ls -A "$h/etc" | grep -q fanscp && fail "a temp file was left in etc"
+	no_fanscp_files 1
+}
