@@ -20,6 +20,30 @@ enum host_status {
 				   came: the file may or may not be new */
 };
 
+/*
+ * What kind of failure a host's error is, beside its message: the summary
+ * (and a machine-readable report) groups hosts by it.
+ */
+#define HOST_ERRS(X)							\
+	X(NONE,		"")		/* no error */			\
+	X(CONFIG,	"config")	/* its ssh_config, before any I/O */ \
+	X(CONNECT,	"connect")	/* resolve, TCP: refused, unreachable */ \
+	X(TIMEOUT,	"timeout")	/* not logged in within the time */ \
+	X(SSH,		"ssh")		/* the SSH handshake */		\
+	X(HOSTKEY,	"hostkey")	/* unknown, changed or revoked key */ \
+	X(AUTH,		"auth")		/* no key accepted */		\
+	X(REMOTE,	"remote")	/* the remote side refused or failed */ \
+	X(LOST,		"lost")		/* the connection, after login */ \
+	X(STALL,	"stall")	/* no progress for --stall-timeout */ \
+	X(SOURCE,	"source")	/* the source failed or changed */ \
+	X(INTERRUPTED,	"interrupted")	/* fanscp was stopped */
+
+#define HOST_ERR_ENUM(name, str)	ERR_##name,
+enum host_err { HOST_ERRS(HOST_ERR_ENUM) ERR_NKINDS };
+
+/* The kind's short name ("connect"), "" for ERR_NONE. */
+const char	*host_err_name(enum host_err);
+
 struct host {
 	struct target	 t;		/* user, host as typed, port, path */
 	char		*name;		/* for messages: the host as typed, or
@@ -28,6 +52,7 @@ struct host {
 	enum host_status status;
 	char		 err[512];	/* the first error, for a failed or
 					   unknown host */
+	enum host_err	 kind;		/* err's kind */
 	uint64_t	 bytes;		/* bytes the channel accepted */
 	int64_t		 t_start;	/* ms on the loop clock, 0 if never */
 	int64_t		 t_end;
@@ -61,9 +86,9 @@ host_bytes(const struct host *h)
 	return __atomic_load_n(&h->bytes, __ATOMIC_RELAXED);
 }
 
-/* Note an error for h unless one is already noted (printf-style). */
-void	host_fail(struct host *h, const char *fmt, ...)
-	    __attribute__((format(printf, 2, 3)));
+/* Note an error of a kind for h unless one is already noted (printf-style). */
+void	host_fail(struct host *h, enum host_err kind, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
 /* Has an error been noted for h? */
 int	host_has_error(const struct host *h);
 

@@ -13,7 +13,10 @@ struct host;
 
 /* One "host: reason" line per host not done ("host: unknown: reason"). */
 void	report_failures(FILE *, const struct host *hosts, size_t n);
-/* "fanscp: N of M hosts done, F failed, U unknown (size, elapsed)". */
+/*
+ * "fanscp: N of M hosts done, F failed, U unknown (size, elapsed)", then
+ * the failed hosts by kind of error: "; failed: 2 connect, 1 auth".
+ */
 void	report_summary(FILE *, const struct host *hosts, size_t n,
 	    uint64_t size, double seconds);
 

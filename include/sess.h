@@ -61,7 +61,7 @@ int		 sess_check_timeout(struct sess *, int64_t now);
  * the host finished at once.
  */
 int		 sess_interrupt(struct sess *, int64_t now);
-/* Fail the host now, whatever its state, and drop the connection. */
+/* Stop the host now as interrupted, whatever its state; drop the connection. */
 void		 sess_kill(struct sess *, int64_t now, const char *why);
 /* The name of the session's state, for logs and progress. */
 const char	*sess_state_name(const struct sess *);

@@ -389,7 +389,7 @@ engine_stop(struct engine *e)
 		struct host *h = engine_unwait(e, 0, &ep);
 
 		free(ep);
-		host_fail(h, "interrupted before it started");
+		host_fail(h, ERR_INTERRUPTED, "interrupted before it started");
 		host_set_status(h, HOST_FAILED);
 		e->failed++;
 	}
@@ -398,7 +398,7 @@ engine_stop(struct engine *e)
 
 		if (h == NULL)
 			break;
-		host_fail(h, "interrupted before it started");
+		host_fail(h, ERR_INTERRUPTED, "interrupted before it started");
 		host_set_status(h, HOST_FAILED);
 		e->failed++;
 	}

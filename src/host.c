@@ -4,13 +4,23 @@
 
 #include "host.h"
 
+#define HOST_ERR_NAME(name, str)	str,
+static const char *const err_names[] = { HOST_ERRS(HOST_ERR_NAME) };
+
+const char *
+host_err_name(enum host_err kind)
+{
+	return kind < ERR_NKINDS ? err_names[kind] : "?";
+}
+
 void
-host_fail(struct host *h, const char *fmt, ...)
+host_fail(struct host *h, enum host_err kind, const char *fmt, ...)
 {
 	va_list ap;
 
 	if (host_has_error(h))
 		return;
+	h->kind = kind;
 	va_start(ap, fmt);
 	vsnprintf(h->err, sizeof(h->err), fmt, ap);
 	va_end(ap);

@@ -17,6 +17,26 @@ report_failures(FILE *f, const struct host *hosts, size_t n)
 			    hosts[i].err[0] ? hosts[i].err : "not finished");
 }
 
+/* "; failed: 3 connect, 1 auth": the failed hosts by kind, if any. */
+static void
+report_kinds(FILE *f, const struct host *hosts, size_t n)
+{
+	size_t count[ERR_NKINDS] = { 0 }, i;
+	const char *sep = "; failed: ";
+	int k;
+
+	for (i = 0; i < n; i++)
+		if (hosts[i].status == HOST_FAILED && hosts[i].kind < ERR_NKINDS)
+			count[hosts[i].kind]++;
+	for (k = 0; k < ERR_NKINDS; k++) {
+		if (count[k] == 0)
+			continue;
+		fprintf(f, "%s%zu %s", sep, count[k],
+		    k == ERR_NONE ? "other" : host_err_name((enum host_err)k));
+		sep = ", ";
+	}
+}
+
 void
 report_summary(FILE *f, const struct host *hosts, size_t n, uint64_t size,
     double seconds)
@@ -32,6 +52,8 @@ report_summary(FILE *f, const struct host *hosts, size_t n, uint64_t size,
 	fmt_rate(rate, sizeof(rate), seconds > 0 ?
 	    (double)size * (double)done / seconds : 0);
 	fprintf(f, "fanscp: %zu of %zu hosts done, %zu failed, %zu unknown "
-	    "(%s each, %.1f s, %s in all)\n", done, n, n - done - unknown,
+	    "(%s each, %.1f s, %s in all)", done, n, n - done - unknown,
 	    unknown, sz, seconds, rate);
+	report_kinds(f, hosts, n);
+	fputc('\n', f);
 }

@@ -127,6 +127,39 @@ sess_set_state(struct sess *s, enum sess_state st)
 		sess_progressed(s);
 }
 
+/* The kind of a failure met in state st, unless the caller knows better. */
+static enum host_err
+sess_err_kind(enum sess_state st)
+{
+	switch (st) {
+	case SS_CONNECT:
+		return ERR_CONNECT;
+	case SS_HANDSHAKE:
+		return ERR_SSH;
+	case SS_HOSTKEY:
+		return ERR_HOSTKEY;
+	case SS_AUTH:
+		return ERR_AUTH;
+	default:
+		return ERR_REMOTE;
+	}
+}
+
+static enum st_result
+sess_vfail(struct sess *s, enum host_err kind, const char *fmt, va_list ap)
+{
+	char msg[sizeof(s->host->err)];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (s->go_pending)
+		host_fail(s->host, kind, "%s, after the go-ahead: whether '%s' "
+		    "was replaced is unknown", msg, s->host->t.path);
+	else
+		host_fail(s->host, kind, "%s", msg);
+	return ST_FAIL;
+}
+
+/* Fail the host, its error's kind told by the state. */
 static enum st_result
 sess_fail(struct sess *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -134,18 +167,30 @@ sess_fail(struct sess *s, const char *fmt, ...)
 static enum st_result
 sess_fail(struct sess *s, const char *fmt, ...)
 {
-	char msg[sizeof(s->host->err)];
+	enum st_result r;
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	r = sess_vfail(s, sess_err_kind(s->st), fmt, ap);
 	va_end(ap);
-	if (s->go_pending)
-		host_fail(s->host, "%s, after the go-ahead: whether '%s' was "
-		    "replaced is unknown", msg, s->host->t.path);
-	else
-		host_fail(s->host, "%s", msg);
-	return ST_FAIL;
+	return r;
+}
+
+/* Fail the host with an error of the given kind. */
+static enum st_result
+sess_fail_as(struct sess *s, enum host_err kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static enum st_result
+sess_fail_as(struct sess *s, enum host_err kind, const char *fmt, ...)
+{
+	enum st_result r;
+	va_list ap;
+
+	va_start(ap, fmt);
+	r = sess_vfail(s, kind, fmt, ap);
+	va_end(ap);
+	return r;
 }
 
 /* libssh2's last error on the session, for messages. */
@@ -171,17 +216,23 @@ sess_fail_ssh(struct sess *s, int rc, const char *what)
 	case LIBSSH2_ERROR_SOCKET_RECV:
 	case LIBSSH2_ERROR_SOCKET_SEND:
 	case LIBSSH2_ERROR_SOCKET_DISCONNECT:
-		if (s->bye[0] != '\0')
-			return sess_fail(s, "the server disconnected during "
+		if (s->bye[0] != '\0' && s->st > SS_AUTH)
+			return sess_fail_as(s, ERR_LOST, "the server "
+			    "disconnected during "
 			    "%s after %s: \"%s\"", what,
 			    fmt_size(sz, sizeof(sz), s->off), s->bye);
+		if (s->bye[0] != '\0')
+			return sess_fail(s, "the server disconnected during "
+			    "%s: \"%s\"", what, s->bye);
 		if (s->st >= SS_SEND)
-			return sess_fail(s, "connection lost after %s (%s)",
+			return sess_fail_as(s, ERR_LOST, "connection lost "
+			    "after %s (%s)",
 			    fmt_size(sz, sizeof(sz), s->off), sess_ssh_msg(s));
 		return sess_fail(s, "connection closed by remote host "
 		    "during %s", what);
 	case LIBSSH2_ERROR_TIMEOUT:
-		return sess_fail(s, "timed out during %s", what);
+		return sess_fail_as(s, s->st <= SS_AUTH ? ERR_TIMEOUT :
+		    ERR_STALL, "timed out during %s", what);
 	default:
 		return sess_fail(s, "%s failed: %s", what, sess_ssh_msg(s));
 	}
@@ -673,7 +724,8 @@ sess_fill(struct sess *s)
 	n = source_read(s->job->src, s->off, s->buf, SESS_TURN_BYTES, err,
 	    sizeof(err));
 	if (n <= 0)
-		return sess_fail(s, "%s", n < 0 ? err : "source ended early");
+		return sess_fail_as(s, ERR_SOURCE, "%s", n < 0 ? err :
+		    "source ended early");
 	s->buf_len = (size_t)n;
 	s->buf_pos = 0;
 	return ST_NEXT;
@@ -706,7 +758,7 @@ st_send(struct sess *s)
 		budget -= (size_t)n;
 	}
 	if (s->interrupted)
-		return sess_fail(s, "interrupted");
+		return sess_fail_as(s, ERR_INTERRUPTED, "interrupted");
 	sess_set_state(s, SS_EOF);
 	return ST_NEXT;
 }
@@ -735,9 +787,9 @@ st_exit(struct sess *s)
 		return sess_fail(s, "%s", msg);
 	s->received = 1;
 	if (s->interrupted)
-		return sess_fail(s, "interrupted");
+		return sess_fail_as(s, ERR_INTERRUPTED, "interrupted");
 	if (source_changed(s->job->src, why, sizeof(why)))
-		return sess_fail(s, "%s; not committed", why);
+		return sess_fail_as(s, ERR_SOURCE, "%s; not committed", why);
 	if (!remote_has_commit(&s->rjob)) {
 		/* The receive was the whole job. */
 		s->received = 0;
@@ -768,18 +820,6 @@ st_commit(struct sess *s)
 	return r;
 }
 
-/* The message for a commit that failed; a changed source takes the blame. */
-static void
-sess_commit_error(struct sess *s, char *msg, size_t len)
-{
-	char why[256];
-
-	if (s->rx.exit_status == REMOTE_EXIT_HASH &&
-	    source_changed(s->job->src, why, sizeof(why)))
-		snprintf(msg, len, "SHA-256 mismatch: %s; not committed",
-		    why);
-}
-
 /*
  * After "ready", the go-ahead, unless fanscp is stopping: without it the
  * script removes its temp file.  From the moment the go-ahead is out
@@ -808,9 +848,13 @@ st_go(struct sess *s)
 	s->go_pending = 0;
 	s->send_go = 0;
 	if (sess_script_error(s, "commit", msg, sizeof(msg)) != NULL) {
-		sess_commit_error(s, msg, sizeof(msg));
-		return sess_fail(s, "%s", s->interrupted &&
-		    s->rx.exit_status == REMOTE_EXIT_NOGO ? "interrupted" : msg);
+		if (s->interrupted && s->rx.exit_status == REMOTE_EXIT_NOGO)
+			return sess_fail_as(s, ERR_INTERRUPTED, "interrupted");
+		if (s->rx.exit_status == REMOTE_EXIT_HASH &&
+		    source_changed(s->job->src, msg, sizeof(msg)))
+			return sess_fail_as(s, ERR_SOURCE, "SHA-256 mismatch: "
+			    "%s; not committed", msg);
+		return sess_fail(s, "%s", msg);
 	}
 	host_set_status(s->host, HOST_DONE);
 	sess_set_state(s, SS_CLOSE);
@@ -1033,12 +1077,12 @@ sess_configure(struct sess *s)
 
 	if (sshconf_resolve(job->conf, s->host->t.host, s->host->t.user,
 	    &s->cfg, err, sizeof(err)) != 0) {
-		host_fail(s->host, "%s", err);
+		host_fail(s->host, ERR_CONFIG, "%s", err);
 		return -1;
 	}
 	if (s->cfg.proxy_jump != NULL || s->cfg.proxy_command != NULL) {
-		host_fail(s->host, "ProxyJump and ProxyCommand are not "
-		    "supported yet");
+		host_fail(s->host, ERR_CONFIG, "ProxyJump and ProxyCommand "
+		    "are not supported yet");
 		return -1;
 	}
 	/* We never call libssh2_channel_request_auth_agent(). */
@@ -1148,12 +1192,13 @@ sess_check_timeout(struct sess *s, int64_t now)
 	s->now = now;
 	if (s->st <= SS_AUTH) {
 		secs = (int)((s->deadline - s->host->t_start + 500) / 1000);
-		sess_fail(s, "timed out after %d s while %s", secs,
+		sess_fail_as(s, ERR_TIMEOUT, "timed out after %d s while %s",
+		    secs,
 		    s->st == SS_CONNECT ? "connecting" : "logging in");
 	} else {
 		char sz[32];
 
-		sess_fail(s, "stalled for %d s after %s (%s)",
+		sess_fail_as(s, ERR_STALL, "stalled for %d s after %s (%s)",
 		    s->job->stall_timeout, fmt_size(sz, sizeof(sz), s->off),
 		    sess_names[s->st]);
 	}
@@ -1177,7 +1222,7 @@ sess_interrupt(struct sess *s, int64_t now)
 	if ((s->st >= SS_EXIT && s->st != SS_COMMIT) || s->st == SS_DONE ||
 	    s->st == SS_FAILED)
 		return 0;
-	sess_fail(s, "interrupted");
+	sess_fail_as(s, ERR_INTERRUPTED, "interrupted");
 	s->received = 0;
 	sess_after_failure(s);
 	s->host->t_end = now;
@@ -1189,7 +1234,7 @@ sess_kill(struct sess *s, int64_t now, const char *why)
 {
 	if (s->st == SS_DONE || s->st == SS_FAILED)
 		return;
-	sess_fail(s, "%s", why);
+	sess_fail_as(s, ERR_INTERRUPTED, "%s", why);
 	host_set_status(s->host, s->go_pending ? HOST_UNKNOWN : HOST_FAILED);
 	s->host->t_end = now;
 	sess_teardown(s);

@@ -912,6 +912,12 @@ expect_err() {
 	fail "stderr line for $1 lacks '$2': $_el"
 }
 
+# The summary groups the failed hosts by kind exactly as "$1" ("2 connect, 1 auth").
+expect_kinds() {
+	grep -q "^fanscp: .*; failed: $1\$" "$T/err" ||
+	    fail "summary does not end '; failed: $1': $(grep '^fanscp: ' "$T/err")"
+}
+
 # No stderr line starts with "HOST:".
 expect_no_err() {
 	_el=$(_err_lines "$1")

@@ -11,6 +11,7 @@ scen_refused() {
 	run_fanscp -F "$T/ssh_config" "$SRC" 'lab[001-004]:f.bin'
 	expect_rc 1
 	expect_err lab003 refused
+	expect_kinds "1 connect"
 	expect_all_ok f.bin 1 2 4
 	expect_home 3
 }
@@ -26,6 +27,7 @@ scen_hostkey() {
 	expect_rc 1
 	expect_err lab002 mismatch
 	expect_err lab002 SHA256:
+	expect_kinds "1 hostkey"
 	line=$(_err_lines lab002)
 	found=0
 	for fp in $(host_fingerprints 2); do
@@ -47,6 +49,7 @@ scen_auth() {
 	run_fanscp -F "$T/ssh_config" "$SRC" 'lab[001-004]:f.bin'
 	expect_rc 1
 	expect_err lab004 "permission denied"
+	expect_kinds "1 auth"
 	expect_home 4
 	expect_all_ok f.bin 1 2 3
 }

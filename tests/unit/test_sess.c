@@ -430,6 +430,7 @@ test_remote_dies_early(void **state)
 	mock_script_write(MW_DIE, 0);
 	run(fx);
 	assert_failed(fx, "cat: write error: No space left on device");
+	assert_int_equal(fx->host.kind, ERR_REMOTE);
 	assert_null(strchr(fx->host.err, '\n'));
 	assert_scripts("receive");
 	rc = mock_script_chan(msess(), MS_RECEIVE);
@@ -449,6 +450,7 @@ test_socket_error_mid_send(void **state)
 	mock_script_write(MW_ERROR, LIBSSH2_ERROR_SOCKET_SEND);
 	run(fx);
 	assert_failed(fx, "connection lost after ");
+	assert_int_equal(fx->host.kind, ERR_LOST);
 	assert_failed(fx, "163.5 kB");
 	assert_scripts("receive");
 	mock_reset();
@@ -475,6 +477,7 @@ test_hostkey_unknown(void **state)
 	mock_world_known_hosts(&fx->w, 0);
 	run(fx);
 	assert_failed(fx, "host key not known");
+	assert_int_equal(fx->host.kind, ERR_HOSTKEY);
 	assert_int_equal(msess()->auth_calls, 0);
 	assert_int_equal(msess()->nchans, 0);
 	mock_reset();
@@ -489,6 +492,7 @@ test_auth_refused(void **state)
 	mock.npubkey_rc = 1;
 	run(fx);
 	assert_failed(fx, "permission denied");
+	assert_int_equal(fx->host.kind, ERR_AUTH);
 	assert_string_equal(msess()->auth_key, fx->w.key);
 	assert_int_equal(msess()->nchans, 0);
 	mock_reset();
