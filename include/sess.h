@@ -1,17 +1,18 @@
 /*
  * One host's session: a state machine that takes the host from a TCP
- * connect to a committed file, without ever blocking.
+ * connect to a committed file, without ever blocking.  LOGIN is conn.c's
+ * (connect, handshake, host key, auth); the rest runs the job's payload
+ * scripts over the logged-in session:
  *
- *   CONNECT → HANDSHAKE → HOSTKEY → AUTH → RECEIVE → SEND → EOF → EXIT
- *           → COMMIT → GO → CLOSE → DONE
+ *   LOGIN → RECEIVE → SEND → EOF → EXIT → COMMIT → GO → CLOSE → DONE
  *
  * and from any step to FAILED with the host's first error noted; ABORT
  * removes the remote temp file when the data was all there but must not
  * be committed.  The commit renames only on the go-ahead that GO sends;
  * a go-ahead sent and never answered leaves the host UNKNOWN.  Every
- * transition goes through one function, which logs "host: AUTH ->
- * RECEIVE" at -vv.  libssh2's codes stay in this module (with rexec.c and
- * auth.c): they become messages on the host record.
+ * transition goes through one function, which logs "host: LOGIN ->
+ * RECEIVE" at -vv.  libssh2's codes stay in this module (with conn.c,
+ * rexec.c and auth.c): they become messages on the host record.
  */
 #ifndef FANSCP_SESS_H
 #define FANSCP_SESS_H
@@ -39,12 +40,6 @@ int		 sess_fd(const struct sess *);
 int		 sess_events(const struct sess *);
 /* Is the session still logging in (it counts against the startup cap)? */
 int		 sess_logging_in(const struct sess *);
-/*
- * The sshd a session for h would connect to, as "hostname port" (the
- * HostName after ssh_config, lower case), to be freed; NULL when the
- * host's configuration fails (its session will fail at once).
- */
-char		*sess_endpoint(const struct job *, const struct host *h);
 /*
  * May the server still count this connection among its unauthenticated
  * ones (sshd's MaxStartups)?  It may until the first channel is open: sshd

@@ -16,6 +16,7 @@
 #include "host.h"
 #include "log.h"
 #include "loop.h"
+#include "conn.h"
 #include "sess.h"
 #include "strmap.h"
 #include "unittest.h"
@@ -308,7 +309,7 @@ engine_next(struct engine *e, char **ep)
 		if (gate_enter(e->gate, e->waiting[i].endpoint))
 			return engine_unwait(e, i, ep);
 	while (e->nwaiting < e->width && (h = engine_take(e)) != NULL) {
-		if ((*ep = sess_endpoint(e->job, h)) == NULL ||
+		if ((*ep = conn_endpoint(e->job, h)) == NULL ||
 		    gate_enter(e->gate, *ep))
 			return h;
 		e->waiting[e->nwaiting].host = h;

@@ -6,43 +6,29 @@
  * that got EAGAIN is the next code to touch the session, and it repeats the
  * same call with the same arguments.
  */
-#include <ctype.h>
-#include <errno.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <pthread.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <libssh2.h>
 #include <openssl/rand.h>
 
-#include "auth.h"
+#include "conn.h"
 #include "fmt.h"
 #include "host.h"
 #include "job.h"
-#include "knownhosts.h"
 #include "log.h"
 #include "loop.h"
 #include "remote.h"
 #include "rexec.h"
 #include "sess.h"
 #include "source.h"
-#include "sshconf.h"
 #include "unittest.h"
 #include "xmalloc.h"
 
 #define SESS_STATES(X)							\
-	X(CONNECT)	/* resolve, non-blocking TCP connect */		\
-	X(HANDSHAKE)	/* SSH banner and key exchange */		\
-	X(HOSTKEY)	/* known_hosts check, before any auth */	\
-	X(AUTH)		/* agent, then identity files */		\
+	X(LOGIN)	/* conn.c: connect, handshake, host key, auth */ \
 	X(RECEIVE)	/* the receive script: checks, then "ready" */	\
 	X(SEND)		/* the data, from this host's own offset */	\
 	X(EOF)		/* send EOF on the channel */			\
@@ -65,17 +51,9 @@ struct sess {
 	enum sess_state	 st;
 	const struct job *job;
 	struct host	*host;
-	struct hostcfg	 cfg;
-	char		*hostname;	/* to connect to and check keys for */
-	char		*user;
-	int		 port;
-	struct addrinfo	*ai;		/* all addresses, and the one tried */
-	struct addrinfo	*ai_cur;
-	char		 connect_err[128];
-	int		 fd;
+	struct conn	*conn;		/* the connection, up to logged in */
+	LIBSSH2_SESSION	*ssh;		/* conn's session, once logged in */
 	int		 want;		/* LOOP_READ and/or LOOP_WRITE */
-	LIBSSH2_SESSION	*ssh;
-	struct auth	*auth;
 	struct remote_job rjob;
 	char		 token[33];
 	char		*frame;		/* the script rx reads on stdin */
@@ -93,20 +71,11 @@ struct sess {
 	uint64_t	 out_seen;	/* rx.outtotal when last looked at */
 	int		 interrupted;
 	int		 close_tries;
-	char		 bye[160];	/* the server's disconnect message */
 	int64_t		 deadline;	/* ms on the loop clock */
 	int64_t		 now;
 };
 
 typedef enum st_result st_handler(struct sess *);
-
-/*
- * What sessions share in the job (the parsed ssh_config, the known_hosts
- * cache and its appends) and the libc calls behind it (getpwuid) are not
- * made for threads: sessions of every engine take this lock around them.
- * They do so only while logging in, for a moment each.
- */
-static pthread_mutex_t sess_shared = PTHREAD_MUTEX_INITIALIZER;
 
 /* Something moved: the stall timeout starts again. */
 static void
@@ -123,26 +92,8 @@ sess_set_state(struct sess *s, enum sess_state st)
 	    sess_names[st]);
 	s->st = st;
 	s->script_started = 0;
-	if (st > SS_AUTH)
+	if (st > SS_LOGIN)
 		sess_progressed(s);
-}
-
-/* The kind of a failure met in state st, unless the caller knows better. */
-static enum host_err
-sess_err_kind(enum sess_state st)
-{
-	switch (st) {
-	case SS_CONNECT:
-		return ERR_CONNECT;
-	case SS_HANDSHAKE:
-		return ERR_SSH;
-	case SS_HOSTKEY:
-		return ERR_HOSTKEY;
-	case SS_AUTH:
-		return ERR_AUTH;
-	default:
-		return ERR_REMOTE;
-	}
 }
 
 static enum st_result
@@ -159,7 +110,7 @@ sess_vfail(struct sess *s, enum host_err kind, const char *fmt, va_list ap)
 	return ST_FAIL;
 }
 
-/* Fail the host, its error's kind told by the state. */
+/* Fail the host: the remote side failed, unless sess_fail_as says. */
 static enum st_result
 sess_fail(struct sess *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -171,7 +122,7 @@ sess_fail(struct sess *s, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	r = sess_vfail(s, sess_err_kind(s->st), fmt, ap);
+	r = sess_vfail(s, ERR_REMOTE, fmt, ap);
 	va_end(ap);
 	return r;
 }
@@ -216,23 +167,19 @@ sess_fail_ssh(struct sess *s, int rc, const char *what)
 	case LIBSSH2_ERROR_SOCKET_RECV:
 	case LIBSSH2_ERROR_SOCKET_SEND:
 	case LIBSSH2_ERROR_SOCKET_DISCONNECT:
-		if (s->bye[0] != '\0' && s->st > SS_AUTH)
+		if (conn_bye(s->conn)[0] != '\0')
 			return sess_fail_as(s, ERR_LOST, "the server "
-			    "disconnected during "
-			    "%s after %s: \"%s\"", what,
-			    fmt_size(sz, sizeof(sz), s->off), s->bye);
-		if (s->bye[0] != '\0')
-			return sess_fail(s, "the server disconnected during "
-			    "%s: \"%s\"", what, s->bye);
+			    "disconnected during %s after %s: \"%s\"", what,
+			    fmt_size(sz, sizeof(sz), s->off),
+			    conn_bye(s->conn));
 		if (s->st >= SS_SEND)
 			return sess_fail_as(s, ERR_LOST, "connection lost "
 			    "after %s (%s)",
 			    fmt_size(sz, sizeof(sz), s->off), sess_ssh_msg(s));
-		return sess_fail(s, "connection closed by remote host "
-		    "during %s", what);
+		return sess_fail_as(s, ERR_LOST, "connection closed by "
+		    "remote host during %s", what);
 	case LIBSSH2_ERROR_TIMEOUT:
-		return sess_fail_as(s, s->st <= SS_AUTH ? ERR_TIMEOUT :
-		    ERR_STALL, "timed out during %s", what);
+		return sess_fail_as(s, ERR_STALL, "timed out during %s", what);
 	default:
 		return sess_fail(s, "%s failed: %s", what, sess_ssh_msg(s));
 	}
@@ -275,254 +222,20 @@ sess_rc(struct sess *s, int rc, const char *what)
 	return sess_fail_ssh(s, rc, what);
 }
 
-static void
-sess_close_fd(struct sess *s)
-{
-	if (s->fd >= 0)
-		close(s->fd);
-	s->fd = -1;
-}
-
-/* Resolve the name once; the address list is walked on failures. */
+/* Log in (conn.c); the connection's failure is already on the host. */
 static enum st_result
-sess_resolve(struct sess *s)
+st_login(struct sess *s)
 {
-	struct addrinfo hints;
-	char port[16];
-	int r;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = s->job->family ? s->job->family :
-	    s->cfg.address_family >= 0 ? s->cfg.address_family : AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	snprintf(port, sizeof(port), "%d", s->port);
-	r = getaddrinfo(s->hostname, port, &hints, &s->ai);
-	if (r != 0)
-		return sess_fail(s, "cannot resolve '%s': %s", s->hostname,
-		    gai_strerror(r));
-	s->ai_cur = s->ai;
-	return ST_NEXT;
-}
-
-static void
-sess_lower(char *dst, const char *src, size_t len)
-{
-	size_t i;
-
-	for (i = 0; src[i] != '\0' && i + 1 < len; i++)
-		dst[i] = (char)tolower((unsigned char)src[i]);
-	dst[i] = '\0';
-}
-
-/* Note why the current address failed, and move to the next. */
-static void
-sess_next_addr(struct sess *s, int err)
-{
-	char addr[NI_MAXHOST] = "?";
-
-	getnameinfo(s->ai_cur->ai_addr, s->ai_cur->ai_addrlen, addr,
-	    sizeof(addr), NULL, 0, NI_NUMERICHOST);
-	if (s->connect_err[0] == '\0') {
-		sess_lower(s->connect_err, strerror(err),
-		    sizeof(s->connect_err));
-		snprintf(s->connect_err + strlen(s->connect_err),
-		    sizeof(s->connect_err) - strlen(s->connect_err),
-		    " (%s port %d)", addr, s->port);
-	}
-	sess_close_fd(s);
-	s->ai_cur = s->ai_cur->ai_next;
-}
-
-static void
-sess_sockopts(struct sess *s)
-{
-	int one = 1;
-	unsigned int tmo = 1000U * (unsigned)s->job->stall_timeout;
-
-	setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	setsockopt(s->fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
-	/* A peer that stops acknowledging fails the socket, not the run. */
-	setsockopt(s->fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &tmo, sizeof(tmo));
-}
-
-static enum st_result
-st_connect(struct sess *s)
-{
-	socklen_t len = sizeof(int);
-	int err = 0;
-
-	if (s->ai == NULL && sess_resolve(s) == ST_FAIL)
-		return ST_FAIL;
-	if (s->fd >= 0) {
-		/* Woken for writability: did the connect finish? */
-		if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-			err = errno;
-		if (err == 0) {
-			sess_sockopts(s);
-			sess_set_state(s, SS_HANDSHAKE);
-			return ST_NEXT;
-		}
-		sess_next_addr(s, err);
-	}
-	for (; s->ai_cur != NULL; sess_next_addr(s, errno)) {
-		struct addrinfo *a = s->ai_cur;
-
-		s->fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK |
-		    SOCK_CLOEXEC, a->ai_protocol);
-		if (s->fd < 0)
-			continue;
-		if (connect(s->fd, a->ai_addr, a->ai_addrlen) == 0 ||
-		    errno == EINPROGRESS) {
-			s->want = LOOP_WRITE;
-			return ST_WAIT;
-		}
-	}
-	return sess_fail(s, "%s", s->connect_err[0] ? s->connect_err :
-	    "no address to connect to");
-}
-
-/* The server said goodbye (SSH_MSG_DISCONNECT): keep what it said. */
-static
-LIBSSH2_DISCONNECT_FUNC(sess_on_disconnect)
-{
-	struct sess *s = *abstract;
-
-	(void)session;
-	(void)reason;
-	(void)language;
-	(void)language_len;
-	if (message_len < 0)
-		message_len = 0;
-	fmt_clean(s->bye, sizeof(s->bye), message, (size_t)message_len);
-}
-
-/* Where and how known_hosts is consulted for s (name: its HostName). */
-static void
-sess_kh_lookup(const struct sess *s, const char *name, struct kh_lookup *l)
-{
-	const struct hostcfg *c = &s->cfg;
-
-	memset(l, 0, sizeof(*l));
-	l->host = name;
-	l->port = s->port;
-	l->alias = c->host_key_alias;
-	l->algorithms = c->host_key_algorithms;
-	l->user_files = c->user_known_hosts;
-	l->n_user = c->n_user_known_hosts;
-	l->global_files = c->global_known_hosts;
-	l->n_global = c->n_global_known_hosts;
-	l->command = c->known_hosts_command;
-	l->revoked_files = c->revoked_host_keys;
-	l->n_revoked = c->n_revoked_host_keys;
-	l->policy = c->strict == SHK_UNSET ? SHK_YES :
-	    (enum stricthk)c->strict;
-	l->hash = c->hash_known_hosts == 1;
-}
-
-/*
- * The host key algorithms to offer: the types known_hosts holds for this
- * host first, as ssh does, then OpenSSH's order (ed25519 before ECDSA,
- * where libssh2 has it the other way round), less those HostKeyAlgorithms
- * excludes.  Certificates are left out.
- */
-static void
-sess_hostkey_pref(struct sess *s, char *buf, size_t len)
-{
-	static const char *const order[] = { "ssh-ed25519",
-	    "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
-	    "ecdsa-sha2-nistp521", "ssh-rsa" };
-	struct kh_lookup l;
-	char name[256], known[256];
-	size_t i, o;
-
-	sess_lower(name, s->hostname, sizeof(name));
-	sess_kh_lookup(s, name, &l);
-	pthread_mutex_lock(&sess_shared);
-	knownhosts_types(s->job->kh, &l, known, sizeof(known));
-	pthread_mutex_unlock(&sess_shared);
-	o = (size_t)snprintf(buf, len, "%s", known);
-	for (i = 0; i < sizeof(order) / sizeof(order[0]) && o < len; i++) {
-		size_t n = strlen(order[i]);
-		const char *p = strstr(known, order[i]);
-
-		if ((p != NULL && (p[n] == ',' || p[n] == '\0')) ||
-		    !knownhosts_type_allowed(l.algorithms, order[i]))
-			continue;
-		o += (size_t)snprintf(buf + o, len - o, "%s%s", o ? "," : "",
-		    order[i]);
-	}
-}
-
-static enum st_result
-st_handshake(struct sess *s)
-{
-	char pref[512];
-	enum st_result r;
-
-	if (s->ssh == NULL) {
-		s->ssh = libssh2_session_init_ex(NULL, NULL, NULL, s);
-		if (s->ssh == NULL)
-			return sess_fail(s, "cannot create an SSH session");
-		libssh2_session_set_blocking(s->ssh, 0);
-		libssh2_session_callback_set(s->ssh,
-		    LIBSSH2_CALLBACK_DISCONNECT, (void *)sess_on_disconnect);
-		sess_hostkey_pref(s, pref, sizeof(pref));
-		debug("%s: host key algorithms %s", s->host->name, pref);
-		libssh2_session_method_pref(s->ssh, LIBSSH2_METHOD_HOSTKEY,
-		    pref);
-	}
-	r = sess_rc(s, libssh2_session_handshake(s->ssh, s->fd),
-	    "SSH handshake");
-	if (r == ST_NEXT)
-		sess_set_state(s, SS_HOSTKEY);
-	return r;
-}
-
-static enum st_result
-st_hostkey(struct sess *s)
-{
-	struct kh_lookup l;
-	char err[512], name[256];
-	const char *blob;
-	size_t len;
-	int type;
-	enum kh_result r;
-
-	blob = libssh2_session_hostkey(s->ssh, &len, &type);
-	if (blob == NULL)
-		return sess_fail(s, "server sent no host key");
-	sess_lower(name, s->hostname, sizeof(name));
-	sess_kh_lookup(s, name, &l);
-	pthread_mutex_lock(&sess_shared);
-	r = knownhosts_check(s->job->kh, &l, (const unsigned char *)blob, len,
-	    err, sizeof(err));
-	pthread_mutex_unlock(&sess_shared);
-	if (r != KH_MATCH && r != KH_ADDED)
-		return sess_fail(s, "%s", err);
-	if (r == KH_ADDED)
-		hlog(LOG_VERBOSE, s->host->name, "host key added to "
-		    "known_hosts");
-	sess_set_state(s, SS_AUTH);
-	return ST_NEXT;
-}
-
-static enum st_result
-st_auth(struct sess *s)
-{
-	char err[512];
-
-	switch (auth_step(s->auth, s->ssh, err, sizeof(err))) {
-	case AUTH_OK:
+	switch (conn_step(s->conn)) {
+	case CONN_READY:
+		s->ssh = conn_ssh(s->conn);
 		sess_set_state(s, SS_RECEIVE);
 		return ST_NEXT;
-	case AUTH_AGAIN:
-		return sess_wait_ssh(s);
+	case CONN_WAIT:
+		s->want = conn_events(s->conn);
+		return ST_WAIT;
 	default:
-		if (s->bye[0] != '\0')
-			return sess_fail(s, "permission denied: the server "
-			    "disconnected (\"%s\"); too many keys offered? "
-			    "See MaxAuthTries, IdentitiesOnly", s->bye);
-		return sess_fail(s, "%s", err);
+		return ST_FAIL;
 	}
 }
 
@@ -890,10 +603,7 @@ st_close(struct sess *s)
 }
 
 static st_handler *const handlers[] = {
-	[SS_CONNECT] = st_connect,
-	[SS_HANDSHAKE] = st_handshake,
-	[SS_HOSTKEY] = st_hostkey,
-	[SS_AUTH] = st_auth,
+	[SS_LOGIN] = st_login,
 	[SS_RECEIVE] = st_receive,
 	[SS_SEND] = st_send,
 	[SS_EOF] = st_eof,
@@ -911,16 +621,10 @@ static st_handler *const handlers[] = {
 static void
 sess_teardown(struct sess *s)
 {
-	if (s->fd >= 0)
-		shutdown(s->fd, SHUT_RDWR);
+	conn_shutdown(s->conn);
 	rexec_release(&s->rx);
-	/* The agent belongs to the session: free it first. */
-	auth_free(s->auth);
-	s->auth = NULL;
-	if (s->ssh != NULL)
-		libssh2_session_free(s->ssh);
+	conn_teardown(s->conn);
 	s->ssh = NULL;
-	sess_close_fd(s);
 	s->want = 0;
 }
 
@@ -961,49 +665,6 @@ sess_step(struct sess *s, int64_t now)
 	sess_teardown(s);
 	s->host->t_end = now;
 	return 1;
-}
-
-/*
- * The user name to log in as: what the configuration resolved (-o User,
- * then user@, then User), else the local user.
- */
-static char *
-sess_user(const struct hostcfg *c)
-{
-	struct passwd *pw;
-
-	if (c->user != NULL)
-		return xstrdup(c->user);
-	if ((pw = getpwuid(getuid())) != NULL)
-		return xstrdup(pw->pw_name);
-	return xstrdup(getenv("USER") ? getenv("USER") : "root");
-}
-
-/* The identity files in order: -i, IdentityFile, else the defaults. */
-static char **
-sess_identities(const struct job *job, const struct hostcfg *c, size_t *n)
-{
-	/*
-	 * OpenSSH tries id_rsa first; libssh2 1.10 signs RSA with SHA-1 only,
-	 * which OpenSSH 8.8 and later refuse, so it goes last here instead of
-	 * costing an attempt against MaxAuthTries on every modern server.
-	 */
-	static const char *const defaults[] = { "id_ed25519", "id_ecdsa",
-	    "id_rsa" };
-	const char *home = getenv("HOME");
-	char **v = xcalloc(job->n_identities + c->n_identity_files + 3,
-	    sizeof(*v));
-	size_t i, k = 0;
-
-	for (i = 0; i < job->n_identities; i++)
-		v[k++] = job->identities[i];
-	for (i = 0; i < c->n_identity_files; i++)
-		v[k++] = c->identity_files[i];
-	if (k == 0 && home != NULL)
-		for (i = 0; i < 3; i++)
-			v[k++] = xasprintf("%s/.ssh/%s", home, defaults[i]);
-	*n = k;
-	return v;
 }
 
 /* Random hex naming the remote temp file. */
@@ -1058,76 +719,25 @@ sess_setup_remote(struct sess *s)
 	rj->inplace = s->job->inplace;
 }
 
-/* The port: the target's, else -P, else ssh_config's, else 22. */
-static int
-sess_port(const struct job *job, const struct host *h,
-    const struct hostcfg *cfg)
-{
-	return h->t.port ? h->t.port : job->port ? job->port :
-	    cfg->port > 0 ? cfg->port : 22;
-}
-
-/* Resolve the host's settings; returns -1 with the host failed. */
-static int
-sess_configure(struct sess *s)
-{
-	const struct job *job = s->job;
-	char err[512], **ids;
-	size_t nids, i;
-
-	if (sshconf_resolve(job->conf, s->host->t.host, s->host->t.user,
-	    &s->cfg, err, sizeof(err)) != 0) {
-		host_fail(s->host, ERR_CONFIG, "%s", err);
-		return -1;
-	}
-	if (s->cfg.proxy_jump != NULL || s->cfg.proxy_command != NULL) {
-		host_fail(s->host, ERR_CONFIG, "ProxyJump and ProxyCommand "
-		    "are not supported yet");
-		return -1;
-	}
-	/* We never call libssh2_channel_request_auth_agent(). */
-	if (s->cfg.forward_agent == 1)
-		hlog(LOG_VERBOSE, s->host->name, "ForwardAgent ignored: "
-		    "libssh2 1.10 cannot serve the agent channel");
-	s->hostname = xstrdup(s->cfg.hostname ? s->cfg.hostname :
-	    s->host->t.host);
-	s->user = sess_user(&s->cfg);
-	s->port = sess_port(job, s->host, &s->cfg);
-	ids = sess_identities(job, &s->cfg, &nids);
-	s->auth = auth_new(s->user, ids, nids, s->cfg.identities_only == 1,
-	    s->cfg.identity_agent);
-	for (i = job->n_identities + s->cfg.n_identity_files; i < nids; i++)
-		free(ids[i]);
-	free(ids);
-	return 0;
-}
-
 struct sess *
 sess_new(const struct job *job, struct host *host, int64_t now)
 {
 	struct sess *s = xcalloc(1, sizeof(*s));
-	int r;
 
 	s->job = job;
 	s->host = host;
-	s->fd = -1;
 	s->now = now;
-	s->st = SS_CONNECT;
-	s->cfg.strict = SHK_UNSET;
+	s->st = SS_LOGIN;
 	host_set_status(host, HOST_ACTIVE);
 	host->t_start = now;
-	pthread_mutex_lock(&sess_shared);
-	r = sess_configure(s);
-	pthread_mutex_unlock(&sess_shared);
-	if (r != 0) {
+	s->conn = conn_new(job, host);
+	if (host_has_error(host)) {
+		/* Its configuration failed: nothing to connect to. */
 		host_set_status(host, HOST_FAILED);
 		s->st = SS_FAILED;
 		return s;
 	}
-	/* --connect-timeout, else ConnectTimeout, else the default. */
-	s->deadline = now + 1000 * (int64_t)(job->connect_timeout > 0 ?
-	    job->connect_timeout : s->cfg.connect_timeout > 0 ?
-	    s->cfg.connect_timeout : JOB_CONNECT_TIMEOUT);
+	s->deadline = now + 1000 * (int64_t)conn_connect_timeout(s->conn);
 	sess_setup_remote(s);
 	s->buf = xmalloc(SESS_TURN_BYTES);
 	return s;
@@ -1136,7 +746,7 @@ sess_new(const struct job *job, struct host *host, int64_t now)
 int
 sess_fd(const struct sess *s)
 {
-	return s->fd;
+	return conn_fd(s->conn);
 }
 
 int
@@ -1148,26 +758,7 @@ sess_events(const struct sess *s)
 int
 sess_logging_in(const struct sess *s)
 {
-	return s->st <= SS_AUTH;
-}
-
-char *
-sess_endpoint(const struct job *job, const struct host *h)
-{
-	struct hostcfg cfg;
-	char err[512], *ep = NULL;
-
-	memset(&cfg, 0, sizeof(cfg));
-	pthread_mutex_lock(&sess_shared);
-	if (sshconf_resolve(job->conf, h->t.host, h->t.user, &cfg, err,
-	    sizeof(err)) == 0) {
-		ep = xasprintf("%s port %d", cfg.hostname ? cfg.hostname :
-		    h->t.host, sess_port(job, h, &cfg));
-		sess_lower(ep, ep, strlen(ep) + 1);
-	}
-	pthread_mutex_unlock(&sess_shared);
-	hostcfg_release(&cfg);
-	return ep;
+	return s->st == SS_LOGIN;
 }
 
 int
@@ -1179,7 +770,8 @@ sess_unconfirmed(const struct sess *s)
 const char *
 sess_state_name(const struct sess *s)
 {
-	return sess_names[s->st];
+	return s->st == SS_LOGIN ? conn_state_name(s->conn) :
+	    sess_names[s->st];
 }
 
 int
@@ -1190,11 +782,11 @@ sess_check_timeout(struct sess *s, int64_t now)
 	if (s->st == SS_DONE || s->st == SS_FAILED || now < s->deadline)
 		return 0;
 	s->now = now;
-	if (s->st <= SS_AUTH) {
+	if (s->st == SS_LOGIN) {
 		secs = (int)((s->deadline - s->host->t_start + 500) / 1000);
 		sess_fail_as(s, ERR_TIMEOUT, "timed out after %d s while %s",
-		    secs,
-		    s->st == SS_CONNECT ? "connecting" : "logging in");
+		    secs, conn_connecting(s->conn) ? "connecting" :
+		    "logging in");
 	} else {
 		char sz[32];
 
@@ -1247,11 +839,7 @@ sess_free(struct sess *s)
 	if (s == NULL)
 		return;
 	sess_teardown(s);
-	hostcfg_release(&s->cfg);
-	if (s->ai != NULL)
-		freeaddrinfo(s->ai);
-	free(s->hostname);
-	free(s->user);
+	conn_free(s->conn);
 	free(s->frame);
 	free(s->buf);
 	free(s);

@@ -1,0 +1,61 @@
+/*
+ * One host's SSH connection, up to a logged-in session: the host's
+ * settings resolved once (ssh_config, port, user, identities), the TCP
+ * connect over each address, the SSH handshake, the host key checked
+ * against known_hosts before anything else, and authentication.
+ *
+ *   CONNECT → HANDSHAKE → HOSTKEY → AUTH → READY
+ *
+ * It stops there: what runs over the session is the caller's (sess.c).
+ * It never blocks; a failure is noted on the host record with its kind.
+ * This is the seam where another transport (OpenSSH's ssh) plugs in.
+ */
+#ifndef FANSCP_CONN_H
+#define FANSCP_CONN_H
+
+#include <stdint.h>
+
+#include <libssh2.h>
+
+struct job;
+struct host;
+struct conn;
+
+enum conn_result {
+	CONN_WAIT,		/* wait for conn_events() on conn_fd() */
+	CONN_READY,		/* logged in: conn_ssh() is usable */
+	CONN_FAILED,		/* the host's error is noted */
+};
+
+/*
+ * A connection for host, its settings resolved now; if they cannot be
+ * (a bad ssh_config), the host is failed and conn_step says so at once.
+ */
+struct conn	*conn_new(const struct job *, struct host *);
+/* Go as far as possible without blocking. */
+enum conn_result conn_step(struct conn *);
+int		 conn_fd(const struct conn *);
+/* LOOP_READ and/or LOOP_WRITE. */
+int		 conn_events(const struct conn *);
+/* The logged-in session (after CONN_READY), else NULL. */
+LIBSSH2_SESSION	*conn_ssh(const struct conn *);
+/* The connect timeout for the host: -o/--connect-timeout, config, default. */
+int		 conn_connect_timeout(const struct conn *);
+/* Is it still before the TCP connect completed? */
+int		 conn_connecting(const struct conn *);
+/* The server's SSH_MSG_DISCONNECT message, or "". */
+const char	*conn_bye(const struct conn *);
+const char	*conn_state_name(const struct conn *);
+/*
+ * The sshd a connection for h would reach, as "hostname port" (HostName
+ * after ssh_config, lower case), to be freed; NULL when its configuration
+ * fails.
+ */
+char		*conn_endpoint(const struct job *, const struct host *h);
+/* Shut the socket down, so that no later free can wait on the peer. */
+void		 conn_shutdown(struct conn *);
+/* Free the SSH session, the agent and the socket (the channels first). */
+void		 conn_teardown(struct conn *);
+void		 conn_free(struct conn *);
+
+#endif

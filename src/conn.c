@@ -1,0 +1,658 @@
+/*
+ * One host's SSH connection up to a logged-in session, as a state machine
+ * (see conn.h).  Each state has one handler that returns ST_NEXT (it moved
+ * on), ST_WAIT (libssh2 or the socket would block: wait for c->want) or
+ * ST_FAIL (the host's error is noted).  libssh2's EAGAIN contract is kept
+ * by construction: a handler that got EAGAIN is the next code to touch
+ * the session, and it repeats the same call with the same arguments.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <libssh2.h>
+
+#include "auth.h"
+#include "conn.h"
+#include "fmt.h"
+#include "host.h"
+#include "job.h"
+#include "knownhosts.h"
+#include "log.h"
+#include "loop.h"
+#include "sshconf.h"
+#include "xmalloc.h"
+
+#define CONN_STATES(X)							\
+	X(CONNECT)	/* resolve, non-blocking TCP connect */		\
+	X(HANDSHAKE)	/* SSH banner and key exchange */		\
+	X(HOSTKEY)	/* known_hosts check, before any auth */	\
+	X(AUTH)		/* agent, then identity files */		\
+	X(READY)	/* logged in */					\
+	X(FAILED)
+
+#define CONN_ENUM(name)	CS_##name,
+#define CONN_NAME(name)	#name,
+enum conn_state { CONN_STATES(CONN_ENUM) };
+static const char *const conn_names[] = { CONN_STATES(CONN_NAME) };
+
+enum st_result { ST_NEXT, ST_WAIT, ST_FAIL };
+
+struct conn {
+	enum conn_state	 st;
+	const struct job *job;
+	struct host	*host;
+	struct hostcfg	 cfg;
+	char		*hostname;	/* to connect to and check keys for */
+	char		*user;
+	int		 port;
+	struct addrinfo	*ai;		/* all addresses, and the one tried */
+	struct addrinfo	*ai_cur;
+	char		 connect_err[128];
+	int		 fd;
+	int		 want;		/* LOOP_READ and/or LOOP_WRITE */
+	LIBSSH2_SESSION	*ssh;
+	struct auth	*auth;
+	char		 bye[160];	/* the server's disconnect message */
+};
+
+typedef enum st_result st_handler(struct conn *);
+
+/*
+ * What connections share in the job (the parsed ssh_config, the known_hosts
+ * cache and its appends) and the libc calls behind it (getpwuid) are not
+ * made for threads: the connections of every engine take this lock around
+ * them, for a moment each.
+ */
+static pthread_mutex_t conn_shared = PTHREAD_MUTEX_INITIALIZER;
+
+/* Every transition passes here, and is logged. */
+static void
+conn_set_state(struct conn *c, enum conn_state st)
+{
+	hlog(LOG_DEBUG, c->host->name, "%s -> %s", conn_names[c->st],
+	    conn_names[st]);
+	c->st = st;
+}
+
+/* The kind of a failure met in the current state. */
+static enum host_err
+conn_err_kind(const struct conn *c)
+{
+	switch (c->st) {
+	case CS_CONNECT:
+		return ERR_CONNECT;
+	case CS_HANDSHAKE:
+		return ERR_SSH;
+	case CS_HOSTKEY:
+		return ERR_HOSTKEY;
+	default:
+		return ERR_AUTH;
+	}
+}
+
+static enum st_result
+conn_fail(struct conn *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static enum st_result
+conn_fail(struct conn *c, const char *fmt, ...)
+{
+	char msg[sizeof(c->host->err)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	host_fail(c->host, conn_err_kind(c), "%s", msg);
+	return ST_FAIL;
+}
+
+/* libssh2's last error on the session, for messages. */
+static const char *
+conn_ssh_msg(struct conn *c)
+{
+	char *msg = NULL;
+
+	if (c->ssh == NULL ||
+	    libssh2_session_last_error(c->ssh, &msg, NULL, 0) == 0 ||
+	    msg == NULL)
+		return "unknown error";
+	return msg;
+}
+
+
+/* Fail with a message for libssh2 code rc, met while doing what. */
+static enum st_result
+conn_fail_ssh(struct conn *c, int rc, const char *what)
+{
+	switch (rc) {
+	case LIBSSH2_ERROR_SOCKET_RECV:
+	case LIBSSH2_ERROR_SOCKET_SEND:
+	case LIBSSH2_ERROR_SOCKET_DISCONNECT:
+		if (c->bye[0] != '\0')
+			return conn_fail(c, "the server disconnected during "
+			    "%s: \"%s\"", what, c->bye);
+		return conn_fail(c, "connection closed by remote host "
+		    "during %s", what);
+	case LIBSSH2_ERROR_TIMEOUT:
+		return conn_fail(c, "timed out during %s", what);
+	default:
+		return conn_fail(c, "%s failed: %s", what, conn_ssh_msg(c));
+	}
+}
+
+/* libssh2 would block: wait for the directions it names. */
+static enum st_result
+conn_wait_ssh(struct conn *c)
+{
+	int dir = libssh2_session_block_directions(c->ssh);
+
+	c->want = dir & LIBSSH2_SESSION_BLOCK_OUTBOUND ? LOOP_WRITE :
+	    LOOP_READ;
+	return ST_WAIT;
+}
+
+/* Classify a libssh2 return: 0 → next, EAGAIN → wait, else fail. */
+static enum st_result
+conn_rc(struct conn *c, int rc, const char *what)
+{
+	if (rc == 0)
+		return ST_NEXT;
+	if (rc == LIBSSH2_ERROR_EAGAIN)
+		return conn_wait_ssh(c);
+	return conn_fail_ssh(c, rc, what);
+}
+
+static void
+conn_close_fd(struct conn *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+}
+
+/* Resolve the name once; the address list is walked on failures. */
+static enum st_result
+conn_resolve(struct conn *c)
+{
+	struct addrinfo hints;
+	char port[16];
+	int r;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = c->job->family ? c->job->family :
+	    c->cfg.address_family >= 0 ? c->cfg.address_family : AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	snprintf(port, sizeof(port), "%d", c->port);
+	r = getaddrinfo(c->hostname, port, &hints, &c->ai);
+	if (r != 0)
+		return conn_fail(c, "cannot resolve '%s': %s", c->hostname,
+		    gai_strerror(r));
+	c->ai_cur = c->ai;
+	return ST_NEXT;
+}
+
+static void
+conn_lower(char *dst, const char *src, size_t len)
+{
+	size_t i;
+
+	for (i = 0; src[i] != '\0' && i + 1 < len; i++)
+		dst[i] = (char)tolower((unsigned char)src[i]);
+	dst[i] = '\0';
+}
+
+/* Note why the current address failed, and move to the next. */
+static void
+conn_next_addr(struct conn *c, int err)
+{
+	char addr[NI_MAXHOST] = "?";
+
+	getnameinfo(c->ai_cur->ai_addr, c->ai_cur->ai_addrlen, addr,
+	    sizeof(addr), NULL, 0, NI_NUMERICHOST);
+	if (c->connect_err[0] == '\0') {
+		conn_lower(c->connect_err, strerror(err),
+		    sizeof(c->connect_err));
+		snprintf(c->connect_err + strlen(c->connect_err),
+		    sizeof(c->connect_err) - strlen(c->connect_err),
+		    " (%s port %d)", addr, c->port);
+	}
+	conn_close_fd(c);
+	c->ai_cur = c->ai_cur->ai_next;
+}
+
+static void
+conn_sockopts(struct conn *c)
+{
+	int one = 1;
+	unsigned int tmo = 1000U * (unsigned)c->job->stall_timeout;
+
+	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(c->fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	/* A peer that stops acknowledging fails the socket, not the run. */
+	setsockopt(c->fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &tmo, sizeof(tmo));
+}
+
+static enum st_result
+conn_connect(struct conn *c)
+{
+	socklen_t len = sizeof(int);
+	int err = 0;
+
+	if (c->ai == NULL && conn_resolve(c) == ST_FAIL)
+		return ST_FAIL;
+	if (c->fd >= 0) {
+		/* Woken for writability: did the connect finish? */
+		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+			err = errno;
+		if (err == 0) {
+			conn_sockopts(c);
+			conn_set_state(c, CS_HANDSHAKE);
+			return ST_NEXT;
+		}
+		conn_next_addr(c, err);
+	}
+	for (; c->ai_cur != NULL; conn_next_addr(c, errno)) {
+		struct addrinfo *a = c->ai_cur;
+
+		c->fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, a->ai_protocol);
+		if (c->fd < 0)
+			continue;
+		if (connect(c->fd, a->ai_addr, a->ai_addrlen) == 0 ||
+		    errno == EINPROGRESS) {
+			c->want = LOOP_WRITE;
+			return ST_WAIT;
+		}
+	}
+	return conn_fail(c, "%s", c->connect_err[0] ? c->connect_err :
+	    "no address to connect to");
+}
+
+/* The server said goodbye (SSH_MSG_DISCONNECT): keep what it said. */
+static
+LIBSSH2_DISCONNECT_FUNC(conn_on_disconnect)
+{
+	struct conn *c = *abstract;
+
+	(void)session;
+	(void)reason;
+	(void)language;
+	(void)language_len;
+	if (message_len < 0)
+		message_len = 0;
+	fmt_clean(c->bye, sizeof(c->bye), message, (size_t)message_len);
+}
+
+/* Where and how known_hosts is consulted for c (name: its HostName). */
+static void
+conn_kh_lookup(const struct conn *c, const char *name, struct kh_lookup *l)
+{
+	const struct hostcfg *hc = &c->cfg;
+
+	memset(l, 0, sizeof(*l));
+	l->host = name;
+	l->port = c->port;
+	l->alias = hc->host_key_alias;
+	l->algorithms = hc->host_key_algorithms;
+	l->user_files = hc->user_known_hosts;
+	l->n_user = hc->n_user_known_hosts;
+	l->global_files = hc->global_known_hosts;
+	l->n_global = hc->n_global_known_hosts;
+	l->command = hc->known_hosts_command;
+	l->revoked_files = hc->revoked_host_keys;
+	l->n_revoked = hc->n_revoked_host_keys;
+	l->policy = hc->strict == SHK_UNSET ? SHK_YES :
+	    (enum stricthk)hc->strict;
+	l->hash = hc->hash_known_hosts == 1;
+}
+
+/*
+ * The host key algorithms to offer: the types known_hosts holds for this
+ * host first, as ssh does, then OpenSSH's order (ed25519 before ECDSA,
+ * where libssh2 has it the other way round), less those HostKeyAlgorithms
+ * excludes.  Certificates are left out.
+ */
+static void
+conn_hostkey_pref(struct conn *c, char *buf, size_t len)
+{
+	static const char *const order[] = { "ssh-ed25519",
+	    "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
+	    "ecdsa-sha2-nistp521", "ssh-rsa" };
+	struct kh_lookup l;
+	char name[256], known[256];
+	size_t i, o;
+
+	conn_lower(name, c->hostname, sizeof(name));
+	conn_kh_lookup(c, name, &l);
+	pthread_mutex_lock(&conn_shared);
+	knownhosts_types(c->job->kh, &l, known, sizeof(known));
+	pthread_mutex_unlock(&conn_shared);
+	o = (size_t)snprintf(buf, len, "%s", known);
+	for (i = 0; i < sizeof(order) / sizeof(order[0]) && o < len; i++) {
+		size_t n = strlen(order[i]);
+		const char *p = strstr(known, order[i]);
+
+		if ((p != NULL && (p[n] == ',' || p[n] == '\0')) ||
+		    !knownhosts_type_allowed(l.algorithms, order[i]))
+			continue;
+		o += (size_t)snprintf(buf + o, len - o, "%s%s", o ? "," : "",
+		    order[i]);
+	}
+}
+
+static enum st_result
+conn_handshake(struct conn *c)
+{
+	char pref[512];
+	enum st_result r;
+
+	if (c->ssh == NULL) {
+		c->ssh = libssh2_session_init_ex(NULL, NULL, NULL, c);
+		if (c->ssh == NULL)
+			return conn_fail(c, "cannot create an SSH session");
+		libssh2_session_set_blocking(c->ssh, 0);
+		libssh2_session_callback_set(c->ssh,
+		    LIBSSH2_CALLBACK_DISCONNECT, (void *)conn_on_disconnect);
+		conn_hostkey_pref(c, pref, sizeof(pref));
+		debug("%s: host key algorithms %s", c->host->name, pref);
+		libssh2_session_method_pref(c->ssh, LIBSSH2_METHOD_HOSTKEY,
+		    pref);
+	}
+	r = conn_rc(c, libssh2_session_handshake(c->ssh, c->fd),
+	    "SSH handshake");
+	if (r == ST_NEXT)
+		conn_set_state(c, CS_HOSTKEY);
+	return r;
+}
+
+static enum st_result
+conn_hostkey(struct conn *c)
+{
+	struct kh_lookup l;
+	char err[512], name[256];
+	const char *blob;
+	size_t len;
+	int type;
+	enum kh_result r;
+
+	blob = libssh2_session_hostkey(c->ssh, &len, &type);
+	if (blob == NULL)
+		return conn_fail(c, "server sent no host key");
+	conn_lower(name, c->hostname, sizeof(name));
+	conn_kh_lookup(c, name, &l);
+	pthread_mutex_lock(&conn_shared);
+	r = knownhosts_check(c->job->kh, &l, (const unsigned char *)blob, len,
+	    err, sizeof(err));
+	pthread_mutex_unlock(&conn_shared);
+	if (r != KH_MATCH && r != KH_ADDED)
+		return conn_fail(c, "%s", err);
+	if (r == KH_ADDED)
+		hlog(LOG_VERBOSE, c->host->name, "host key added to "
+		    "known_hosts");
+	conn_set_state(c, CS_AUTH);
+	return ST_NEXT;
+}
+
+static enum st_result
+conn_auth(struct conn *c)
+{
+	char err[512];
+
+	switch (auth_step(c->auth, c->ssh, err, sizeof(err))) {
+	case AUTH_OK:
+		conn_set_state(c, CS_READY);
+		return ST_NEXT;
+	case AUTH_AGAIN:
+		return conn_wait_ssh(c);
+	default:
+		if (c->bye[0] != '\0')
+			return conn_fail(c, "permission denied: the server "
+			    "disconnected (\"%s\"); too many keys offered? "
+			    "See MaxAuthTries, IdentitiesOnly", c->bye);
+		return conn_fail(c, "%s", err);
+	}
+}
+
+
+/*
+ * The user name to log in as: what the configuration resolved (-o User,
+ * then user@, then User), else the local user.
+ */
+static char *
+conn_user(const struct hostcfg *c)
+{
+	struct passwd *pw;
+
+	if (c->user != NULL)
+		return xstrdup(c->user);
+	if ((pw = getpwuid(getuid())) != NULL)
+		return xstrdup(pw->pw_name);
+	return xstrdup(getenv("USER") ? getenv("USER") : "root");
+}
+
+/* The identity files in order: -i, IdentityFile, else the defaults. */
+static char **
+conn_identities(const struct job *job, const struct hostcfg *c, size_t *n)
+{
+	/*
+	 * OpenSSH tries id_rsa first; libssh2 1.10 signs RSA with SHA-1 only,
+	 * which OpenSSH 8.8 and later refuse, so it goes last here instead of
+	 * costing an attempt against MaxAuthTries on every modern server.
+	 */
+	static const char *const defaults[] = { "id_ed25519", "id_ecdsa",
+	    "id_rsa" };
+	const char *home = getenv("HOME");
+	char **v = xcalloc(job->n_identities + c->n_identity_files + 3,
+	    sizeof(*v));
+	size_t i, k = 0;
+
+	for (i = 0; i < job->n_identities; i++)
+		v[k++] = job->identities[i];
+	for (i = 0; i < c->n_identity_files; i++)
+		v[k++] = c->identity_files[i];
+	if (k == 0 && home != NULL)
+		for (i = 0; i < 3; i++)
+			v[k++] = xasprintf("%s/.ssh/%s", home, defaults[i]);
+	*n = k;
+	return v;
+}
+
+
+/* The port: the target's, else -P, else ssh_config's, else 22. */
+static int
+conn_port(const struct job *job, const struct host *h,
+    const struct hostcfg *cfg)
+{
+	return h->t.port ? h->t.port : job->port ? job->port :
+	    cfg->port > 0 ? cfg->port : 22;
+}
+
+/* Resolve the host's settings; returns -1 with the host failed. */
+static int
+conn_configure(struct conn *c)
+{
+	const struct job *job = c->job;
+	char err[512], **ids;
+	size_t nids, i;
+
+	if (sshconf_resolve(job->conf, c->host->t.host, c->host->t.user,
+	    &c->cfg, err, sizeof(err)) != 0) {
+		host_fail(c->host, ERR_CONFIG, "%s", err);
+		return -1;
+	}
+	if (c->cfg.proxy_jump != NULL || c->cfg.proxy_command != NULL) {
+		host_fail(c->host, ERR_CONFIG, "ProxyJump and ProxyCommand "
+		    "are not supported yet");
+		return -1;
+	}
+	/* We never call libssh2_channel_request_auth_agent(). */
+	if (c->cfg.forward_agent == 1)
+		hlog(LOG_VERBOSE, c->host->name, "ForwardAgent ignored: "
+		    "libssh2 1.10 cannot serve the agent channel");
+	c->hostname = xstrdup(c->cfg.hostname ? c->cfg.hostname :
+	    c->host->t.host);
+	c->user = conn_user(&c->cfg);
+	c->port = conn_port(job, c->host, &c->cfg);
+	ids = conn_identities(job, &c->cfg, &nids);
+	c->auth = auth_new(c->user, ids, nids, c->cfg.identities_only == 1,
+	    c->cfg.identity_agent);
+	for (i = job->n_identities + c->cfg.n_identity_files; i < nids; i++)
+		free(ids[i]);
+	free(ids);
+	return 0;
+}
+
+
+char *
+conn_endpoint(const struct job *job, const struct host *h)
+{
+	struct hostcfg cfg;
+	char err[512], *ep = NULL;
+
+	memset(&cfg, 0, sizeof(cfg));
+	pthread_mutex_lock(&conn_shared);
+	if (sshconf_resolve(job->conf, h->t.host, h->t.user, &cfg, err,
+	    sizeof(err)) == 0) {
+		ep = xasprintf("%s port %d", cfg.hostname ? cfg.hostname :
+		    h->t.host, conn_port(job, h, &cfg));
+		conn_lower(ep, ep, strlen(ep) + 1);
+	}
+	pthread_mutex_unlock(&conn_shared);
+	hostcfg_release(&cfg);
+	return ep;
+}
+
+static st_handler *const handlers[] = {
+	[CS_CONNECT] = conn_connect,
+	[CS_HANDSHAKE] = conn_handshake,
+	[CS_HOSTKEY] = conn_hostkey,
+	[CS_AUTH] = conn_auth,
+};
+
+enum conn_result
+conn_step(struct conn *c)
+{
+	enum st_result r;
+
+	while (c->st < CS_READY) {
+		r = handlers[c->st](c);
+		if (r == ST_WAIT)
+			return CONN_WAIT;
+		if (r == ST_FAIL) {
+			conn_set_state(c, CS_FAILED);
+			conn_shutdown(c);
+			conn_teardown(c);
+		}
+	}
+	return c->st == CS_READY ? CONN_READY : CONN_FAILED;
+}
+
+struct conn *
+conn_new(const struct job *job, struct host *host)
+{
+	struct conn *c = xcalloc(1, sizeof(*c));
+	int r;
+
+	c->job = job;
+	c->host = host;
+	c->fd = -1;
+	c->st = CS_CONNECT;
+	c->cfg.strict = SHK_UNSET;
+	pthread_mutex_lock(&conn_shared);
+	r = conn_configure(c);
+	pthread_mutex_unlock(&conn_shared);
+	if (r != 0)
+		c->st = CS_FAILED;
+	return c;
+}
+
+int
+conn_fd(const struct conn *c)
+{
+	return c->fd;
+}
+
+int
+conn_events(const struct conn *c)
+{
+	return c->want;
+}
+
+LIBSSH2_SESSION *
+conn_ssh(const struct conn *c)
+{
+	return c->st == CS_READY ? c->ssh : NULL;
+}
+
+int
+conn_connect_timeout(const struct conn *c)
+{
+	return c->job->connect_timeout > 0 ? c->job->connect_timeout :
+	    c->cfg.connect_timeout > 0 ? c->cfg.connect_timeout :
+	    JOB_CONNECT_TIMEOUT;
+}
+
+int
+conn_connecting(const struct conn *c)
+{
+	return c->st == CS_CONNECT;
+}
+
+const char *
+conn_bye(const struct conn *c)
+{
+	return c->bye;
+}
+
+const char *
+conn_state_name(const struct conn *c)
+{
+	return conn_names[c->st];
+}
+
+void
+conn_shutdown(struct conn *c)
+{
+	if (c->fd >= 0)
+		shutdown(c->fd, SHUT_RDWR);
+}
+
+void
+conn_teardown(struct conn *c)
+{
+	/* The agent belongs to the session: free it first. */
+	auth_free(c->auth);
+	c->auth = NULL;
+	if (c->ssh != NULL)
+		libssh2_session_free(c->ssh);
+	c->ssh = NULL;
+	conn_close_fd(c);
+	c->want = 0;
+}
+
+void
+conn_free(struct conn *c)
+{
+	if (c == NULL)
+		return;
+	conn_shutdown(c);
+	conn_teardown(c);
+	hostcfg_release(&c->cfg);
+	if (c->ai != NULL)
+		freeaddrinfo(c->ai);
+	free(c->hostname);
+	free(c->user);
+	free(c);
+}
