@@ -20,6 +20,7 @@
 #include "sess.h"
 #include "strmap.h"
 #include "unittest.h"
+#include "util.h"
 #include "xmalloc.h"
 
 /* How often deadlines are checked, and how long an interrupt may take. */
@@ -445,15 +446,6 @@ engine_worker(void *arg)
 	return NULL;
 }
 
-static int64_t
-engine_clock_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Engine i's share of total when it is cut into t parts (at least 1). */
 static int
 engine_share(int total, int t, int i)
@@ -470,7 +462,7 @@ engine_watch_workers(const struct engine_conf *c, struct host *hosts,
 {
 	while (__atomic_load_n(running, __ATOMIC_ACQUIRE) > 0) {
 		if (c->tick != NULL)
-			c->tick(hosts, n, engine_clock_ms(), 0, c->tick_arg);
+			c->tick(hosts, n, util_now_ms(), 0, c->tick_arg);
 		poll(NULL, 0, c->tick != NULL ? c->tick_ms : 50);
 	}
 }
@@ -514,6 +506,6 @@ engine_run_parallel(const struct job *job, struct host *hosts, size_t n,
 	free(w);
 	gate_release(&gate);
 	if (c->tick != NULL)
-		c->tick(hosts, n, engine_clock_ms(), 1, c->tick_arg);
+		c->tick(hosts, n, util_now_ms(), 1, c->tick_arg);
 	return failed;
 }

@@ -33,6 +33,7 @@
 #include <openssl/sha.h>
 
 #include "knownhosts.h"
+#include "util.h"
 #include "log.h"
 #include "unittest.h"
 #include "xmalloc.h"
@@ -305,33 +306,6 @@ lowercase(char *s)
 }
 
 /*
- * match_pattern() of OpenSSH on the pattern p..pend: '*' matches any run
- * of characters and '?' any one.  Iterative, so no pattern is slow.
- */
-static int
-match_glob(const char *s, const char *p, const char *pend)
-{
-	const char *star = NULL, *sback = NULL;
-
-	while (*s != '\0') {
-		if (p < pend && *p == '*') {
-			star = ++p;
-			sback = s;
-		} else if (p < pend && (*p == '?' || *p == *s)) {
-			p++;
-			s++;
-		} else if (star != NULL) {
-			p = star;
-			s = ++sback;
-		} else
-			return 0;
-	}
-	while (p < pend && *p == '*')
-		p++;
-	return p == pend;
-}
-
-/*
  * match_pattern_list() of OpenSSH: 1 if name matches a pattern of the
  * comma-separated list, -1 if it matches a negated ("!") one, whatever
  * else matches, and 0 otherwise.  Both are lowercase already.
@@ -346,7 +320,7 @@ kh_match_list(const char *name, const char *list)
 		if ((negated = *p == '!'))
 			p++;
 		end = p + strcspn(p, ",");
-		if (match_glob(name, p, end)) {
+		if (util_glob(name, p, (size_t)(end - p), 0)) {
 			if (negated)
 				return -1;
 			positive = 1;
@@ -721,37 +695,11 @@ file_clear(struct kh_file *f)
 static int
 read_all(const char *path, char **textp, size_t *lenp)
 {
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
-	ssize_t r;
-	int fd, saved;
-
 	*textp = NULL;
 	*lenp = 0;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return errno == ENOENT || errno == ENOTDIR ? 0 : -1;
-	for (;;) {
-		if (len == cap) {
-			cap = cap == 0 ? 8192 : cap * 2;
-			buf = xreallocarray(buf, cap, 1);
-		}
-		if ((r = read(fd, buf + len, cap - len)) == 0)
-			break;
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1) {
-			saved = errno;
-			free(buf);
-			close(fd);
-			errno = saved;
-			return -1;
-		}
-		len += (size_t)r;
-	}
-	close(fd);
-	*textp = buf;
-	*lenp = len;
-	return 0;
+	if (util_read_file(path, textp, lenp) == 0)
+		return 0;
+	return errno == ENOENT || errno == ENOTDIR ? 0 : -1;
 }
 
 /*

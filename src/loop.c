@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "loop.h"
+#include "util.h"
 #include "xmalloc.h"
 
 struct watch {
@@ -46,21 +47,12 @@ struct loop {
 	int64_t		(*clock)(void);
 };
 
-static int64_t
-loop_monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 struct loop *
 loop_new(void)
 {
 	struct loop *l = xcalloc(1, sizeof(*l));
 
-	l->clock = loop_monotonic_ms;
+	l->clock = util_now_ms;
 	l->now = l->clock();
 	l->next_id = 1;
 	return l;

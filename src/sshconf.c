@@ -42,6 +42,7 @@
 
 #include "log.h"
 #include "sshconf.h"
+#include "util.h"
 #include "unittest.h"
 #include "xmalloc.h"
 
@@ -298,8 +299,6 @@ struct rstate {
 	int			  final_pass;	/* the second walk */
 };
 
-STATIC int	sshconf_pattern_match(const char *, const char *, size_t,
-		    int);
 STATIC int	sshconf_pattern_list(const char *, const char *, int);
 STATIC int	sshconf_parse_time(const char *);
 
@@ -423,48 +422,6 @@ pool_name(struct sshconf *c, const char *name)
 }
 
 /*
- * Patterns, as OpenSSH's match.c has them.
- */
-
-static int
-same_char(char a, char b, int icase)
-{
-	if (icase)
-		return tolower((unsigned char)a) == tolower((unsigned char)b);
-	return a == b;
-}
-
-/*
- * Does s match the first plen bytes of pattern, where '*' is any run of
- * characters and '?' any one?  Backtracks to the last '*' only, so the
- * cost stays linear in practice and quadratic at worst.
- */
-STATIC int
-sshconf_pattern_match(const char *s, const char *pattern, size_t plen,
-    int icase)
-{
-	const char *p = pattern, *pe = pattern + plen;
-	const char *star = NULL, *resume = NULL;
-
-	while (*s != '\0') {
-		if (p < pe && *p == '*') {
-			star = ++p;
-			resume = s;
-		} else if (p < pe && (*p == '?' || same_char(*p, *s, icase))) {
-			p++;
-			s++;
-		} else if (star != NULL) {
-			p = star;
-			s = ++resume;
-		} else
-			return 0;
-	}
-	while (p < pe && *p == '*')
-		p++;
-	return p == pe;
-}
-
-/*
  * Match s against a comma-separated list whose entries may be negated
  * with '!': 1 for a positive match, -1 for a negated one (which wins), 0
  * for none.  This is OpenSSH's match_pattern_list(); with icase set it is
@@ -481,7 +438,7 @@ sshconf_pattern_list(const char *s, const char *list, int icase)
 		negated = *p == '!';
 		p += negated;
 		len = strcspn(p, ",");
-		if (sshconf_pattern_match(s, p, len, icase)) {
+		if (util_glob(s, p, len, icase)) {
 			if (negated)
 				return -1;
 			positive = 1;
@@ -610,16 +567,9 @@ static int
 parse_port(const char *s)
 {
 	struct servent *se;
-	char *end;
-	long v;
 
-	if (*s >= '0' && *s <= '9') {
-		errno = 0;
-		v = strtol(s, &end, 10);
-		if (errno != 0 || *end != '\0' || v < 1 || v > 65535)
-			return -1;
-		return (int)v;
-	}
+	if (*s >= '0' && *s <= '9')
+		return util_port(s, strlen(s));
 	if ((se = getservbyname(s, "tcp")) == NULL)
 		return -1;
 	return ntohs((unsigned short)se->s_port);
@@ -972,36 +922,6 @@ include_path(const struct pctx *p, const char *arg, char **path)
 }
 
 /*
- * Read a whole file.  Returns 0, or -1 with errno set.
- */
-static int
-read_file(const char *path, char **text, size_t *len)
-{
-	struct sbuf b = { 0 };
-	char buf[8192];
-	ssize_t n;
-	int fd, saved;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return -1;
-	do {
-		n = read(fd, buf, sizeof(buf));
-		if (n > 0)
-			sb_addn(&b, buf, (size_t)n);
-	} while (n > 0 || (n == -1 && errno == EINTR));
-	saved = errno;
-	close(fd);
-	if (n == -1) {
-		free(b.s);
-		errno = saved;
-		return -1;
-	}
-	*len = b.len;
-	*text = sb_take(&b);
-	return 0;
-}
-
-/*
  * Parse one file into l.  Returns 0, 1 if it does not exist, or -1 with a
  * message (naming the including line, if any).
  */
@@ -1014,7 +934,7 @@ parse_file(struct sshconf *c, struct dirlist *l, const char *path,
 	size_t len;
 	int r;
 
-	if (read_file(path, &text, &len) == -1) {
+	if (util_read_file(path, &text, &len) == -1) {
 		if (errno == ENOENT)
 			return 1;
 		if (from != NULL)
@@ -1355,7 +1275,7 @@ host_matches(const struct directive *d, const char *alias)
 
 	for (i = 0; i < d->args.n; i++) {
 		pat = d->args.v[i];
-		if (!sshconf_pattern_match(alias, pat + (pat[0] == '!'),
+		if (!util_glob(alias, pat + (pat[0] == '!'),
 		    strlen(pat + (pat[0] == '!')), 0))
 			continue;
 		if (pat[0] == '!')

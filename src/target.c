@@ -23,6 +23,7 @@
 #include "fmt.h"
 #include "nodeset.h"
 #include "target.h"
+#include "util.h"
 #include "xmalloc.h"
 
 #define URI_SCHEME	"scp://"
@@ -156,17 +157,8 @@ pct_decode(const char *s, size_t len, char **out)
 static int
 parse_port(const char *s, size_t len, int *port, char *why, size_t whylen)
 {
-	long v = 0;
-	size_t i;
-
-	for (i = 0; i < len && v <= 65535; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			break;
-		v = v * 10 + (s[i] - '0');
-	}
-	if (len == 0 || i < len || v < 1 || v > 65535)
+	if ((*port = util_port(s, len)) == -1)
 		return reason(why, whylen, "bad port '%.*s'", qlen(len), s);
-	*port = (int)v;
 	return 0;
 }
 
@@ -611,41 +603,6 @@ hostfile_parse(const char *text, size_t len, const char *name,
 	return 0;
 }
 
-/* Read all of file into an xmalloc'd buffer; -1 with errno on failure. */
-static int
-read_all(const char *file, char **textp, size_t *lenp)
-{
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
-	ssize_t n;
-	int fd, saved;
-
-	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) == -1)
-		return -1;
-	for (;;) {
-		if (len == cap) {
-			cap = cap == 0 ? 4096 : cap * 2;
-			buf = xreallocarray(buf, cap, 1);
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	saved = errno;
-	close(fd);
-	if (n == -1) {
-		free(buf);
-		errno = saved;
-		return -1;
-	}
-	*textp = buf;
-	*lenp = len;
-	return 0;
-}
-
 int
 hostfile_load(const char *file, const char *path, struct target_list *list,
     char *err, size_t errlen)
@@ -654,7 +611,7 @@ hostfile_load(const char *file, const char *path, struct target_list *list,
 	size_t len;
 	int r;
 
-	if (read_all(file, &text, &len) == -1) {
+	if (util_read_file(file, &text, &len) == -1) {
 		seterr(err, errlen, "cannot read '%s': %s", file,
 		    strerror(errno));
 		return -1;

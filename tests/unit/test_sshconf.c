@@ -20,11 +20,11 @@
 
 #include "log.h"
 #include "sshconf.h"
+#include "util.h"
 
 #define HOME	"/home/tester"
 
 /* File-static internals, reached through STATIC. */
-int	sshconf_pattern_match(const char *, const char *, size_t, int);
 int	sshconf_pattern_list(const char *, const char *, int);
 int	sshconf_parse_time(const char *);
 
@@ -359,19 +359,19 @@ static void
 test_patterns(void **state)
 {
 	(void)state;
-	assert_true(sshconf_pattern_match("", "*", 1, 0));
-	assert_true(sshconf_pattern_match("", "", 0, 0));
-	assert_false(sshconf_pattern_match("a", "", 0, 0));
-	assert_true(sshconf_pattern_match("aab", "*ab", 3, 0));
-	assert_true(sshconf_pattern_match("abcab", "*a*b", 4, 0));
-	assert_false(sshconf_pattern_match("abca", "*a*b", 4, 0));
-	assert_true(sshconf_pattern_match("abc", "a?c", 3, 0));
-	assert_false(sshconf_pattern_match("ac", "a?c", 3, 0));
-	assert_true(sshconf_pattern_match("ABC", "a*", 2, 1));
-	assert_false(sshconf_pattern_match("ABC", "a*", 2, 0));
+	assert_true(util_glob("", "*", 1, 0));
+	assert_true(util_glob("", "", 0, 0));
+	assert_false(util_glob("a", "", 0, 0));
+	assert_true(util_glob("aab", "*ab", 3, 0));
+	assert_true(util_glob("abcab", "*a*b", 4, 0));
+	assert_false(util_glob("abca", "*a*b", 4, 0));
+	assert_true(util_glob("abc", "a?c", 3, 0));
+	assert_false(util_glob("ac", "a?c", 3, 0));
+	assert_true(util_glob("ABC", "a*", 2, 1));
+	assert_false(util_glob("ABC", "a*", 2, 0));
 	/* Only plen bytes of the pattern count. */
-	assert_true(sshconf_pattern_match("ab", "ab,zz", 2, 0));
-	assert_false(sshconf_pattern_match(
+	assert_true(util_glob("ab", "ab,zz", 2, 0));
+	assert_false(util_glob(
 	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
 	    "*a*a*a*a*a*a*a*a*a*a*b", 22, 0));
 	assert_int_equal(sshconf_pattern_list("ab", "a*,!ab", 0), -1);
