@@ -4,7 +4,9 @@
 # Environment: FANSCP (binary, default ./fanscp), FANSCP_VALGRIND=1 (run it
 # under valgrind memcheck), FANSCP_KEEP=1 (keep every temp dir),
 # FANSCP_TIMEOUT (seconds per fanscp run), FANSCP_VERBOSE=1 (show every
-# fanscp run: command, exit status, output).  Prints "ok - NAME",
+# fanscp run: command, exit status, output), FANSCP_JOBS (scenarios run at
+# once, default 1; each one's output is printed whole, in order, once it
+# and those before it have finished).  Prints "ok - NAME",
 # "ok - NAME # SKIP why" (a scenario that cannot run here, e.g. one that
 # needs root) or "not ok - NAME: why" per scenario, then the line
 # "N passed, M failed, K skipped" (CI reads that exact form).
@@ -35,25 +37,75 @@ export FANSCP_RESULTS
 interrupted=0
 trap 'interrupted=1' INT TERM
 start=$(date +%s)
-for s in "$@"; do
-	[ "$interrupted" = 0 ] || break
+
+# run_one NAME: one scenario in a subshell, its result line always written.
+run_one() {
 	s0=$(date +%s)
 	(
-		scenario_begin "$s"
-		"scen_$s"
+		scenario_begin "$1"
+		"scen_$1"
 		scenario_end
 	)
 	rc=$?
-	if ! grep -q " $s\$" "$FANSCP_RESULTS"; then
+	if ! grep -q " $1\$" "$FANSCP_RESULTS"; then
 		if [ "$interrupted" = 1 ] || [ "$rc" -ge 128 ]; then
-			echo "not ok - $s: interrupted"
+			echo "not ok - $1: interrupted"
 		else
-			echo "not ok - $s: aborted (exit status $rc)"
+			echo "not ok - $1: aborted (exit status $rc)"
 		fi
-		echo "1 $s" >>"$FANSCP_RESULTS"
+		echo "1 $1" >>"$FANSCP_RESULTS"
 	fi
-	echo "#   ($s: $(( $(date +%s) - s0 ))s)"
-done
+	echo "#   ($1: $(( $(date +%s) - s0 ))s)"
+}
+
+jobs=${FANSCP_JOBS:-1}
+if [ "$jobs" -le 1 ]; then
+	for s in "$@"; do
+		[ "$interrupted" = 0 ] || break
+		run_one "$s"
+	done
+else
+	# Workers take the next scenario from a shared counter (a mkdir lock
+	# around it); each scenario's output goes to its own file.
+	Q=$(mktemp -d "${TMPDIR:-/tmp}/fanscp-queue.XXXXXX") || exit 2
+	echo 0 >"$Q/next"
+	i=0
+	for s in "$@"; do
+		i=$((i + 1))
+		echo "$s" >"$Q/name.$i"
+	done
+	total=$i
+	take() {
+		until mkdir "$Q/lock" 2>/dev/null; do sleep 0.05; done
+		_k=$(($(cat "$Q/next") + 1))
+		echo "$_k" >"$Q/next"
+		rmdir "$Q/lock"
+		[ "$_k" -le "$total" ] && echo "$_k"
+	}
+	w=0
+	while [ $w -lt "$jobs" ]; do
+		(
+			while [ "$interrupted" = 0 ] && k=$(take); do
+				run_one "$(cat "$Q/name.$k")" >"$Q/out.$k" 2>&1
+				touch "$Q/done.$k"
+			done
+		) &
+		w=$((w + 1))
+	done
+	i=1
+	while [ $i -le "$total" ]; do
+		if [ -e "$Q/done.$i" ]; then
+			cat "$Q/out.$i"
+			i=$((i + 1))
+		elif [ "$interrupted" = 1 ]; then
+			break
+		else
+			sleep 0.2
+		fi
+	done
+	wait
+	rm -rf "$Q"
+fi
 passed=$(grep -c '^0 ' "$FANSCP_RESULTS")
 skipped=$(grep -c '^S ' "$FANSCP_RESULTS")
 failed=$(grep -vc '^[0S] ' "$FANSCP_RESULTS")
