@@ -63,6 +63,11 @@ int		 sess_check_timeout(struct sess *, int64_t now);
 int		 sess_interrupt(struct sess *, int64_t now);
 /* Fail the host now, whatever its state, and drop the connection. */
 void		 sess_kill(struct sess *, int64_t now, const char *why);
+/*
+ * Has the session caught up with a stream, so that it waits for the
+ * source to grow (source_subscribe()) besides its socket?
+ */
+int		 sess_waits_source(const struct sess *);
 /* The name of the session's state, for logs and progress. */
 const char	*sess_state_name(const struct sess *);
 /* Tear down whatever is left and free the session. */
