@@ -1,7 +1,7 @@
 # Streams as the source: stdin, a FIFO and <(cmd) are spooled once and
 # read by every host at its own offset, with bounded memory and disk; a
 # stream that fails, or does not match --size/--sha256, commits nothing.
-ALL_SCENARIOS="$ALL_SCENARIOS stream_big stream_slow stream_check stream_full stream_inputs stream_names"
+ALL_SCENARIOS="$ALL_SCENARIOS stream_big stream_slow stream_check stream_full stream_inputs stream_interrupt stream_names"
 
 # The size of stream_big, in MiB: 1024 unless told (a slow build may ask
 # for less; the RSS bound is asserted whatever the size).
@@ -192,7 +192,36 @@ scen_stream_inputs() {
 	done
 }
 
-# 6. A stream has no name: a target without a path is a usage error
+# 6. SIGINT while the hosts wait for a producer that has gone quiet: fanscp
+#    stops at once with 130, and each host's receive is ended and its
+#    temp file removed (a stream's receive cannot tell a cut by itself).
+scen_stream_interrupt() {
+	need_fanscp || return
+	fixture_start 2
+	mkfifo "$T/src/fifo"
+	{ head -c 1000000 /dev/urandom; sleep 60; } >"$T/src/fifo" &
+	bg_pid $!
+	start_fanscp -F "$T/ssh_config" "$T/src/fifo" 'lab[001-002]:i.bin'
+	for n in 1 2; do
+		wait_tempfile $n 30 >/dev/null || fail "no temp file on lab00$n"
+	done
+	sleep 1
+	s0=$(date +%s)
+	kill -INT "$(fanscp_pid)"
+	FANSCP_SIGNALLED=1
+	wait_fanscp
+	FANSCP_SIGNALLED=0
+	el=$(( $(date +%s) - s0 ))
+	expect_rc 130
+	[ "$el" -le 5 ] || fail "took ${el}s to stop after SIGINT"
+	for n in 1 2; do
+		wait_no_tempfile $n 10 || fail "lab00$n: temp file left after SIGINT"
+		expect_home $n
+		expect_err "lab00$n" interrupted
+	done
+}
+
+# 7. A stream has no name: a target without a path is a usage error
 #    before any connection; a directory (existing, or a path ending in
 #    '/') fails that host, exactly so; a hostile name arrives as given.
 scen_stream_names() {
