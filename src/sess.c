@@ -1208,7 +1208,7 @@ sess_check_timeout(struct sess *s, int64_t now)
 
 	if (s->st == SS_DONE || s->st == SS_FAILED || now < s->deadline)
 		return 0;
-	if (s->src_wait) {
+	if (sess_waits_source(s)) {
 		/* The producer is slow, not this host. */
 		s->deadline = now + 1000 * (int64_t)s->job->stall_timeout;
 		return 0;
