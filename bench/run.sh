@@ -111,11 +111,11 @@ build_cmd() {
 		[ "$t" = fanscp-w16 ] && LABEL="fanscp (width 16)" ;;
 	fanscp-stream)
 		# The same bytes through a pipe: spooled in $TMPDIR.
-		LABEL="cat src | fanscp -"
+		LABEL="cat src \\| fanscp -"
 		CMD=(bash -c 'cat "$1" | exec "$2" -F "$3" --width "$4" - "$5"'
 		    sh "$src" "$FANSCP" "$cfg" "$TW" "$nodeset:$DEST") ;;
 	tee-pipe)
-		LABEL="cat src | tee >(ssh …) idiom"
+		LABEL="cat src \\| tee >(ssh …) idiom"
 		TW=$N
 		local line="cat $src | tee"
 		for i in "${hosts[@]}"; do
