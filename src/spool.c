@@ -19,6 +19,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,6 +31,8 @@
 
 /* Holes are punched in steps of this much, block-aligned. */
 #define SPOOL_PUNCH_STEP	(1U << 20)
+/* What a stream's pipe is asked to hold (Linux's unprivileged maximum). */
+#define SPOOL_PIPE_SIZE		(1U << 20)
 /* After the end, how often the thread looks to free more. */
 #define SPOOL_IDLE_MS		100
 
@@ -360,6 +363,7 @@ spool_new(int fd, const char *name, const struct spool_conf *conf,
 {
 	struct spool *sp = xcalloc(1, sizeof(*sp));
 	const char *dir = conf->dir;
+	struct stat st;
 
 	if (dir == NULL || *dir == '\0')
 		dir = getenv("TMPDIR");
@@ -394,6 +398,9 @@ spool_new(int fd, const char *name, const struct spool_conf *conf,
 		}
 	}
 	sp->buf = xmalloc(sp->conf.chunk);
+	/* A bigger pipe: fewer, larger reads, and a producer less blocked. */
+	if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode))
+		(void)fcntl(fd, F_SETPIPE_SZ, (int)SPOOL_PIPE_SIZE);
 	if ((errno = pthread_create(&sp->tid, NULL, spool_main, sp)) != 0) {
 		snprintf(err, errlen, "cannot start the spool: %s",
 		    strerror(errno));
