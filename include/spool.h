@@ -14,8 +14,9 @@
  *
  * Disk: once every expected reader has started, the file is freed behind
  * the slowest live one (fallocate punch-hole).  With a maximum, the
- * thread stops reading the stream while the slowest live reader is that
- * far behind, so the producer slows instead of the disk filling.
+ * thread stops reading the stream while the slowest live reader (or,
+ * before the first reader is made, offset 0) is that far behind, so the
+ * producer slows instead of the disk filling.
  */
 #ifndef FANSCP_SPOOL_H
 #define FANSCP_SPOOL_H

@@ -187,7 +187,13 @@ spool_room(struct spool *sp)
 		if (sp->conf.max == 0)
 			break;
 		__atomic_store_n(&sp->waiting, 1, __ATOMIC_SEQ_CST);
-		low = spool_lowest(sp);
+		/*
+		 * Before the first reader, count from 0: it is on its way.
+		 * Later, only live readers count: a host still queued behind
+		 * a full width would wait for ever on those ahead of it.
+		 */
+		if ((low = spool_lowest(sp)) < 0 && sp->made == 0)
+			low = 0;
 		lead = low < 0 ? 0 : spooled - (uint64_t)low;
 		if (lead < sp->conf.max) {
 			if (sp->conf.max - lead < room)

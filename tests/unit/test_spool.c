@@ -336,7 +336,10 @@ test_punch(void **state)
 	assert_true(wait_held(fx->sp, 0));
 }
 
-/* --spool-max: the thread stops reading while the slowest is that far. */
+/*
+ * --spool-max: the thread stops reading while the slowest live reader (or
+ * the first, before it comes) is that far behind.
+ */
 static void
 test_max(void **state)
 {
@@ -345,10 +348,12 @@ test_max(void **state)
 	struct spool_reader *r;
 
 	fx_start(fx, &c);
-	r = spool_reader_new(fx->sp);
 	fx_write(fx, 512 * 1024);
-	wait_spooled(fx->sp, 65536);
+	wait_spooled(fx->sp, 65536);	/* no reader yet: one will come */
 	poll(NULL, 0, 200);
+	assert_int_equal(spool_spooled(fx->sp), 65536);
+	r = spool_reader_new(fx->sp);
+	poll(NULL, 0, 100);
 	assert_int_equal(spool_spooled(fx->sp), 65536);
 	spool_reader_at(r, 40000);
 	wait_spooled(fx->sp, 65536 + 40000);
