@@ -81,6 +81,11 @@ int	source_is_stream(const struct source *);
 const char *source_basename(const struct source *);
 /* 1 with *size when the size is final (a file, a stream that ended). */
 int	source_size(const struct source *, uint64_t *size);
+/* Has a stream failed (read error, full spool, --size)?  1 and err. */
+int	source_failed(const struct source *, char *err, size_t errlen);
+/* The mode and times that -p and a new file's mode come from. */
+void	source_meta(const struct source *, mode_t *mode, time_t *mtime,
+	    time_t *atime);
 /* The SHA-256 in hex once known (source_hash, a stream's end); or NULL. */
 const char *source_sha256(const struct source *);
 /*

@@ -54,6 +54,8 @@ struct spool	*spool_new(int fd, const char *name,
  */
 ssize_t		 spool_read(struct spool *, uint64_t off, void *buf,
 		    size_t len, char *err, size_t errlen);
+/* Has the stream failed?  Then 1, with the reason in err. */
+int		 spool_failed(struct spool *, char *err, size_t errlen);
 /* Has the stream ended well?  Then 1, and its size in *size. */
 int		 spool_ended(struct spool *, uint64_t *size);
 /* The SHA-256 in hex once the stream ended well, if asked; else NULL. */

@@ -169,10 +169,11 @@ check_file(const struct opts *o, struct source *src)
 {
 	const char *sha;
 	char err[512];
+	uint64_t size;
 
-	if (o->has_size && src->size != o->size)
+	if (o->has_size && source_size(src, &size) && size != o->size)
 		fatal("'%s' is %llu bytes, not the %llu that --size gives",
-		    src->path, (unsigned long long)src->size,
+		    o->source, (unsigned long long)size,
 		    (unsigned long long)o->size);
 	if (!o->verify && o->sha256 == NULL)
 		return;
@@ -181,7 +182,7 @@ check_file(const struct opts *o, struct source *src)
 	sha = source_sha256(src);
 	if (o->sha256 != NULL && strcasecmp(sha, o->sha256) != 0)
 		fatal("'%s' has SHA-256 %s, not the %s that --sha256 gives",
-		    src->path, sha, o->sha256);
+		    o->source, sha, o->sha256);
 }
 
 /* A key naming a target exactly: its fields, length-prefixed. */

@@ -592,9 +592,13 @@ sess_script_error(struct sess *s, const char *what, char *buf, size_t len)
 static enum st_result
 st_receive(struct sess *s)
 {
+	char err[256];
 	enum st_result r;
 	int ready;
 
+	/* A stream that failed already: nothing is started on the host. */
+	if (!s->script_started && source_failed(s->job->src, err, sizeof(err)))
+		return sess_fail(s, "%s; not committed", err);
 	r = sess_script_begin(s, remote_receive_cmd,
 	    "starting the remote receiver");
 	if (r == ST_NEXT)
@@ -1061,10 +1065,8 @@ sess_setup_remote(struct sess *s)
 	/* A stream's size and hash are known at its end (sess_sent_all). */
 	rj->size_unknown = !source_size(src, &rj->size);
 	rj->sha256 = s->job->verify ? source_sha256(src) : NULL;
-	rj->mode = src->mode;
+	source_meta(src, &rj->mode, &rj->mtime, &rj->atime);
 	rj->preserve = s->job->preserve;
-	rj->mtime = src->mtime;
-	rj->atime = src->atime;
 	rj->token = s->token;
 	rj->inplace = s->job->inplace;
 }

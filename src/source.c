@@ -185,6 +185,22 @@ source_size(const struct source *src, uint64_t *size)
 	return 1;
 }
 
+int
+source_failed(const struct source *src, char *err, size_t errlen)
+{
+	return src->kind == SOURCE_SPOOL &&
+	    spool_failed(src->spool, err, errlen);
+}
+
+void
+source_meta(const struct source *src, mode_t *mode, time_t *mtime,
+    time_t *atime)
+{
+	*mode = src->mode;
+	*mtime = src->mtime;
+	*atime = src->atime;
+}
+
 const char *
 source_sha256(const struct source *src)
 {

@@ -450,6 +450,15 @@ spool_read(struct spool *sp, uint64_t off, void *buf, size_t len, char *err,
 }
 
 int
+spool_failed(struct spool *sp, char *err, size_t errlen)
+{
+	if (__atomic_load_n(&sp->state, __ATOMIC_ACQUIRE) != SPOOL_FAILED)
+		return 0;
+	snprintf(err, errlen, "%s", sp->err);
+	return 1;
+}
+
+int
 spool_ended(struct spool *sp, uint64_t *size)
 {
 	if (__atomic_load_n(&sp->state, __ATOMIC_ACQUIRE) != SPOOL_ENDED)

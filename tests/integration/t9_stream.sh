@@ -133,6 +133,20 @@ scen_stream_check() {
 	    --sha256 "$(printf '%s' "$sha" | tr a-f A-F)" - 'lab[001-003]:s.bin'
 	expect_rc 0
 	expect_all_ok s.bin 1 2 3
+	# A file is checked before anything is sent: a local error.
+	run_fanscp -F "$T/ssh_config" --size 99999 "$SRC" lab001:f.bin
+	expect_rc 2
+	grep -qF "is 100000 bytes, not the 99999 that --size gives" "$T/err" ||
+	    fail "--size on a file: $(head -1 "$T/err")"
+	run_fanscp -F "$T/ssh_config" --sha256 "$bad" "$SRC" lab001:f.bin
+	expect_rc 2
+	grep -qF "not the $bad that --sha256 gives" "$T/err" ||
+	    fail "--sha256 on a file: $(head -1 "$T/err")"
+	run_fanscp -F "$T/ssh_config" --sha256 abc "$SRC" lab001:f.bin
+	expect_rc 2
+	grep -qF "bad SHA-256 'abc' (expected 64 hex digits)" "$T/err" ||
+	    fail "--sha256 abc: $(head -1 "$T/err")"
+	expect_all_ok s.bin 1 2 3
 }
 
 # 4. The spool's filesystem fills up (a 2 MiB tmpfs): every host fails
