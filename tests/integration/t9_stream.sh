@@ -180,8 +180,8 @@ scen_stream_full() {
 	expect_all_ok f.bin 1 2
 }
 
-# 5. Every kind of stream: stdin, a FIFO whose writer comes later, and a
-#    bash process substitution (/dev/fd/N).
+# 5. Every kind of stream: stdin, a FIFO whose writer comes later, a bash
+#    process substitution (/dev/fd/N), and an empty one.
 scen_stream_inputs() {
 	need_fanscp || return
 	fixture_start 2
@@ -203,11 +203,16 @@ scen_stream_inputs() {
 	RC=$?
 	_fanscp_checks
 	expect_rc 0
+	# An empty stream is an empty file.
+	: >"$T/src/empty"
+	run_stream ":" -F "$T/ssh_config" --verify - 'lab[001-002]:empty'
+	expect_rc 0
 	for n in 1 2; do
 		expect_copy "$n" stdin.bin "$SRC"
 		expect_copy "$n" fifo.bin "$SRC"
 		expect_copy "$n" psub.bin "$SRC"
-		expect_home "$n" stdin.bin fifo.bin psub.bin
+		expect_copy "$n" empty "$T/src/empty"
+		expect_home "$n" stdin.bin fifo.bin psub.bin empty
 	done
 }
 
