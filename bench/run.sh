@@ -8,7 +8,8 @@
 # Environment:
 #   BENCH_QUICK=1        sizes / 8, one round, no waiting for a quiet machine
 #   BENCH_R=N            rounds (default 3, quick 1); medians are over the rounds
-#   BENCH_SCENARIOS="A B C D"   which scenarios (default all)
+#   BENCH_DIV=N          divide the sizes by N (default 1, quick 8)
+#   BENCH_SCENARIOS="A B C D S"   which scenarios (default all)
 #   BENCH_TOOLS="fanscp pdcp …" only these tools (default all; ids below)
 #   BENCH_WAIT_QUIET=S   wait up to S seconds for a quiet machine before
 #                        starting (default 3600, quick 0); see quiet_wait
@@ -36,7 +37,8 @@ if [ "$QUICK" = 1 ]; then
 else
 	DIV=1; R=${BENCH_R:-3}; WAITQ=${BENCH_WAIT_QUIET:-3600}; PERF=${BENCH_PERF:-1}
 fi
-SCENARIOS=${BENCH_SCENARIOS:-A B C D}
+DIV=${BENCH_DIV:-$DIV}
+SCENARIOS=${BENCH_SCENARIOS:-A B C D S}
 ONLY_TOOLS=${BENCH_TOOLS:-}
 RUN_TIMEOUT=${BENCH_TIMEOUT:-900}
 DATE=$(date +%Y-%m-%d)
@@ -57,7 +59,8 @@ scen_params() {
 	B) N=64; SIZE=$((16 * MiB));  W=64 ;;
 	C) N=64; SIZE=4096;           W=64 ;;
 	D) N=1;  SIZE=$((1024 * MiB)); W=1 ;;
-	*) die "unknown scenario '$1' (A B C D)" ;;
+	S) N=8;  SIZE=$((2048 * MiB)); W=8 ;;
+	*) die "unknown scenario '$1' (A B C D S)" ;;
 	esac
 	SIZE=$((SIZE / DIV))
 	TITLE="$N host$([ "$N" -gt 1 ] && echo s) × $(human "$SIZE"), width $W ($(human $((N * SIZE))) delivered)"
@@ -70,6 +73,7 @@ scen_tools() {
 	B) echo fanscp fanscp-w16 pdcp par-ssh clush par-scp tee pscp ;;
 	C) echo fanscp fanscp-ms64 pdcp par-ssh clush par-scp tee pscp ;;
 	D) echo fanscp ssh ssh-ctr scp ;;
+	S) echo fanscp fanscp-stream tee-pipe ;;
 	esac
 }
 
@@ -105,6 +109,20 @@ build_cmd() {
 		fi
 		CMD+=("$src" "$nodeset:$DEST")
 		[ "$t" = fanscp-w16 ] && LABEL="fanscp (width 16)" ;;
+	fanscp-stream)
+		# The same bytes through a pipe: spooled in $TMPDIR.
+		LABEL="cat src \\| fanscp -"
+		CMD=(bash -c 'cat "$1" | exec "$2" -F "$3" --width "$4" - "$5"'
+		    sh "$src" "$FANSCP" "$cfg" "$TW" "$nodeset:$DEST") ;;
+	tee-pipe)
+		LABEL="cat src \\| tee >(ssh …) idiom"
+		TW=$N
+		local line="cat $src | tee"
+		for i in "${hosts[@]}"; do
+			line="$line >(ssh $ssh_o $i 'cat > $DEST')"
+		done
+		line="$line > /dev/null"
+		CMD=(bash -c "$line") ;;
 	pdcp)
 		LABEL="pdcp -R ssh"
 		CMD=(env "PDSH_SSH_ARGS=$ssh_o -x -a -l%u %h" pdcp -R ssh -f "$W"
@@ -152,6 +170,9 @@ build_cmd() {
 	[ "$STDIN" = /dev/null ] || SHOWN="$SHOWN < $(shq "$STDIN")"
 	if [ "$t" = tee ] && [ "$N" -gt 3 ]; then
 		SHOWN="bash -c \"tee >(ssh $ssh_o lab001 'cat > $DEST') >(ssh … lab002 …) … (one >(ssh …) per host, $N in all) < $src > /dev/null\""
+	fi
+	if [ "$t" = tee-pipe ] && [ "$N" -gt 3 ]; then
+		SHOWN="bash -c \"cat $src | tee >(ssh $ssh_o lab001 'cat > $DEST') >(ssh … lab002 …) … (one >(ssh …) per host, $N in all) > /dev/null\""
 	fi
 	if [ "$N" -gt 8 ]; then		# ::: lab001 … lab064
 		SHOWN=${SHOWN/ lab003 * ${hosts[N-1]}/ … ${hosts[N-1]}}
@@ -517,6 +538,8 @@ export FANSCP
 if [ -z "${BENCH_TMPDIR:-}" ]; then
 	BENCH_TMPDIR=${TMPDIR:-/tmp}
 	need=$(( (3 * 1024 * MiB + 1300 * MiB) / DIV / 1024 + 1048576 ))	# kB
+	# S: its source, the spool and eight copies at once.
+	case " $SCENARIOS " in *" S "*) need=$((need + 10 * 2048 * MiB / DIV / 1024)) ;; esac
 	if [ "$(df -PT /dev/shm 2>/dev/null | awk 'NR==2 { print $2 }')" = tmpfs ] &&
 	    [ "$(df -Pk /dev/shm | awk 'NR==2 { print $4 }')" -gt "$need" ]; then
 		BENCH_TMPDIR=/dev/shm

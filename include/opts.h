@@ -6,6 +6,7 @@
 #define FANSCP_OPTS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct opts {
 	int	  family;		/* -4, -6: AF_INET, AF_INET6 */
@@ -28,6 +29,11 @@ struct opts {
 	int	  verify;		/* --verify */
 	int	  inplace;		/* --inplace */
 	int	  sudo;			/* --sudo */
+	char	 *spool_dir;		/* --spool-dir */
+	uint64_t  spool_max;		/* --spool-max; 0: none */
+	int	  has_size;		/* --size given */
+	uint64_t  size;			/* --size */
+	char	 *sha256;		/* --sha256 */
 	char	 *source;		/* the first operand */
 	char	**targets;		/* the rest */
 	size_t	  n_targets;

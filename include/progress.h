@@ -14,7 +14,7 @@
 struct host;
 struct progress;
 
-/* A progress line on f for a file of size bytes. */
+/* A progress line on f for a file of size bytes (0: unknown, no ETA). */
 struct progress	*progress_new(FILE *f, uint64_t size);
 /* The engine tick: redraw (final: clear the line for good). */
 void		 progress_tick(const struct host *hosts, size_t n,

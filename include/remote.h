@@ -64,6 +64,8 @@ struct remote_job {
 	const char	*path;		/* the target path ("" = home) */
 	const char	*basename;	/* the source's base name, no '/' */
 	uint64_t	 size;		/* bytes to expect */
+	int		 size_unknown;	/* a stream still arriving: the
+					   receive step cannot check size */
 	const char	*sha256;	/* 64 hex digits to check, or NULL */
 	mode_t		 mode;		/* the source's permission bits */
 	int		 preserve;	/* -p: exact mode and times */

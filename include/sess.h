@@ -58,6 +58,11 @@ int		 sess_check_timeout(struct sess *, int64_t now);
 int		 sess_interrupt(struct sess *, int64_t now);
 /* Stop the host now as interrupted, whatever its state; drop the connection. */
 void		 sess_kill(struct sess *, int64_t now, const char *why);
+/*
+ * Has the session caught up with a stream, so that it waits for the
+ * source to grow (source_subscribe()) besides its socket?
+ */
+int		 sess_waits_source(const struct sess *);
 /* The name of the session's state, for logs and progress. */
 const char	*sess_state_name(const struct sess *);
 /* Tear down whatever is left and free the session. */

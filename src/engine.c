@@ -14,10 +14,12 @@
 
 #include "engine.h"
 #include "host.h"
+#include "job.h"
 #include "log.h"
 #include "loop.h"
 #include "conn.h"
 #include "sess.h"
+#include "source.h"
 #include "strmap.h"
 #include "unittest.h"
 #include "util.h"
@@ -72,6 +74,8 @@ struct engine {
 	int		 width;
 	int		 startups;
 	struct loop	*loop;
+	int		 srcfd;		/* a stream's "grown" notification */
+	int		 srcfd_watched;	/* some session waits for it */
 	int		 stopping;
 	int64_t		 stop_at;	/* when the grace period ends */
 };
@@ -140,6 +144,7 @@ engine_new(const struct job *job, struct host *hosts, size_t n, int width,
 		e->slots[i].fd = -1;
 	}
 	e->loop = loop_new();
+	e->srcfd = job->src != NULL ? source_subscribe(job->src) : -1;
 	return e;
 }
 
@@ -155,6 +160,8 @@ engine_free(struct engine *e)
 		    e->slots[i].endpoint == NULL);
 	assert(e->nwaiting == 0);
 	assert(loop_nwatched(e->loop) == 0);
+	if (e->srcfd >= 0)
+		source_unsubscribe(e->job->src, e->srcfd);
 	loop_free(e->loop);
 	gate_release(&e->gate_own);
 	free(e->waiting);
@@ -163,6 +170,7 @@ engine_free(struct engine *e)
 }
 
 static void engine_fd_cb(struct loop *, int, int, void *);
+static void engine_source_cb(struct loop *, int, int, void *);
 
 /* Make the loop watch what the slot's session now wants. */
 static void
@@ -228,6 +236,38 @@ engine_drive(struct engine *e, struct slot *sl)
 	if (!sess_unconfirmed(sl->sess))
 		engine_leave_gate(e, sl);
 	engine_watch(e, sl);
+	if (sess_waits_source(sl->sess) && !e->srcfd_watched) {
+		loop_watch(e->loop, e->srcfd, LOOP_READ, engine_source_cb, e);
+		e->srcfd_watched = 1;
+	}
+}
+
+/*
+ * A stream grew, ended or failed: drive the sessions that had caught up
+ * with it.  The notification is emptied first, so that a growth after
+ * their look notifies again.  With none left waiting, stop watching.
+ */
+static void
+engine_source_cb(struct loop *l, int fd, int events, void *arg)
+{
+	struct engine *e = arg;
+	int i, waiting = 0;
+
+	(void)l;
+	(void)events;
+	source_notified(fd);
+	for (i = 0; i < e->width; i++)
+		if (e->slots[i].sess != NULL &&
+		    sess_waits_source(e->slots[i].sess))
+			engine_drive(e, &e->slots[i]);
+	for (i = 0; i < e->width; i++)
+		if (e->slots[i].sess != NULL &&
+		    sess_waits_source(e->slots[i].sess))
+			waiting = 1;
+	if (!waiting) {
+		loop_unwatch(e->loop, e->srcfd);
+		e->srcfd_watched = 0;
+	}
 }
 
 static void
@@ -384,6 +424,8 @@ engine_stop(struct engine *e)
 			continue;
 		if (sess_interrupt(sl->sess, now))
 			engine_collect(e, sl);
+		else
+			engine_drive(e, sl);	/* it may have work to do */
 	}
 	/* Hosts never started are failed as interrupted too. */
 	while (e->nwaiting > 0) {
@@ -423,6 +465,9 @@ engine_run(struct engine *e, volatile int *stop)
 		loop_once(e->loop, e->nwaiting > 0 ? ENGINE_GATE_POLL_MS : -1);
 	}
 	loop_timer_del(e->loop, timer);
+	if (e->srcfd_watched)
+		loop_unwatch(e->loop, e->srcfd);
+	e->srcfd_watched = 0;
 	return e->failed;
 }
 

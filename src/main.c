@@ -1,5 +1,5 @@
 /*
- * fanscp: push one file to many hosts over SSH.  This file is glue: parse
+ * fanscp: push one file or stream to many hosts over SSH.  This file is glue: parse
  * the options, build the host list and the shared job, run the engine,
  * report, and pick the exit status (0 all done, 1 some host failed, 2 a
  * usage or local error before anything was sent, 128 + the signal when
@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -122,6 +123,66 @@ build_targets(const struct opts *o, struct target_list *list)
 			fatal("%s", err);
 	if (list->n == 0)
 		usage_error("no target hosts");
+}
+
+/*
+ * A stream has no name: every target must give the file's (a path that
+ * names a directory fails that host, remotely).
+ */
+static void
+check_stream_targets(const struct target_list *list)
+{
+	char msg[512];
+	size_t i;
+
+	for (i = 0; i < list->n; i++) {
+		const char *p = list->v[i].path;
+
+		if (*p != '\0' && strcmp(p, "~") != 0)
+			continue;
+		snprintf(msg, sizeof(msg), "'%s': the source is a stream, "
+		    "which has no name; give the target a file path "
+		    "(host:path)", list->v[i].host);
+		usage_error(msg);
+	}
+}
+
+/* What --size and --sha256 say of a stream, and how it is spooled. */
+static void
+source_conf(const struct opts *o, struct source_conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->spool_dir = o->spool_dir;
+	c->spool_max = o->spool_max;
+	c->hash = o->verify;
+	c->check_size = o->has_size;
+	c->size = o->size;
+	c->sha256 = o->sha256;
+}
+
+/*
+ * A file's --size and --sha256 are checked before anything is sent (a
+ * stream's at its end, by the spool).  --verify hashes the file first.
+ */
+static void
+check_file(const struct opts *o, struct source *src)
+{
+	const char *sha;
+	char err[512];
+	uint64_t size;
+
+	if (o->has_size && source_size(src, &size) && size != o->size)
+		fatal("'%s' is %llu bytes, not the %llu that --size gives",
+		    o->source, (unsigned long long)size,
+		    (unsigned long long)o->size);
+	if (!o->verify && o->sha256 == NULL)
+		return;
+	if (source_hash(src, err, sizeof(err)) != 0)
+		fatal("%s", err);
+	sha = source_sha256(src);
+	if (o->sha256 != NULL && strcasecmp(sha, o->sha256) != 0)
+		fatal("'%s' has SHA-256 %s, not the %s that --sha256 gives",
+		    o->source, sha, o->sha256);
 }
 
 /* A key naming a target exactly: its fields, length-prefixed. */
@@ -268,7 +329,8 @@ build_job(struct job *job, const struct opts *o, struct source *src)
 	job->connect_timeout = o->connect_timeout;
 	job->stall_timeout = o->stall_timeout ? o->stall_timeout :
 	    JOB_STALL_TIMEOUT;
-	job->verify = o->verify;
+	/* A given --sha256 is checked on every copy too. */
+	job->verify = o->verify || o->sha256 != NULL;
 	job->preserve = o->preserve;
 	job->inplace = o->inplace;
 	job->sudo = o->sudo;
@@ -291,6 +353,7 @@ run(const struct opts *o, struct job *job, struct host *hosts, size_t n)
 	struct progress *p = NULL;
 	struct timespec t0;
 	size_t failed;
+	uint64_t size;
 
 	c.width = o->width ? o->width : OPTS_WIDTH;
 	c.startups = o->startups ? o->startups : OPTS_STARTUPS;
@@ -299,18 +362,24 @@ run(const struct opts *o, struct job *job, struct host *hosts, size_t n)
 	setup_signals();
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (!o->quiet && progress_wanted(STDERR_FILENO)) {
-		p = progress_new(stderr, job->src->size);
+		/* A stream's size is unknown: no ETA, unless --size. */
+		if (!source_size(job->src, &size))
+			size = o->has_size ? o->size : 0;
+		p = progress_new(stderr, size);
 		c.tick = progress_tick;
 		c.tick_ms = 250;
 		c.tick_arg = p;
 		log_set_clear_hook(progress_clear);
 	}
+	source_expect_readers(job->src, n);
 	failed = engine_run_parallel(job, hosts, n, &c, &stop_signal);
+	if (!source_size(job->src, &size))
+		size = 0;
 	log_set_clear_hook(NULL);
 	progress_free(p);
 	report_failures(stderr, hosts, n);
 	if (!o->quiet && (failed > 0 || o->verbose > 0 || stop_signal))
-		report_summary(stderr, hosts, n, job->src->size,
+		report_summary(stderr, hosts, n, size,
 		    elapsed_since(&t0));
 	if (stop_signal)
 		return 128 + stop_signal;
@@ -321,6 +390,7 @@ int
 main(int argc, char **argv)
 {
 	struct target_list list = { 0 };
+	struct source_conf sc;
 	struct source src;
 	struct opts o;
 	struct job job;
@@ -336,12 +406,15 @@ main(int argc, char **argv)
 		r > 0 ? exit(0) : usage_error(err);
 	log_init("fanscp", o.quiet ? LOG_QUIET : (enum log_level)(o.verbose >
 	    2 ? 2 : o.verbose));
-	if (source_open(&src, o.source, err, sizeof(err)) != 0)
+	source_conf(&o, &sc);
+	if (source_open_arg(&src, o.source, &sc, err, sizeof(err)) != 0)
 		fatal("%s", err);
 	build_targets(&o, &list);
+	if (source_is_stream(&src))
+		check_stream_targets(&list);
+	else
+		check_file(&o, &src);
 	build_job(&job, &o, &src);
-	if (o.verify && source_hash(&src, err, sizeof(err)) != 0)
-		fatal("%s", err);
 	if (libssh2_init(0) != 0)
 		fatal("cannot initialise libssh2");
 	hosts = build_hosts(&list, &n);

@@ -1,7 +1,9 @@
 /* Command-line parsing: scp's short options, fanscp's long ones. */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,9 +17,10 @@
 const char opts_usage[] =
 "usage: fanscp [-46Bpqv] [-F ssh_config] [-h host_file] [-i identity_file]\n"
 "              [-o ssh_option] [-P port] [--connect-timeout seconds]\n"
-"              [--inplace] [--max-startups n] [--stall-timeout seconds]\n"
-"              [--sudo] [--threads n] [--verify] [--width n]\n"
-"              source target ...\n";
+"              [--inplace] [--max-startups n] [--sha256 hex]\n"
+"              [--size bytes] [--spool-dir dir] [--spool-max size]\n"
+"              [--stall-timeout seconds] [--sudo] [--threads n] [--verify]\n"
+"              [--width n] source target ...\n";
 
 enum {
 	OPT_WIDTH = 256,
@@ -28,6 +31,10 @@ enum {
 	OPT_VERIFY,
 	OPT_INPLACE,
 	OPT_SUDO,
+	OPT_SPOOL_DIR,
+	OPT_SPOOL_MAX,
+	OPT_SIZE,
+	OPT_SHA256,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -41,6 +48,10 @@ static const struct option long_opts[] = {
 	{ "verify", no_argument, NULL, OPT_VERIFY },
 	{ "inplace", no_argument, NULL, OPT_INPLACE },
 	{ "sudo", no_argument, NULL, OPT_SUDO },
+	{ "spool-dir", required_argument, NULL, OPT_SPOOL_DIR },
+	{ "spool-max", required_argument, NULL, OPT_SPOOL_MAX },
+	{ "size", required_argument, NULL, OPT_SIZE },
+	{ "sha256", required_argument, NULL, OPT_SHA256 },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -62,6 +73,60 @@ opts_num(const char *s, long min, long max, const char *what, int *out,
 		return -1;
 	}
 	*out = (int)v;
+	return 0;
+}
+
+/*
+ * A byte count: digits, and for sizes (suffixes set) an optional K, M, G
+ * or T (powers of 1024).  -1 and a message in err otherwise.
+ */
+static int
+opts_bytes(const char *s, int suffixes, const char *what, uint64_t *out,
+    char *err, size_t errlen)
+{
+	static const char units[] = "KMGT";
+	unsigned long long v;
+	const char *u;
+	char *end;
+	int shift;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (*s >= '0' && *s <= '9' && errno == 0) {
+		if (*end == '\0') {
+			*out = v;
+			return 0;
+		}
+		if (suffixes && end[1] == '\0' &&
+		    (u = strchr(units, end[0] & ~0x20)) != NULL) {
+			shift = 10 * (int)(u - units + 1);
+			if (v <= (UINT64_MAX >> shift)) {
+				*out = (uint64_t)v << shift;
+				return 0;
+			}
+		}
+	}
+	snprintf(err, errlen, "bad %s '%s' (expected %s)", what, s,
+	    suffixes ? "a byte count, with K, M, G or T" : "a byte count");
+	return -1;
+}
+
+/* 64 hex digits. */
+static int
+opts_sha256(struct opts *o, const char *s, char *err, size_t errlen)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (!isxdigit((unsigned char)s[i]))
+			break;
+	if (i != 64 || s[i] != '\0') {
+		snprintf(err, errlen, "bad SHA-256 '%s' (expected 64 hex "
+		    "digits)", s);
+		return -1;
+	}
+	free(o->sha256);
+	o->sha256 = xstrdup(s);
 	return 0;
 }
 
@@ -107,6 +172,25 @@ opts_one(struct opts *o, int c, const char *arg, char *err, size_t errlen)
 	case OPT_VERIFY: o->verify = 1; return 0;
 	case OPT_INPLACE: o->inplace = 1; return 0;
 	case OPT_SUDO: o->sudo = 1; return 0;
+	case OPT_SPOOL_DIR:
+		free(o->spool_dir);
+		o->spool_dir = xstrdup(arg);
+		return 0;
+	case OPT_SPOOL_MAX:
+		if (opts_bytes(arg, 1, "spool size", &o->spool_max, err,
+		    errlen) != 0)
+			return -1;
+		if (o->spool_max < 65536) {
+			snprintf(err, errlen, "--spool-max %s is below 64K",
+			    arg);
+			return -1;
+		}
+		return 0;
+	case OPT_SIZE:
+		o->has_size = 1;
+		return opts_bytes(arg, 0, "size", &o->size, err, errlen);
+	case OPT_SHA256:
+		return opts_sha256(o, arg, err, errlen);
 	case OPT_HELP: fputs(opts_usage, stdout); return 1;
 	case OPT_VERSION: puts("fanscp " FANSCP_VERSION); return 1;
 	default:
@@ -166,6 +250,8 @@ opts_release(struct opts *o)
 {
 	free(o->config);
 	free(o->source);
+	free(o->spool_dir);
+	free(o->sha256);
 	opts_free_vec(o->hostfiles, o->n_hostfiles);
 	opts_free_vec(o->identities, o->n_identities);
 	opts_free_vec(o->options, o->n_options);

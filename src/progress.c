@@ -110,7 +110,8 @@ progress_format(char *buf, size_t len, const struct host *hosts, size_t n,
 	o = snprintf(buf, len, "%zu/%zu done, %zu failed, %zu active | "
 	    "%s %s | ETA %s", done, n, failed, active,
 	    fmt_size(sz, sizeof(sz), sent), fmt_rate(rt, sizeof(rt), rate),
-	    fmt_eta(eta, sizeof(eta), rate > 0 ? (double)left / rate : -1));
+	    fmt_eta(eta, sizeof(eta), rate > 0 && size > 0 ?
+	    (double)left / rate : -1));
 	if (slow != NULL && o > 0 && (size_t)o < len)
 		snprintf(buf + o, len - (size_t)o, " | slowest %s %d%%",
 		    slow->name, size ? (int)(100 * host_bytes(slow) / size) : 0);

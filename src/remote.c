@@ -134,10 +134,13 @@ remote_vars(const struct remote_job *job)
 	char *d = shquote(job->path);
 	char *b = shquote(job->basename);
 	char *k = shquote(job->token);
-	char *s;
+	char *s, sz[32] = "";
 
-	s = xasprintf("d=%s b=%s k=%s s=%" PRIu64 " i=%d\n%s", d, b, k,
-	    job->size, job->inplace ? 1 : 0, remote_common);
+	/* A stream's size is unknown until its end: s is empty. */
+	if (!job->size_unknown)
+		snprintf(sz, sizeof(sz), "%" PRIu64, job->size);
+	s = xasprintf("d=%s b=%s k=%s s=%s i=%d\n%s", d, b, k, sz,
+	    job->inplace ? 1 : 0, remote_common);
 	free(d);
 	free(b);
 	free(k);

@@ -24,9 +24,19 @@ STATIC char	*remote_prelude(const struct remote_job *);
  * under NAME_MAX; n then gets a "./" prefix, so that no tool reads a name
  * "-" as stdin.  Every command that takes a path gets "--", as a name may
  * start with '-'.  Parameter expansions split d, not $(dirname), which
- * would strip trailing newlines.
+ * would strip trailing newlines.  A stream has no base name (b is empty):
+ * its target must name the file.
  */
 static const char resolve[] =
+    "if [ -z \"$b\" ]; then\n"
+    "\tcase $d in\n"
+    "\t'') die 71 \"the home directory is a directory; a stream needs a "
+    "file name\";;\n"
+    "\t*/) die 71 \"'$d' is a directory; a stream needs a file name\";;\n"
+    "\tesac\n"
+    "\t[ -d \"$d\" ] &&\n"
+    "\t    die 71 \"'$d' is a directory; a stream needs a file name\"\n"
+    "fi\n"
     "case $d in\n"
     "''|*/) d=$d$b;;\n"
     "*) [ -d \"$d\" ] && d=$d/$b;;\n"
@@ -85,7 +95,8 @@ static const char locate[] =
 
 /*
  * Receive: every check that can refuse the host comes before the data is
- * sent.  The temp file is made exclusively (noclobber) with a 077 umask
+ * sent.  (A stream's size, s, is not known yet: the receive reports what it
+ * got, and the commit checks the size.)  The temp file is made exclusively (noclobber) with a 077 umask
  * beside the destination.  If that is not possible but the destination
  * itself is writable, or the rename would not be permitted (a sticky
  * directory, someone else's file), --inplace keeps the temp file in w
@@ -123,6 +134,7 @@ static const char receive_body[] =
     "v=$({ cat || exit 73; } 2>&1 >>\"$t\")\n"
     "[ $? = 0 ] || drop 73 \"${v:-cannot write '$d'}\"\n"
     "beat\n"
+    "[ -n \"$s\" ] || { size \"$t\"; s=$z; }\n"
     "size \"$t\" ||\n"
     "    drop 74 \"wrong size for '$d': got ${z:-?} of $s bytes\"\n"
     "unbeat\n"

@@ -64,6 +64,10 @@ struct sess {
 	size_t		 buf_len;
 	size_t		 buf_pos;
 	uint64_t	 off;		/* bytes the channel accepted */
+	struct source_reader *rd;	/* this host's place in the source */
+	int		 src_wait;	/* caught up with a stream: waiting */
+	int		 abandon;	/* a stream's receive is ended only to
+					   remove its temp file */
 	int		 received;	/* a complete temp file awaits commit */
 	int		 script_started; /* this state's script is running */
 	int		 send_go;	/* the commit said "ready", and no stop */
@@ -384,9 +388,13 @@ sess_script_error(struct sess *s, const char *what, char *buf, size_t len)
 static enum st_result
 st_receive(struct sess *s)
 {
+	char err[256];
 	enum st_result r;
 	int ready;
 
+	/* A stream that failed already: nothing is started on the host. */
+	if (!s->script_started && source_failed(s->job->src, err, sizeof(err)))
+		return sess_fail_as(s, ERR_SOURCE, "%s; not committed", err);
 	r = sess_script_begin(s, remote_receive_cmd,
 	    "starting the remote receiver");
 	if (r == ST_NEXT)
@@ -427,20 +435,86 @@ sess_send_blocked(struct sess *s)
 	return sess_wait_input(s);
 }
 
-/* Refill the buffer from the source at this host's offset. */
+/*
+ * This host has caught up with a stream: wait for the source to say it
+ * grew (the engine watches its descriptor), and for input meanwhile, which
+ * must be read: a window adjust, or a receiver that ended early.  Waiting
+ * for the producer is not a stall of this host (sess_check_timeout).
+ */
 static enum st_result
-sess_fill(struct sess *s)
+sess_wait_source(struct sess *s)
+{
+	int r;
+
+	if ((r = rexec_drain(&s->rx)) < 0)
+		return sess_fail_ssh(s, r, "sending");
+	if (r == 1) {
+		sess_set_state(s, SS_EXIT);
+		return ST_NEXT;
+	}
+	s->src_wait = 1;
+	sess_progressed(s);
+	return sess_wait_input(s);
+}
+
+/*
+ * A stream's receive cannot tell a short stream from a whole one, so it
+ * keeps what it got: when the host fails mid-stream with the session
+ * alive, end the receive and remove its temp file (st_exit, ABORT).  The
+ * host's error is noted already.
+ */
+static enum st_result
+sess_abandon(struct sess *s)
+{
+	if (!s->rjob.size_unknown)
+		return ST_FAIL;
+	s->abandon = 1;
+	sess_set_state(s, SS_EOF);
+	return ST_NEXT;
+}
+
+/*
+ * Refill the buffer from the source at this host's offset; *end is set
+ * at the source's end.  ST_WAIT when a stream has nothing more yet.
+ */
+static enum st_result
+sess_fill(struct sess *s, int *end)
 {
 	char err[256];
 	ssize_t n;
 
-	n = source_read(s->job->src, s->off, s->buf, SESS_TURN_BYTES, err,
+	n = source_reader_read(s->rd, s->off, s->buf, SESS_TURN_BYTES, err,
 	    sizeof(err));
-	if (n <= 0)
-		return sess_fail_as(s, ERR_SOURCE, "%s", n < 0 ? err :
-		    "source ended early");
+	if (n == SOURCE_AGAIN)
+		return sess_wait_source(s);
+	if (n < 0) {
+		sess_fail_as(s, ERR_SOURCE, "%s; not committed", err);
+		return sess_abandon(s);
+	}
+	*end = n == 0;
 	s->buf_len = (size_t)n;
 	s->buf_pos = 0;
+	return ST_NEXT;
+}
+
+/*
+ * Everything is sent: the size, and a stream's SHA-256, are final now, and
+ * what the commit checks.
+ */
+static enum st_result
+sess_sent_all(struct sess *s)
+{
+	const struct source *src = s->job->src;
+	uint64_t size;
+
+	if (!source_size(src, &size) || size != s->off)
+		return sess_fail_as(s, ERR_SOURCE, "source ended after %llu "
+		    "bytes, unexpectedly", (unsigned long long)s->off);
+	s->rjob.size = size;
+	s->rjob.size_unknown = 0;
+	if (s->job->verify && (s->rjob.sha256 = source_sha256(src)) == NULL)
+		return sess_fail_as(s, ERR_SOURCE, "no SHA-256 of the source "
+		    "to verify with");
 	return ST_NEXT;
 }
 
@@ -448,11 +522,19 @@ static enum st_result
 st_send(struct sess *s)
 {
 	size_t budget = SESS_TURN_BYTES;
+	enum st_result r;
 	ssize_t n;
+	int end = 0;
 
-	while (s->off < s->job->src->size) {
-		if (s->buf_pos == s->buf_len && sess_fill(s) == ST_FAIL)
-			return ST_FAIL;
+	s->src_wait = 0;
+	for (;;) {
+		if (s->buf_pos == s->buf_len) {
+			r = sess_fill(s, &end);
+			if (r != ST_NEXT || s->st != SS_SEND)
+				return r;
+			if (end)
+				break;
+		}
 		n = libssh2_channel_write(s->rx.ch, (char *)s->buf +
 		    s->buf_pos, s->buf_len - s->buf_pos);
 		if (n == LIBSSH2_ERROR_EAGAIN || n == 0)
@@ -472,6 +554,8 @@ st_send(struct sess *s)
 	}
 	if (s->interrupted)
 		return sess_fail_as(s, ERR_INTERRUPTED, "interrupted");
+	if (sess_sent_all(s) == ST_FAIL)
+		return ST_FAIL;
 	sess_set_state(s, SS_EOF);
 	return ST_NEXT;
 }
@@ -496,6 +580,10 @@ st_exit(struct sess *s)
 	r = sess_rc(s, rexec_finish(&s->rx, s->ssh), "finishing the upload");
 	if (r != ST_NEXT)
 		return r;
+	if (s->abandon) {
+		s->received = 1;	/* for the ABORT */
+		return ST_FAIL;
+	}
 	if (sess_script_error(s, "receive", msg, sizeof(msg)) != NULL)
 		return sess_fail(s, "%s", msg);
 	s->received = 1;
@@ -704,17 +792,18 @@ sess_setup_remote(struct sess *s)
 {
 	const struct source *src = s->job->src;
 	struct remote_job *rj = &s->rjob;
+	const char *b = source_basename(src);
 
 	sess_token(s->token, sizeof(s->token));
 	rj->kind = s->job->kind;
 	rj->path = sess_remote_path(s->host->t.path);
-	rj->basename = src->basename;
-	rj->size = src->size;
-	rj->sha256 = s->job->verify ? src->sha256 : NULL;
-	rj->mode = src->mode;
+	/* A stream has no name: the target path must give one. */
+	rj->basename = b != NULL ? b : "";
+	/* A stream's size and hash are known at its end (sess_sent_all). */
+	rj->size_unknown = !source_size(src, &rj->size);
+	rj->sha256 = s->job->verify ? source_sha256(src) : NULL;
+	source_meta(src, &rj->mode, &rj->mtime, &rj->atime);
 	rj->preserve = s->job->preserve;
-	rj->mtime = src->mtime;
-	rj->atime = src->atime;
 	rj->token = s->token;
 	rj->inplace = s->job->inplace;
 }
@@ -726,6 +815,8 @@ sess_new(const struct job *job, struct host *host, int64_t now)
 
 	s->job = job;
 	s->host = host;
+	/* Made for every host started, even one that fails at once. */
+	s->rd = source_reader_new(job->src);
 	s->now = now;
 	s->st = SS_LOGIN;
 	host_set_status(host, HOST_ACTIVE);
@@ -767,6 +858,12 @@ sess_unconfirmed(const struct sess *s)
 	return s->st <= SS_RECEIVE;
 }
 
+int
+sess_waits_source(const struct sess *s)
+{
+	return s->src_wait && s->st == SS_SEND;
+}
+
 const char *
 sess_state_name(const struct sess *s)
 {
@@ -781,6 +878,11 @@ sess_check_timeout(struct sess *s, int64_t now)
 
 	if (s->st == SS_DONE || s->st == SS_FAILED || now < s->deadline)
 		return 0;
+	if (sess_waits_source(s)) {
+		/* The producer is slow, not this host. */
+		s->deadline = now + 1000 * (int64_t)s->job->stall_timeout;
+		return 0;
+	}
 	s->now = now;
 	if (s->st == SS_LOGIN) {
 		secs = (int)((s->deadline - s->host->t_start + 500) / 1000);
@@ -812,9 +914,14 @@ sess_interrupt(struct sess *s, int64_t now)
 	 * data, or no go-ahead.
 	 */
 	if ((s->st >= SS_EXIT && s->st != SS_COMMIT) || s->st == SS_DONE ||
-	    s->st == SS_FAILED)
+	    s->st == SS_FAILED || s->abandon)
 		return 0;
 	sess_fail_as(s, ERR_INTERRUPTED, "interrupted");
+	if (s->st == SS_SEND && sess_abandon(s) == ST_NEXT) {
+		/* A stream's temp file: removed before the session ends. */
+		s->want = LOOP_WRITE;
+		return 0;
+	}
 	s->received = 0;
 	sess_after_failure(s);
 	s->host->t_end = now;
@@ -842,5 +949,6 @@ sess_free(struct sess *s)
 	conn_free(s->conn);
 	free(s->frame);
 	free(s->buf);
+	source_reader_free(s->rd);
 	free(s);
 }

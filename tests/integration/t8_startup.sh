@@ -215,9 +215,10 @@ scen_maxstartups() {
 	    fail "sshd dropped connections: $(grep -c 'past MaxStartups' "$(host_log 1)") past MaxStartups"
 }
 
-# A source that is not a regular file fails at once with status 2: a FIFO
-# (open(2) would wait for a writer for ever), a device, a directory, a
-# socket.  No host is contacted.
+# A source that cannot be sent fails at once with status 2: a directory, a
+# socket; and a FIFO or a device, which are streams (t9_stream.sh), to a
+# target without a file name (and open(2) of the FIFO would wait for a
+# writer for ever).  No host is contacted.
 scen_badsource() {
 	need_fanscp || return
 	fixture_start 1
@@ -234,10 +235,11 @@ socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$T/src/sock" ||
 		el=$(( ($(date +%s%N) - t0) / 1000000 ))
 		expect_rc 2
 		case $s in
-		*/dir) want="is a directory" ;;
-		*) want="not a regular file" ;;
+		*/dir) want="'$s': is a directory" ;;
+		*/sock) want="'$s': not a regular file" ;;
+		*) want="'lab001': the source is a stream, which has no name" ;;
 		esac
-		grep -qF "'$s': $want" "$T/err" ||
+		grep -qF "$want" "$T/err" ||
 		    fail "$s: no '$want' message: $(head -1 "$T/err")"
 		[ "$el" -le "$lim" ] || fail "$s: took $el ms to refuse"
 	done

@@ -1,6 +1,7 @@
 /*
- * Tests for the source: what may be opened (a regular file only, and a
- * FIFO never blocks), and what counts as a change while it is sent (the
+ * Tests for the source: what may be opened (source_open: a regular file
+ * only, and a FIFO never blocks; source_open_arg: a FIFO or a device as a
+ * stream), and what counts as a change while it is sent (the
  * size, the mtime, the ctime, the inode the name points to).
  */
 #include <stdarg.h>
@@ -230,6 +231,87 @@ test_read_is_no_change(void **state)
 	source_close(&src);
 }
 
+/* Read a stream source until its end (at most 5 s of "not yet"). */
+static size_t
+drain(struct source *src, char *buf, size_t len, struct fx *fx)
+{
+	size_t got = 0;
+	ssize_t n;
+	int waits = 0;
+
+	for (;;) {
+		n = source_read(src, got, buf + got, len - got, fx->err,
+		    sizeof(fx->err));
+		if (n == SOURCE_AGAIN && waits++ < 500) {
+			usleep(10000);
+			continue;
+		}
+		assert_true(n >= 0);
+		if (n == 0)
+			return got;
+		got += (size_t)n;
+	}
+}
+
+/*
+ * What the SOURCE operand may name: a regular file is a file; a FIFO
+ * (waiting for its writer) and a device are streams, whose size is final
+ * only at the end; a directory and a socket are refused.
+ */
+static void
+test_open_arg(void **state)
+{
+	struct fx *fx = *state;
+	struct source_conf c = { .hash = 1 };
+	struct source src;
+	char buf[64];
+	uint64_t size;
+	int w;
+
+	write_file(fx->path, "hello");
+	assert_int_equal(source_open_arg(&src, fx->path, &c, fx->err,
+	    sizeof(fx->err)), 0);
+	assert_false(source_is_stream(&src));
+	assert_string_equal(source_basename(&src), "f");
+	assert_int_equal(source_size(&src, &size), 1);
+	assert_int_equal(size, 5);
+	source_close(&src);
+
+	unlink(fx->path);
+	assert_int_equal(mkfifo(fx->path, 0600), 0);
+	assert_int_equal(source_open_arg(&src, fx->path, &c, fx->err,
+	    sizeof(fx->err)), 0);
+	assert_true(source_is_stream(&src));
+	assert_null(source_basename(&src));
+	assert_int_equal(source_size(&src, &size), 0);
+	assert_int_equal(source_read(&src, 0, buf, sizeof(buf), fx->err,
+	    sizeof(fx->err)), SOURCE_AGAIN);	/* no writer yet: not an end */
+	usleep(100000);
+	assert_int_equal(source_read(&src, 0, buf, sizeof(buf), fx->err,
+	    sizeof(fx->err)), SOURCE_AGAIN);
+	w = open(fx->path, O_WRONLY);
+	assert_int_equal(write(w, "streamed", 8), 8);
+	close(w);
+	assert_int_equal(drain(&src, buf, sizeof(buf), fx), 8);
+	assert_memory_equal(buf, "streamed", 8);
+	assert_int_equal(source_size(&src, &size), 1);
+	assert_int_equal(size, 8);
+	assert_string_equal(source_sha256(&src), "97a78c00831554f7cc9745e8f67"
+	    "32edcfb571cf548a8d12b48a6e3fc31e5e3e6");
+	assert_int_equal(source_changed(&src, fx->err, sizeof(fx->err)), 0);
+	source_close(&src);
+
+	assert_int_equal(source_open_arg(&src, "/dev/null", &c, fx->err,
+	    sizeof(fx->err)), 0);
+	assert_true(source_is_stream(&src));
+	assert_int_equal(drain(&src, buf, sizeof(buf), fx), 0);
+	source_close(&src);
+
+	assert_int_equal(source_open_arg(&src, fx->dir, &c, fx->err,
+	    sizeof(fx->err)), -1);
+	assert_non_null(strstr(fx->err, "is a directory"));
+}
+
 #define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -244,6 +326,7 @@ main(void)
 		T(test_renamed_over),
 		T(test_removed),
 		T(test_read_is_no_change),
+		T(test_open_arg),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
