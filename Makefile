@@ -90,7 +90,7 @@ demo: all $(BUILD)/.deps-check
 
 # The whole suite under AddressSanitizer and UndefinedBehaviorSanitizer.
 asan:
-	$(MAKE) BUILD=build/asan BIN=build/asan/fanscp \
+	FANSCP_STREAM_MIB=128 $(MAKE) BUILD=build/asan BIN=build/asan/fanscp \
 	    OPT="-O1 -g -fno-omit-frame-pointer" \
 	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" check
 

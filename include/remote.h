@@ -65,7 +65,8 @@ struct remote_job {
 	const char	*basename;	/* the source's base name, no '/' */
 	uint64_t	 size;		/* bytes to expect */
 	int		 size_unknown;	/* a stream still arriving: the
-					   receive step cannot check size */
+					   receive step cannot check size,
+					   and the data ends with a seal */
 	const char	*sha256;	/* 64 hex digits to check, or NULL */
 	mode_t		 mode;		/* the source's permission bits */
 	int		 preserve;	/* -p: exact mode and times */
@@ -91,7 +92,23 @@ struct remote_payload {
 	char		*(*receive)(const struct remote_job *);
 	char		*(*commit)(const struct remote_job *);
 	char		*(*abort)(const struct remote_job *);
+	int		 sealed;	/* its receive takes a stream's seal */
 };
+
+/*
+ * A stream's data cannot say where it ends: a connection cut short gives
+ * the remote cat the same end of input as a finished stream.  So after a
+ * stream's last byte, a receive that stores it into a temp file gets a
+ * seal, REMOTE_SEAL_LEN bytes: "fanscp-end TOKEN SIZE\n", SIZE in 19
+ * digits.  The receive's unseal() strips it and takes the size from it;
+ * without it, the data was cut short and the temp file is removed.
+ * The token is the host's own random one, which no stream can forge.
+ */
+#define REMOTE_SEAL_LEN	64
+/* Write job's seal for size bytes into buf (REMOTE_SEAL_LEN + 1 bytes). */
+void	remote_seal(const struct remote_job *job, uint64_t size, char *buf);
+/* Does job's receive expect a seal after a stream? */
+int	remote_sealed(const struct remote_job *job);
 
 extern const struct remote_payload remote_file_payload;
 

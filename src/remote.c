@@ -56,7 +56,10 @@ const char remote_sudo_cmd[] = "exec sudo -n /bin/sh -c '" LOADER "'";
  * (stopping a heartbeat first); drop removes the temp file t first; size N
  * checks file N's byte count against s; beat starts a heartbeat on stdout
  * for long checks (its stderr, from the fork on, is /dev/null: zsh reports
- * a subshell killed while it starts).  w is where a payload that has no
+ * a subshell killed while it starts).  unseal FILE takes a stream's seal
+ * off the end of FILE (see remote.h), sets s to the size it names, and
+ * fails if there is none: the data was cut short.  dd with seek and no
+ * input truncates, as POSIX says.  w is where a payload that has no
  * place beside its destination keeps its temp file: $TMPDIR or the home.
  */
 const char remote_common[] =
@@ -64,6 +67,7 @@ const char remote_common[] =
     "trap '' PIPE\n"
     "unset CDPATH hb\n"
     "unset -f cat wc mv rm chmod chown chgrp touch stat id readlink kill "
+    "tail dd "
     "sleep sha256sum shasum openssl busybox getfacl setfacl chcon read "
     "printf cd umask echo wait test command 2>/dev/null\n"
     "[ -z \"$ZSH_VERSION\" ] || emulate sh\n"
@@ -82,6 +86,14 @@ const char remote_common[] =
     "unbeat() {\n"
     "\t[ -z \"$hb\" ] || { kill \"$hb\"; wait \"$hb\"; } 2>/dev/null\n"
     "\thb=\n"
+    "}\n"
+    "unseal() {\n"
+    "\te=$(tail -c 64 -- \"$1\" 2>/dev/null)\n"
+    "\tcase $e in \"fanscp-end $k \"*) ;; *) return 1;; esac\n"
+    "\ts=${e##* }\n"
+    "\twhile [ ${#s} -gt 1 ] && [ \"${s#0}\" != \"$s\" ]; do s=${s#0}; done\n"
+    "\tcase $s in ''|*[!0-9]*) return 1;; esac\n"
+    "\tdd if=/dev/null of=\"$1\" bs=1 seek=\"$s\" 2>/dev/null\n"
     "}\n"
     "w=${TMPDIR:-${HOME:-$PWD}}\n"
     "case $w in /*) ;; *) w=$PWD/$w;; esac\n";
@@ -194,6 +206,19 @@ char *
 remote_abort_cmd(const struct remote_job *job)
 {
 	return payload_of(job)->abort(job);
+}
+
+int
+remote_sealed(const struct remote_job *job)
+{
+	return job->size_unknown && payload_of(job)->sealed;
+}
+
+void
+remote_seal(const struct remote_job *job, uint64_t size, char *buf)
+{
+	snprintf(buf, REMOTE_SEAL_LEN + 1, "fanscp-end %.32s %019" PRIu64 "\n",
+	    job->token, size);
 }
 
 int

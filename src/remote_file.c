@@ -134,7 +134,8 @@ static const char receive_body[] =
     "v=$({ cat || exit 73; } 2>&1 >>\"$t\")\n"
     "[ $? = 0 ] || drop 73 \"${v:-cannot write '$d'}\"\n"
     "beat\n"
-    "[ -n \"$s\" ] || { size \"$t\"; s=$z; }\n"
+    "[ -n \"$s\" ] || unseal \"$t\" ||\n"
+    "    drop 74 \"the data for '$d' was cut short\"\n"
     "size \"$t\" ||\n"
     "    drop 74 \"wrong size for '$d': got ${z:-?} of $s bytes\"\n"
     "unbeat\n"
@@ -353,5 +354,5 @@ file_abort_cmd(const struct remote_job *job)
 }
 
 const struct remote_payload remote_file_payload = {
-	"file", file_receive_cmd, file_commit_cmd, file_abort_cmd,
+	"file", file_receive_cmd, file_commit_cmd, file_abort_cmd, 1,
 };

@@ -66,6 +66,9 @@ struct sess {
 	uint64_t	 off;		/* bytes the channel accepted */
 	struct source_reader *rd;	/* this host's place in the source */
 	int		 src_wait;	/* caught up with a stream: waiting */
+	char		 seal[REMOTE_SEAL_LEN + 1];	/* a stream's seal */
+	size_t		 seal_len;	/* its length, or 0: none to send */
+	size_t		 seal_pos;	/* bytes of it sent */
 	int		 abandon;	/* a stream's receive is ended only to
 					   remove its temp file */
 	int		 received;	/* a complete temp file awaits commit */
@@ -518,6 +521,29 @@ sess_sent_all(struct sess *s)
 	return ST_NEXT;
 }
 
+/*
+ * After a stream's last byte, its seal (remote.h), which tells the receive
+ * that nothing was cut off.  The seal is not counted as data.
+ */
+static enum st_result
+sess_send_seal(struct sess *s)
+{
+	ssize_t n;
+
+	if (s->seal_pos == 0 && s->seal[0] == '\0')
+		remote_seal(&s->rjob, s->off, s->seal);
+	while (s->seal_pos < s->seal_len) {
+		n = libssh2_channel_write(s->rx.ch, s->seal + s->seal_pos,
+		    s->seal_len - s->seal_pos);
+		if (n == LIBSSH2_ERROR_EAGAIN || n == 0)
+			return sess_send_blocked(s);
+		if (n < 0)
+			return sess_fail_ssh(s, (int)n, "sending");
+		s->seal_pos += (size_t)n;
+	}
+	return ST_NEXT;
+}
+
 static enum st_result
 st_send(struct sess *s)
 {
@@ -556,6 +582,8 @@ st_send(struct sess *s)
 		return sess_fail_as(s, ERR_INTERRUPTED, "interrupted");
 	if (sess_sent_all(s) == ST_FAIL)
 		return ST_FAIL;
+	if (s->seal_len > 0 && (r = sess_send_seal(s)) != ST_NEXT)
+		return r;
 	sess_set_state(s, SS_EOF);
 	return ST_NEXT;
 }
@@ -801,6 +829,8 @@ sess_setup_remote(struct sess *s)
 	rj->basename = b != NULL ? b : "";
 	/* A stream's size and hash are known at its end (sess_sent_all). */
 	rj->size_unknown = !source_size(src, &rj->size);
+	if (remote_sealed(rj))
+		s->seal_len = REMOTE_SEAL_LEN;
 	rj->sha256 = s->job->verify ? source_sha256(src) : NULL;
 	source_meta(src, &rj->mode, &rj->mtime, &rj->atime);
 	rj->preserve = s->job->preserve;
