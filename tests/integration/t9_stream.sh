@@ -1,7 +1,7 @@
 # Streams as the source: stdin, a FIFO and <(cmd) are spooled once and
 # read by every host at its own offset, with bounded memory and disk; a
 # stream that fails, or does not match --size/--sha256, commits nothing.
-ALL_SCENARIOS="$ALL_SCENARIOS stream_big stream_slow stream_check stream_full stream_inputs stream_interrupt stream_names"
+ALL_SCENARIOS="$ALL_SCENARIOS stream_cut stream_big stream_slow stream_check stream_full stream_inputs stream_interrupt stream_names"
 
 # The size of stream_big, in MiB: 1024 unless told (a slow build may ask
 # for less; the RSS bound is asserted whatever the size).
@@ -243,6 +243,33 @@ scen_stream_interrupt() {
 		expect_home $n
 		expect_err "lab00$n" interrupted
 	done
+}
+
+# 6b. A connection lost mid-stream: the remote cat sees the same end of
+#     input as a finished stream, but no seal follows, so the host's temp
+#     file goes; the other host finishes when the stream does.
+scen_stream_cut() {
+	need_fanscp || return
+	fixture_start 2
+	mkfifo "$T/src/fifo"
+	head -c 1000000 /dev/urandom >"$T/src/part"
+	sh -c 'cat "$1"; exec sleep 60' sh "$T/src/part" >"$T/src/fifo" &
+	producer=$!
+	bg_pid $producer
+	start_fanscp -F "$T/ssh_config" "$T/src/fifo" 'lab[001-002]:c.bin'
+	for n in 1 2; do
+		wait_tempfile $n 30 >/dev/null || fail "no temp file on lab00$n"
+	done
+	sleep 1
+	# The connection's sshd processes, not the listener nor the script.
+	pkill -KILL -P "$(host_pid 2)"
+	wait_no_tempfile 2 10 || fail "lab002: temp file left after the cut"
+	kill "$producer"
+	wait_fanscp
+	expect_rc 1
+	expect_err lab002 "lost"
+	expect_copy 1 c.bin "$T/src/part"
+	expect_home 2
 }
 
 # 7. A stream has no name: a target without a path is a usage error
