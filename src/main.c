@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,6 +30,7 @@
 #include "sshconf.h"
 #include "strmap.h"
 #include "target.h"
+#include "tree.h"
 #include "xmalloc.h"
 
 static volatile int stop_signal;
@@ -253,11 +255,34 @@ elapsed_since(const struct timespec *t0)
 	    (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
+/*
+ * The source: a file, or under -r a directory, sent as a tar archive (a
+ * file given with -r is sent as a file, as scp -r does).
+ */
+static void
+open_source(const struct opts *o, struct source *src, enum remote_kind *kind)
+{
+	struct stat st;
+	char err[512];
+	int r;
+
+	*kind = REMOTE_FILE;
+	if (o->recursive && stat(o->source, &st) == 0 && S_ISDIR(st.st_mode)) {
+		*kind = REMOTE_TREE;
+		r = tree_source(src, o->source, err, sizeof(err));
+	} else
+		r = source_open(src, o->source, err, sizeof(err));
+	if (r != 0)
+		fatal("%s", err);
+}
+
 /* What every host shares: the source, the configuration, the options. */
 static void
-build_job(struct job *job, const struct opts *o, struct source *src)
+build_job(struct job *job, const struct opts *o, struct source *src,
+    enum remote_kind kind)
 {
 	memset(job, 0, sizeof(*job));
+	job->kind = kind;
 	job->src = src;
 	job->conf = load_config(o);
 	job->kh = knownhosts_new();
@@ -321,6 +346,7 @@ main(int argc, char **argv)
 {
 	struct target_list list = { 0 };
 	struct source src;
+	enum remote_kind kind;
 	struct opts o;
 	struct job job;
 	struct host *hosts;
@@ -335,10 +361,9 @@ main(int argc, char **argv)
 		r > 0 ? exit(0) : usage_error(err);
 	log_init("fanscp", o.quiet ? LOG_QUIET : (enum log_level)(o.verbose >
 	    2 ? 2 : o.verbose));
-	if (source_open(&src, o.source, err, sizeof(err)) != 0)
-		fatal("%s", err);
+	open_source(&o, &src, &kind);
 	build_targets(&o, &list);
-	build_job(&job, &o, &src);
+	build_job(&job, &o, &src, kind);
 	if (o.verify && source_hash(&src, err, sizeof(err)) != 0)
 		fatal("%s", err);
 	if (libssh2_init(0) != 0)

@@ -67,6 +67,23 @@ source_open_fd(const char *path, struct stat *st, char *err, size_t errlen)
 	return fd;
 }
 
+/* The record of the file src->fd, st its status. */
+static void
+source_fill(struct source *src, const char *path, const struct stat *st)
+{
+	src->path = xstrdup(path);
+	src->basename = source_basename(path);
+	src->size = (uint64_t)st->st_size;
+	src->mode = st->st_mode & 07777;
+	src->mtime = st->st_mtim.tv_sec;
+	src->mtime_nsec = st->st_mtim.tv_nsec;
+	src->ctime = st->st_ctim.tv_sec;
+	src->ctime_nsec = st->st_ctim.tv_nsec;
+	src->atime = st->st_atim.tv_sec;
+	src->dev = st->st_dev;
+	src->ino = st->st_ino;
+}
+
 int
 source_open(struct source *src, const char *path, char *err, size_t errlen)
 {
@@ -75,17 +92,28 @@ source_open(struct source *src, const char *path, char *err, size_t errlen)
 	memset(src, 0, sizeof(*src));
 	if ((src->fd = source_open_fd(path, &st, err, errlen)) < 0)
 		return -1;
-	src->path = xstrdup(path);
-	src->basename = source_basename(path);
-	src->size = (uint64_t)st.st_size;
-	src->mode = st.st_mode & 07777;
-	src->mtime = st.st_mtim.tv_sec;
-	src->mtime_nsec = st.st_mtim.tv_nsec;
-	src->ctime = st.st_ctim.tv_sec;
-	src->ctime_nsec = st.st_ctim.tv_nsec;
-	src->atime = st.st_atim.tv_sec;
-	src->dev = st.st_dev;
-	src->ino = st.st_ino;
+	source_fill(src, path, &st);
+	return 0;
+}
+
+int
+source_adopt(struct source *src, int fd, const char *name, char *err,
+    size_t errlen)
+{
+	struct stat st;
+
+	memset(src, 0, sizeof(*src));
+	src->fd = -1;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "cannot use the archive of '%s': %s",
+		    name, S_ISREG(st.st_mode) ? strerror(errno) :
+		    "not a regular file");
+		close(fd);
+		return -1;
+	}
+	src->fd = fd;
+	src->unnamed = 1;
+	source_fill(src, name, &st);
 	return 0;
 }
 
@@ -149,13 +177,9 @@ source_read(const struct source *src, uint64_t off, void *buf, size_t len,
 	return n;
 }
 
-/*
- * The name, then the open file's size and times: a file renamed over the
- * name is another inode, and an in-place rewrite that keeps the size and
- * puts the mtime back still moves the ctime.
- */
-int
-source_changed(const struct source *src, char *err, size_t errlen)
+/* Does the name still lead to the file opened? */
+static int
+source_name_changed(const struct source *src, char *err, size_t errlen)
 {
 	struct stat st;
 
@@ -169,6 +193,22 @@ source_changed(const struct source *src, char *err, size_t errlen)
 		    "while being sent", src->path);
 		return 1;
 	}
+	return 0;
+}
+
+/*
+ * The name (unless the file was adopted: it has none), then the open
+ * file's size and times: a file renamed over the name is another inode,
+ * and an in-place rewrite that keeps the size and puts the mtime back
+ * still moves the ctime.
+ */
+int
+source_changed(const struct source *src, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (!src->unnamed && source_name_changed(src, err, errlen))
+		return 1;
 	if (fstat(src->fd, &st) < 0) {
 		snprintf(err, errlen, "cannot stat '%s': %s", src->path,
 		    strerror(errno));
