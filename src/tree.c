@@ -158,12 +158,19 @@ walk_symlink(struct walk *w, int dirfd, const char *name, const char *rel,
 	return walk_header(w, rel, sb, target);
 }
 
-/* A subdirectory: its entry, then (opened without following) its own. */
+/*
+ * A subdirectory: its entry, its own entries (it is opened without
+ * following), and its entry again.  The first one is writable for its
+ * owner, so that a tar that applies a directory's mode at once (BusyBox)
+ * can still unpack a read-only directory's files into it; the second
+ * sets the real mode and times after the files changed them, for tars
+ * that do not defer this to the end themselves as GNU tar and bsdtar do.
+ */
 static int
 walk_subdir(struct walk *w, int dirfd, const char *name, const char *rel,
     const struct stat *sb)
 {
-	struct stat now;
+	struct stat now, open_sb = *sb;
 	int fd;
 
 	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
@@ -174,12 +181,15 @@ walk_subdir(struct walk *w, int dirfd, const char *name, const char *rel,
 		close(fd);
 		return walk_fail(w, rel, "changed while being archived");
 	}
-	if (walk_header(w, rel, sb, NULL) != 0) {
+	open_sb.st_mode |= S_IRWXU;
+	if (walk_header(w, rel, &open_sb, NULL) != 0) {
 		close(fd);
 		return -1;
 	}
 	w->st->dirs++;
-	return walk_dir(w, fd, rel);	/* takes fd */
+	if (walk_dir(w, fd, rel) != 0)	/* takes fd */
+		return -1;
+	return walk_header(w, rel, sb, NULL);
 }
 
 /* What a skipped entry is. */
