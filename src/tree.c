@@ -332,22 +332,35 @@ tree_tempfile(char *err, size_t errlen)
 }
 
 /*
- * The name the tree lands as: its base name, or for "." and ".." (and
- * "dir/..") the base name of the directory they stand for.
+ * The name the tree lands as: the last component of path, or for "." and
+ * ".." (and "dir/..") that of the directory they stand for.  NULL when
+ * there is none ("/").
  */
-static char *
-tree_basename(const char *path, const char *given)
+STATIC char *
+tree_name(const char *path)
 {
-	char *real, *b;
+	size_t len = strlen(path);
+	const char *b;
+	char *name, *real;
 
-	if (strcmp(given, ".") != 0 && strcmp(given, "..") != 0)
-		return xstrdup(given);
-	if ((real = realpath(path, NULL)) == NULL)
-		return xstrdup(given);
-	b = strrchr(real, '/');
-	b = xstrdup(b != NULL && b[1] != '\0' ? b + 1 : given);
-	free(real);
-	return b;
+	while (len > 1 && path[len - 1] == '/')
+		len--;
+	for (b = path + len; b > path && b[-1] != '/'; b--)
+		;
+	name = xstrndup(b, (size_t)(path + len - b));
+	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
+		free(name);
+		name = NULL;
+		if ((real = realpath(path, NULL)) != NULL &&
+		    (b = strrchr(real, '/')) != NULL && b[1] != '\0')
+			name = xstrdup(b + 1);
+		free(real);
+	}
+	if (name != NULL && (*name == '\0' || strchr(name, '/') != NULL)) {
+		free(name);
+		name = NULL;
+	}
+	return name;
 }
 
 /*
@@ -368,46 +381,46 @@ tree_source(struct source *src, const char *path, char *err, size_t errlen)
 {
 	struct tree_stats st;
 	struct stat sb;
-	char *base;
+	char *name;
 	int dfd, fd;
 
+	if ((name = tree_name(path)) == NULL) {
+		snprintf(err, errlen, "'%s' has no name for the tree to land "
+		    "as", path);
+		return -1;
+	}
 	err[0] = '\0';
 	dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0 || fstat(dfd, &sb) != 0) {
 		snprintf(err, errlen, "cannot open '%s': %s", path,
 		    strerror(errno));
-		if (dfd >= 0)
-			close(dfd);
-		return -1;
+		goto fail;
 	}
-	if ((fd = tree_tempfile(err, errlen)) < 0) {
-		close(dfd);
-		return -1;
-	}
+	if ((fd = tree_tempfile(err, errlen)) < 0)
+		goto fail;
 	if (tree_archive(dfd, path, fd, &st, err, errlen) != 0 ||
 	    tree_stamp(fd, &sb) != 0) {
 		if (err[0] == '\0')
 			snprintf(err, errlen, "cannot archive '%s': %s", path,
 			    strerror(errno));
-		close(dfd);
 		close(fd);
-		return -1;
+		goto fail;
 	}
 	close(dfd);
 	verbose("'%s': %llu files, %llu directories, %llu symbolic links, "
 	    "%llu skipped", path, (unsigned long long)st.files,
 	    (unsigned long long)st.dirs, (unsigned long long)st.symlinks,
 	    (unsigned long long)st.skipped);
-	if (source_adopt(src, fd, path, err, errlen) != 0)
-		return -1;
-	base = tree_basename(path, src->basename);
-	free(src->basename);
-	src->basename = base;
-	if (*base == '\0' || strchr(base, '/') != NULL) {
-		snprintf(err, errlen, "'%s' has no name for the tree to land "
-		    "as", path);
-		source_close(src);
+	if (source_adopt(src, fd, path, err, errlen) != 0) {
+		free(name);
 		return -1;
 	}
+	free(src->basename);
+	src->basename = name;
 	return 0;
+fail:
+	if (dfd >= 0)
+		close(dfd);
+	free(name);
+	return -1;
 }
