@@ -17,6 +17,7 @@
 
 #include "log.h"
 #include "source.h"
+#include "strmap.h"
 #include "tree.h"
 #include "unittest.h"
 #include "xmalloc.h"
@@ -226,11 +227,15 @@ walk_entry(struct walk *w, int dirfd, const char *name, const char *rel)
 
 /*
  * The entries of the directory open as fd (taken, and closed), named
- * rel in the archive ("" for the root), in readdir order.
+ * rel in the archive ("" for the root), in readdir order.  A name that
+ * readdir returns twice (the directory changing under the walk) goes in
+ * once: so no name can be a symlink in one entry and a directory that
+ * later entries go through in another.
  */
 static int
 walk_dir(struct walk *w, int fd, const char *rel)
 {
+	struct strmap *seen = strmap_new();
 	struct dirent *de;
 	DIR *d = fdopendir(fd);
 	char *sub;
@@ -238,11 +243,13 @@ walk_dir(struct walk *w, int fd, const char *rel)
 
 	if (d == NULL) {
 		close(fd);
+		strmap_free(seen);
 		return walk_fail(w, *rel ? rel : ".", strerror(errno));
 	}
 	for (errno = 0; rc == 0 && (de = readdir(d)) != NULL; errno = 0) {
 		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
+		    strcmp(de->d_name, "..") == 0 ||
+		    (*strmap_slot(seen, de->d_name))++ > 0)
 			continue;
 		sub = *rel ? xasprintf("%s/%s", rel, de->d_name) :
 		    xstrdup(de->d_name);
@@ -252,6 +259,7 @@ walk_dir(struct walk *w, int fd, const char *rel)
 	if (rc == 0 && errno != 0)
 		rc = walk_fail(w, *rel ? rel : ".", strerror(errno));
 	closedir(d);
+	strmap_free(seen);
 	return rc;
 }
 
