@@ -56,8 +56,11 @@ walk_afail(struct walk *w)
 
 /*
  * The header of entry rel.  Only what tar -x uses is recorded: type,
- * permissions, times, size, owner ids, the link target.  Names are bytes
- * (hdrcharset=BINARY): no charset conversion can alter or refuse one.
+ * permissions, the mtime, size, owner ids, the link target.  The mtime
+ * is whole seconds (as scp -p keeps it): a fraction would cost a pax
+ * extended header, 1 KiB more, on every entry.  A name that libarchive
+ * cannot convert to UTF-8 (it is not UTF-8, or the locale is C) goes in
+ * as bytes, marked hdrcharset=BINARY, with a warning we do not need.
  */
 static int
 walk_header(struct walk *w, const char *rel, const struct stat *sb,
@@ -71,7 +74,7 @@ walk_header(struct walk *w, const char *rel, const struct stat *sb,
 	archive_entry_set_perm(e, sb->st_mode & 07777);
 	archive_entry_set_uid(e, sb->st_uid);
 	archive_entry_set_gid(e, sb->st_gid);
-	archive_entry_set_mtime(e, sb->st_mtim.tv_sec, sb->st_mtim.tv_nsec);
+	archive_entry_set_mtime(e, sb->st_mtim.tv_sec, 0);
 	archive_entry_set_size(e, S_ISREG(sb->st_mode) ? sb->st_size : 0);
 	if (target != NULL)
 		archive_entry_copy_symlink(e, target);
