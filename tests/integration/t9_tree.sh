@@ -274,8 +274,8 @@ scen_tree_notar() {
 	expect_no_tree_temps 2
 }
 
-# A FIFO and a socket in the source tree are skipped with a warning; the
-# rest arrives.
+# A FIFO, a socket and (as root) a device node in the source tree are
+# skipped with a warning; the rest arrives.
 scen_tree_special() {
 	need_fanscp || return
 	fixture_start 2
@@ -285,8 +285,14 @@ scen_tree_special() {
 	mkfifo "$SRC/d/fifo"
 	python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' \
 	    "$SRC/sock"
+	[ "$(id -u)" = 0 ] && mknod "$SRC/d/null" c 1 3
 	run_fanscp -F "$T/ssh_config" -r "$SRC" 'lab[001-002]:'
 	expect_rc 0
+	if [ "$(id -u)" = 0 ]; then
+		grep -qF "skipping '$SRC/d/null': a device" "$T/err" ||
+		    fail "no warning for the device: $(cat "$T/err")"
+		rm -f "$SRC/d/null"
+	fi
 	grep -qF "skipping '$SRC/d/fifo': a FIFO" "$T/err" ||
 	    fail "no warning for the FIFO: $(cat "$T/err")"
 	grep -qF "skipping '$SRC/sock': a socket" "$T/err" ||
