@@ -40,7 +40,10 @@ static int	walk_dir(struct walk *, int dirfd, const char *rel);
 static int
 walk_fail(struct walk *w, const char *rel, const char *why)
 {
-	snprintf(w->err, w->errlen, "'%s/%s': %s", w->root, rel, why);
+	size_t n = strlen(w->root);
+
+	snprintf(w->err, w->errlen, "'%s%s%s': %s", w->root,
+	    n > 0 && w->root[n - 1] == '/' ? "" : "/", rel, why);
 	return -1;
 }
 
@@ -297,7 +300,9 @@ tree_archive(int dirfd, const char *name, int fd, struct tree_stats *st,
 	w.root = name;
 	w.err = err;
 	w.errlen = errlen;
-	if ((dfd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0)) < 0) {
+	/* An open file of its own: readdir must start at the beginning. */
+	if ((dfd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) < 0) {
 		snprintf(err, errlen, "cannot archive '%s': %s", name,
 		    strerror(errno));
 		return -1;
