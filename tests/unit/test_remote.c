@@ -1803,6 +1803,28 @@ test_tree_happy(void **state)
 	free(tar);
 }
 
+/* An empty tree is an empty directory with the source's mode. */
+static void
+test_tree_empty(void **state)
+{
+	struct remote_job job;
+	struct stat st;
+	size_t len;
+	char *tar;
+
+	(void)state;
+	assert_int_equal(mkdir("src", 0755), 0);
+	tar = archive_of("src", &len);
+	tree_job(&job, "e", "src", len);
+	push_tree(&job, tar, len);
+	assert_int_equal(lstat("e", &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0751);
+	assert_int_equal(rmdir("e"), 0);
+	assert_no_temps();
+	free(tar);
+}
+
 /* An existing tree is merged into: its own files stay. */
 static void
 test_tree_merge(void **state)
@@ -1992,6 +2014,7 @@ main(void)
 		T(test_check_ok),
 		T(test_exit_str),
 		T(test_tree_happy),
+		T(test_tree_empty),
 		T(test_tree_merge),
 		T(test_tree_refused),
 		T(test_tree_nothing_unpacked),
