@@ -104,10 +104,15 @@ source_adopt(struct source *src, int fd, const char *name, char *err,
 
 	memset(src, 0, sizeof(*src));
 	src->fd = -1;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+	if (fstat(fd, &st) < 0) {
 		snprintf(err, errlen, "cannot use the archive of '%s': %s",
-		    name, S_ISREG(st.st_mode) ? strerror(errno) :
-		    "not a regular file");
+		    name, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "cannot use the archive of '%s': not a "
+		    "regular file", name);
 		close(fd);
 		return -1;
 	}
