@@ -80,10 +80,13 @@ static const char tree_receive[] =
  * to the modes (--no-same-permissions, which root needs: else GNU tar
  * and bsdtar keep the modes exactly for root); or with -p, -p (the modes
  * and times in the archive).  BusyBox tar has no -p: it restores modes
- * and times unless told otherwise, and its --no-same-permissions would
- * leave a directory's second entry unapplied, so there the modes are the
- * archive's, with or without -p.  R is the umask that a new tree's root
- * gets, as tar gives it to everything else: O, the login umask, or 0.
+ * and times unless told otherwise.  (Under --no-same-permissions,
+ * BusyBox tar and bsdtar apply only a directory's first entry, the
+ * writable one: a directory its owner may not write arrives writable.
+ * Keeping the source's modes exactly instead would skip the umask, and
+ * could make what the source has world-writable so on the host.)  O is
+ * the login umask, which a new tree's root gets as tar gives it to
+ * everything else.
  */
 static const char tree_commit_head[] =
     "O=$(umask)\n"
@@ -100,11 +103,13 @@ static const char tree_commit_head[] =
     "    drop 84 \"cannot unpack '$d': tar not found on the host\"\n"
     "isfile && drop 86 \"cannot create '$d': it exists and is not a "
     "directory\"\n"
-    "F='-m --no-same-permissions' R=$O\n"
-    "[ \"$P\" = 1 ] && F=-p\n"
-    "case $(tar --version 2>&1 </dev/null) in\n"
-    "*[Bb]usy[Bb]ox*) F=-m R=0; [ \"$P\" = 1 ] && F=;;\n"
-    "esac\n"
+    "F='-m --no-same-permissions'\n"
+    "if [ \"$P\" = 1 ]; then\n"
+    "\tcase $(tar --version 2>&1 </dev/null) in\n"
+    "\t*[Bb]usy[Bb]ox*) F=;;\n"
+    "\t*) F=-p;;\n"
+    "\tesac\n"
+    "fi\n"
     "unbeat\n"
     "echo fanscp-ready commit\n"
     "read -r g || g=\n"
@@ -152,7 +157,7 @@ static const char tree_commit_tail[] =
     "\tumask \"$O\"\n"
     "\tuntar \"$U\" || { wipe; drop 85 \"cannot unpack '$d': $v\"; }\n"
     "\tif [ \"$P\" = 1 ]; then keep \"$U\"\n"
-    "\telse chmod -- \"$(printf %o $(($m & ~0$R & 0777)))\" \"$U\"\n"
+    "\telse chmod -- \"$(printf %o $(($m & ~0$O & 0777)))\" \"$U\"\n"
     "\tfi || { wipe; drop 77 \"cannot set the mode of '$d'\"; }\n"
     "\tif [ -e \"$n\" ] || [ -L \"$n\" ]; then\n"
     "\t\twipe; drop 86 \"cannot create '$d': it appeared meanwhile\"\n"
