@@ -37,7 +37,8 @@ WRAPPED	 = ${shell sed -n 's/^__wrap_\(libssh2_[a-z0-9_]*\)(.*/\1/p' \
 # Debian packages each stage needs; see the `deps` recipe.
 DEPS_BUILD = gcc make pkg-config libssh2-1-dev libssl-dev libarchive-dev
 DEPS_CHECK = $(DEPS_BUILD) libcmocka-dev openssh-server openssh-client \
-	     busybox zsh python3 iproute2 procps acl tcsh fish
+	     busybox zsh python3 iproute2 procps acl tcsh fish \
+	     libarchive-tools
 
 .PHONY: all check unit integration demo asan valgrind lint fuzz bench \
 	install uninstall clean deps deps-check

@@ -1825,6 +1825,54 @@ test_tree_empty(void **state)
 	free(tar);
 }
 
+/*
+ * The tree under each tar found here as the host's tar: BusyBox's and
+ * libarchive's bsdtar (GNU tar is the default), with and without -p.
+ */
+static void
+test_tree_other_tars(void **state)
+{
+	static const char *const tars[] = { "/bin/busybox",
+	    "/usr/bin/busybox", "/usr/bin/bsdtar" };
+	static const char *const tar_tool[] = { "tar", NULL };
+	struct remote_job job;
+	struct stat st;
+	size_t i, len;
+	char *tar, bin[16], path[PATH_MAX + 32], dest[16];
+
+	(void)state;
+	make_small_tree("src");
+	assert_int_equal(system("touch -h -d '2001-02-03 04:05:06Z' src/* "
+	    "src/sub/f src/sub"), 0);
+	tar = archive_of("src", &len);
+	for (i = 0; i < sizeof(tars) / sizeof(tars[0]); i++) {
+		if (access(tars[i], X_OK) != 0)
+			continue;
+		snprintf(bin, sizeof(bin), "bin%zu", i);
+		make_bin(bin, tars[i], tar_tool);
+		snprintf(path, sizeof(path), "%s:/usr/bin:/bin", bin_path(bin));
+		opt.path = path;
+		snprintf(dest, sizeof(dest), "t%zu", i);
+		tree_job(&job, dest, "src", len);
+		push_tree(&job, tar, len);
+		assert_small_tree(dest);
+		snprintf(dest, sizeof(dest), "p%zu", i);
+		tree_job(&job, dest, "src", len);
+		job.preserve = 1;
+		job.mtime = job.atime = 981173106;
+		push_tree(&job, tar, len);
+		assert_small_tree(dest);
+		snprintf(path, sizeof(path), "p%zu/sub/f", i);
+		assert_int_equal(stat(path, &st), 0);
+		assert_int_equal(st.st_mtime, 981173106);
+		assert_int_equal(stat(dest, &st), 0);
+		assert_int_equal(st.st_mtime, 981173106);
+		opt.path = NULL;
+	}
+	assert_no_temps();
+	free(tar);
+}
+
 /* An existing tree is merged into: its own files stay. */
 static void
 test_tree_merge(void **state)
@@ -2015,6 +2063,7 @@ main(void)
 		T(test_exit_str),
 		T(test_tree_happy),
 		T(test_tree_empty),
+		T(test_tree_other_tars),
 		T(test_tree_merge),
 		T(test_tree_refused),
 		T(test_tree_nothing_unpacked),
