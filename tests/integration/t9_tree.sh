@@ -236,17 +236,44 @@ EOF
 	chmod 755 "$(host_dir "$1")/bin/tar"
 }
 
+# install_slowtar N: host N's tar unpacks, touches $T/tar.N.unpacked,
+# then waits 3 s before it exits.
+install_slowtar() {
+	mkdir -p "$(host_dir "$1")/bin"
+	_real=$(command -v tar)
+	cat >"$(host_dir "$1")/bin/tar" <<EOF
+#!/bin/sh
+case \$1 in --version) exec '$_real' "\$@";; esac
+'$_real' "\$@" || exit
+touch '$T/tar.$1.unpacked'
+sleep 3
+EOF
+	chmod 755 "$(host_dir "$1")/bin/tar"
+}
+
 # tar failing part-way: a new tree never appears (its temp directory
 # goes); an existing one is left merged in part, and the host says so.
+# A whole tree, unpacked, is not visible under its name until renamed.
 scen_tree_unpackfail() {
 	need_fanscp || return
 	fixture_start 3
 	install_badtar 1
 	install_badtar 2
+	install_slowtar 3
 	SRC=$T/src/t
 	make_tree "$SRC"
 	mkdir "$(host_home 2)/t"
-	run_fanscp -F "$T/ssh_config" -r "$SRC" 'lab[001-003]:'
+	start_fanscp -F "$T/ssh_config" -r "$SRC" 'lab[001-003]:'
+	i=0
+	while [ ! -e "$T/tar.3.unpacked" ] && [ $i -lt 300 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	[ -e "$T/tar.3.unpacked" ] || fail "lab003's tar never ran"
+	expect_absent 3 t
+	[ -n "$(find "$(host_home 3)" -maxdepth 1 -type d -name '.t.fanscp.*')" ] ||
+	    fail "lab003: no temp directory while unpacking"
+	wait_fanscp
 	expect_rc 1
 	expect_err lab001 "cannot unpack '"
 	expect_err lab001 "No space left on device"
