@@ -14,10 +14,10 @@ SAN	?=
 BUILD	?= build
 # The program; sanitizer builds put theirs under their BUILD.
 BIN	?= fanscp
-PKGS	 = libssh2 openssl
+PKGS	 = libssh2 openssl libarchive
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssh2 -lssl -lcrypto)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssh2 -lssl -lcrypto -larchive)
 CPPFLAGS += -Iinclude -D_GNU_SOURCE
 CFLAGS	+= -std=c11 -pthread $(OPT) $(WARN) $(SAN) $(PKG_CFLAGS)
 LDFLAGS	+= -pthread $(SAN)
@@ -35,9 +35,10 @@ WRAPPED	 = ${shell sed -n 's/^__wrap_\(libssh2_[a-z0-9_]*\)(.*/\1/p' \
 	   tests/unit/mock_libssh2.c 2>/dev/null}
 
 # Debian packages each stage needs; see the `deps` recipe.
-DEPS_BUILD = gcc make pkg-config libssh2-1-dev libssl-dev
+DEPS_BUILD = gcc make pkg-config libssh2-1-dev libssl-dev libarchive-dev
 DEPS_CHECK = $(DEPS_BUILD) libcmocka-dev openssh-server openssh-client sudo \
-	     busybox zsh python3 iproute2 procps acl tcsh fish
+	     busybox zsh python3 iproute2 procps acl tcsh fish \
+	     libarchive-tools
 
 .PHONY: all check unit integration demo asan valgrind lint fuzz bench \
 	install uninstall clean deps deps-check

@@ -11,6 +11,7 @@
 struct opts {
 	int	  family;		/* -4, -6: AF_INET, AF_INET6 */
 	int	  preserve;		/* -p */
+	int	  recursive;		/* -r */
 	int	  verbose;		/* -v, counted */
 	int	  quiet;		/* -q */
 	char	 *config;		/* -F */

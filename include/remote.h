@@ -49,6 +49,9 @@ enum remote_exit {
 	REMOTE_EXIT_NOGO = 81,		/* no go-ahead: nothing changed */
 	REMOTE_EXIT_MODIFIED = 82,	/* --inplace failed after writing */
 	REMOTE_EXIT_LINK = 83,		/* a symlink loop */
+	REMOTE_EXIT_NOTAR = 84,		/* -r: no tar on the host */
+	REMOTE_EXIT_UNPACK = 85,	/* -r: tar -x failed */
+	REMOTE_EXIT_NOTDIR = 86,	/* -r: the destination is no directory */
 };
 
 /* The go-ahead line that lets a commit rename. */
@@ -57,6 +60,7 @@ enum remote_exit {
 /* What a job delivers, and so which scripts its hosts run. */
 enum remote_kind {
 	REMOTE_FILE = 0,	/* a file, renamed into place (remote_file.c) */
+	REMOTE_TREE,		/* -r: a tar archive, unpacked (remote_tree.c) */
 };
 
 struct remote_job {
@@ -111,6 +115,7 @@ void	remote_seal(const struct remote_job *job, uint64_t size, char *buf);
 int	remote_sealed(const struct remote_job *job);
 
 extern const struct remote_payload remote_file_payload;
+extern const struct remote_payload remote_tree_payload;
 
 /* s as one single-quoted sh word: ' becomes '\''.  xmalloc'd. */
 char	*shquote(const char *s);
@@ -124,6 +129,8 @@ char	*shquote(const char *s);
 extern const char remote_common[];
 char	*remote_vars(const struct remote_job *job);
 char	*remote_sha_part(const struct remote_job *job);
+/* t as touch -t wants it, in UTC: CCYYMMDDhhmm.SS. */
+void	remote_touch_stamp(time_t t, char *buf, size_t len);
 
 /* The receive script for job.  xmalloc'd. */
 char	*remote_receive_cmd(const struct remote_job *job);

@@ -55,6 +55,7 @@ struct source {
 	dev_t		 dev;		/* the file the path named at open */
 	ino_t		 ino;
 	char		 sha256[65];	/* hex, when computed; else "" */
+	int		 unnamed;	/* adopted: no path to check */
 };
 
 /*
@@ -107,6 +108,13 @@ struct source_reader *source_reader_new(const struct source *);
 ssize_t	source_reader_read(struct source_reader *, uint64_t off, void *buf,
 	    size_t len, char *err, size_t errlen);
 void	source_reader_free(struct source_reader *);
+/*
+ * Serve the open regular file fd as src, named name in messages: a file
+ * fanscp made itself and unlinked (a tree's archive), so no path is
+ * checked for changes, only the file.  Takes fd; 0, or -1 and err.
+ */
+int	source_adopt(struct source *, int fd, const char *name, char *err,
+	    size_t errlen);
 /* Compute src->sha256 by reading the whole file once.  0, or -1 and err. */
 int	source_hash(struct source *, char *err, size_t errlen);
 /*

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,6 +31,7 @@
 #include "sshconf.h"
 #include "strmap.h"
 #include "target.h"
+#include "tree.h"
 #include "xmalloc.h"
 
 static volatile int stop_signal;
@@ -314,11 +316,39 @@ elapsed_since(const struct timespec *t0)
 	    (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
+/*
+ * The source: a file, or under -r a directory, sent as a tar archive (a
+ * file given with -r is sent as a file, as scp -r does).
+ */
+static void
+open_source(const struct opts *o, const struct source_conf *sc,
+    struct source *src, enum remote_kind *kind)
+{
+	struct stat st;
+	char err[512];
+	int r;
+
+	*kind = REMOTE_FILE;
+	if (o->recursive && stat(o->source, &st) == 0 && S_ISDIR(st.st_mode)) {
+		/* The archive is fanscp's own: --size and --sha256 mean nothing. */
+		if (o->has_size || o->sha256 != NULL)
+			usage_error("--size and --sha256 are for a file or a "
+			    "stream, not a tree (-r)");
+		*kind = REMOTE_TREE;
+		r = tree_source(src, o->source, err, sizeof(err));
+	} else
+		r = source_open_arg(src, o->source, sc, err, sizeof(err));
+	if (r != 0)
+		fatal("%s", err);
+}
+
 /* What every host shares: the source, the configuration, the options. */
 static void
-build_job(struct job *job, const struct opts *o, struct source *src)
+build_job(struct job *job, const struct opts *o, struct source *src,
+    enum remote_kind kind)
 {
 	memset(job, 0, sizeof(*job));
+	job->kind = kind;
 	job->src = src;
 	job->conf = load_config(o);
 	job->kh = knownhosts_new();
@@ -392,6 +422,7 @@ main(int argc, char **argv)
 	struct target_list list = { 0 };
 	struct source_conf sc;
 	struct source src;
+	enum remote_kind kind;
 	struct opts o;
 	struct job job;
 	struct host *hosts;
@@ -407,14 +438,13 @@ main(int argc, char **argv)
 	log_init("fanscp", o.quiet ? LOG_QUIET : (enum log_level)(o.verbose >
 	    2 ? 2 : o.verbose));
 	source_conf(&o, &sc);
-	if (source_open_arg(&src, o.source, &sc, err, sizeof(err)) != 0)
-		fatal("%s", err);
+	open_source(&o, &sc, &src, &kind);
 	build_targets(&o, &list);
 	if (source_is_stream(&src))
 		check_stream_targets(&list);
 	else
 		check_file(&o, &src);
-	build_job(&job, &o, &src);
+	build_job(&job, &o, &src, kind);
 	if (libssh2_init(0) != 0)
 		fatal("cannot initialise libssh2");
 	hosts = build_hosts(&list, &n);

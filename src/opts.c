@@ -15,7 +15,7 @@
 #define FANSCP_VERSION	"0.1"
 
 const char opts_usage[] =
-"usage: fanscp [-46Bpqv] [-F ssh_config] [-h host_file] [-i identity_file]\n"
+"usage: fanscp [-46Bpqrv] [-F ssh_config] [-h host_file] [-i identity_file]\n"
 "              [-o ssh_option] [-P port] [--connect-timeout seconds]\n"
 "              [--inplace] [--max-startups n] [--sha256 hex]\n"
 "              [--size bytes] [--spool-dir dir] [--spool-max size]\n"
@@ -147,6 +147,7 @@ opts_one(struct opts *o, int c, const char *arg, char *err, size_t errlen)
 	case 'B': return 0;	/* batch mode: fanscp never prompts */
 	case 'p': o->preserve = 1; return 0;
 	case 'q': o->quiet = 1; return 0;
+	case 'r': o->recursive = 1; return 0;
 	case 'v': o->verbose++; return 0;
 	case 'F': free(o->config); o->config = xstrdup(arg); return 0;
 	case 'h': opts_push(&o->hostfiles, &o->n_hostfiles, arg); return 0;
@@ -207,7 +208,7 @@ opts_parse(struct opts *o, int argc, char **argv, char *err, size_t errlen)
 	memset(o, 0, sizeof(*o));
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+46BF:h:i:o:P:pqv", long_opts,
+	while ((c = getopt_long(argc, argv, "+46BF:h:i:o:P:pqrv", long_opts,
 	    NULL)) != -1) {
 		if (c == '?' || c == ':') {
 			if (optopt > 0 && optopt < 256)

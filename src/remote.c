@@ -179,9 +179,23 @@ remote_sha_part(const struct remote_job *job)
 	return s;
 }
 
+void
+remote_touch_stamp(time_t t, char *buf, size_t len)
+{
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL) {
+		snprintf(buf, len, "197001010000.00");
+		return;
+	}
+	snprintf(buf, len, "%04d%02d%02d%02d%02d.%02d", tm.tm_year + 1900,
+	    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
 /* The builders of each payload kind. */
 static const struct remote_payload *const payloads[] = {
 	[REMOTE_FILE] = &remote_file_payload,
+	[REMOTE_TREE] = &remote_tree_payload,
 };
 
 static const struct remote_payload *
@@ -298,6 +312,12 @@ remote_exit_str(int status)
 		return "destination modified";
 	case REMOTE_EXIT_LINK:
 		return "cannot resolve a symbolic link";
+	case REMOTE_EXIT_NOTAR:
+		return "tar not found on the host";
+	case REMOTE_EXIT_UNPACK:
+		return "unpacking the tree failed";
+	case REMOTE_EXIT_NOTDIR:
+		return "the destination is not a directory";
 	default:
 		return NULL;
 	}

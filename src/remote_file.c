@@ -287,20 +287,6 @@ file_receive_cmd(const struct remote_job *job)
 	return s;
 }
 
-/* t as touch -t wants it: CCYYMMDDhhmm.SS, in UTC. */
-static void
-touch_stamp(time_t t, char *buf, size_t len)
-{
-	struct tm tm;
-
-	if (gmtime_r(&t, &tm) == NULL) {
-		snprintf(buf, len, "197001010000.00");
-		return;
-	}
-	snprintf(buf, len, "%04d%02d%02d%02d%02d.%02d", tm.tm_year + 1900,
-	    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-}
-
 /* The mode, and with -p the times and keep(). */
 static char *
 commit_mode_vars(const struct remote_job *job)
@@ -310,8 +296,8 @@ commit_mode_vars(const struct remote_job *job)
 
 	if (!job->preserve)
 		return xasprintf("m=0%o\n", mode);
-	touch_stamp(job->mtime, m, sizeof(m));
-	touch_stamp(job->atime, a, sizeof(a));
+	remote_touch_stamp(job->mtime, m, sizeof(m));
+	remote_touch_stamp(job->atime, a, sizeof(a));
 	return xasprintf("m=0%o u=%s a=%s\n%s", mode, m, a, commit_preserve);
 }
 

@@ -105,6 +105,32 @@ source_open(struct source *src, const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+int
+source_adopt(struct source *src, int fd, const char *name, char *err,
+    size_t errlen)
+{
+	struct stat st;
+
+	memset(src, 0, sizeof(*src));
+	src->fd = -1;
+	if (fstat(fd, &st) < 0) {
+		snprintf(err, errlen, "cannot use the archive of '%s': %s",
+		    name, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "cannot use the archive of '%s': not a "
+		    "regular file", name);
+		close(fd);
+		return -1;
+	}
+	src->fd = fd;
+	src->unnamed = 1;
+	source_set_file(src, name, &st);
+	return 0;
+}
+
 /*
  * A stream has no name, mode or times of its own: its copies get what a
  * local "cat > file" would (0666 less the umask), and the time it was
@@ -330,13 +356,9 @@ source_read(const struct source *src, uint64_t off, void *buf, size_t len,
 	return n;
 }
 
-/*
- * The name, then the open file's size and times: a file renamed over the
- * name is another inode, and an in-place rewrite that keeps the size and
- * puts the mtime back still moves the ctime.
- */
-int
-source_changed(const struct source *src, char *err, size_t errlen)
+/* Does the name still lead to the file opened? */
+static int
+source_name_changed(const struct source *src, char *err, size_t errlen)
 {
 	struct stat st;
 
@@ -352,6 +374,24 @@ source_changed(const struct source *src, char *err, size_t errlen)
 		    "while being sent", src->path);
 		return 1;
 	}
+	return 0;
+}
+
+/*
+ * The name (unless the file was adopted: it has none), then the open
+ * file's size and times: a file renamed over the name is another inode,
+ * and an in-place rewrite that keeps the size and puts the mtime back
+ * still moves the ctime.
+ */
+int
+source_changed(const struct source *src, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (src->kind == SOURCE_SPOOL)
+		return 0;
+	if (!src->unnamed && source_name_changed(src, err, errlen))
+		return 1;
 	if (fstat(src->fd, &st) < 0) {
 		snprintf(err, errlen, "cannot stat '%s': %s", src->path,
 		    strerror(errno));

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "remote.h"
+#include "tree.h"
 #include "xmalloc.h"
 
 char	*remote_prelude(const struct remote_job *);
@@ -1670,6 +1671,352 @@ test_default_acl(void **state)
 	assert_no_temps();
 }
 
+
+/* ------------------------------------------------------------- -r trees */
+
+/* The archive of directory dir, as tree_archive() makes it.  xmalloc'd. */
+static char *
+archive_of(const char *dir, size_t *len)
+{
+	struct tree_stats st;
+	char err[512], *buf;
+	FILE *f = tmpfile();
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+	long n;
+
+	assert_non_null(f);
+	assert_true(dfd >= 0);
+	if (tree_archive(dfd, dir, fileno(f), &st, err, sizeof(err)) != 0)
+		print_error("%s\n", err);
+	close(dfd);
+	n = lseek(fileno(f), 0, SEEK_END);
+	assert_true(n > 0);
+	buf = xmalloc((size_t)n);
+	assert_int_equal(pread(fileno(f), buf, (size_t)n, 0), n);
+	fclose(f);
+	*len = (size_t)n;
+	return buf;
+}
+
+/* A small tree at dir: a nested file, an empty directory, a symlink. */
+static void
+make_small_tree(const char *dir)
+{
+	char p[PATH_MAX];
+
+	assert_int_equal(mkdir(dir, 0755), 0);
+	snprintf(p, sizeof(p), "%s/sub", dir);
+	assert_int_equal(mkdir(p, 0755), 0);
+	snprintf(p, sizeof(p), "%s/empty", dir);
+	assert_int_equal(mkdir(p, 0700), 0);
+	snprintf(p, sizeof(p), "%s/sub/f", dir);
+	put_file(p, "nested\n", 0640);
+	snprintf(p, sizeof(p), "%s/link", dir);
+	assert_int_equal(symlink("sub/f", p), 0);
+	snprintf(p, sizeof(p), "%s/-x $(touch pwned)", dir);
+	put_file(p, "odd\n", 0755);
+}
+
+static void
+tree_job(struct remote_job *job, const char *path, const char *base,
+    size_t size)
+{
+	job_init(job, path, base, size);
+	job->kind = REMOTE_TREE;
+	job->mode = 0751;
+}
+
+/* The small tree arrived at dir (the umask is 022). */
+static void
+assert_small_tree(const char *dir)
+{
+	char p[PATH_MAX], l[64];
+	ssize_t n;
+
+	assert_int_equal(mode_of(dir), 0751);
+	snprintf(p, sizeof(p), "%s/sub/f", dir);
+	assert_file(p, "nested\n", 7);
+	assert_int_equal(mode_of(p), 0640);
+	snprintf(p, sizeof(p), "%s/-x $(touch pwned)", dir);
+	assert_file(p, "odd\n", 4);
+	assert_int_equal(mode_of(p), 0755);
+	snprintf(p, sizeof(p), "%s/empty", dir);
+	assert_int_equal(mode_of(p), 0700);
+	snprintf(p, sizeof(p), "%s/link", dir);
+	n = readlink(p, l, sizeof(l));
+	assert_int_equal(n, 5);
+	assert_memory_equal(l, "sub/f", 5);
+}
+
+/* Receive and commit a tree job with data; both must succeed. */
+static void
+push_tree(const struct remote_job *job, const char *data, size_t len)
+{
+	struct result res;
+
+	if (receive(job, data, len, &res) != 0)
+		print_error("%s: receive: %s\n", opt.sh, res.err);
+	assert_int_equal(res.status, 0);
+	assert_int_equal(remote_check_ok(res.out, res.outlen, "receive",
+	    len), 0);
+	result_free(&res);
+	if (commit(job, &res) != 0)
+		print_error("%s: commit: %s\n", opt.sh, res.err);
+	assert_int_equal(res.status, 0);
+	assert_int_equal(remote_check_ok(res.out, res.outlen, "commit", len),
+	    0);
+	result_free(&res);
+}
+
+/*
+ * At home (lands as NAME), into an existing directory (DIR/NAME), to a
+ * new path (lands as it), under every shell.
+ */
+static void
+test_tree_happy(void **state)
+{
+	struct remote_job job;
+	size_t i, len;
+	char *tar, dir[64];
+
+	(void)state;
+	make_small_tree("src");
+	tar = archive_of("src", &len);
+	for (i = 0; i < NSHELLS; i++) {
+		if (use_shell(&shells[i]) == -1)
+			continue;
+		snprintf(dir, sizeof(dir), "d%zu", i);
+		assert_int_equal(mkdir(dir, 0755), 0);
+		tree_job(&job, dir, "app", len);
+		push_tree(&job, tar, len);
+		snprintf(dir, sizeof(dir), "d%zu/app", i);
+		assert_small_tree(dir);
+		snprintf(dir, sizeof(dir), "new %zu\n'$(x)'", i);
+		tree_job(&job, dir, "app", len);
+		push_tree(&job, tar, len);
+		assert_small_tree(dir);
+	}
+	tree_job(&job, "", "-at home", len);
+	push_tree(&job, tar, len);
+	assert_small_tree("-at home");
+	assert_no_temps();
+	free(tar);
+}
+
+/* An empty tree is an empty directory with the source's mode. */
+static void
+test_tree_empty(void **state)
+{
+	struct remote_job job;
+	struct stat st;
+	size_t len;
+	char *tar;
+
+	(void)state;
+	assert_int_equal(mkdir("src", 0755), 0);
+	tar = archive_of("src", &len);
+	tree_job(&job, "e", "src", len);
+	push_tree(&job, tar, len);
+	assert_int_equal(lstat("e", &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0751);
+	assert_int_equal(rmdir("e"), 0);
+	assert_no_temps();
+	free(tar);
+}
+
+/*
+ * The tree under each tar found here as the host's tar: BusyBox's and
+ * libarchive's bsdtar (GNU tar is the default), with and without -p.
+ */
+static void
+test_tree_other_tars(void **state)
+{
+	static const char *const tars[] = { "/bin/busybox",
+	    "/usr/bin/busybox", "/usr/bin/bsdtar" };
+	static const char *const tar_tool[] = { "tar", NULL };
+	struct remote_job job;
+	struct stat st;
+	size_t i, len;
+	char *tar, bin[16], path[PATH_MAX + 32], dest[16];
+
+	(void)state;
+	make_small_tree("src");
+	assert_int_equal(system("touch -h -d '2001-02-03 04:05:06Z' src/* "
+	    "src/sub/f src/sub"), 0);
+	tar = archive_of("src", &len);
+	for (i = 0; i < sizeof(tars) / sizeof(tars[0]); i++) {
+		if (access(tars[i], X_OK) != 0)
+			continue;
+		snprintf(bin, sizeof(bin), "bin%zu", i);
+		make_bin(bin, tars[i], tar_tool);
+		snprintf(path, sizeof(path), "%s:/usr/bin:/bin", bin_path(bin));
+		opt.path = path;
+		snprintf(dest, sizeof(dest), "t%zu", i);
+		tree_job(&job, dest, "src", len);
+		push_tree(&job, tar, len);
+		assert_small_tree(dest);
+		snprintf(dest, sizeof(dest), "p%zu", i);
+		tree_job(&job, dest, "src", len);
+		job.preserve = 1;
+		job.mtime = job.atime = 981173106;
+		push_tree(&job, tar, len);
+		assert_small_tree(dest);
+		snprintf(path, sizeof(path), "p%zu/sub/f", i);
+		assert_int_equal(stat(path, &st), 0);
+		assert_int_equal(st.st_mtime, 981173106);
+		assert_int_equal(stat(dest, &st), 0);
+		assert_int_equal(st.st_mtime, 981173106);
+		opt.path = NULL;
+	}
+	assert_no_temps();
+	free(tar);
+}
+
+/* An existing tree is merged into: its own files stay. */
+static void
+test_tree_merge(void **state)
+{
+	struct remote_job job;
+	size_t len;
+	char *tar;
+
+	(void)state;
+	make_small_tree("src");
+	tar = archive_of("src", &len);
+	assert_int_equal(mkdir("dst", 0700), 0);
+	assert_int_equal(mkdir("dst/sub", 0755), 0);
+	put_file("dst/sub/f", "old\n", 0644);
+	put_file("dst/mine", "mine\n", 0644);
+	tree_job(&job, ".", "dst", len);	/* ./dst exists */
+	push_tree(&job, tar, len);
+	assert_file("dst/sub/f", "nested\n", 7);
+	assert_file("dst/mine", "mine\n", 5);
+	assert_int_equal(mode_of("dst"), 0700);	/* an existing root stays */
+	assert_no_temps();
+	free(tar);
+}
+
+/* Refusals before any data: not a directory, no parent, no tar. */
+static void
+test_tree_refused(void **state)
+{
+	static const char *const tools[] = { "cat", "wc", "rm", "mv",
+	    "chmod", "mkdir", "dd", NULL };
+	struct remote_job job;
+	struct result res;
+
+	(void)state;
+	put_file("file", "x", 0644);
+	tree_job(&job, "file", "src", 1024);
+	assert_int_equal(receive(&job, "", 0, &res), REMOTE_EXIT_NOTDIR);
+	assert_contains(res.err, "cannot create 'file': it exists and is not "
+	    "a directory");
+	assert_int_equal(remote_check_ready(res.out, res.outlen, "receive"),
+	    -1);
+	result_free(&res);
+	assert_int_equal(symlink("nowhere", "dangling"), 0);
+	tree_job(&job, "dangling", "src", 1024);
+	assert_int_equal(receive(&job, "", 0, &res), REMOTE_EXIT_NOTDIR);
+	result_free(&res);
+	tree_job(&job, "no/such", "src", 1024);
+	assert_int_equal(receive(&job, "", 0, &res), REMOTE_EXIT_NODIR);
+	result_free(&res);
+	make_bin("bin", NULL, tools);
+	opt.path = bin_path("bin");
+	tree_job(&job, "t", "src", 1024);
+	assert_int_equal(receive(&job, "", 0, &res), REMOTE_EXIT_NOTAR);
+	assert_contains(res.err, "tar not found on the host");
+	assert_int_equal(remote_check_ready(res.out, res.outlen, "receive"),
+	    -1);
+	result_free(&res);
+	opt.path = NULL;
+	assert_false(exists("t"));
+	assert_file("file", "x", 1);
+	assert_no_temps();
+}
+
+/*
+ * Nothing is unpacked from an archive that is cut short, fails its hash,
+ * gets no go-ahead, or is aborted; an archive tar cannot read leaves no
+ * tree and no temp directory.
+ */
+static void
+test_tree_nothing_unpacked(void **state)
+{
+	struct remote_job job;
+	struct result res;
+	size_t len;
+	char *tar, *junk;
+
+	(void)state;
+	make_small_tree("src");
+	tar = archive_of("src", &len);
+	tree_job(&job, "t", "src", len);
+	assert_int_equal(receive(&job, tar, len - 512, &res),
+	    REMOTE_EXIT_SIZE);
+	result_free(&res);
+	assert_no_temps();
+	job.sha256 = SHA_ABC;
+	assert_int_equal(receive(&job, tar, len, &res), 0);
+	result_free(&res);
+	assert_int_equal(commit(&job, &res), REMOTE_EXIT_HASH);
+	result_free(&res);
+	job.sha256 = NULL;
+	assert_int_equal(receive(&job, tar, len, &res), 0);
+	result_free(&res);
+	assert_int_equal(commit_nogo(&job, "", &res), REMOTE_EXIT_NOGO);
+	result_free(&res);
+	assert_int_equal(receive(&job, tar, len, &res), 0);
+	result_free(&res);
+	assert_int_equal(abort_job(&job, &res), 0);
+	result_free(&res);
+	assert_false(exists("t"));
+	assert_no_temps();
+	junk = xmalloc(len);
+	memset(junk, 'j', len);
+	assert_int_equal(receive(&job, junk, len, &res), 0);
+	result_free(&res);
+	assert_int_equal(commit(&job, &res), REMOTE_EXIT_UNPACK);
+	assert_contains(res.err, "cannot unpack 't': tar: ");
+	result_free(&res);
+	assert_false(exists("t"));
+	assert_no_temps();
+	free(junk);
+	free(tar);
+}
+
+/* -p: the modes exactly (the umask aside) and the times, root included. */
+static void
+test_tree_preserve(void **state)
+{
+	struct remote_job job;
+	struct stat st;
+	size_t len;
+	char *tar;
+
+	(void)state;
+	make_small_tree("src");
+	assert_int_equal(system("touch -h -d '2001-02-03 04:05:06Z' src/* "
+	    "src/sub/f src/sub"), 0);
+	umask(077);
+	tar = archive_of("src", &len);
+	tree_job(&job, "t", "src", len);
+	job.preserve = 1;
+	job.mtime = 981173106;
+	job.atime = 981173106;
+	push_tree(&job, tar, len);
+	assert_small_tree("t");
+	assert_int_equal(stat("t/sub/f", &st), 0);
+	assert_int_equal(st.st_mtime, 981173106);
+	assert_int_equal(stat("t/sub", &st), 0);
+	assert_int_equal(st.st_mtime, 981173106);
+	assert_int_equal(stat("t", &st), 0);
+	assert_int_equal(st.st_mtime, 981173106);
+	assert_no_temps();
+	free(tar);
+}
+
 #define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -1714,6 +2061,13 @@ main(void)
 		T(test_commit_isdir),
 		T(test_check_ok),
 		T(test_exit_str),
+		T(test_tree_happy),
+		T(test_tree_empty),
+		T(test_tree_other_tars),
+		T(test_tree_merge),
+		T(test_tree_refused),
+		T(test_tree_nothing_unpacked),
+		T(test_tree_preserve),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

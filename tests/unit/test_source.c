@@ -312,12 +312,44 @@ test_open_arg(void **state)
 	assert_non_null(strstr(fx->err, "is a directory"));
 }
 
+/*
+ * An adopted file (a tree's archive) has no name to check: unlinked, it
+ * is unchanged; written to, it has changed.  Only a regular file is
+ * adopted.
+ */
+static void
+test_adopt(void **state)
+{
+	struct fx *fx = *state;
+	struct source src;
+	int fd, p[2];
+
+	write_file(fx->path, "archive");
+	fd = open(fx->path, O_RDWR);
+	assert_true(fd >= 0);
+	assert_int_equal(unlink(fx->path), 0);
+	assert_int_equal(source_adopt(&src, fd, "tree/", fx->err,
+	    sizeof(fx->err)), 0);
+	assert_int_equal(src.size, 7);
+	assert_string_equal(src.basename, "tree");
+	assert_int_equal(source_changed(&src, fx->err, sizeof(fx->err)), 0);
+	assert_int_equal(pwrite(fd, "X", 1, 7), 1);	/* it grows */
+	assert_int_equal(source_changed(&src, fx->err, sizeof(fx->err)), 1);
+	source_close(&src);
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(source_adopt(&src, p[0], "pipe", fx->err,
+	    sizeof(fx->err)), -1);
+	assert_non_null(strstr(fx->err, "not a regular file"));
+	close(p[1]);
+}
+
 #define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		T(test_adopt),
 		T(test_regular),
 		T(test_fifo),
 		T(test_others),
