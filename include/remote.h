@@ -78,6 +78,7 @@ struct remote_job {
 	time_t		 atime;		/* with preserve */
 	const char	*token;		/* random hex, at most 32 digits */
 	int		 inplace;	/* --inplace where rename cannot work */
+	int		 sudo;		/* --sudo: the scripts run as root */
 };
 
 /* The command every channel execs; it reads a framed script on stdin. */

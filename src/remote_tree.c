@@ -75,8 +75,9 @@ static const char tree_receive[] =
 
 /*
  * Commit, up to the go-ahead: find the archive, check it, check tar and
- * the destination again, and choose tar's flags: -o (the login user owns
- * what it unpacks), and -m (the time of the copy) with the umask applied
+ * the destination again, and choose tar's flags: -o in W (the login user
+ * owns what it unpacks; under --sudo with -p, W is empty and root keeps
+ * the archive's owners), and -m (the time of the copy) with the umask applied
  * to the modes (--no-same-permissions, which root needs: else GNU tar
  * and bsdtar keep the modes exactly for root); or with -p, -p (the modes
  * and times in the archive).  BusyBox tar has no -p: it restores modes
@@ -128,7 +129,7 @@ static const char tree_commit_head[] =
  */
 static const char tree_commit_tail[] =
     "untar() {\n"
-    "\tv=$( (cd -P -- \"$1\" && exec tar -x -o $F -f -) <\"$t\" 2>&1 "
+    "\tv=$( (cd -P -- \"$1\" && exec tar -x $W $F -f -) <\"$t\" 2>&1 "
     ">/dev/null) && return\n"
     "\tv=$(printf '%s\\n' \"$v\" | grep -v 'unknown extended header' |\n"
     "\t    head -n 1)\n"
@@ -186,8 +187,10 @@ tree_prelude(const struct remote_job *job)
 
 	remote_touch_stamp(job->mtime, mt, sizeof(mt));
 	remote_touch_stamp(job->atime, at, sizeof(at));
-	s = xasprintf("%s%sm=0%o P=%d M=%s A=%s\n", v, tree_resolve,
-	    (unsigned int)(job->mode & 07777), job->preserve ? 1 : 0, mt, at);
+	/* Root keeps the archive's owners only when asked: --sudo with -p. */
+	s = xasprintf("%s%sm=0%o P=%d M=%s A=%s W=%s\n", v, tree_resolve,
+	    (unsigned int)(job->mode & 07777), job->preserve ? 1 : 0, mt, at,
+	    job->preserve && job->sudo ? "" : "-o");
 	free(v);
 	return s;
 }

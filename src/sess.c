@@ -836,6 +836,7 @@ sess_setup_remote(struct sess *s)
 	rj->preserve = s->job->preserve;
 	rj->token = s->token;
 	rj->inplace = s->job->inplace;
+	rj->sudo = s->job->sudo;
 }
 
 struct sess *

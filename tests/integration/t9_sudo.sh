@@ -46,6 +46,24 @@ scen_sudo() {
 	[ "$(stat -c '%U' "$h/etc/new.conf")" = root ] ||
 	    fail "new.conf belongs to $(stat -c '%U' "$h/etc/new.conf")"
 
+	# A tree through sudo: root unpacks it; with -p it keeps the owners
+	# the archive records, without it root owns what it unpacks.
+	mkdir -p "$T/src/site/sub"
+	echo page >"$T/src/site/sub/index.html"
+	chown -R nobody:nogroup "$T/src/site"
+	run_fanscp -F "$T/ssh_config" --sudo -r -p "$T/src/site" \
+	    "$ok@lab001:$d/"
+	expect_rc 0
+	[ "$(stat -c %U:%G "$h/etc/site/sub/index.html")" = nobody:nogroup ] ||
+	    fail "-p under --sudo: index.html is $(stat -c %U:%G "$h/etc/site/sub/index.html")"
+	run_fanscp -F "$T/ssh_config" --sudo -r "$T/src/site" \
+	    "$ok@lab001:$d/site2"
+	expect_rc 0
+	[ "$(stat -c %U "$h/etc/site2/sub/index.html")" = root ] ||
+	    fail "--sudo without -p: index.html belongs to $(stat -c %U "$h/etc/site2/sub/index.html")"
+	cmp -s "$T/src/site/sub/index.html" "$h/etc/site2/sub/index.html" ||
+	    fail "site2/sub/index.html differs"
+
 	# sudo refuses the other user: sudo's own reason, nothing left.
 	run_fanscp -F "$T/ssh_config" --sudo "$SRC" "$no@lab001:$d/other.conf"
 	expect_rc 1
