@@ -40,6 +40,7 @@ srcs() {
 				    "tests/fuzz/home.c" ;;
 	knownhosts)		echo "src/knownhosts.c src/xmalloc.c" \
 				    "src/log.c tests/fuzz/home.c" ;;
+	kexinit)		echo "src/kexinit.c src/xmalloc.c" ;;
 	*)			echo "fuzz: no target '$1'" >&2; return 1 ;;
 	esac
 }
