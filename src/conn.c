@@ -32,6 +32,7 @@
 #include "log.h"
 #include "loop.h"
 #include "sshconf.h"
+#include "transport.h"
 #include "xmalloc.h"
 
 #define CONN_STATES(X)							\
@@ -73,6 +74,9 @@ struct conn {
 	LIBSSH2_RECV_FUNC((*recv0));
 	LIBSSH2_SEND_FUNC((*send0));
 	int		 nomatch;	/* enum kex_class without a match, or -1 */
+	/* What ssh would do here that libssh2 cannot (transport.h). */
+	enum transport_reason ssh_why;
+	char		 ssh_only[160];
 };
 
 typedef enum st_result st_handler(struct conn *);
@@ -495,6 +499,22 @@ conn_hostkey(struct conn *c)
 	return ST_NEXT;
 }
 
+/* Would ssh log in by a way libssh2 lacks (a certificate, a token)? */
+static int
+conn_ssh_login(const struct conn *c)
+{
+	switch (c->ssh_why) {
+	case TR_CERTIFICATEFILE:
+	case TR_CERT_BESIDE:
+	case TR_PKCS11:
+	case TR_SK_KEY:
+	case TR_GSSAPI:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 static enum st_result
 conn_auth(struct conn *c)
 {
@@ -511,6 +531,9 @@ conn_auth(struct conn *c)
 			return conn_fail(c, "permission denied: the server "
 			    "disconnected (\"%s\"); too many keys offered? "
 			    "See MaxAuthTries, IdentitiesOnly", c->bye);
+		if (conn_ssh_login(c))
+			return conn_fail(c, "%s (ssh would log in with what "
+			    "libssh2 1.10 cannot: %s)", err, c->ssh_only);
 		return conn_fail(c, "%s", err);
 	}
 }
@@ -569,6 +592,39 @@ conn_port(const struct job *job, const struct host *h,
 	    cfg->port > 0 ? cfg->port : 22;
 }
 
+/*
+ * Whether ssh would do something here that libssh2 cannot, and why: said
+ * at -v, and beside a refused login.  (--transport auto will hand such a
+ * host to ssh; see transport.h.)  Called with conn_shared held.
+ */
+static void
+conn_transport_note(struct conn *c, char *const *ids, size_t nids,
+    int ids_default)
+{
+	static struct transport_env env;
+	static int env_ready;
+	struct transport_host th;
+
+	if (!env_ready) {
+		transport_env_init(&env);
+		env_ready = 1;
+	}
+	memset(&th, 0, sizeof(th));
+	th.cfg = &c->cfg;
+	th.alias = c->host->t.host;
+	th.hostname = c->hostname;
+	th.user = c->user;
+	th.port = c->port;
+	th.ids = ids;
+	th.nids = nids;
+	th.ids_default = ids_default;
+	c->ssh_why = transport_needs_ssh(&th, &env, c->ssh_only,
+	    sizeof(c->ssh_only));
+	if (c->ssh_why != TR_NONE)
+		hlog(LOG_VERBOSE, c->host->name, "ssh would do what libssh2 "
+		    "1.10 cannot here: %s", c->ssh_only);
+}
+
 /* Resolve the host's settings; returns -1 with the host failed. */
 static int
 conn_configure(struct conn *c)
@@ -596,6 +652,8 @@ conn_configure(struct conn *c)
 	c->user = conn_user(&c->cfg);
 	c->port = conn_port(job, c->host, &c->cfg);
 	ids = conn_identities(job, &c->cfg, &nids);
+	conn_transport_note(c, ids, nids,
+	    job->n_identities + c->cfg.n_identity_files == 0);
 	c->auth = auth_new(c->user, ids, nids, c->cfg.identities_only == 1,
 	    c->cfg.identity_agent);
 	for (i = job->n_identities + c->cfg.n_identity_files; i < nids; i++)
