@@ -14,13 +14,15 @@
  * so that neither the host nor anything after it is read as an option,
  * the host as typed (ssh applies the same Host blocks fanscp did), and the
  * remote command as one argument.  Remote paths never appear here: they
- * go in the framed script on the child's stdin.
+ * go in the framed script on the child's stdin.  sshcmd_verdict() reads
+ * a child's end (exit status 255, stderr) back into an error kind.
  */
 #ifndef FANSCP_SSHCMD_H
 #define FANSCP_SSHCMD_H
 
 #include <stddef.h>
 
+#include "host.h"
 #include "sshconf.h"
 
 /* How the child shares a connection with the host's other steps. */
@@ -63,6 +65,19 @@ struct sshcmd {
  */
 char	**sshcmd_argv(const struct sshcmd *, char *err, size_t errlen);
 void	  sshcmd_free(char **);
+/*
+ * What went wrong, from an ssh child's wait status and stderr: ERR_NONE
+ * when ssh itself did not fail (it exited with the remote command's own
+ * status, anything but 255); else the kind (hostkey, auth, connect,
+ * timeout, ssh, config, lost) and a message in fanscp's words, such as
+ * "no matching MAC found; the server offers ...", from OpenSSH 9's lines.
+ * started: the remote command had begun (a failure then is a lost
+ * connection).  Remote scripts never exit 255 themselves.
+ * ssh says "Unable to negotiate" and "Connection closed by" at LogLevel
+ * INFO: under LogLevel=ERROR a failed negotiation leaves stderr empty.
+ */
+enum host_err sshcmd_verdict(int wstatus, const char *err, size_t len,
+	    int started, char *msg, size_t msglen);
 /* "OpenSSH_9.2p1 Debian-2, OpenSSL ..." (ssh -V) as 92; 0 if not OpenSSH. */
 int	  sshcmd_version(const char *banner);
 

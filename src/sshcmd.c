@@ -2,12 +2,15 @@
  * The argv of an ssh child (see sshcmd.h).
  */
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 
+#include "fmt.h"
 #include "sshcmd.h"
 #include "xmalloc.h"
 
@@ -230,4 +233,137 @@ sshcmd_version(const char *banner)
 		return 0;
 	minor = *p - '0';
 	return major * 10 + minor;
+}
+
+/*
+ * Reading ssh's stderr.  Each pattern is one of OpenSSH 9's own lines;
+ * the first line that one matches decides, in this order.
+ */
+
+/* The line of text (len bytes) holding needle, copied to out; or NULL. */
+static const char *
+line_with(const char *text, size_t len, const char *needle, char *out,
+    size_t outlen)
+{
+	const char *p = text, *end = text + len, *nl;
+	size_t n = strlen(needle), ll;
+
+	while (p < end) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		ll = (size_t)((nl ? nl : end) - p);
+		if (ll > 0 && p[ll - 1] == '\r')
+			ll--;
+		if (ll >= n && memmem(p, ll, needle, n) != NULL) {
+			fmt_clean(out, outlen, p, ll);
+			return out;
+		}
+		p = nl ? nl + 1 : end;
+	}
+	return NULL;
+}
+
+/* The last non-empty line, cleaned; "" if none. */
+static void
+last_line(const char *text, size_t len, char *out, size_t outlen)
+{
+	size_t e = len, b;
+
+	out[0] = '\0';
+	while (e > 0 && (text[e - 1] == '\n' || text[e - 1] == '\r'))
+		e--;
+	for (b = e; b > 0 && text[b - 1] != '\n'; b--)
+		;
+	if (e > b)
+		fmt_clean(out, outlen, text + b, e - b);
+}
+
+/* Drop a final '.', and lower the first letter, as fanscp's messages go. */
+static char *
+tidy(char *s)
+{
+	size_t n = strlen(s);
+
+	if (n > 0 && s[n - 1] == '.')
+		s[n - 1] = '\0';
+	if (isupper((unsigned char)s[0]) && !isupper((unsigned char)s[1]))
+		s[0] = (char)tolower((unsigned char)s[0]);
+	return s;
+}
+
+/* "Unable to negotiate with H port P: no matching X found. Their offer: L" */
+static int
+negotiation(const char *line, char *msg, size_t msglen)
+{
+	const char *nm = strstr(line, "no matching "), *offer;
+	const char *found = nm ? strstr(nm, " found") : NULL;
+
+	if (nm == NULL || found == NULL)
+		return 0;
+	offer = strstr(found, "Their offer: ");
+	snprintf(msg, msglen, "%.*s; the server offers %s",
+	    (int)(found + 6 - nm), nm, offer ? offer + 13 : "nothing known");
+	return 1;
+}
+
+enum host_err
+sshcmd_verdict(int wstatus, const char *err, size_t len, int started,
+    char *msg, size_t msglen)
+{
+	char line[512];
+	const char *p;
+
+	msg[0] = '\0';
+	if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) != 255)
+		return ERR_NONE;
+	if (WIFSIGNALED(wstatus)) {
+		snprintf(msg, msglen, "ssh was killed by signal %d",
+		    WTERMSIG(wstatus));
+		return started ? ERR_LOST : ERR_SSH;
+	}
+	if (line_with(err, len, "Host key verification failed", line,
+	    sizeof(line)) != NULL) {
+		if (line_with(err, len, " and you have requested strict "
+		    "checking", line, sizeof(line)) == NULL)
+			snprintf(line, sizeof(line), "host key verification "
+			    "failed");
+		snprintf(msg, msglen, "%s", tidy(line));
+		return ERR_HOSTKEY;
+	}
+	if (line_with(err, len, "Unable to negotiate with ", line,
+	    sizeof(line)) != NULL && negotiation(line, msg, msglen))
+		return ERR_SSH;
+	if (line_with(err, len, "Permission denied (", line,
+	    sizeof(line)) != NULL) {
+		p = strstr(line, "Permission denied (");
+		snprintf(msg, msglen, "%s", tidy((char *)(uintptr_t)p));
+		return ERR_AUTH;
+	}
+	if (line_with(err, len, "ssh: connect to host ", line,
+	    sizeof(line)) != NULL) {
+		snprintf(msg, msglen, "%s", line + 5);
+		return strstr(line, "timed out") ? ERR_TIMEOUT : ERR_CONNECT;
+	}
+	if (line_with(err, len, "ssh: Could not resolve hostname ", line,
+	    sizeof(line)) != NULL) {
+		snprintf(msg, msglen, "%s", tidy(line + 5));
+		return ERR_CONNECT;
+	}
+	if (line_with(err, len, "Connection timed out during banner exchange",
+	    line, sizeof(line)) != NULL) {
+		snprintf(msg, msglen, "%s", tidy(line));
+		return ERR_TIMEOUT;
+	}
+	if (line_with(err, len, "Bad configuration option", line,
+	    sizeof(line)) != NULL || line_with(err, len, "bad configuration "
+	    "option", line, sizeof(line)) != NULL) {
+		snprintf(msg, msglen, "ssh: %s", line);
+		return ERR_CONFIG;
+	}
+	last_line(err, len, line, sizeof(line));
+	if (line[0] == '\0')
+		snprintf(line, sizeof(line), "ssh exited with status 255%s",
+		    started ? "" : " before logging in (it says why at "
+		    "LogLevel INFO)");
+	snprintf(msg, msglen, "%s", tidy(line));
+	return started ? ERR_LOST : ERR_SSH;
 }

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -356,6 +357,103 @@ test_real_ssh(void **state)
 	sshcmd_free(v);
 }
 
+/* OpenSSH 9.2's own words, as captured against the fixture's sshds. */
+static const char changed[] =
+    "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\n"
+    "@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @\n"
+    "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\n"
+    "IT IS POSSIBLE THAT SOMEONE IS DOING SOMETHING NASTY!\n"
+    "Offending ECDSA key in /tmp/kh:10\n"
+    "  remove with:\n"
+    "  ssh-keygen -f \"/tmp/kh\" -R \"[127.0.0.1]:23946\"\n"
+    "Host key for [127.0.0.1]:23946 has changed and you have requested "
+    "strict checking.\r\n"
+    "Host key verification failed.\r\n";
+static const char revoked[] =
+    "@       WARNING: REVOKED HOST KEY DETECTED!               @\n"
+    "ED25519 host key for [127.0.0.1]:57463 was revoked and you have "
+    "requested strict checking.\n"
+    "Host key verification failed.\n";
+static const char unknown[] =
+    "No ED25519 host key is known for [127.0.0.1]:2222 and you have "
+    "requested strict checking.\r\nHost key verification failed.\r\n";
+static const char nomac[] =
+    "Unable to negotiate with 127.0.0.1 port 42088: no matching MAC "
+    "found. Their offer: hmac-sha2-512-etm@openssh.com\r\n";
+
+static enum host_err
+verdict(int code, const char *err, int started, char *msg, size_t len)
+{
+	return sshcmd_verdict(code << 8, err, strlen(err), started, msg, len);
+}
+
+static void
+test_verdict(void **state)
+{
+	char msg[512];
+
+	(void)state;
+	assert_int_equal(verdict(0, "", 0, msg, sizeof(msg)), ERR_NONE);
+	assert_int_equal(verdict(7, "err\n", 1, msg, sizeof(msg)), ERR_NONE);
+	assert_int_equal(verdict(255, changed, 0, msg, sizeof(msg)),
+	    ERR_HOSTKEY);
+	assert_string_equal(msg, "host key for [127.0.0.1]:23946 has changed "
+	    "and you have requested strict checking");
+	assert_int_equal(verdict(255, revoked, 0, msg, sizeof(msg)),
+	    ERR_HOSTKEY);
+	assert_string_equal(msg, "ED25519 host key for [127.0.0.1]:57463 was "
+	    "revoked and you have requested strict checking");
+	assert_int_equal(verdict(255, unknown, 0, msg, sizeof(msg)),
+	    ERR_HOSTKEY);
+	assert_string_equal(msg, "no ED25519 host key is known for "
+	    "[127.0.0.1]:2222 and you have requested strict checking");
+	assert_int_equal(verdict(255, "Host key verification failed.\n", 0,
+	    msg, sizeof(msg)), ERR_HOSTKEY);
+	assert_string_equal(msg, "host key verification failed");
+	assert_int_equal(verdict(255, nomac, 0, msg, sizeof(msg)), ERR_SSH);
+	assert_string_equal(msg, "no matching MAC found; the server offers "
+	    "hmac-sha2-512-etm@openssh.com");
+	assert_int_equal(verdict(255, "root@127.0.0.1: Permission denied "
+	    "(publickey).\r\n", 0, msg, sizeof(msg)), ERR_AUTH);
+	assert_string_equal(msg, "permission denied (publickey)");
+	assert_int_equal(verdict(255, "ssh: connect to host 127.0.0.1 port "
+	    "28161: Connection refused\r\n", 0, msg, sizeof(msg)),
+	    ERR_CONNECT);
+	assert_string_equal(msg, "connect to host 127.0.0.1 port 28161: "
+	    "Connection refused");
+	assert_int_equal(verdict(255, "ssh: connect to host 10.0.0.1 port 22: "
+	    "Connection timed out\n", 0, msg, sizeof(msg)), ERR_TIMEOUT);
+	assert_int_equal(verdict(255, "ssh: Could not resolve hostname x."
+	    "invalid: Name or service not known\n", 0, msg, sizeof(msg)),
+	    ERR_CONNECT);
+	assert_string_equal(msg, "could not resolve hostname x.invalid: Name "
+	    "or service not known");
+	assert_int_equal(verdict(255, "Connection timed out during banner "
+	    "exchange\n", 0, msg, sizeof(msg)), ERR_TIMEOUT);
+	assert_int_equal(verdict(255, "command-line: line 0: Bad configuration "
+	    "option: frobnicate\n", 0, msg, sizeof(msg)), ERR_CONFIG);
+	assert_string_equal(msg, "ssh: command-line: line 0: Bad "
+	    "configuration option: frobnicate");
+	/* After the command started: the connection was lost. */
+	assert_int_equal(verdict(255, "Connection to 127.0.0.1 closed by "
+	    "remote host.\r\n", 1, msg, sizeof(msg)), ERR_LOST);
+	assert_string_equal(msg, "connection to 127.0.0.1 closed by remote "
+	    "host");
+	/* LogLevel=ERROR hides a failed negotiation: say so. */
+	assert_int_equal(verdict(255, "", 0, msg, sizeof(msg)), ERR_SSH);
+	assert_string_equal(msg, "ssh exited with status 255 before logging "
+	    "in (it says why at LogLevel INFO)");
+	assert_int_equal(sshcmd_verdict(SIGKILL, "", 0, 1, msg, sizeof(msg)),
+	    ERR_LOST);
+	assert_string_equal(msg, "ssh was killed by signal 9");
+	/* Hostile text stays printable; a small buffer is not overrun. */
+	assert_int_equal(verdict(255, "x\n\x1b]0;pwned\x07 line\n", 0, msg,
+	    sizeof(msg)), ERR_SSH);
+	assert_null(strchr(msg, '\x1b'));
+	assert_int_equal(verdict(255, nomac, 0, msg, 10), ERR_SSH);
+	assert_int_equal(strlen(msg), 9);
+}
+
 int
 main(void)
 {
@@ -368,6 +466,7 @@ main(void)
 		cmocka_unit_test(test_mux),
 		cmocka_unit_test(test_version),
 		cmocka_unit_test(test_real_ssh),
+		cmocka_unit_test(test_verdict),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
