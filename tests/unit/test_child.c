@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "remote.h"
 
 static int
 open_fds(void)
@@ -275,6 +276,41 @@ test_closed_std(void **state)
 	free(o);
 }
 
+/*
+ * The way the ssh transport will run a remote step: the same loader
+ * every channel execs (here under a local sh, as sshd would run it), the
+ * script framed on stdin, the data after it, through non-blocking pipes.
+ */
+static void
+test_loader(void **state)
+{
+	char *argv[] = { "/bin/sh", "-c", (char *)(uintptr_t)remote_exec_cmd,
+	    NULL };
+	const char *script = "echo fanscp-ready; n=$(wc -c); echo got $n; "
+	    "echo 'it'\\''s' >&2; exit 9\n";
+	struct out *o = malloc(sizeof(*o));
+	size_t flen, dlen = 200000;
+	char *frame = remote_frame(script, &flen), *in, err[256];
+	struct child c;
+
+	(void)state;
+	in = malloc(flen + dlen);
+	memcpy(in, frame, flen);
+	memset(in + flen, 'd', dlen);
+	assert_int_equal(child_spawn(&c, argv, err, sizeof(err)), 0);
+	run(&c, in, flen + dlen, o);
+	o->o[o->olen] = '\0';
+	o->e[o->elen < sizeof(o->e) ? o->elen : 0] = '\0';
+	if (strcmp(o->o, "fanscp-ready\ngot 200000\n") != 0)
+		fail_msg("stdout '%s', stderr '%s'", o->o, o->e);
+	assert_int_equal(o->elen, 5);
+	assert_memory_equal(o->e, "it's\n", 5);
+	assert_int_equal(WEXITSTATUS(c.status), 9);
+	free(frame);
+	free(in);
+	free(o);
+}
+
 int
 main(void)
 {
@@ -285,6 +321,7 @@ main(void)
 		cmocka_unit_test(test_fds_and_group),
 		cmocka_unit_test(test_missing),
 		cmocka_unit_test(test_closed_std),
+		cmocka_unit_test(test_loader),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
