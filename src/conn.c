@@ -760,6 +760,14 @@ conn_connecting(const struct conn *c)
 }
 
 int
+conn_needs_ssh(const struct conn *c, const char **why)
+{
+	if (why != NULL)
+		*why = c->ssh_only;
+	return c->ssh_why;
+}
+
+int
 conn_nomatch_class(const struct conn *c)
 {
 	return c->nomatch;
