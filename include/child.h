@@ -21,13 +21,21 @@ struct child {
 	int	out;		/* its stdout, to read */
 	int	err;		/* its stderr, to read */
 	int	status;		/* the wait status, once reaped */
+	int	sock;		/* CHILD_SOCKET: in and out are one socket */
 };
+
+/*
+ * CHILD_SOCKET: its stdin and stdout are one end of a socketpair, so that
+ * fanscp watches one fd for both directions, as it does a libssh2 socket;
+ * closing stdin is then a shutdown(SHUT_WR).  stderr stays a pipe.
+ */
+#define CHILD_SOCKET	0x1
 
 /*
  * Start argv[0] (looked up in PATH when it has no '/') with argv.  Returns
  * 0, or -1 with "cannot run 'ssh': reason" in err and nothing left open.
  */
-int	child_spawn(struct child *, char *const argv[], char *err,
+int	child_spawn(struct child *, char *const argv[], int flags, char *err,
 	    size_t errlen);
 /* Close our end of its stdin: it reads EOF. */
 void	child_close_in(struct child *);

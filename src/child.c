@@ -7,6 +7,7 @@
 #include <spawn.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -101,8 +102,59 @@ spawn_attr(posix_spawnattr_t *attr)
 	return 0;
 }
 
+/* A close-on-exec socketpair whose ends are above 2: [0] ours, [1] its. */
+static int
+socketpair_above2(int p[2])
+{
+	int i, fd;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p) == -1)
+		return -1;
+	for (i = 0; i < 2; i++) {
+		if (p[i] > 2)
+			continue;
+		if ((fd = fcntl(p[i], F_DUPFD_CLOEXEC, 3)) == -1) {
+			close(p[0]);
+			close(p[1]);
+			return -1;
+		}
+		close(p[i]);
+		p[i] = fd;
+	}
+	return 0;
+}
+
+/*
+ * The fds: p[0] stdin (child's end [0], ours [1]), p[1] stdout (ours [0],
+ * child's [1]), p[2] stderr likewise; with CHILD_SOCKET, p[0] is a
+ * socketpair (ours [1], child's [0]) that serves as stdout too.
+ */
+static int
+make_fds(int p[3][2], int flags)
+{
+	int i;
+
+	if (flags & CHILD_SOCKET) {
+		if (socketpair_above2(p[0]) == -1)
+			return -1;
+		/* As pipe_above2: [0] is the child's, [1] ours. */
+		i = p[0][0];
+		p[0][0] = p[0][1];
+		p[0][1] = i;
+	} else if (pipe_above2(p[0]) == -1)
+		return -1;
+	for (i = 1; i < 3; i++) {
+		if (i == 1 && (flags & CHILD_SOCKET))
+			continue;
+		if (pipe_above2(p[i]) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 int
-child_spawn(struct child *c, char *const argv[], char *err, size_t errlen)
+child_spawn(struct child *c, char *const argv[], int flags, char *err,
+    size_t errlen)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
@@ -111,11 +163,11 @@ child_spawn(struct child *c, char *const argv[], char *err, size_t errlen)
 
 	memset(c, 0, sizeof(*c));
 	c->in = c->out = c->err = -1;
-	for (i = 0; i < 3; i++)
-		if (pipe_above2(p[i]) == -1) {
-			e = errno;
-			goto out;
-		}
+	c->sock = (flags & CHILD_SOCKET) != 0;
+	if (make_fds(p, flags) == -1) {
+		e = errno;
+		goto out;
+	}
 	if (spawn_attr(&attr) == -1) {
 		e = ENOMEM;
 		goto out;
@@ -123,7 +175,8 @@ child_spawn(struct child *c, char *const argv[], char *err, size_t errlen)
 	if ((e = posix_spawn_file_actions_init(&fa)) == 0) {
 		/* The child's ends onto 0, 1, 2; dup2 clears FD_CLOEXEC. */
 		if ((e = posix_spawn_file_actions_adddup2(&fa, p[0][0], 0)) ||
-		    (e = posix_spawn_file_actions_adddup2(&fa, p[1][1], 1)) ||
+		    (e = posix_spawn_file_actions_adddup2(&fa, c->sock ?
+		    p[0][0] : p[1][1], 1)) ||
 		    (e = posix_spawn_file_actions_adddup2(&fa, p[2][1], 2)) ||
 		    (e = close_rest(&fa)) ||
 		    (e = posix_spawnp(&c->pid, argv[0], &fa, &attr, argv,
@@ -135,7 +188,7 @@ child_spawn(struct child *c, char *const argv[], char *err, size_t errlen)
 	if (e != 0)
 		goto out;
 	c->in = p[0][1];
-	c->out = p[1][0];
+	c->out = c->sock ? c->in : p[1][0];
 	c->err = p[2][0];
 	p[0][1] = p[1][0] = p[2][0] = -1;
 	/* Cannot fail on a fresh pipe. */
@@ -157,6 +210,13 @@ out:
 void
 child_close_in(struct child *c)
 {
+	if (c->sock) {
+		/* The socket still reads: only its writing half ends. */
+		if (c->in >= 0)
+			shutdown(c->in, SHUT_WR);
+		c->in = -1;
+		return;
+	}
 	close_fd(&c->in);
 }
 
@@ -189,6 +249,8 @@ child_reap(struct child *c)
 void
 child_release(struct child *c)
 {
+	if (c->sock)
+		c->in = -1;	/* the same fd as out */
 	close_fd(&c->in);
 	close_fd(&c->out);
 	close_fd(&c->err);

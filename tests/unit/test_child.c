@@ -117,7 +117,7 @@ test_streams(void **state)
 	int before = open_fds();
 
 	(void)state;
-	assert_int_equal(child_spawn(&c, argv, err, sizeof(err)), 0);
+	assert_int_equal(child_spawn(&c, argv, 0, err, sizeof(err)), 0);
 	assert_true(c.pid > 0);
 	/* Our ends are non-blocking and close-on-exec. */
 	assert_true(fcntl(c.in, F_GETFL) & O_NONBLOCK);
@@ -148,7 +148,7 @@ test_cat(void **state)
 	(void)state;
 	for (i = 0; i < len; i++)
 		data[i] = (char)(i * 31 + i / 7);
-	assert_int_equal(child_spawn(&c, argv, err, sizeof(err)), 0);
+	assert_int_equal(child_spawn(&c, argv, 0, err, sizeof(err)), 0);
 	/* The pipe fills (cat is not reading yet): EAGAIN, never a block. */
 	kill(c.pid, SIGSTOP);
 	while ((r = write(c.in, data + pre, len - pre)) > 0)
@@ -179,7 +179,7 @@ test_sigpipe(void **state)
 
 	(void)state;
 	signal(SIGPIPE, SIG_IGN);
-	assert_int_equal(child_spawn(&c, argv, err, sizeof(err)), 0);
+	assert_int_equal(child_spawn(&c, argv, 0, err, sizeof(err)), 0);
 	close(c.out);
 	c.out = -1;
 	for (t = 0; t < 1000 && child_reap(&c) == 0; t++)
@@ -201,13 +201,13 @@ test_fds_and_group(void **state)
 	int leak;
 
 	(void)state;
-	assert_int_equal(child_spawn(&c2, (char *[]){ "sleep", "5", NULL },
+	assert_int_equal(child_spawn(&c2, (char *[]){ "sleep", "5", NULL }, 0,
 	    err, sizeof(err)), 0);
 	assert_int_equal(getpgid(c2.pid), c2.pid);
 	/* An fd inherited without FD_CLOEXEC does not reach the child. */
 	leak = open("/dev/null", O_RDONLY);
 	assert_true(leak > 2);
-	assert_int_equal(child_spawn(&c, argv, err, sizeof(err)), 0);
+	assert_int_equal(child_spawn(&c, argv, 0, err, sizeof(err)), 0);
 	close(leak);
 	run(&c, NULL, 0, o);
 	o->o[o->olen] = '\0';
@@ -236,7 +236,7 @@ test_missing(void **state)
 	int before = open_fds();
 
 	(void)state;
-	assert_int_equal(child_spawn(&c, argv, err, sizeof(err)), -1);
+	assert_int_equal(child_spawn(&c, argv, 0, err, sizeof(err)), -1);
 	assert_string_equal(err, "cannot run 'fanscp-no-such-program': No "
 	    "such file or directory");
 	assert_int_equal(c.pid, 0);
@@ -261,7 +261,7 @@ test_closed_std(void **state)
 		save[i] = fcntl(i, F_DUPFD_CLOEXEC, 10);
 		close(i);
 	}
-	r = child_spawn(&c, argv, err, sizeof(err));
+	r = child_spawn(&c, argv, 0, err, sizeof(err));
 	for (i = 0; i < 3; i++) {
 		dup2(save[i], i);
 		close(save[i]);
@@ -282,7 +282,7 @@ test_closed_std(void **state)
  * script framed on stdin, the data after it, through non-blocking pipes.
  */
 static void
-test_loader(void **state)
+loader(int flags)
 {
 	char *argv[] = { "/bin/sh", "-c", (char *)(uintptr_t)remote_exec_cmd,
 	    NULL };
@@ -293,11 +293,11 @@ test_loader(void **state)
 	char *frame = remote_frame(script, &flen), *in, err[256];
 	struct child c;
 
-	(void)state;
 	in = malloc(flen + dlen);
 	memcpy(in, frame, flen);
 	memset(in + flen, 'd', dlen);
-	assert_int_equal(child_spawn(&c, argv, err, sizeof(err)), 0);
+	assert_int_equal(child_spawn(&c, argv, flags, err, sizeof(err)), 0);
+	assert_int_equal(c.in == c.out, flags == CHILD_SOCKET);
 	run(&c, in, flen + dlen, o);
 	o->o[o->olen] = '\0';
 	o->e[o->elen < sizeof(o->e) ? o->elen : 0] = '\0';
@@ -308,6 +308,47 @@ test_loader(void **state)
 	assert_int_equal(WEXITSTATUS(c.status), 9);
 	free(frame);
 	free(in);
+	free(o);
+}
+
+static void
+test_loader(void **state)
+{
+	(void)state;
+	loader(0);
+}
+
+/* One socket for stdin and stdout, as the loop watches a session's. */
+static void
+test_loader_socket(void **state)
+{
+	(void)state;
+	loader(CHILD_SOCKET);
+}
+
+/* 1 MB each way through one non-blocking socket; EOF by shutdown. */
+static void
+test_socket_cat(void **state)
+{
+	char *argv[] = { "cat", NULL };
+	size_t len = 1 << 20, i;
+	char *data = malloc(len), err[256];
+	struct out *o = malloc(sizeof(*o));
+	struct child c;
+	int before = open_fds();
+
+	(void)state;
+	for (i = 0; i < len; i++)
+		data[i] = (char)(i * 13 + i / 5);
+	assert_int_equal(child_spawn(&c, argv, CHILD_SOCKET, err,
+	    sizeof(err)), 0);
+	assert_true(fcntl(c.in, F_GETFL) & O_NONBLOCK);
+	run(&c, data, len, o);
+	assert_int_equal(o->olen, len);
+	assert_memory_equal(o->o, data, len);
+	assert_int_equal(WEXITSTATUS(c.status), 0);
+	assert_int_equal(open_fds(), before);
+	free(data);
 	free(o);
 }
 
@@ -322,6 +363,8 @@ main(void)
 		cmocka_unit_test(test_missing),
 		cmocka_unit_test(test_closed_std),
 		cmocka_unit_test(test_loader),
+		cmocka_unit_test(test_loader_socket),
+		cmocka_unit_test(test_socket_cat),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
