@@ -43,6 +43,19 @@ LIBSSH2_SESSION	*conn_ssh(const struct conn *);
 int		 conn_connect_timeout(const struct conn *);
 /* Is it still before the TCP connect completed? */
 int		 conn_connecting(const struct conn *);
+/*
+ * The algorithm class (enum kex_class, kexinit.h) in which libssh2 and the
+ * server had nothing in common, when that failed the handshake; else -1.
+ * A server, not a host: the same sshd will fail the same way all run.
+ */
+int		 conn_nomatch_class(const struct conn *);
+/*
+ * What ssh would do for this host that libssh2 cannot (enum
+ * transport_reason, transport.h; 0 for nothing), decided from its settings
+ * when the connection was made; *why gets the words ("CertificateFile is
+ * set").  --transport auto hands such a host to ssh before connecting.
+ */
+int		 conn_needs_ssh(const struct conn *, const char **why);
 /* The server's SSH_MSG_DISCONNECT message, or "". */
 const char	*conn_bye(const struct conn *);
 const char	*conn_state_name(const struct conn *);

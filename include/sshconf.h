@@ -23,6 +23,8 @@ enum stricthk {
 	SHK_ASK,		/* no prompting here: behaves as yes */
 };
 
+enum ctlmaster { CM_NO, CM_YES, CM_ASK, CM_AUTO, CM_AUTOASK };
+
 /* One host's resolved settings; -1, NULL or 0 counts mean "not set". */
 struct hostcfg {
 	char	 *hostname;	/* HostName, %h expanded */
@@ -52,6 +54,13 @@ struct hostcfg {
 				   %p %H %I %t %f %K %% still to expand */
 	char	**revoked_host_keys; /* RevokedHostKeys, expanded */
 	size_t	  n_revoked_host_keys;
+	/* Read only to tell whether the host needs OpenSSH (transport.h). */
+	char	 *certificate_file; /* the first CertificateFile, expanded */
+	int	  gssapi_auth;	/* GSSAPIAuthentication yes/no */
+	char	 *pkcs11_provider; /* PKCS11Provider ("none": NULL) */
+	char	 *control_path;	/* ControlPath as written ("none": NULL):
+				   ssh's %-tokens (%C, %p...) unexpanded */
+	int	  control_master; /* ControlMaster, enum ctlmaster */
 };
 
 struct sshconf;

@@ -27,10 +27,12 @@
 #include "fmt.h"
 #include "host.h"
 #include "job.h"
+#include "kexinit.h"
 #include "knownhosts.h"
 #include "log.h"
 #include "loop.h"
 #include "sshconf.h"
+#include "transport.h"
 #include "xmalloc.h"
 
 #define CONN_STATES(X)							\
@@ -64,6 +66,17 @@ struct conn {
 	LIBSSH2_SESSION	*ssh;
 	struct auth	*auth;
 	char		 bye[160];	/* the server's disconnect message */
+	/*
+	 * The handshake's bytes each way, until each side's KEXINIT is seen,
+	 * through libssh2's own I/O functions (see conn_tap_recv).
+	 */
+	struct kexinit_tap tap_in, tap_out;
+	LIBSSH2_RECV_FUNC((*recv0));
+	LIBSSH2_SEND_FUNC((*send0));
+	int		 nomatch;	/* enum kex_class without a match, or -1 */
+	/* What ssh would do here that libssh2 cannot (transport.h). */
+	enum transport_reason ssh_why;
+	char		 ssh_only[160];
 };
 
 typedef enum st_result st_handler(struct conn *);
@@ -352,11 +365,86 @@ conn_hostkey_pref(struct conn *c, char *buf, size_t len)
 	}
 }
 
+/*
+ * libssh2 1.10 says only "Unable to exchange encryption keys" when the
+ * server and it have no algorithm of a class in common, and keeps the
+ * server's offer to itself.  Its I/O goes through these two callbacks
+ * (the agent's too: only the session's socket is tapped), which see the
+ * wire as it is; up to NEWKEYS that is plain text, and both KEXINITs come
+ * before it.  They hand the bytes to libssh2's own functions unchanged.
+ */
+static
+LIBSSH2_RECV_FUNC(conn_tap_recv)
+{
+	struct conn *c = *abstract;
+	ssize_t n = c->recv0(socket, buffer, length, flags, abstract);
+
+	if (n > 0 && socket == c->fd)
+		kexinit_tap_feed(&c->tap_in, buffer, (size_t)n);
+	return n;
+}
+
+static
+LIBSSH2_SEND_FUNC(conn_tap_send)
+{
+	struct conn *c = *abstract;
+	ssize_t n = c->send0(socket, buffer, length, flags, abstract);
+
+	if (n > 0 && socket == c->fd)
+		kexinit_tap_feed(&c->tap_out, buffer, (size_t)n);
+	return n;
+}
+
+static void
+conn_tap_start(struct conn *c)
+{
+	*(void **)&c->recv0 = libssh2_session_callback_set(c->ssh,
+	    LIBSSH2_CALLBACK_RECV, (void *)conn_tap_recv);
+	*(void **)&c->send0 = libssh2_session_callback_set(c->ssh,
+	    LIBSSH2_CALLBACK_SEND, (void *)conn_tap_send);
+}
+
+/* The key exchange is over: libssh2's own I/O again, the taps freed. */
+static void
+conn_tap_stop(struct conn *c)
+{
+	if (c->ssh != NULL && c->recv0 != NULL) {
+		libssh2_session_callback_set(c->ssh, LIBSSH2_CALLBACK_RECV,
+		    *(void **)&c->recv0);
+		libssh2_session_callback_set(c->ssh, LIBSSH2_CALLBACK_SEND,
+		    *(void **)&c->send0);
+	}
+	c->recv0 = NULL;
+	c->send0 = NULL;
+	kexinit_tap_release(&c->tap_in);
+	kexinit_tap_release(&c->tap_out);
+}
+
+/*
+ * A failed handshake whose two KEXINITs have a class with no name in
+ * common failed for that reason: say it as ssh does, with the server's
+ * offer.  Returns ST_FAIL then, else ST_NEXT (the caller says what else).
+ */
+static enum st_result
+conn_nomatch(struct conn *c)
+{
+	char msg[sizeof(c->host->err)];
+
+	if (c->tap_in.state != TAP_DONE || c->tap_out.state != TAP_DONE)
+		return ST_NEXT;
+	c->nomatch = kexinit_mismatch(&c->tap_out.kex, &c->tap_in.kex,
+	    "libssh2", msg, sizeof(msg));
+	if (c->nomatch < 0)
+		return ST_NEXT;
+	return conn_fail(c, "%s", msg);
+}
+
 static enum st_result
 conn_handshake(struct conn *c)
 {
 	char pref[512];
 	enum st_result r;
+	int rc;
 
 	if (c->ssh == NULL) {
 		c->ssh = libssh2_session_init_ex(NULL, NULL, NULL, c);
@@ -369,11 +457,17 @@ conn_handshake(struct conn *c)
 		debug("%s: host key algorithms %s", c->host->name, pref);
 		libssh2_session_method_pref(c->ssh, LIBSSH2_METHOD_HOSTKEY,
 		    pref);
+		conn_tap_start(c);
 	}
-	r = conn_rc(c, libssh2_session_handshake(c->ssh, c->fd),
-	    "SSH handshake");
-	if (r == ST_NEXT)
+	rc = libssh2_session_handshake(c->ssh, c->fd);
+	if (rc != 0 && rc != LIBSSH2_ERROR_EAGAIN &&
+	    conn_nomatch(c) == ST_FAIL)
+		return ST_FAIL;
+	r = conn_rc(c, rc, "SSH handshake");
+	if (r == ST_NEXT) {
+		conn_tap_stop(c);
 		conn_set_state(c, CS_HOSTKEY);
+	}
 	return r;
 }
 
@@ -405,6 +499,22 @@ conn_hostkey(struct conn *c)
 	return ST_NEXT;
 }
 
+/* Would ssh log in by a way libssh2 lacks (a certificate, a token)? */
+static int
+conn_ssh_login(const struct conn *c)
+{
+	switch (c->ssh_why) {
+	case TR_CERTIFICATEFILE:
+	case TR_CERT_BESIDE:
+	case TR_PKCS11:
+	case TR_SK_KEY:
+	case TR_GSSAPI:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 static enum st_result
 conn_auth(struct conn *c)
 {
@@ -421,6 +531,9 @@ conn_auth(struct conn *c)
 			return conn_fail(c, "permission denied: the server "
 			    "disconnected (\"%s\"); too many keys offered? "
 			    "See MaxAuthTries, IdentitiesOnly", c->bye);
+		if (conn_ssh_login(c))
+			return conn_fail(c, "%s (ssh would log in with what "
+			    "libssh2 1.10 cannot: %s)", err, c->ssh_only);
 		return conn_fail(c, "%s", err);
 	}
 }
@@ -479,6 +592,39 @@ conn_port(const struct job *job, const struct host *h,
 	    cfg->port > 0 ? cfg->port : 22;
 }
 
+/*
+ * Whether ssh would do something here that libssh2 cannot, and why: said
+ * at -v, and beside a refused login.  (--transport auto will hand such a
+ * host to ssh; see transport.h.)  Called with conn_shared held.
+ */
+static void
+conn_transport_note(struct conn *c, char *const *ids, size_t nids,
+    int ids_default)
+{
+	static struct transport_env env;
+	static int env_ready;
+	struct transport_host th;
+
+	if (!env_ready) {
+		transport_env_init(&env);
+		env_ready = 1;
+	}
+	memset(&th, 0, sizeof(th));
+	th.cfg = &c->cfg;
+	th.alias = c->host->t.host;
+	th.hostname = c->hostname;
+	th.user = c->user;
+	th.port = c->port;
+	th.ids = ids;
+	th.nids = nids;
+	th.ids_default = ids_default;
+	c->ssh_why = transport_needs_ssh(&th, &env, c->ssh_only,
+	    sizeof(c->ssh_only));
+	if (c->ssh_why != TR_NONE)
+		hlog(LOG_VERBOSE, c->host->name, "ssh would do what libssh2 "
+		    "1.10 cannot here: %s", c->ssh_only);
+}
+
 /* Resolve the host's settings; returns -1 with the host failed. */
 static int
 conn_configure(struct conn *c)
@@ -506,6 +652,8 @@ conn_configure(struct conn *c)
 	c->user = conn_user(&c->cfg);
 	c->port = conn_port(job, c->host, &c->cfg);
 	ids = conn_identities(job, &c->cfg, &nids);
+	conn_transport_note(c, ids, nids,
+	    job->n_identities + c->cfg.n_identity_files == 0);
 	c->auth = auth_new(c->user, ids, nids, c->cfg.identities_only == 1,
 	    c->cfg.identity_agent);
 	for (i = job->n_identities + c->cfg.n_identity_files; i < nids; i++)
@@ -569,6 +717,7 @@ conn_new(const struct job *job, struct host *host)
 	c->host = host;
 	c->fd = -1;
 	c->st = CS_CONNECT;
+	c->nomatch = -1;
 	c->cfg.strict = SHK_UNSET;
 	pthread_mutex_lock(&conn_shared);
 	r = conn_configure(c);
@@ -610,6 +759,20 @@ conn_connecting(const struct conn *c)
 	return c->st == CS_CONNECT;
 }
 
+int
+conn_needs_ssh(const struct conn *c, const char **why)
+{
+	if (why != NULL)
+		*why = c->ssh_only;
+	return c->ssh_why;
+}
+
+int
+conn_nomatch_class(const struct conn *c)
+{
+	return c->nomatch;
+}
+
 const char *
 conn_bye(const struct conn *c)
 {
@@ -635,6 +798,7 @@ conn_teardown(struct conn *c)
 	/* The agent belongs to the session: free it first. */
 	auth_free(c->auth);
 	c->auth = NULL;
+	conn_tap_stop(c);
 	if (c->ssh != NULL)
 		libssh2_session_free(c->ssh);
 	c->ssh = NULL;

@@ -81,6 +81,11 @@ enum kw {
 	KW_FORWARDAGENT,
 	KW_CANONICALIZE,
 	KW_REVOKEDHOSTKEYS,
+	KW_CERTIFICATEFILE,
+	KW_GSSAPIAUTH,
+	KW_PKCS11PROVIDER,
+	KW_CONTROLPATH,
+	KW_CONTROLMASTER,
 };
 
 /* How a keyword's value is checked and kept. */
@@ -126,6 +131,13 @@ static const struct choice canon_choices[] = {
 	{ NULL, 0 },
 };
 
+static const struct choice cm_choices[] = {
+	{ "yes", CM_YES }, { "true", CM_YES }, { "no", CM_NO },
+	{ "false", CM_NO }, { "ask", CM_ASK }, { "auto", CM_AUTO },
+	{ "autoask", CM_AUTOASK },
+	{ NULL, 0 },
+};
+
 static const struct choice af_choices[] = {
 	{ "any", AF_UNSPEC }, { "inet", AF_INET }, { "inet6", AF_INET6 },
 	{ NULL, 0 },
@@ -165,6 +177,12 @@ static const struct keyword keywords[] = {
 	{ "ForwardAgent", KW_FORWARDAGENT, V_STRING, NULL },
 	{ "CanonicalizeHostname", KW_CANONICALIZE, V_CHOICE, canon_choices },
 	{ "RevokedHostKeys", KW_REVOKEDHOSTKEYS, V_PATHS, NULL },
+	/* Only read to tell whether a host needs OpenSSH (transport.c). */
+	{ "CertificateFile", KW_CERTIFICATEFILE, V_PATH, NULL },
+	{ "GSSAPIAuthentication", KW_GSSAPIAUTH, V_CHOICE, flag_choices },
+	{ "PKCS11Provider", KW_PKCS11PROVIDER, V_STRING, NULL },
+	{ "ControlPath", KW_CONTROLPATH, V_STRING, NULL },
+	{ "ControlMaster", KW_CONTROLMASTER, V_CHOICE, cm_choices },
 };
 
 /* Match criteria; C_OTHER is one we cannot evaluate. */
@@ -291,6 +309,9 @@ struct rstate {
 	const struct directive	 *fwdagent;	/* ForwardAgent */
 	const struct directive	 *canon;	/* CanonicalizeHostname */
 	const struct directive	 *revoked;	/* RevokedHostKeys */
+	const struct directive	 *cert;		/* CertificateFile (first) */
+	const struct directive	 *pkcs11;	/* PKCS11Provider */
+	const struct directive	 *ctlpath;	/* ControlPath */
 	const struct directive	 *pending;	/* the Match line we cannot
 						   evaluate, in its block */
 	const struct directive	 *undecided;	/* a host key option under
@@ -1479,6 +1500,21 @@ apply(const struct directive *d, struct rstate *st)
 	case KW_REVOKEDHOSTKEYS:
 		set_dir(&st->revoked, d);
 		break;
+	case KW_CERTIFICATEFILE:
+		set_dir(&st->cert, d);
+		break;
+	case KW_GSSAPIAUTH:
+		set_int(&h->gssapi_auth, d->ival, -1);
+		break;
+	case KW_PKCS11PROVIDER:
+		set_dir(&st->pkcs11, d);
+		break;
+	case KW_CONTROLPATH:
+		set_dir(&st->ctlpath, d);
+		break;
+	case KW_CONTROLMASTER:
+		set_int(&h->control_master, d->ival, -1);
+		break;
 	case KW_HOST:
 	case KW_MATCH:
 	case KW_INCLUDE:
@@ -1925,6 +1961,14 @@ finish(struct rstate *st, char *err, size_t errlen)
 	if (r == 0 && st->agent != NULL)
 		r = expand_path(st->agent, st->agent->args.v[0], &e, 1,
 		    &h->identity_agent, err, errlen);
+	if (r == 0 && st->cert != NULL && word_or_none(st->cert) != NULL)
+		r = expand_path(st->cert, st->cert->args.v[0], &e, 1,
+		    &h->certificate_file, err, errlen);
+	if (r == 0 && word_or_none(st->pkcs11) != NULL)
+		h->pkcs11_provider = xstrdup(st->pkcs11->args.v[0]);
+	/* Its tokens (%C, %p...) are ssh's, expanded by transport.c. */
+	if (r == 0 && word_or_none(st->ctlpath) != NULL)
+		h->control_path = xstrdup(st->ctlpath->args.v[0]);
 	if (r == 0)
 		r = finish_proxy(st, err, errlen);
 	if (r == 0)
@@ -1957,6 +2001,8 @@ hostcfg_reset(struct hostcfg *h)
 	h->batch_mode = -1;
 	h->address_family = -1;
 	h->forward_agent = -1;
+	h->gssapi_auth = -1;
+	h->control_master = -1;
 }
 
 /*
@@ -2050,6 +2096,9 @@ hostcfg_release(struct hostcfg *h)
 	free(h->identity_agent);
 	free(h->proxy_jump);
 	free(h->proxy_command);
+	free(h->certificate_file);
+	free(h->pkcs11_provider);
+	free(h->control_path);
 	free(h->host_key_alias);
 	free(h->host_key_algorithms);
 	if (h->known_hosts_command != NULL)

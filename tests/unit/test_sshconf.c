@@ -981,6 +981,62 @@ test_unknown_keys(void **state)
 	sshconf_free(c);
 }
 
+/* The keys read only to tell whether a host needs OpenSSH's ssh. */
+static void
+test_transport_keys(void **state)
+{
+	struct sshconf *c = conf_text(
+	    "Host a\n"
+	    "  CertificateFile ~/.ssh/id_%r-cert.pub\n"
+	    "  CertificateFile ~/.ssh/second-cert.pub\n"
+	    "  GSSAPIAuthentication yes\n"
+	    "  PKCS11Provider /usr/lib/p11-kit-proxy.so\n"
+	    "  ControlPath ~/.ssh/cm-%C-%p\n"
+	    "  ControlMaster autoask\n"
+	    "Host b\n"
+	    "  PKCS11Provider none\n"
+	    "  ControlPath none\n"
+	    "  CertificateFile none\n"
+	    "Host *\n"
+	    "  GSSAPIAuthentication no\n"
+	    "  PKCS11Provider /late.so\n"
+	    "  ControlMaster yes\n");
+	struct hostcfg h;
+	char err[256];
+
+	(void)state;
+	resolve(c, "a", "bob", &h);
+	assert_string_equal(h.certificate_file, HOME "/.ssh/id_bob-cert.pub");
+	assert_int_equal(h.gssapi_auth, 1);
+	assert_string_equal(h.pkcs11_provider, "/usr/lib/p11-kit-proxy.so");
+	/* ssh's tokens stay for transport.c, which knows the port. */
+	assert_string_equal(h.control_path, "~/.ssh/cm-%C-%p");
+	assert_int_equal(h.control_master, CM_AUTOASK);
+	hostcfg_release(&h);
+	assert_null(h.control_path);
+	assert_int_equal(h.control_master, -1);
+	resolve(c, "b", NULL, &h);
+	assert_null(h.certificate_file);
+	assert_null(h.pkcs11_provider);
+	assert_null(h.control_path);
+	assert_int_equal(h.gssapi_auth, 0);
+	assert_int_equal(h.control_master, CM_YES);
+	hostcfg_release(&h);
+	sshconf_free(c);
+	c = sshconf_new();
+	assert_int_equal(sshconf_load_text(c, "ControlMaster sometimes\n", 24,
+	    "cfg", err, sizeof(err)), -1);
+	assert_string_equal(err, "cfg:1: bad value 'sometimes' for "
+	    "ControlMaster");
+	assert_int_equal(sshconf_add_option(c, "ControlMaster=no", err,
+	    sizeof(err)), 0);
+	resolve(c, "x", NULL, &h);
+	assert_int_equal(h.control_master, CM_NO);
+	assert_int_equal(h.gssapi_auth, -1);
+	hostcfg_release(&h);
+	sshconf_free(c);
+}
+
 static void
 test_missing_file(void **state)
 {
@@ -1287,6 +1343,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_first_value_wins, setup),
+		cmocka_unit_test_setup(test_transport_keys, setup),
 		cmocka_unit_test_setup(test_option_precedence, setup),
 		cmocka_unit_test_setup(test_identity_files, setup),
 		cmocka_unit_test_setup(test_resolve_errors, setup),
