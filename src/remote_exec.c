@@ -10,7 +10,8 @@
  *            run "sh -c CMD < temp".  The temp file goes whatever the
  *            command does; without the go-ahead nothing runs.
  * --exec-stream has one step: its receive runs the command with the data
- * as its stdin, as it arrives, so the command may see a partial input.
+ * as its stdin, as it arrives (from its first byte on), so the command may
+ * see a partial input.
  *
  * The command's stdout and stderr go to two more private temp files
  * (".fanscp.TOKEN.out", ".err"), so that nothing it prints, nor anything
@@ -120,11 +121,21 @@ static const char exec_commit[] =
     "    drop 81 \"no go-ahead from fanscp; the command was not run\"\n"
     "run <\"$t\"\n";
 
-/* --exec-stream's receive: the command reads the channel itself. */
+/*
+ * --exec-stream's receive: the command reads the data as it comes.  It
+ * starts only once the first byte is in (kept in t meanwhile), so that a
+ * transfer cut before any data runs nothing; with no byte to expect (s =
+ * 0) it runs on the empty input.  The feeding cat's complaint when the
+ * command stops reading early is not the command's.
+ */
 static const char stream_receive[] =
     "outs\n"
+    "mk \"$t\" || drop 72 \"cannot create a temp file in '$w': ${v##*: }\"\n"
     "echo fanscp-ready receive\n"
-    "run\n";
+    "command dd bs=1 count=1 2>/dev/null >>\"$t\"\n"
+    "[ \"$s\" = 0 ] || [ -s \"$t\" ] ||\n"
+    "    drop 73 \"no data came; the command was not run\"\n"
+    "{ cat -- \"$t\" && rm -f -- \"$t\" && exec cat; } 2>/dev/null | run\n";
 
 /* Abort: whatever temp files are left; nothing has run. */
 static const char exec_abort[] =

@@ -2275,6 +2275,47 @@ test_exec_nogo(void **state)
 	assert_no_exec_temps();
 }
 
+/*
+ * --exec-stream: the command starts with the first byte, so a transfer
+ * cut before any data runs nothing; an empty source still runs it.
+ */
+static void
+test_exec_stream_first_byte(void **state)
+{
+	struct remote_job job;
+	struct result res;
+	size_t k;
+
+	(void)state;
+	for (k = 0; k < NSHELLS; k++) {
+		if (use_shell(&shells[k]) != 0)
+			continue;
+		exec_init(&job, REMOTE_EXEC_STREAM, "touch ran; cat >got", 3);
+		assert_int_equal(receive(&job, "", 0, &res), REMOTE_EXIT_WRITE);
+		assert_contains(res.err, "the command was not run");
+		assert_int_equal(remote_check_ready(res.out, res.outlen,
+		    "receive"), 0);
+		result_free(&res);
+		assert_false(exists("ran"));
+		assert_no_exec_temps();
+		exec_init(&job, REMOTE_EXEC_STREAM, "touch ran; cat >got", 0);
+		assert_int_equal(receive(&job, "", 0, &res), 0);
+		assert_int_equal(exec_status(&res, NULL), 0);
+		result_free(&res);
+		assert_true(exists("ran"));
+		assert_file("got", "", 0);
+		/* One byte, and then the rest. */
+		exec_init(&job, REMOTE_EXEC_STREAM, "cat >got", 1);
+		assert_int_equal(receive(&job, "x", 1, &res), 0);
+		assert_int_equal(exec_status(&res, NULL), 0);
+		result_free(&res);
+		assert_file("got", "x", 1);
+		assert_no_exec_temps();
+		unlink("ran");
+		unlink("got");
+	}
+}
+
 /* A temp file that exists already is never written through, nor removed. */
 static void
 test_exec_noclobber(void **state)
@@ -2535,6 +2576,7 @@ main(void)
 		T(test_exec_all_shells),
 		T(test_exec_status),
 		T(test_exec_nogo),
+		T(test_exec_stream_first_byte),
 		T(test_exec_noclobber),
 		T(test_exec_hostile),
 		T(test_exec_bounded),
