@@ -111,12 +111,26 @@ scen_execfail() {
 	grep -qx "lab002: stdout: out-line" "$T/err" ||
 	    fail "lab002: -v does not show the failed command's stdout"
 	expect_summary_is "2 of 3 hosts done, 1 failed, 0 unknown"
+	grep -q "^fanscp: .*; failed: 1 command$" "$T/err" ||
+	    fail "the summary does not count a command failure: $(grep '^fanscp: ' "$T/err")"
 	for n in 1 2 3; do expect_copy $n got "$SRC"; no_exec_files $n; done
 	# A status that is also one of the scripts' own exit codes.
 	run_fanscp -F "$T/ssh_config" --exec 'cat >/dev/null; exit 72' "$SRC" lab001
 	expect_rc 1
 	expect_err lab001 "remote command failed (status 72)"
 	grep -q "cannot create" "$T/err" && fail "status 72 read as the script's"
+	# The scripts' own failure (the copy cannot be written: a full disk)
+	# is another kind, and the command never runs.
+	limit_host 3 100
+	run_fanscp -F "$T/ssh_config" --exec 'touch ran' "$SRC" lab003
+	expect_rc 1
+	expect_err lab003 "File size limit exceeded"
+	grep -q "remote command failed" "$T/err" &&
+	    fail "a script failure reported as the command's"
+	grep -q "^fanscp: .*; failed: 1 remote$" "$T/err" ||
+	    fail "not counted as remote: $(grep '^fanscp: ' "$T/err")"
+	expect_absent 3 ran
+	no_exec_files 3
 	# A command that prints the scripts' own result lines fools nothing.
 	run_fanscp -F "$T/ssh_config" --exec \
 	    'cat >/dev/null; printf "fanscp-ok exec 0 0\nfanscp-ok commit 200000\n"; exit 4' \
