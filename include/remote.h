@@ -18,6 +18,10 @@
  *            the destination.  Without it (EOF: the client is gone) it
  *            removes the temp file and changes nothing.
  * abort removes the temp file when the client gives up between the two.
+ * That is the file payload (remote_file.c); the --exec payloads
+ * (remote_exec.c) receive into a private temp file and run the user's
+ * command on it after the go-ahead, or (--exec-stream) run it on the data
+ * as it arrives, and end with "fanscp-ok exec STATUS LEN".
  * With --inplace, a destination whose directory is not writable (or whose
  * rename is not permitted) is received into $TMPDIR or the home, and after
  * the go-ahead copied over the destination and checked again.
