@@ -146,8 +146,8 @@ scen_execfail() {
 }
 
 # The data is cut mid-way: the command never runs, and the temp copy goes.
-# (1) fanscp is killed (SIGKILL) while a slow host receives; (2) the
-# source changes while it is sent.
+# fanscp is killed (SIGKILL) or interrupted (SIGINT) while a slow host
+# receives, or the source changes while it is sent.
 scen_execcut() {
 	need_fanscp || return
 	fixture_start 2
@@ -167,6 +167,20 @@ scen_execcut() {
 	expect_absent 1 ran
 	expect_absent 1 ran.too
 	no_exec_files 1
+
+	# An interrupt (SIGINT) mid-way: exit 130, nothing ran.
+	FANSCP_SIGNALLED=1
+	start_fanscp -F "$T/ssh_config" --exec 'cat >ran; touch ran.too' \
+	    "$SRC" lab001
+	wait_exec_temp 1 || fail "no temp copy appeared on lab001 (INT)"
+	kill -s INT "$(fanscp_pid)"
+	wait_fanscp
+	FANSCP_SIGNALLED=0
+	expect_rc 130
+	expect_err lab001 "interrupted"
+	wait_gone 1 || fail "lab001: temp copy left after SIGINT"
+	expect_absent 1 ran
+	expect_absent 1 ran.too
 
 	# The source grows while the slow host receives it.
 	start_fanscp -F "$T/ssh_config" --exec 'cat >ran; touch ran.too' \
