@@ -2027,7 +2027,7 @@ exec_init(struct remote_job *job, enum remote_kind kind, const char *cmd,
 	job->kind = kind;
 	job->cmd = cmd;
 	mkdir("tmp", 0755);
-	setenv("TMPDIR", xasprintf("%s/tmp", tmpdir), 1);
+	setenv("TMPDIR", bin_path("tmp"), 1);
 }
 
 /* No temp file of --exec's in tmp/ (the data's copy, .out, .err). */
