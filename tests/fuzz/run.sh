@@ -34,12 +34,13 @@ names=${*:-$(ls tests/fuzz/fuzz_*.c | sed 's|.*/fuzz_\(.*\)\.c|\1|')}
 srcs() {
 	case $1 in
 	target|hostfile)	echo "src/target.c src/nodeset.c src/fmt.c" \
-				    "src/xmalloc.c tests/fuzz/budget.c" ;;
+				    "src/util.c src/xmalloc.c" \
+				    "tests/fuzz/budget.c" ;;
 	nodeset)		echo "src/nodeset.c src/fmt.c src/xmalloc.c" ;;
-	sshconf)		echo "src/sshconf.c src/xmalloc.c src/log.c" \
-				    "tests/fuzz/home.c" ;;
-	knownhosts)		echo "src/knownhosts.c src/xmalloc.c" \
+	sshconf)		echo "src/sshconf.c src/util.c src/xmalloc.c" \
 				    "src/log.c tests/fuzz/home.c" ;;
+	knownhosts)		echo "src/knownhosts.c src/util.c" \
+				    "src/xmalloc.c src/log.c tests/fuzz/home.c" ;;
 	*)			echo "fuzz: no target '$1'" >&2; return 1 ;;
 	esac
 }
