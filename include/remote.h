@@ -176,6 +176,12 @@ int	remote_check_ok(const char *out, size_t len, const char *what,
  */
 int	remote_exec_result(const char *out, size_t len, int *status,
 	    const char **tail, size_t *taillen);
+/*
+ * The command's stderr in a finished script's stderr: what follows the
+ * last "fanscp-stderr" line, or all of it when there is none.
+ */
+void	remote_exec_stderr(const char *err, size_t len, const char **tail,
+	    size_t *taillen);
 /* The most bytes of the command's stdout sent back; and of its stderr. */
 #define REMOTE_OUT_TAIL	512
 #define REMOTE_ERR_TAIL	2048

@@ -17,8 +17,9 @@
  * (".fanscp.TOKEN.out", ".err"), so that nothing it prints, nor anything
  * a background child of it prints later, can pass for the script's own
  * lines, and so that a child that keeps them open cannot hold the channel.
- * When it ends, the script sends back their tails (bounded), and then one
- * line, "fanscp-ok exec STATUS LEN": its exit status, and how many bytes
+ * When it ends, the script sends back their tails (bounded; stderr's after
+ * a line "fanscp-stderr", so that it is told from what an rc file or sshd
+ * said before), and then one line, "fanscp-ok exec STATUS LEN": its exit status, and how many bytes
  * of stdout came before the line.  The status travels in that line, never
  * as the script's exit status, whose own codes (70-83) say that the
  * script failed before the command could run.
@@ -86,6 +87,7 @@ static const char exec_run[] =
     "\tn=$(wc -c <\"$O\"); n=${n##*[!0-9]}; n=${n:-0}\n"
     "\t[ \"$n\" -le " STR(REMOTE_OUT_TAIL) " ] ||\n"
     "\t    n=" STR(REMOTE_OUT_TAIL) "\n"
+    "\tprintf '\\nfanscp-stderr\\n' >&2\n"
     "\ttail -c " STR(REMOTE_ERR_TAIL) " \"$E\" >&2\n"
     "\t[ \"$n\" = 0 ] || tail -c \"$n\" \"$O\"\n"
     "\trm -f -- \"$O\" \"$E\"\n"
@@ -232,6 +234,23 @@ remote_exec_result(const char *out, size_t len, int *status,
 	    (size_t)(nl - out);
 	*tail = nl - *taillen;
 	return 0;
+}
+
+void
+remote_exec_stderr(const char *err, size_t len, const char **tail,
+    size_t *taillen)
+{
+	static const char mark[] = "\nfanscp-stderr\n";
+	size_t m = sizeof(mark) - 1, i;
+
+	*tail = err;
+	*taillen = len;
+	for (i = len >= m ? len - m + 1 : 0; i-- > 0;)
+		if (memcmp(err + i, mark, m) == 0) {
+			*tail = err + i + m;
+			*taillen = len - i - m;
+			return;
+		}
 }
 
 const struct remote_payload remote_exec_payload = {

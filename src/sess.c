@@ -319,17 +319,11 @@ sess_await_ready(struct sess *s, const char *what, int *ready)
 	return sess_wait_input(s);
 }
 
-/*
- * The end of a script's stderr, where it says why it failed, cleaned for
- * a terminal.  Our scripts' own messages stand alone; anything else (a
- * shell's "Killed") is put in context with the script and its status.
- */
+/* The last lines of text, cleaned for a terminal, into buf. */
 static void
-sess_stderr_tail(const struct rexec *rx, char *buf, size_t len,
-    const char *what)
+sess_text_tail(const char *p, size_t n, char *buf, size_t len)
 {
-	const char *p = rx->err, *end = rx->err + rx->errlen, *nl;
-	size_t o = 0;
+	const char *end = p + n, *nl;
 
 	while (end > p && (end[-1] == '\n' || end[-1] == '\r'))
 		end--;
@@ -339,11 +333,25 @@ sess_stderr_tail(const struct rexec *rx, char *buf, size_t len,
 		if ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL)
 			p = nl + 1;
 	}
+	fmt_clean(buf, len, p, (size_t)(end - p));
+}
+
+/*
+ * The end of a script's stderr, where it says why it failed, cleaned for
+ * a terminal.  Our scripts' own messages stand alone; anything else (a
+ * shell's "Killed") is put in context with the script and its status.
+ */
+static void
+sess_stderr_tail(const struct rexec *rx, char *buf, size_t len,
+    const char *what)
+{
+	size_t o = 0;
+
 	if (what != NULL)
 		o = (size_t)snprintf(buf, len, "remote %s failed (status %d): ",
 		    what, rx->exit_status);
 	if (o < len)
-		fmt_clean(buf + o, len - o, p, (size_t)(end - p));
+		sess_text_tail(rx->err, rx->errlen, buf + o, len - o);
 }
 
 /*
@@ -456,10 +464,12 @@ sess_cmd_end(struct sess *s, const char *what)
 	s->go_pending = 0;
 	s->send_go = 0;
 	if (status != 0) {
-		if (rx->errlen == 0)
+		/* Its own stderr, not what an rc file said before it. */
+		remote_exec_stderr(rx->err, rx->errlen, &tail, &taillen);
+		if (taillen == 0)
 			return sess_fail_as(s, ERR_COMMAND, "remote command "
 			    "failed (status %d)", status);
-		sess_stderr_tail(rx, msg, sizeof(msg), NULL);
+		sess_text_tail(tail, taillen, msg, sizeof(msg));
 		return sess_fail_as(s, ERR_COMMAND, "remote command failed "
 		    "(status %d): %s", status, msg);
 	}

@@ -137,6 +137,19 @@ scen_execfail() {
 	    "$SRC" lab001
 	expect_rc 1
 	expect_err lab001 "remote command failed (status 4)"
+	# A host whose session writes noise on stderr first: the reason is
+	# the command's own stderr, not the noise.
+	noisy_host 1 5000
+	run_fanscp -F "$T/ssh_config" --exec 'cat >/dev/null; echo own >&2; exit 6' \
+	    "$SRC" lab001
+	expect_rc 1
+	expect_err lab001 "remote command failed (status 6): own"
+	grep -q "noise" "$T/err" && fail "the session's noise taken for the command's"
+	run_fanscp -F "$T/ssh_config" --exec 'cat >/dev/null; exit 7' "$SRC" lab001
+	expect_rc 1
+	grep -qx "lab001: remote command failed (status 7)" "$T/err" ||
+	    fail "noise in an empty stderr's place: $(cat "$T/err")"
+	rm -f "$(host_dir 1)/noise"
 	# A command that is not there: the shell's 127 and its message.
 	run_fanscp -F "$T/ssh_config" --exec 'no-such-command-here' "$SRC" lab001
 	expect_rc 1

@@ -2064,6 +2064,22 @@ exec_status(const struct result *res, char **tail)
 	return st;
 }
 
+/* The command's own stderr in res, after the script's marker line. */
+static const char *
+cmd_err(struct result *res)
+{
+	static char buf[8192];
+	const char *t;
+	size_t n;
+
+	assert_non_null(strstr(res->err, "\nfanscp-stderr\n"));
+	remote_exec_stderr(res->err, res->errlen, &t, &n);
+	assert_true(n < sizeof(buf));
+	memcpy(buf, t, n);
+	buf[n] = '\0';
+	return buf;
+}
+
 /* --exec: receive, then commit with the go-ahead; the script's status. */
 static int
 exec_push(const struct remote_job *job, const void *data, size_t len,
@@ -2090,7 +2106,7 @@ exec_path(void)
 	assert_int_equal(exec_push(&job, data, 200000, &res), 0);
 	assert_int_equal(exec_status(&res, &tail), 0);
 	assert_string_equal(tail, "on stdout\nregular\n");
-	assert_string_equal(res.err, "on stderr\n");
+	assert_string_equal(cmd_err(&res), "on stderr\n");
 	assert_non_null(strstr(res.out, "fanscp-ready commit\n"));
 	free(tail);
 	result_free(&res);
@@ -2204,9 +2220,10 @@ test_exec_status(void **state)
 			    cases[i].status);
 			assert_string_equal(tail, cases[i].out);
 			if (cases[i].err != NULL && *cases[i].err != '*')
-				assert_string_equal(res.err, cases[i].err);
+				assert_string_equal(cmd_err(&res),
+				    cases[i].err);
 			else if (cases[i].err == NULL)
-				assert_contains(res.err, "not found");
+				assert_contains(cmd_err(&res), "not found");
 			free(tail);
 			result_free(&res);
 			assert_no_exec_temps();
@@ -2413,7 +2430,7 @@ test_exec_bounded(void **state)
 	assert_int_equal(strlen(tail), REMOTE_OUT_TAIL);
 	assert_true(strlen(tail) >= 20 && strcmp(tail + strlen(tail) - 20,
 	    "line 2999 of stdout\n") == 0);
-	assert_true(res.errlen <= REMOTE_ERR_TAIL);
+	assert_int_equal(strlen(cmd_err(&res)), REMOTE_ERR_TAIL);
 	assert_true(res.errlen > 20 && strcmp(res.err + res.errlen - 20,
 	    "line 2999 of stderr\n") == 0);
 	free(tail);
@@ -2506,6 +2523,19 @@ test_exec_result(void **state)
 	int st;
 
 	(void)state;
+	remote_exec_stderr("noise\n\nfanscp-stderr\nits own\n", 29, &tail, &n);
+	assert_int_equal(n, 8);
+	assert_memory_equal(tail, "its own\n", 8);
+	remote_exec_stderr("a\nfanscp-stderr\nb\nfanscp-stderr\nc", 33, &tail,
+	    &n);
+	assert_int_equal(n, 1);
+	assert_memory_equal(tail, "c", 1);
+	remote_exec_stderr("fanscp-stderr\nx", 15, &tail, &n);
+	assert_int_equal(n, 15);
+	remote_exec_stderr("\nfanscp-stderr\n", 15, &tail, &n);
+	assert_int_equal(n, 0);
+	remote_exec_stderr("", 0, &tail, &n);
+	assert_int_equal(n, 0);
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		st = -1;
 		if (remote_exec_result(cases[i].out, strlen(cases[i].out), &st,
