@@ -19,10 +19,10 @@
  * lines, and so that a child that keeps them open cannot hold the channel.
  * When it ends, the script sends back their tails (bounded; stderr's after
  * a line "fanscp-stderr", so that it is told from what an rc file or sshd
- * said before), and then one line, "fanscp-ok exec STATUS LEN": its exit status, and how many bytes
- * of stdout came before the line.  The status travels in that line, never
- * as the script's exit status, whose own codes (70-83) say that the
- * script failed before the command could run.
+ * said before), and then one line, "fanscp-ok exec STATUS LEN": its exit
+ * status, and how many bytes of stdout came before the line.  The status
+ * travels in that line, never as the script's exit status, whose own
+ * codes (70-83) say that the script failed before the command could run.
  *
  * The command runs as the user's command, not as part of the script: in
  * a fresh /bin/sh, with the login's umask and locale, and SIGPIPE back to
