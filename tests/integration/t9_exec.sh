@@ -236,6 +236,15 @@ scen_execstream() {
 	grep -q "^lab002: unknown" "$T/err" && fail "lab002 reported unknown"
 	expect_summary_is "2 of 3 hosts done, 1 failed, 0 unknown"
 	[ "$(fsize "$(host_home 1)/h")" = 10 ] || fail "lab001: h is not 10 bytes"
+	# An empty source: the command runs, on an empty input, both ways.
+	: >"$T/src/empty"
+	for m in --exec-stream ""; do
+		rm -f "$(host_home 1)/e"
+		run_fanscp -F "$T/ssh_config" $m --exec 'cat >e; echo x >>e' \
+		    "$T/src/empty" lab001
+		expect_rc 0 "an empty source ($m)"
+		[ "$(cat "$(host_home 1)/e")" = x ] || fail "empty source ($m): e holds [$(cat "$(host_home 1)/e")]"
+	done
 	# --verify cannot check what the command has already read.
 	run_fanscp -F "$T/ssh_config" --exec-stream --verify --exec cat "$SRC" lab001
 	expect_rc 2
