@@ -1,6 +1,6 @@
 # --exec 'CMD': the data goes to a remote command instead of a file, after
 # a checked temp copy and the go-ahead; --exec-stream pipes it straight in.
-ALL_SCENARIOS="$ALL_SCENARIOS exec execfail execcut execstream execunknown exectargets exechostile"
+ALL_SCENARIOS="$ALL_SCENARIOS exec execfail execcut execstream execunknown exectargets exechostile execsudo"
 
 # no_exec_files N: nothing named *fanscp* is left under host N's home
 # (the temp copy is $HOME/.fanscp.TOKEN, its output files .out and .err).
@@ -364,4 +364,41 @@ line two' >seen"
 	    fail "a background child of the command held fanscp"
 	expect_copy 1 bg "$SRC"
 	for n in 1 2; do no_exec_files $n; done
+}
+
+# --sudo --exec: the command runs as root, its temp copy is root's and
+# goes; a user sudo refuses runs nothing.
+scen_execsudo() {
+	need_root || return
+	need_fanscp || return
+	command -v sudo >/dev/null 2>&1 || { skip "no sudo"; return; }
+	ok=fxok$$ no=fxno$$
+	useradd -M -d /nonexistent -s /bin/sh -p '*' "$ok" 2>/dev/null &&
+	useradd -M -d /nonexistent -s /bin/sh -p '*' "$no" 2>/dev/null ||
+	    { skip "useradd failed"; return; }
+	fixture_cleanup "userdel $ok; userdel $no; rm -f /etc/sudoers.d/$ok"
+	printf '%s ALL=(ALL) NOPASSWD: ALL\n' "$ok" >"/etc/sudoers.d/$ok"
+	chmod 440 "/etc/sudoers.d/$ok"
+	fixture_start 1
+	h=$(host_home 1)
+	chmod 755 "$T" "$(host_dir 1)" "$h"
+	chmod 644 "$(host_dir 1)/authorized_keys" "$(host_dir 1)/session.sh"
+	mkdir "$h/etc"
+	chmod 755 "$h/etc"
+	SRC=$T/src/f
+	mkrandom "$SRC" 100000
+	chmod 644 "$SRC"
+	run_fanscp -F "$T/ssh_config" --sudo --verify --exec \
+	    "id -u >'$h/etc/uid'; cat >'$h/etc/f'" "$SRC" "$ok@lab001"
+	expect_rc 0
+	[ "$(cat "$h/etc/uid" 2>/dev/null)" = 0 ] || fail "the command did not run as root"
+	cmp -s "$SRC" "$h/etc/f" || fail "etc/f is not the source"
+	no_exec_files 1
+	_left=$(find /root /tmp -maxdepth 1 -name '.fanscp.*' -newer "$SRC" 2>/dev/null)
+	[ -z "$_left" ] || fail "a temp copy was left: $_left"
+	run_fanscp -F "$T/ssh_config" --sudo --exec "touch '$h/etc/ran'" \
+	    "$SRC" "$no@lab001"
+	expect_rc 1
+	expect_err lab001 "sudo: a password is required"
+	expect_absent 1 etc/ran
 }
