@@ -445,10 +445,10 @@ main(int argc, char **argv)
 	source_conf(&o, &sc);
 	open_source(&o, &sc, &src, &kind);
 	build_targets(&o, &list);
-	if (source_is_stream(&src))
-		check_stream_targets(&list);
-	else
+	if (!source_is_stream(&src))
 		check_file(&o, &src);
+	else if (o.exec_cmd == NULL)	/* a command needs no file name */
+		check_stream_targets(&list);
 	build_job(&job, &o, &src, kind);
 	if (libssh2_init(0) != 0)
 		fatal("cannot initialise libssh2");

@@ -221,6 +221,8 @@ opts_check_exec(const struct opts *o, char *err, size_t errlen)
 		    NULL;
 	else if (o->exec_cmd[0] == '\0')
 		why = "--exec needs a command";
+	else if (o->recursive)
+		why = "-r sends a tree into place; --exec feeds a command";
 	else if (o->preserve)
 		why = "-p keeps a file's mode and times; --exec writes no file";
 	else if (o->inplace)

@@ -51,7 +51,6 @@
 static const char exec_head[] =
     "t=$w/.fanscp.$k O= E= d=$w/.fanscp.$k\n"
     "u=$(umask)\n"
-    "unset -f tail 2>/dev/null\n"
     "umask 077\n"
     "set -C\n"
     "mk() { v=$( { : >\"$1\" && chmod 600 -- \"$1\"; } 2>&1); }\n"
@@ -94,13 +93,18 @@ static const char exec_run[] =
     "\tprintf '\\nfanscp-ok exec %s %s\\n' \"$st\" \"$n\"\n"
     "}\n";
 
-/* --exec's receive: the data into the temp file, its byte count checked. */
+/*
+ * --exec's receive: the data into the temp file, its byte count checked;
+ * a stream's size is known only at its end (s is empty): it comes in the
+ * seal after the data (remote.h), without which the data was cut short.
+ */
 static const char exec_receive[] =
     "mk \"$t\" || die 72 \"cannot create a temp file in '$w': ${v##*: }\"\n"
     "echo fanscp-ready receive\n"
     "v=$({ cat || exit 73; } 2>&1 >>\"$t\")\n"
     "[ $? = 0 ] || drop 73 \"${v:-cannot write '$t'}\"\n"
     "beat\n"
+    "[ -n \"$s\" ] || unseal \"$t\" || drop 74 \"the data was cut short\"\n"
     "size \"$t\" || drop 74 \"wrong size for '$t': got ${z:-?} of $s bytes\"\n"
     "unbeat\n"
     "echo fanscp-ok receive $s\n";
@@ -127,7 +131,8 @@ static const char exec_commit[] =
  * --exec-stream's receive: the command reads the data as it comes.  It
  * starts only once the first byte is in (kept in t meanwhile), so that a
  * transfer cut before any data runs nothing; with no byte to expect (s =
- * 0) it runs on the empty input.  The feeding cat's complaint when the
+ * 0) it runs on the empty input.  A stream's size is unknown (s empty):
+ * it must bring a byte.  The feeding cat's complaint when the
  * command stops reading early is not the command's.
  */
 static const char stream_receive[] =

@@ -934,6 +934,12 @@ sess_setup_remote(struct sess *s)
 	rj->size_unknown = !source_size(src, &rj->size);
 	if (remote_sealed(rj))
 		s->seal_len = REMOTE_SEAL_LEN;
+	/*
+	 * A command fed a stream as it arrives waits for its first byte:
+	 * even an empty stream that has ended is not told from a cut one.
+	 */
+	if (remote_runs_cmd(rj, "receive") && source_is_stream(src))
+		rj->size_unknown = 1;
 	rj->sha256 = s->job->verify ? source_sha256(src) : NULL;
 	source_meta(src, &rj->mode, &rj->mtime, &rj->atime);
 	rj->preserve = s->job->preserve;

@@ -1,6 +1,6 @@
 # --exec 'CMD': the data goes to a remote command instead of a file, after
 # a checked temp copy and the go-ahead; --exec-stream pipes it straight in.
-ALL_SCENARIOS="$ALL_SCENARIOS exec execfail execcut execstream execunknown exectargets exechostile execsudo"
+ALL_SCENARIOS="$ALL_SCENARIOS exec execfail execcut execstream execunknown exectargets exechostile execsudo execpipe"
 
 # no_exec_files N: nothing named *fanscp* is left under host N's home
 # (the temp copy is $HOME/.fanscp.TOKEN, its output files .out and .err).
@@ -401,4 +401,51 @@ scen_execsudo() {
 	expect_rc 1
 	expect_err lab001 "sudo: a password is required"
 	expect_absent 1 etc/ran
+}
+
+# exec_stdin PRODUCER ARGS...: run_fanscp with the output of the sh
+# command PRODUCER as fanscp's stdin.
+exec_stdin() {
+	_prod=$1; shift
+	LAST_CMD="$_prod | fanscp $(shq "$@")"
+	sh -c "$_prod" | HOME=$T/local SSH_AUTH_SOCK= \
+	    timeout -k 5 "$FANSCP_TIMEOUT" "$FANSCP" "$@" >"$T/out" 2>"$T/err"
+	RC=$?
+	_fanscp_checks
+}
+
+# A stream (stdin) into a command: no file name needed; with the temp
+# copy its size (and --verify's hash) is checked at its end before the
+# command runs; a stream that does not match --size runs nothing.
+scen_execpipe() {
+	need_fanscp || return
+	fixture_start 2
+	SRC=$T/src/f
+	mkrandom "$SRC" 2000000
+	n=$(fsize "$SRC")
+	exec_stdin "cat '$SRC'" -F "$T/ssh_config" --verify --exec 'cat >f' - \
+	    'lab[001-002]'
+	expect_rc 0
+	for h in 1 2; do expect_copy $h f "$SRC"; no_exec_files $h; done
+	exec_stdin "cat '$SRC'" -F "$T/ssh_config" --exec-stream --exec 'cat >g' \
+	    - 'lab[001-002]'
+	expect_rc 0
+	for h in 1 2; do expect_copy $h g "$SRC"; no_exec_files $h; done
+	# --size says more than came: nothing runs anywhere.
+	exec_stdin "cat '$SRC'" -F "$T/ssh_config" --size $((n + 1)) \
+	    --exec 'cat >/dev/null; touch ran' - 'lab[001-002]'
+	expect_rc 1
+	for h in 1 2; do expect_absent $h ran; no_exec_files $h; done
+	# An empty stream: the command runs on it with the temp copy; without
+	# one, a command cannot be told an empty stream from a cut one.
+	exec_stdin ":" -F "$T/ssh_config" --exec 'cat >e; touch ran' - lab001
+	expect_rc 0
+	[ -f "$(host_home 1)/e" ] && [ "$(fsize "$(host_home 1)/e")" = 0 ] ||
+	    fail "lab001: the command did not run on the empty stream"
+	rm -f "$(host_home 1)/ran"
+	exec_stdin ":" -F "$T/ssh_config" --exec-stream --exec 'touch ran' - lab001
+	expect_rc 1
+	expect_err lab001 "no data came; the command was not run"
+	expect_absent 1 ran
+	no_exec_files 1
 }

@@ -2333,6 +2333,46 @@ test_exec_stream_first_byte(void **state)
 	}
 }
 
+/*
+ * A stream's size is known only at its end: it comes in the seal after
+ * the data; without the seal the data was cut short and nothing is kept.
+ * The commit, which knows the size, checks it.
+ */
+static void
+test_exec_size_unknown(void **state)
+{
+	struct remote_job job;
+	struct result res;
+	char in[4 + REMOTE_SEAL_LEN + 1];
+
+	(void)state;
+	exec_init(&job, REMOTE_EXEC, "cat >got", 0);
+	job.token = "0123456789abcdef0123456789abcdef";	/* as sess makes */
+	job.size_unknown = 1;
+	assert_true(remote_sealed(&job));
+	assert_int_equal(receive(&job, "abcd", 4, &res), REMOTE_EXIT_SIZE);
+	assert_contains(res.err, "the data was cut short");
+	result_free(&res);
+	assert_no_exec_temps();
+	memcpy(in, "abcd", 4);
+	remote_seal(&job, 4, in + 4);
+	assert_int_equal(receive(&job, in, 4 + REMOTE_SEAL_LEN, &res), 0);
+	assert_int_equal(remote_check_ok(res.out, res.outlen, "receive", 4),
+	    0);
+	result_free(&res);
+	job.size_unknown = 0;
+	job.size = 4;
+	assert_int_equal(commit(&job, &res), 0);
+	assert_int_equal(exec_status(&res, NULL), 0);
+	result_free(&res);
+	assert_file("got", "abcd", 4);
+	assert_no_exec_temps();
+	/* --exec-stream takes no seal: the data goes to the command. */
+	job.kind = REMOTE_EXEC_STREAM;
+	job.size_unknown = 1;
+	assert_false(remote_sealed(&job));
+}
+
 /* A temp file that exists already is never written through, nor removed. */
 static void
 test_exec_noclobber(void **state)
@@ -2607,6 +2647,7 @@ main(void)
 		T(test_exec_status),
 		T(test_exec_nogo),
 		T(test_exec_stream_first_byte),
+		T(test_exec_size_unknown),
 		T(test_exec_noclobber),
 		T(test_exec_hostile),
 		T(test_exec_bounded),
