@@ -35,6 +35,8 @@ struct opts {
 	int	  has_size;		/* --size given */
 	uint64_t  size;			/* --size */
 	char	 *sha256;		/* --sha256 */
+	char	 *exec_cmd;		/* --exec: the remote command */
+	int	  exec_stream;		/* --exec-stream: no temp copy */
 	char	 *source;		/* the first operand */
 	char	**targets;		/* the rest */
 	size_t	  n_targets;

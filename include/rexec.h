@@ -20,7 +20,7 @@
 
 #include <libssh2.h>
 
-#define REXEC_OUT_MAX	256
+#define REXEC_OUT_MAX	1024
 #define REXEC_ERR_MAX	4096
 
 struct rexec {
