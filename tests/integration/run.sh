@@ -15,12 +15,19 @@ here=$(cd "$(dirname "$0")" && pwd)
 cd "$here/../.." || exit 2		# scenarios run from the repo root
 . "$here/lib.sh"
 ALL_SCENARIOS=
+SLOW_SCENARIOS="stream_big goahead srcinplace fanout50k tree_copy execcut latecommit"
 for f in "$here"/t[0-9]_*.sh; do
 	. "$f"
 done
 
 if [ $# -eq 0 ]; then
-	set -- $ALL_SCENARIOS
+	# The slowest first, so that with FANSCP_JOBS > 1 no long one runs
+	# alone at the end.
+	rest=
+	for s in $ALL_SCENARIOS; do
+		case " $SLOW_SCENARIOS " in *" $s "*) ;; *) rest="$rest $s" ;; esac
+	done
+	set -- $SLOW_SCENARIOS $rest
 fi
 for s in "$@"; do
 	case " $ALL_SCENARIOS " in
