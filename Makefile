@@ -132,7 +132,7 @@ $(BUILD)/.deps-check:
 	@mkdir -p $(@D) && touch $@
 
 # Fuzzing: libFuzzer targets for the parsers (tests/fuzz/README.md).  `make
-# fuzz` runs each for FUZZ_SECONDS, `make fuzz-smoke` (CI) for 20 seconds;
+# fuzz` runs each for FUZZ_SECONDS, `make fuzz-smoke` (CI) for 10 seconds;
 # both first replay tests/fuzz/regress and fail on any finding.
 FUZZ_SECONDS ?= 600
 DEPS_FUZZ = clang libclang-rt-14-dev
@@ -143,7 +143,7 @@ fuzz: $(BUILD)/.deps-fuzz
 	BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh
 
 fuzz-smoke: $(BUILD)/.deps-fuzz
-	BUILD=$(BUILD) FUZZ_SECONDS=20 sh tests/fuzz/run.sh
+	BUILD=$(BUILD) FUZZ_SECONDS=10 sh tests/fuzz/run.sh
 
 $(BUILD)/.deps-fuzz:
 	@sh tests/deps.sh $(DEPS_FUZZ)
