@@ -369,20 +369,9 @@ line two' >seen"
 # --sudo --exec: the command runs as root, its temp copy is root's and
 # goes; a user sudo refuses runs nothing.
 scen_execsudo() {
-	need_root || return
 	need_fanscp || return
-	command -v sudo >/dev/null 2>&1 || { skip "no sudo"; return; }
 	ok=fxok$$ no=fxno$$
-	useradd -M -d /nonexistent -s /bin/sh -p '*' "$ok" 2>/dev/null &&
-	useradd -M -d /nonexistent -s /bin/sh -p '*' "$no" 2>/dev/null ||
-	    { skip "useradd failed"; return; }
-	fixture_cleanup "userdel $ok; userdel $no; rm -f /etc/sudoers.d/$ok"
-	printf '%s ALL=(ALL) NOPASSWD: ALL\n' "$ok" >"/etc/sudoers.d/$ok"
-	chmod 440 "/etc/sudoers.d/$ok"
-	fixture_start 1
-	h=$(host_home 1)
-	chmod 755 "$T" "$(host_dir 1)" "$h"
-	chmod 644 "$(host_dir 1)/authorized_keys" "$(host_dir 1)/session.sh"
+	sudo_fixture "$ok" "$no" || return
 	mkdir "$h/etc"
 	chmod 755 "$h/etc"
 	SRC=$T/src/f

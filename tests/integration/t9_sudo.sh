@@ -4,21 +4,9 @@ ALL_SCENARIOS="$ALL_SCENARIOS sudo"
 # A sudoer (NOPASSWD) and a user sudo refuses, on one host, into a
 # root-owned directory with a file owned by nobody.
 scen_sudo() {
-	need_root || return
 	need_fanscp || return
-	command -v sudo >/dev/null 2>&1 || { skip "no sudo"; return; }
 	ok=fanscpok$$ no=fanscpno$$
-	# '*': no password, but not locked (sshd refuses locked accounts).
-	useradd -M -d /nonexistent -s /bin/sh -p '*' "$ok" 2>/dev/null &&
-	useradd -M -d /nonexistent -s /bin/sh -p '*' "$no" 2>/dev/null ||
-	    { skip "useradd failed"; return; }
-	fixture_cleanup "userdel $ok; userdel $no; rm -f /etc/sudoers.d/$ok"
-	printf '%s ALL=(ALL) NOPASSWD: ALL\n' "$ok" >"/etc/sudoers.d/$ok"
-	chmod 440 "/etc/sudoers.d/$ok"
-	fixture_start 1
-	h=$(host_home 1)
-	chmod 755 "$T" "$(host_dir 1)" "$h"
-	chmod 644 "$(host_dir 1)/authorized_keys" "$(host_dir 1)/session.sh"
+	sudo_fixture "$ok" "$no" || return
 	SRC=$T/src/f
 	mkrandom "$SRC" 300000
 	chmod 644 "$SRC"
