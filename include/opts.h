@@ -35,6 +35,7 @@ struct opts {
 	int	  has_size;		/* --size given */
 	uint64_t  size;			/* --size */
 	char	 *sha256;		/* --sha256 */
+	int	  transport;		/* --transport: enum job_transport */
 	char	 *source;		/* the first operand */
 	char	**targets;		/* the rest */
 	size_t	  n_targets;
