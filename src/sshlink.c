@@ -287,6 +287,7 @@ sshlink_step(struct sshlink *l)
 		return -1;
 	link_drain(l);
 	if (strstr(l->out, LINK_UP "\n") != NULL) {
+		hlog(LOG_VERBOSE, l->host->name, "logged in over ssh");
 		l->st = LS_UP;
 		return 1;
 	}
