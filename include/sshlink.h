@@ -24,6 +24,14 @@ struct host;
 struct conn;
 struct sshlink;
 
+struct sshcmd;
+
+/*
+ * A link for h with base's settings (sshcmd.h: program, config, options,
+ * port, user, host-key policy, host; mux and command are the link's).
+ * sshlink_choose() and sshlink_fallback() make theirs with it.
+ */
+struct sshlink	*sshlink_new(const struct sshcmd *base, struct host *h);
 /*
  * Should h go through ssh rather than libssh2, before connecting?  The
  * job's --transport, the reason conn_needs_ssh() gives (logged at -v), or

@@ -94,30 +94,41 @@ link_remember(const char *ep)
 	pthread_mutex_unlock(&link_mu);
 }
 
-static struct sshlink *
-link_new(const struct job *job, struct host *h, const struct conn *c)
+struct sshlink *
+sshlink_new(const struct sshcmd *base, struct host *h)
 {
 	struct sshlink *l = xcalloc(1, sizeof(*l));
 
 	pthread_once(&link_once, link_read_version);
 	l->host = h;
 	l->master.in = l->master.out = l->master.err = -1;
-	conn_sshcmd(c, &l->cmd);
-	l->user = l->cmd.user ? xstrdup(l->cmd.user) : NULL;
-	l->alias = l->cmd.host_key_alias ? xstrdup(l->cmd.host_key_alias) :
+	l->cmd = *base;
+	l->user = base->user ? xstrdup(base->user) : NULL;
+	l->alias = base->host_key_alias ? xstrdup(base->host_key_alias) :
 	    NULL;
 	l->cmd.user = l->user;
 	l->cmd.host_key_alias = l->alias;
-	l->cmd.program = "ssh";
+	if (l->cmd.program == NULL)
+		l->cmd.program = "ssh";
 	l->cmd.version = link_version;
-	l->cmd.config_file = job->config_file;
-	l->cmd.options = job->options;
-	l->cmd.n_options = job->n_options;
-	l->cmd.identities = job->identities;
-	l->cmd.n_identities = job->n_identities;
-	l->cmd.family = job->family;
-	l->cmd.host = h->t.host;
 	return l;
+}
+
+/* The link for h: what fanscp was given, and what it resolved. */
+static struct sshlink *
+link_new(const struct job *job, struct host *h, const struct conn *c)
+{
+	struct sshcmd cmd;
+
+	conn_sshcmd(c, &cmd);
+	cmd.config_file = job->config_file;
+	cmd.options = job->options;
+	cmd.n_options = job->n_options;
+	cmd.identities = job->identities;
+	cmd.n_identities = job->n_identities;
+	cmd.family = job->family;
+	cmd.host = h->t.host;
+	return sshlink_new(&cmd, h);
 }
 
 struct sshlink *
