@@ -173,6 +173,9 @@ sess_fail_ssh(struct sess *s, int rc, const char *what)
 	char sz[32];
 
 	/* An ssh child's own failure, in its words (rexec.h). */
+	if (s->rx.kind == ERR_LOST)
+		return sess_fail_as(s, ERR_LOST, "connection lost after %s "
+		    "(%s)", fmt_size(sz, sizeof(sz), s->off), s->rx.why);
 	if (s->rx.kind != ERR_NONE)
 		return sess_fail_as(s, s->rx.kind, "%s", s->rx.why);
 	switch (rc) {

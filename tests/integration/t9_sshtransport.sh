@@ -42,6 +42,12 @@ scen_ssh_basic() {
 		    fail "lab00$n: $(( $(_logins $n) - b )) logins for one host"
 	done
 	_ssh_leftovers
+	# A stream (sealed, its size known at the end), verified.
+	run_stream "cat '$SRC'" -F "$T/ssh_config" --transport ssh --verify \
+	    - 'lab[001-002]:s'
+	expect_rc 0
+	for n in 1 2; do expect_copy $n s "$SRC"; expect_home $n f s; done
+	_ssh_leftovers
 }
 
 # The fault matrix over ssh: a changed host key (ssh's verdict, and auto
@@ -65,8 +71,8 @@ scen_ssh_faults() {
 	wait_fanscp
 	expect_rc 1
 	expect_err lab002 "host key"
-	expect_err lab003 ""
-	expect_err lab004 ""
+	expect_err lab003 "connection lost after"
+	expect_err lab004 "File size limit exceeded"
 	grep -q '^fanscp: .*; failed: .*1 hostkey' "$T/err" ||
 	    fail "lab002 not failed as hostkey: $(grep '^fanscp: ' "$T/err")"
 	expect_home 2
