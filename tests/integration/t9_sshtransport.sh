@@ -2,7 +2,7 @@
 # private ControlMaster per host, with the same remote steps, quoting and
 # guarantee as over libssh2; and --transport auto handing to ssh the hosts
 # that libssh2 1.10 cannot serve.
-ALL_SCENARIOS="$ALL_SCENARIOS ssh_basic ssh_faults ssh_interrupt ssh_unknown ssh_hostile ssh_tree ssh_exec auto_hardened auto_certonly auto_proxy"
+ALL_SCENARIOS="$ALL_SCENARIOS ssh_basic ssh_faults ssh_interrupt ssh_unknown ssh_hostile ssh_tree ssh_sudo ssh_exec auto_hardened auto_certonly auto_proxy"
 
 # No control directory of this run is left in /tmp, and no ssh child of
 # fanscp's runs (their command lines name that directory).
@@ -233,6 +233,14 @@ scen_auto_hardened() {
 	    "$T/err" || fail "the server was not remembered"
 	grep -q '^lab002: using ssh' "$T/err" && fail "lab002 went to ssh"
 	_ssh_leftovers
+	# Refused on both: libssh2's words name the MAC, then ssh's.
+	run_fanscp -F "$T/ssh_config" -o Ciphers=aes128-ctr -o MACs=hmac-sha2-256 \
+	    "$SRC" lab001:h
+	expect_rc 1
+	expect_err lab001 "no matching MAC found; the server offers hmac-sha2-512-etm@openssh.com"
+	expect_err lab001 "over ssh too:"
+	expect_home 1 f g
+	_ssh_leftovers
 }
 
 # A certificate-only host (t9_transport.sh's certonly): auto logs in with
@@ -291,5 +299,42 @@ EOF2
 	expect_rc 1
 	expect_err viaproxy "need ssh"
 	expect_home 1 f
+	_ssh_leftovers
+}
+
+# --sudo over ssh (t9_sudo.sh's setup): a root-owned directory, written
+# through sudo -n by another user, the file keeping its owner and mode.
+scen_ssh_sudo() {
+	need_root || return
+	need_fanscp || return
+	command -v sudo >/dev/null 2>&1 || { skip "no sudo"; return; }
+	ok=fanscpsk$$
+	useradd -M -d /nonexistent -s /bin/sh -p '*' "$ok" 2>/dev/null ||
+	    { skip "useradd failed"; return; }
+	fixture_cleanup "userdel $ok; rm -f /etc/sudoers.d/$ok"
+	printf '%s ALL=(ALL) NOPASSWD: ALL\n' "$ok" >"/etc/sudoers.d/$ok"
+	chmod 440 "/etc/sudoers.d/$ok"
+	fixture_start 1
+	h=$(host_home 1)
+	chmod 755 "$T" "$(host_dir 1)" "$h"
+	chmod 644 "$(host_dir 1)/authorized_keys" "$(host_dir 1)/session.sh"
+	SRC=$T/src/f
+	mkrandom "$SRC" 300000
+	chmod 644 "$SRC"
+	mkdir "$h/etc"
+	chmod 755 "$h/etc"
+	echo old >"$h/etc/app.conf"
+	chown nobody:nogroup "$h/etc/app.conf"
+	chmod 640 "$h/etc/app.conf"
+	run_fanscp -F "$T/ssh_config" --transport ssh "$SRC" \
+	    "$ok@lab001:$h/etc/app.conf"
+	expect_rc 1
+	expect_err lab001 "Permission denied"
+	run_fanscp -F "$T/ssh_config" --transport ssh --sudo --verify "$SRC" \
+	    "$ok@lab001:$h/etc/app.conf"
+	expect_rc 0
+	cmp -s "$SRC" "$h/etc/app.conf" || fail "app.conf not replaced"
+	[ "$(stat -c '%U:%G %a' "$h/etc/app.conf")" = "nobody:nogroup 640" ] ||
+	    fail "app.conf is now $(stat -c '%U:%G %a' "$h/etc/app.conf")"
 	_ssh_leftovers
 }
