@@ -621,7 +621,9 @@ conn_transport_note(struct conn *c, char *const *ids, size_t nids,
 	th.ids_default = ids_default;
 	c->ssh_why = transport_needs_ssh(&th, &env, c->ssh_only,
 	    sizeof(c->ssh_only));
-	if (c->ssh_why != TR_NONE)
+	/* Under auto, sshlink.c says "using ssh" instead. */
+	if (c->ssh_why != TR_NONE &&
+	    c->job->transport == JOB_TRANSPORT_LIBSSH2)
 		hlog(LOG_VERBOSE, c->host->name, "ssh would do what libssh2 "
 		    "1.10 cannot here: %s", c->ssh_only);
 }
