@@ -39,6 +39,7 @@ struct job {
 	int		  preserve;	/* -p: mode and times */
 	int		  inplace;	/* --inplace where rename cannot be */
 	int		  sudo;		/* --sudo: every script through sudo -n */
+	const char	 *exec_cmd;	/* --exec: the command fed the data */
 };
 
 /* Defaults, in seconds, for the two per-host timeouts. */

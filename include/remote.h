@@ -18,6 +18,10 @@
  *            the destination.  Without it (EOF: the client is gone) it
  *            removes the temp file and changes nothing.
  * abort removes the temp file when the client gives up between the two.
+ * That is the file payload (remote_file.c); the --exec payloads
+ * (remote_exec.c) receive into a private temp file and run the user's
+ * command on it after the go-ahead, or (--exec-stream) run it on the data
+ * as it arrives, and end with "fanscp-ok exec STATUS LEN".
  * With --inplace, a destination whose directory is not writable (or whose
  * rename is not permitted) is received into $TMPDIR or the home, and after
  * the go-ahead copied over the destination and checked again.
@@ -61,6 +65,8 @@ enum remote_exit {
 enum remote_kind {
 	REMOTE_FILE = 0,	/* a file, renamed into place (remote_file.c) */
 	REMOTE_TREE,		/* -r: a tar archive, unpacked (remote_tree.c) */
+	REMOTE_EXEC,		/* --exec: a checked temp file, then CMD < it */
+	REMOTE_EXEC_STREAM,	/* --exec-stream: the data straight into CMD */
 };
 
 struct remote_job {
@@ -79,6 +85,7 @@ struct remote_job {
 	const char	*token;		/* random hex, at most 32 digits */
 	int		 inplace;	/* --inplace where rename cannot work */
 	int		 sudo;		/* --sudo: the scripts run as root */
+	const char	*cmd;		/* --exec: the user's command, for sh -c */
 };
 
 /* The command every channel execs; it reads a framed script on stdin. */
@@ -91,6 +98,9 @@ extern const char remote_loader[];
 /*
  * One payload kind's scripts, each xmalloc'd.  commit is NULL for a kind
  * that has no second step: its receive script's success is the host's.
+ * runs_cmd names the step ("receive", "commit") whose script runs the
+ * user's command and ends with its result line (remote_exec_result()),
+ * or is NULL.
  */
 struct remote_payload {
 	const char	*name;
@@ -98,6 +108,7 @@ struct remote_payload {
 	char		*(*commit)(const struct remote_job *);
 	char		*(*abort)(const struct remote_job *);
 	int		 sealed;	/* its receive takes a stream's seal */
+	const char	*runs_cmd;
 };
 
 /*
@@ -117,6 +128,8 @@ int	remote_sealed(const struct remote_job *job);
 
 extern const struct remote_payload remote_file_payload;
 extern const struct remote_payload remote_tree_payload;
+extern const struct remote_payload remote_exec_payload;
+extern const struct remote_payload remote_exec_stream_payload;
 
 /* s as one single-quoted sh word: ' becomes '\''.  xmalloc'd. */
 char	*shquote(const char *s);
@@ -139,6 +152,8 @@ char	*remote_receive_cmd(const struct remote_job *job);
 char	*remote_commit_cmd(const struct remote_job *job);
 /* Does job's kind have a commit step after the receive? */
 int	remote_has_commit(const struct remote_job *job);
+/* Does the script of step what ("receive", "commit") run the command? */
+int	remote_runs_cmd(const struct remote_job *job, const char *what);
 /* The script that removes job's temp file, if any.  xmalloc'd. */
 char	*remote_abort_cmd(const struct remote_job *job);
 /* script framed for remote_exec_cmd's stdin; *len its length.  xmalloc'd. */
@@ -152,6 +167,25 @@ int	remote_check_ready(const char *out, size_t len, const char *what);
  */
 int	remote_check_ok(const char *out, size_t len, const char *what,
 	    uint64_t size);
+/*
+ * The result line of a script that ran the user's command: 0 when out
+ * ends with "fanscp-ok exec STATUS LEN\n", the command's exit status and
+ * the LEN bytes before that line's "\n" (the tail of its stdout, at most
+ * REMOTE_OUT_TAIL), else -1.  The status is the command's, never the
+ * script's own exit status, so the two cannot be confused.
+ */
+int	remote_exec_result(const char *out, size_t len, int *status,
+	    const char **tail, size_t *taillen);
+/*
+ * The command's stderr in a finished script's stderr: what follows the
+ * last "fanscp-stderr" line, or all of it when there is none.
+ */
+void	remote_exec_stderr(const char *err, size_t len, const char **tail,
+	    size_t *taillen);
+/* The most bytes of the command's stdout sent back; and of its stderr. */
+#define REMOTE_OUT_TAIL	512
+#define REMOTE_ERR_TAIL	2048
+
 /* A short description of a script exit status, or NULL for unknown ones. */
 const char *remote_exit_str(int status);
 

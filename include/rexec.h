@@ -35,7 +35,7 @@
 
 struct sshlink;
 
-#define REXEC_OUT_MAX	256
+#define REXEC_OUT_MAX	1024
 #define REXEC_ERR_MAX	4096
 
 struct rexec {

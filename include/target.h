@@ -39,6 +39,13 @@ struct target_list {
 int	target_parse(const char *arg, struct target_list *list, char *err,
 	    size_t errlen);
 /*
+ * The same under --exec, where there is no path: [user@]host[:port],
+ * host: or scp://[user@]host[:port] (host may be a nodeset or a bracketed
+ * IPv6 address).  A path is an error.
+ */
+int	target_parse_exec(const char *arg, struct target_list *list,
+	    char *err, size_t errlen);
+/*
  * Is arg a lone ":path" target, which gives the path for host-file hosts?
  * If so, *path points into arg after the colon.
  */

@@ -112,13 +112,15 @@ build_targets(const struct opts *o, struct target_list *list)
 	for (i = 0; i < o->n_targets; i++) {
 		if (target_is_lone_path(o->targets[i], &p))
 			lone = p;
-		else if (target_parse(o->targets[i], list, err,
-		    sizeof(err)) != 0)
+		else if ((o->exec_cmd != NULL ? target_parse_exec :
+		    target_parse)(o->targets[i], list, err, sizeof(err)) != 0)
 			usage_error(err);
 	}
 	if (lone != NULL && o->n_hostfiles == 0)
 		usage_error("a ':path' target gives the path for -h host "
 		    "files, and no -h was given");
+	if (lone != NULL && *lone != '\0' && o->exec_cmd != NULL)
+		usage_error("a target under --exec names a host, not a path");
 	for (i = 0; i < o->n_hostfiles; i++)
 		if (hostfile_load(o->hostfiles[i], lone ? lone : "", list, err,
 		    sizeof(err)) != 0)
@@ -368,6 +370,9 @@ build_job(struct job *job, const struct opts *o, struct source *src,
 	job->preserve = o->preserve;
 	job->inplace = o->inplace;
 	job->sudo = o->sudo;
+	job->exec_cmd = o->exec_cmd;
+	if (o->exec_cmd != NULL)
+		job->kind = o->exec_stream ? REMOTE_EXEC_STREAM : REMOTE_EXEC;
 }
 
 /* --threads, else one engine per online CPU (never more than hosts). */
@@ -444,10 +449,10 @@ main(int argc, char **argv)
 	source_conf(&o, &sc);
 	open_source(&o, &sc, &src, &kind);
 	build_targets(&o, &list);
-	if (source_is_stream(&src))
-		check_stream_targets(&list);
-	else
+	if (!source_is_stream(&src))
 		check_file(&o, &src);
+	else if (o.exec_cmd == NULL)	/* a command needs no file name */
+		check_stream_targets(&list);
 	build_job(&job, &o, &src, kind);
 	if (libssh2_init(0) != 0)
 		fatal("cannot initialise libssh2");

@@ -17,8 +17,9 @@
 const char opts_usage[] =
 "usage: fanscp [-46Bpqrv] [-F ssh_config] [-h host_file] [-i identity_file]\n"
 "              [-o ssh_option] [-P port] [--connect-timeout seconds]\n"
-"              [--inplace] [--max-startups n] [--sha256 hex]\n"
-"              [--size bytes] [--spool-dir dir] [--spool-max size]\n"
+"              [--exec command [--exec-stream]] [--inplace]\n"
+"              [--max-startups n] [--sha256 hex] [--size bytes]\n"
+"              [--spool-dir dir] [--spool-max size]\n"
 "              [--stall-timeout seconds] [--sudo] [--threads n]\n"
 "              [--transport auto | libssh2 | ssh] [--verify] [--width n]\n"
 "              source target ...\n";
@@ -37,6 +38,8 @@ enum {
 	OPT_SIZE,
 	OPT_SHA256,
 	OPT_TRANSPORT,
+	OPT_EXEC,
+	OPT_EXEC_STREAM,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -55,6 +58,8 @@ static const struct option long_opts[] = {
 	{ "size", required_argument, NULL, OPT_SIZE },
 	{ "sha256", required_argument, NULL, OPT_SHA256 },
 	{ "transport", required_argument, NULL, OPT_TRANSPORT },
+	{ "exec", required_argument, NULL, OPT_EXEC },
+	{ "exec-stream", no_argument, NULL, OPT_EXEC_STREAM },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -214,12 +219,43 @@ opts_one(struct opts *o, int c, const char *arg, char *err, size_t errlen)
 		return opts_sha256(o, arg, err, errlen);
 	case OPT_TRANSPORT:
 		return opts_transport(o, arg, err, errlen);
+	case OPT_EXEC:
+		free(o->exec_cmd);
+		o->exec_cmd = xstrdup(arg);
+		return 0;
+	case OPT_EXEC_STREAM: o->exec_stream = 1; return 0;
 	case OPT_HELP: fputs(opts_usage, stdout); return 1;
 	case OPT_VERSION: puts("fanscp " FANSCP_VERSION); return 1;
 	default:
 		snprintf(err, errlen, "unknown or incomplete option");
 		return -1;
 	}
+}
+
+/* The options that do not go with --exec, or need it. */
+static int
+opts_check_exec(const struct opts *o, char *err, size_t errlen)
+{
+	const char *why = NULL;
+
+	if (o->exec_cmd == NULL)
+		why = o->exec_stream ? "--exec-stream needs --exec 'command'" :
+		    NULL;
+	else if (o->exec_cmd[0] == '\0')
+		why = "--exec needs a command";
+	else if (o->recursive)
+		why = "-r sends a tree into place; --exec feeds a command";
+	else if (o->preserve)
+		why = "-p keeps a file's mode and times; --exec writes no file";
+	else if (o->inplace)
+		why = "--inplace writes into a file; --exec writes no file";
+	else if (o->exec_stream && o->verify)
+		why = "--verify checks the data before the command runs, and "
+		    "--exec-stream runs it as the data arrives: use --exec";
+	if (why == NULL)
+		return 0;
+	snprintf(err, errlen, "%s", why);
+	return -1;
 }
 
 int
@@ -255,7 +291,7 @@ opts_parse(struct opts *o, int argc, char **argv, char *err, size_t errlen)
 		snprintf(err, errlen, "no target given");
 		return -1;
 	}
-	return 0;
+	return opts_check_exec(o, err, errlen);
 }
 
 static void
@@ -272,6 +308,7 @@ void
 opts_release(struct opts *o)
 {
 	free(o->config);
+	free(o->exec_cmd);
 	free(o->source);
 	free(o->spool_dir);
 	free(o->sha256);

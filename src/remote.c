@@ -196,6 +196,8 @@ remote_touch_stamp(time_t t, char *buf, size_t len)
 static const struct remote_payload *const payloads[] = {
 	[REMOTE_FILE] = &remote_file_payload,
 	[REMOTE_TREE] = &remote_tree_payload,
+	[REMOTE_EXEC] = &remote_exec_payload,
+	[REMOTE_EXEC_STREAM] = &remote_exec_stream_payload,
 };
 
 static const struct remote_payload *
@@ -239,6 +241,14 @@ int
 remote_has_commit(const struct remote_job *job)
 {
 	return payload_of(job)->commit != NULL;
+}
+
+int
+remote_runs_cmd(const struct remote_job *job, const char *what)
+{
+	const char *step = payload_of(job)->runs_cmd;
+
+	return step != NULL && strcmp(step, what) == 0;
 }
 
 char *

@@ -340,5 +340,5 @@ file_abort_cmd(const struct remote_job *job)
 }
 
 const struct remote_payload remote_file_payload = {
-	"file", file_receive_cmd, file_commit_cmd, file_abort_cmd, 1,
+	"file", file_receive_cmd, file_commit_cmd, file_abort_cmd, 1, NULL,
 };

@@ -77,6 +77,9 @@ struct sess {
 	int		 script_started; /* this state's script is running */
 	int		 send_go;	/* the commit said "ready", and no stop */
 	int		 go_pending;	/* go-ahead sent, answer not yet read */
+	int		 fed;		/* the user's command may have read
+					   data, and has not said how it
+					   ended (--exec-stream) */
 	uint64_t	 out_seen;	/* rx.outtotal when last looked at */
 	int		 interrupted;
 	int		 close_tries;
@@ -111,7 +114,13 @@ sess_vfail(struct sess *s, enum host_err kind, const char *fmt, va_list ap)
 	char msg[sizeof(s->host->err)];
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (s->go_pending)
+	if (s->fed)
+		host_fail(s->host, kind, "%s, after the command got input: "
+		    "what it did is unknown", msg);
+	else if (s->go_pending && remote_runs_cmd(&s->rjob, "commit"))
+		host_fail(s->host, kind, "%s, after the go-ahead: whether the "
+		    "command ran is unknown", msg);
+	else if (s->go_pending)
 		host_fail(s->host, kind, "%s, after the go-ahead: whether '%s' "
 		    "was replaced is unknown", msg, s->host->t.path);
 	else
@@ -151,6 +160,16 @@ sess_fail_as(struct sess *s, enum host_err kind, const char *fmt, ...)
 	r = sess_vfail(s, kind, fmt, ap);
 	va_end(ap);
 	return r;
+}
+
+/*
+ * Is the host's outcome unknown if it fails now: the go-ahead is out, or
+ * the user's command may have read data, and no answer came?
+ */
+static int
+sess_unknown(const struct sess *s)
+{
+	return s->go_pending || s->fed;
 }
 
 /* libssh2's last error on the session, for messages. */
@@ -328,17 +347,11 @@ sess_await_ready(struct sess *s, const char *what, int *ready)
 	return sess_wait_input(s);
 }
 
-/*
- * The end of a script's stderr, where it says why it failed, cleaned for
- * a terminal.  Our scripts' own messages stand alone; anything else (a
- * shell's "Killed") is put in context with the script and its status.
- */
+/* The last lines of text, cleaned for a terminal, into buf. */
 static void
-sess_stderr_tail(const struct rexec *rx, char *buf, size_t len,
-    const char *what)
+sess_text_tail(const char *p, size_t n, char *buf, size_t len)
 {
-	const char *p = rx->err, *end = rx->err + rx->errlen, *nl;
-	size_t o = 0;
+	const char *end = p + n, *nl;
 
 	while (end > p && (end[-1] == '\n' || end[-1] == '\r'))
 		end--;
@@ -348,11 +361,25 @@ sess_stderr_tail(const struct rexec *rx, char *buf, size_t len,
 		if ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL)
 			p = nl + 1;
 	}
+	fmt_clean(buf, len, p, (size_t)(end - p));
+}
+
+/*
+ * The end of a script's stderr, where it says why it failed, cleaned for
+ * a terminal.  Our scripts' own messages stand alone; anything else (a
+ * shell's "Killed") is put in context with the script and its status.
+ */
+static void
+sess_stderr_tail(const struct rexec *rx, char *buf, size_t len,
+    const char *what)
+{
+	size_t o = 0;
+
 	if (what != NULL)
 		o = (size_t)snprintf(buf, len, "remote %s failed (status %d): ",
 		    what, rx->exit_status);
 	if (o < len)
-		fmt_clean(buf + o, len - o, p, (size_t)(end - p));
+		sess_text_tail(rx->err, rx->errlen, buf + o, len - o);
 }
 
 /*
@@ -414,6 +441,73 @@ sess_script_error(struct sess *s, const char *what, char *buf, size_t len)
 		snprintf(buf, len, "remote %s exited with status %d", what,
 		    rx->exit_status);
 	return buf;
+}
+
+/* -v: the tail of the command's stdout, a line at a time. */
+static void
+sess_cmd_stdout(struct sess *s, const char *p, size_t len)
+{
+	char line[256];
+	const char *nl;
+
+	while (len > 0 && log_level() >= LOG_VERBOSE) {
+		nl = memchr(p, '\n', len);
+		fmt_clean(line, sizeof(line), p, nl ? (size_t)(nl - p) : len);
+		hlog(LOG_VERBOSE, s->host->name, "stdout: %s", line);
+		if (nl == NULL)
+			break;
+		len -= (size_t)(nl + 1 - p);
+		p = nl + 1;
+	}
+}
+
+/*
+ * The end of the script that ran the user's command (the step what):
+ * its exit status and the tail of its stderr are the host's result.
+ * Without the result line, the script failed before the command ran (its
+ * own message), or lost it (unknown, when the command may have had data).
+ */
+static enum st_result
+sess_cmd_end(struct sess *s, const char *what)
+{
+	const struct rexec *rx = &s->rx;
+	char msg[512], why[256];
+	const char *tail;
+	size_t taillen;
+	uint64_t size;
+	int status;
+
+	if (rx->signal[0] != '\0' || remote_exec_result(rx->out, rx->outlen,
+	    &status, &tail, &taillen) != 0) {
+		if (sess_script_error(s, what, msg, sizeof(msg)) == NULL)
+			snprintf(msg, sizeof(msg), "remote %s ended without "
+			    "saying how the command ended", what);
+		return sess_fail(s, "%s", msg);
+	}
+	sess_cmd_stdout(s, tail, taillen);
+	/* A stream that changed under the command: it read a mix. */
+	if (s->fed && source_changed(s->job->src, why, sizeof(why)))
+		return sess_fail_as(s, ERR_SOURCE, "%s while it was sent", why);
+	s->fed = 0;
+	s->go_pending = 0;
+	s->send_go = 0;
+	if (status != 0) {
+		/* Its own stderr, not what an rc file said before it. */
+		remote_exec_stderr(rx->err, rx->errlen, &tail, &taillen);
+		if (taillen == 0)
+			return sess_fail_as(s, ERR_COMMAND, "remote command "
+			    "failed (status %d)", status);
+		sess_text_tail(tail, taillen, msg, sizeof(msg));
+		return sess_fail_as(s, ERR_COMMAND, "remote command failed "
+		    "(status %d): %s", status, msg);
+	}
+	if (s->st == SS_EXIT && (!source_size(s->job->src, &size) ||
+	    s->off < size))
+		hlog(LOG_VERBOSE, s->host->name, "the command ended before "
+		    "reading all the data");
+	host_set_status(s->host, HOST_DONE);
+	sess_set_state(s, SS_CLOSE);
+	return ST_NEXT;
 }
 
 static enum st_result
@@ -597,6 +691,8 @@ st_send(struct sess *s)
 			return sess_fail_ssh(s, (int)n, "sending");
 		s->buf_pos += (size_t)n;
 		s->off += (uint64_t)n;
+		/* From its first byte on, the command may act on the data. */
+		s->fed = remote_runs_cmd(&s->rjob, "receive");
 		host_set_bytes(s->host, s->off);
 		s->deadline = s->now + 1000 * (int64_t)s->job->stall_timeout;
 		if ((size_t)n >= budget) {
@@ -640,13 +736,17 @@ st_exit(struct sess *s)
 		s->received = 1;	/* for the ABORT */
 		return ST_FAIL;
 	}
+	if (remote_runs_cmd(&s->rjob, "receive"))
+		return sess_cmd_end(s, "receive");
 	if (sess_script_error(s, "receive", msg, sizeof(msg)) != NULL)
 		return sess_fail(s, "%s", msg);
 	s->received = 1;
 	if (s->interrupted)
 		return sess_fail_as(s, ERR_INTERRUPTED, "interrupted");
 	if (source_changed(s->job->src, why, sizeof(why)))
-		return sess_fail_as(s, ERR_SOURCE, "%s; not committed", why);
+		return sess_fail_as(s, ERR_SOURCE, "%s; %s", why,
+		    remote_runs_cmd(&s->rjob, "commit") ?
+		    "the command was not run" : "not committed");
 	if (!remote_has_commit(&s->rjob)) {
 		/* The receive was the whole job. */
 		s->received = 0;
@@ -702,6 +802,8 @@ st_go(struct sess *s)
 	r = sess_rc(s, rexec_finish(&s->rx, s->ssh), "committing");
 	if (r != ST_NEXT)
 		return r;
+	if (s->go_pending && remote_runs_cmd(&s->rjob, "commit"))
+		return sess_cmd_end(s, "commit");
 	s->go_pending = 0;
 	s->send_go = 0;
 	if (sess_script_error(s, "commit", msg, sizeof(msg)) != NULL) {
@@ -783,7 +885,8 @@ sess_teardown(struct sess *s)
 static void
 sess_after_failure(struct sess *s)
 {
-	host_set_status(s->host, s->go_pending ? HOST_UNKNOWN : HOST_FAILED);
+	host_set_status(s->host, sess_unknown(s) ? HOST_UNKNOWN :
+	    HOST_FAILED);
 	if (s->received == 1 && (s->ssh != NULL || s->link != NULL)) {
 		sess_set_state(s, SS_ABORT);
 		return;
@@ -863,12 +966,19 @@ sess_setup_remote(struct sess *s)
 	rj->size_unknown = !source_size(src, &rj->size);
 	if (remote_sealed(rj))
 		s->seal_len = REMOTE_SEAL_LEN;
+	/*
+	 * A command fed a stream as it arrives waits for its first byte:
+	 * even an empty stream that has ended is not told from a cut one.
+	 */
+	if (remote_runs_cmd(rj, "receive") && source_is_stream(src))
+		rj->size_unknown = 1;
 	rj->sha256 = s->job->verify ? source_sha256(src) : NULL;
 	source_meta(src, &rj->mode, &rj->mtime, &rj->atime);
 	rj->preserve = s->job->preserve;
 	rj->token = s->token;
 	rj->inplace = s->job->inplace;
 	rj->sudo = s->job->sudo;
+	rj->cmd = s->job->exec_cmd;
 }
 
 struct sess *
@@ -1026,7 +1136,8 @@ sess_kill(struct sess *s, int64_t now, const char *why)
 	if (s->st == SS_DONE || s->st == SS_FAILED)
 		return;
 	sess_fail_as(s, ERR_INTERRUPTED, "%s", why);
-	host_set_status(s->host, s->go_pending ? HOST_UNKNOWN : HOST_FAILED);
+	host_set_status(s->host, sess_unknown(s) ? HOST_UNKNOWN :
+	    HOST_FAILED);
 	s->host->t_end = now;
 	sess_teardown(s);
 	sess_set_state(s, SS_FAILED);

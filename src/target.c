@@ -481,6 +481,68 @@ target_parse(const char *arg, struct target_list *list, char *err,
 	return r == 0 ? 0 : -1;
 }
 
+/*
+ * Split a target under --exec, where the data goes to a command and there
+ * is no path: [user@]host[:port] as in a host file, or "host:" (the
+ * empty path of scp's syntax).  Since a path cannot follow, "web01:2222"
+ * can only mean a port, as pssh reads it.  A bare IPv6 address (two
+ * colons or more, no brackets) takes no port.  Anything else after the
+ * colon is a path: a usage error that says so.
+ */
+static int
+split_exec(const char *arg, struct spec *sp, char *why, size_t whylen)
+{
+	const char *e = arg + strlen(arg), *colon, *at, *h = arg;
+
+	colon = find_unbracketed(arg, e, ':');
+	if ((at = last_at(arg, colon)) != NULL) {
+		sp->user = xstrndup(arg, (size_t)(at - arg));
+		h = at + 1;
+	}
+	sp->path = xstrdup("");
+	sp->host = h;
+	sp->hostlen = (size_t)(e - h);
+	if (colon == e || (*h != '[' && is_ipv6(h, (size_t)(e - h))))
+		return 0;
+	sp->hostlen = (size_t)(colon - h);
+	if (colon[1] == '\0')
+		return 0;
+	if (strspn(colon + 1, "0123456789") == strlen(colon + 1))
+		return parse_port(colon + 1, strlen(colon + 1), &sp->port,
+		    why, whylen);
+	return reason(why, whylen, "under --exec a target names a host, not "
+	    "a path ('%.*s'); give [user@]host[:port] or "
+	    "scp://[user@]host[:port]", qlen(strlen(colon + 1)), colon + 1);
+}
+
+int
+target_parse_exec(const char *arg, struct target_list *list, char *err,
+    size_t errlen)
+{
+	struct spec sp;
+	char why[512], shown[72];
+	int r;
+
+	memset(&sp, 0, sizeof(sp));
+	if (strncmp(arg, URI_SCHEME, URI_SCHEME_LEN) == 0) {
+		r = split_uri(arg + URI_SCHEME_LEN, &sp, why, sizeof(why));
+		if (r == 0 && sp.path[0] != '\0')
+			r = reason(why, sizeof(why), "under --exec a target "
+			    "names a host, not a path ('%.*s')",
+			    qlen(strlen(sp.path)), sp.path);
+	} else
+		r = split_exec(arg, &sp, why, sizeof(why));
+	if (r == 0)
+		r = spec_add(list, &sp, why, sizeof(why));
+	free(sp.user);
+	free(sp.path);
+	if (r == -1) {
+		fmt_ends(shown, sizeof(shown), arg);
+		seterr(err, errlen, "bad target '%s': %s", shown, why);
+	}
+	return r;
+}
+
 int
 target_is_lone_path(const char *arg, const char **path)
 {

@@ -1,6 +1,6 @@
 /*
- * libFuzzer target for target_parse(): the input, cut at its first NUL,
- * is one command-line TARGET.  The parse goes into a list that already
+ * libFuzzer target for target_parse() and target_parse_exec(): the input,
+ * cut at its first NUL, is one command-line TARGET.  The parse goes into a list that already
  * holds a target, so a failure can be seen to leave it unchanged, and
  * every target it adds is checked against what target.h promises.
  */
@@ -55,6 +55,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct target keep = { NULL, "keep", 0, "" };
 	const char *path;
 	char err[512], *arg;
+	size_t n;
 
 	if (size > INPUT_MAX || !budget_ok((const char *)data, size, 0))
 		return -1;
@@ -75,6 +76,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	target_list_release(&l);
 	if (l.v != NULL || l.n != 0)
 		abort();
+	/* Under --exec: hosts only, never a path. */
+	target_list_add(&l, &keep);
+	err[0] = '\0';
+	if (target_parse_exec(arg, &l, err, sizeof(err)) == 0) {
+		check_added(&l, 1);
+		for (n = 1; n < l.n; n++)
+			if (l.v[n].path[0] != '\0')
+				abort();
+	} else if (l.n != 1 || strcmp(l.v[0].host, "keep") != 0 ||
+	    err[0] == '\0' || has_cntrl(err))
+		abort();
+	target_list_release(&l);
 	free(arg);
 	return 0;
 }

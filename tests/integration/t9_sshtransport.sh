@@ -190,20 +190,28 @@ scen_ssh_tree() {
 	expect_no_pwned
 }
 
-# --exec over ssh, once it is on main.
+# --exec and --exec-stream over ssh: the command runs on the host after
+# the go-ahead, its input the data.
 scen_ssh_exec() {
 	need_fanscp || return
-	if ! "$FANSCP" --help 2>&1 | grep -q -- --exec; then
-		skip "--exec is not on this branch yet"
-		return
-	fi
-	fixture_start 1
+	fixture_start 2
 	SRC=$T/src/f
-	mkrandom "$SRC" 100000
-	run_fanscp -F "$T/ssh_config" --transport ssh --exec 'cat >got' \
-	    "$SRC" lab001:
+	mkrandom "$SRC" 300000
+	run_fanscp -F "$T/ssh_config" --transport ssh --verify \
+	    --exec 'cat >got; echo "it'\''s here"' "$SRC" 'lab[001-002]'
 	expect_rc 0
-	expect_copy 1 got "$SRC"
+	for n in 1 2; do expect_copy $n got "$SRC"; expect_home $n got; done
+	run_fanscp -F "$T/ssh_config" --transport ssh --exec-stream \
+	    --exec 'cat >streamed' "$SRC" lab001
+	expect_rc 0
+	expect_copy 1 streamed "$SRC"
+	# A failing command fails its host, with its words.
+	run_fanscp -F "$T/ssh_config" --transport ssh \
+	    --exec 'echo nope >&2; exit 3' "$SRC" lab002
+	expect_rc 1
+	expect_err lab002 nope
+	expect_home 2 got
+	_ssh_leftovers
 }
 
 # A host hardened as the guides say (t9_transport.sh's nomatch): libssh2

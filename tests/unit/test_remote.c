@@ -18,6 +18,7 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -2017,6 +2018,580 @@ test_tree_preserve(void **state)
 	free(tar);
 }
 
+/* --exec: a job that feeds cmd, its temp files in $TMPDIR (tmp/). */
+static void
+exec_init(struct remote_job *job, enum remote_kind kind, const char *cmd,
+    uint64_t size)
+{
+	job_init(job, "", "", size);
+	job->kind = kind;
+	job->cmd = cmd;
+	mkdir("tmp", 0755);
+	setenv("TMPDIR", bin_path("tmp"), 1);
+}
+
+/* No temp file of --exec's in tmp/ (the data's copy, .out, .err). */
+static void
+assert_no_exec_temps(void)
+{
+	DIR *d = opendir("tmp");
+	struct dirent *e;
+
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL) {
+		if (strstr(e->d_name, "fanscp") != NULL)
+			print_error("left in tmp: '%s'\n", e->d_name);
+		assert_null(strstr(e->d_name, "fanscp"));
+	}
+	closedir(d);
+	assert_no_temps();
+}
+
+/* The command's result line in res: its status, and its stdout tail. */
+static int
+exec_status(const struct result *res, char **tail)
+{
+	const char *t;
+	size_t n;
+	int st;
+
+	if (remote_exec_result(res->out, res->outlen, &st, &t, &n) != 0) {
+		print_error("no result line: [%s] [%s]\n", res->out, res->err);
+		fail();
+	}
+	if (tail != NULL)
+		*tail = xstrndup(t, n);
+	return st;
+}
+
+/* The command's own stderr in res, after the script's marker line. */
+static const char *
+cmd_err(struct result *res)
+{
+	static char buf[8192];
+	const char *t;
+	size_t n;
+
+	assert_non_null(strstr(res->err, "\nfanscp-stderr\n"));
+	remote_exec_stderr(res->err, res->errlen, &t, &n);
+	assert_true(n < sizeof(buf));
+	memcpy(buf, t, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* --exec: receive, then commit with the go-ahead; the script's status. */
+static int
+exec_push(const struct remote_job *job, const void *data, size_t len,
+    struct result *res)
+{
+	if (receive(job, data, len, res) != 0)
+		return res->status;
+	assert_int_equal(remote_check_ok(res->out, res->outlen, "receive",
+	    job->size), 0);
+	result_free(res);
+	assert_int_equal(mode_of("tmp/.fanscp." TOKEN), 0600);
+	return commit(job, res);
+}
+
+static void
+exec_path(void)
+{
+	struct remote_job job;
+	struct result res;
+	char *data = binary_data(200000), *tail;
+
+	exec_init(&job, REMOTE_EXEC, "cat >out; echo 'on stdout'; "
+	    "echo 'on stderr' >&2; [ -f /dev/stdin ] && echo regular", 200000);
+	assert_int_equal(exec_push(&job, data, 200000, &res), 0);
+	assert_int_equal(exec_status(&res, &tail), 0);
+	assert_string_equal(tail, "on stdout\nregular\n");
+	assert_string_equal(cmd_err(&res), "on stderr\n");
+	assert_non_null(strstr(res.out, "fanscp-ready commit\n"));
+	free(tail);
+	result_free(&res);
+	assert_file("out", data, 200000);
+	assert_no_exec_temps();
+	/* Empty data, and a command that prints nothing. */
+	exec_init(&job, REMOTE_EXEC, "cat >empty", 0);
+	assert_int_equal(exec_push(&job, "", 0, &res), 0);
+	assert_int_equal(exec_status(&res, &tail), 0);
+	assert_string_equal(tail, "");
+	free(tail);
+	result_free(&res);
+	assert_file("empty", "", 0);
+	assert_no_exec_temps();
+	free(data);
+	unlink("out");
+	unlink("empty");
+}
+
+/* --exec-stream: one script, the command reads the data as it comes. */
+static void
+stream_path(void)
+{
+	struct remote_job job;
+	struct result res;
+	char *data = binary_data(300000), *tail;
+
+	exec_init(&job, REMOTE_EXEC_STREAM, "cat >out; "
+	    "[ -f /dev/stdin ] || echo not-a-file", 300000);
+	assert_false(remote_has_commit(&job));
+	assert_true(remote_runs_cmd(&job, "receive"));
+	assert_int_equal(receive(&job, data, 300000, &res), 0);
+	assert_int_equal(remote_check_ready(res.out, strstr(res.out,
+	    "fanscp-ready receive\n") + 21 - res.out, "receive"), 0);
+	assert_int_equal(exec_status(&res, &tail), 0);
+	assert_string_equal(tail, "not-a-file\n");
+	free(tail);
+	result_free(&res);
+	assert_file("out", data, 300000);
+	assert_no_exec_temps();
+	free(data);
+	unlink("out");
+}
+
+static void
+test_exec_all_shells(void **state)
+{
+	struct remote_job job;
+	size_t i;
+
+	(void)state;
+	job_init(&job, "", "", 0);
+	job.kind = REMOTE_EXEC;
+	assert_true(remote_has_commit(&job));
+	assert_true(remote_runs_cmd(&job, "commit"));
+	assert_false(remote_runs_cmd(&job, "receive"));
+	job.kind = REMOTE_FILE;
+	assert_false(remote_runs_cmd(&job, "commit"));
+	for (i = 0; i < NSHELLS; i++)
+		if (use_shell(&shells[i]) == 0) {
+			exec_path();
+			stream_path();
+		}
+}
+
+/*
+ * The command's status travels in the result line: the script itself
+ * exits 0, and a status that is one of the scripts' own codes, or output
+ * that mimics their lines, is still the command's.
+ */
+static void
+test_exec_status(void **state)
+{
+	static const struct {
+		const char *cmd;
+		int status;
+		const char *out, *err;
+	} cases[] = {
+		{ "cat >/dev/null; echo bad >&2; exit 3", 3, "", "bad\n" },
+		{ "cat >/dev/null; exit 72", 72, "", "" },
+		{ "cat >/dev/null; exit 255", 255, "", "" },
+		{ "printf 'fanscp-ok exec 0 0\\n'; exit 4", 4,
+		    "fanscp-ok exec 0 0\n", "" },
+		{ "printf 'x\\nfanscp-ok commit 3\\n'", 0,
+		    "x\nfanscp-ok commit 3\n", "" },
+		{ "printf 'no newline'", 0, "no newline", "" },
+		{ "kill -9 $$", 137, "", "*" },	/* a shell may say so */
+		{ "no-such-command-here", 127, "", NULL },
+		{ "-c", 127, "", NULL },
+		{ "exit", 0, "", "" },
+	};
+	struct remote_job job;
+	struct result res;
+	char *tail;
+	size_t i, k;
+
+	(void)state;
+	for (k = 0; k < NSHELLS; k++) {
+		if (use_shell(&shells[k]) != 0)
+			continue;
+		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			exec_init(&job, i % 2 ? REMOTE_EXEC_STREAM :
+			    REMOTE_EXEC, cases[i].cmd, 3);
+			if (job.kind == REMOTE_EXEC)
+				assert_int_equal(exec_push(&job, "abc", 3,
+				    &res), 0);
+			else
+				assert_int_equal(receive(&job, "abc", 3,
+				    &res), 0);
+			assert_int_equal(exec_status(&res, &tail),
+			    cases[i].status);
+			assert_string_equal(tail, cases[i].out);
+			if (cases[i].err != NULL && *cases[i].err != '*')
+				assert_string_equal(cmd_err(&res),
+				    cases[i].err);
+			else if (cases[i].err == NULL)
+				assert_contains(cmd_err(&res), "not found");
+			free(tail);
+			result_free(&res);
+			assert_no_exec_temps();
+		}
+	}
+}
+
+/* Without the go-ahead, or with the data short or wrong, nothing runs. */
+static void
+test_exec_nogo(void **state)
+{
+	static const char *const inputs[] = { "", "g", "go", "no\n", "gox\n" };
+	struct remote_job job;
+	struct result res;
+	size_t i;
+
+	(void)state;
+	exec_init(&job, REMOTE_EXEC, "touch ran", 4);
+	for (i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
+		assert_int_equal(receive(&job, "new\n", 4, &res), 0);
+		result_free(&res);
+		assert_int_equal(commit_nogo(&job, inputs[i], &res),
+		    REMOTE_EXIT_NOGO);
+		assert_int_equal(remote_check_ready(res.out, res.outlen,
+		    "commit"), 0);
+		assert_contains(res.err, "the command was not run");
+		result_free(&res);
+		assert_false(exists("ran"));
+		assert_no_exec_temps();
+	}
+	/* Short data: the receive refuses it and removes the copy. */
+	assert_int_equal(receive(&job, "new", 3, &res), REMOTE_EXIT_SIZE);
+	assert_contains(res.err, "got 3 of 4 bytes");
+	result_free(&res);
+	assert_no_exec_temps();
+	/* The copy changed after the receive: the commit refuses it. */
+	assert_int_equal(receive(&job, "new\n", 4, &res), 0);
+	result_free(&res);
+	put_file("tmp/.fanscp." TOKEN, "new", 0600);
+	assert_int_equal(commit(&job, &res), REMOTE_EXIT_SIZE);
+	result_free(&res);
+	assert_no_exec_temps();
+	/* The SHA-256 under --verify. */
+	exec_init(&job, REMOTE_EXEC, "touch ran", 3);
+	job.sha256 = SHA_ABC;
+	assert_int_equal(receive(&job, "abd", 3, &res), 0);
+	result_free(&res);
+	assert_int_equal(commit(&job, &res), REMOTE_EXIT_HASH);
+	result_free(&res);
+	assert_no_exec_temps();
+	assert_int_equal(exec_push(&job, "abc", 3, &res), 0);
+	assert_int_equal(exec_status(&res, NULL), 0);
+	result_free(&res);
+	assert_true(exists("ran"));
+	/* No temp copy at all. */
+	assert_int_equal(unlink("ran"), 0);
+	assert_int_equal(commit(&job, &res), REMOTE_EXIT_NOTMP);
+	result_free(&res);
+	assert_false(exists("ran"));
+	/* The abort removes the copy. */
+	assert_int_equal(receive(&job, "abc", 3, &res), 0);
+	result_free(&res);
+	assert_int_equal(abort_job(&job, &res), 0);
+	assert_int_equal(remote_check_ok(res.out, res.outlen, "abort", 0), 0);
+	result_free(&res);
+	assert_no_exec_temps();
+}
+
+/*
+ * --exec-stream: the command starts with the first byte, so a transfer
+ * cut before any data runs nothing; an empty source still runs it.
+ */
+static void
+test_exec_stream_first_byte(void **state)
+{
+	struct remote_job job;
+	struct result res;
+	size_t k;
+
+	(void)state;
+	for (k = 0; k < NSHELLS; k++) {
+		if (use_shell(&shells[k]) != 0)
+			continue;
+		exec_init(&job, REMOTE_EXEC_STREAM, "touch ran; cat >got", 3);
+		assert_int_equal(receive(&job, "", 0, &res), REMOTE_EXIT_WRITE);
+		assert_contains(res.err, "the command was not run");
+		assert_int_equal(remote_check_ready(res.out, res.outlen,
+		    "receive"), 0);
+		result_free(&res);
+		assert_false(exists("ran"));
+		assert_no_exec_temps();
+		exec_init(&job, REMOTE_EXEC_STREAM, "touch ran; cat >got", 0);
+		assert_int_equal(receive(&job, "", 0, &res), 0);
+		assert_int_equal(exec_status(&res, NULL), 0);
+		result_free(&res);
+		assert_true(exists("ran"));
+		assert_file("got", "", 0);
+		/* One byte, and then the rest. */
+		exec_init(&job, REMOTE_EXEC_STREAM, "cat >got", 1);
+		assert_int_equal(receive(&job, "x", 1, &res), 0);
+		assert_int_equal(exec_status(&res, NULL), 0);
+		result_free(&res);
+		assert_file("got", "x", 1);
+		assert_no_exec_temps();
+		unlink("ran");
+		unlink("got");
+	}
+}
+
+/*
+ * A stream's size is known only at its end: it comes in the seal after
+ * the data; without the seal the data was cut short and nothing is kept.
+ * The commit, which knows the size, checks it.
+ */
+static void
+test_exec_size_unknown(void **state)
+{
+	struct remote_job job;
+	struct result res;
+	char in[4 + REMOTE_SEAL_LEN + 1];
+
+	(void)state;
+	exec_init(&job, REMOTE_EXEC, "cat >got", 0);
+	job.token = "0123456789abcdef0123456789abcdef";	/* as sess makes */
+	job.size_unknown = 1;
+	assert_true(remote_sealed(&job));
+	assert_int_equal(receive(&job, "abcd", 4, &res), REMOTE_EXIT_SIZE);
+	assert_contains(res.err, "the data was cut short");
+	result_free(&res);
+	assert_no_exec_temps();
+	memcpy(in, "abcd", 4);
+	remote_seal(&job, 4, in + 4);
+	assert_int_equal(receive(&job, in, 4 + REMOTE_SEAL_LEN, &res), 0);
+	assert_int_equal(remote_check_ok(res.out, res.outlen, "receive", 4),
+	    0);
+	result_free(&res);
+	job.size_unknown = 0;
+	job.size = 4;
+	assert_int_equal(commit(&job, &res), 0);
+	assert_int_equal(exec_status(&res, NULL), 0);
+	result_free(&res);
+	assert_file("got", "abcd", 4);
+	assert_no_exec_temps();
+	/* --exec-stream takes no seal: the data goes to the command. */
+	job.kind = REMOTE_EXEC_STREAM;
+	job.size_unknown = 1;
+	assert_false(remote_sealed(&job));
+}
+
+/* A temp file that exists already is never written through, nor removed. */
+static void
+test_exec_noclobber(void **state)
+{
+	struct remote_job job;
+	struct result res;
+
+	(void)state;
+	exec_init(&job, REMOTE_EXEC, "touch ran", 3);
+	assert_int_equal(symlink("../victim", "tmp/.fanscp." TOKEN), 0);
+	assert_int_equal(receive(&job, "abc", 3, &res), REMOTE_EXIT_CREATE);
+	assert_contains(res.err, "cannot create a temp file in");
+	result_free(&res);
+	assert_false(exists("victim"));
+	assert_true(exists("tmp/.fanscp." TOKEN));
+	assert_int_equal(unlink("tmp/.fanscp." TOKEN), 0);
+	/* The output files, made after the checks: the copy goes too. */
+	put_file("tmp/.fanscp." TOKEN ".err", "theirs", 0644);
+	assert_int_equal(receive(&job, "abc", 3, &res), 0);
+	result_free(&res);
+	assert_int_equal(commit(&job, &res), REMOTE_EXIT_CREATE);
+	result_free(&res);
+	assert_false(exists("ran"));
+	assert_false(exists("tmp/.fanscp." TOKEN));
+	assert_false(exists("tmp/.fanscp." TOKEN ".out"));
+	assert_file("tmp/.fanscp." TOKEN ".err", "theirs", 6);
+	assert_int_equal(unlink("tmp/.fanscp." TOKEN ".err"), 0);
+	/* Stream: the same, before "ready". */
+	exec_init(&job, REMOTE_EXEC_STREAM, "touch ran", 3);
+	put_file("tmp/.fanscp." TOKEN ".out", "theirs", 0644);
+	assert_int_equal(receive(&job, "abc", 3, &res), REMOTE_EXIT_CREATE);
+	assert_int_equal(remote_check_ready(res.out, res.outlen, "receive"),
+	    -1);
+	result_free(&res);
+	assert_false(exists("ran"));
+	assert_file("tmp/.fanscp." TOKEN ".out", "theirs", 6);
+	assert_int_equal(unlink("tmp/.fanscp." TOKEN ".out"), 0);
+	assert_no_exec_temps();
+}
+
+/* Hostile commands run exactly as given, under every shell. */
+static void
+test_exec_hostile(void **state)
+{
+	struct remote_job job;
+	struct result res;
+	char *q, *cmd;
+	size_t i, k;
+
+	(void)state;
+	for (k = 0; k < NSHELLS; k++) {
+		if (use_shell(&shells[k]) != 0)
+			continue;
+		for (i = 0; hostile[i] != NULL; i++) {
+			q = shquote(hostile[i]);
+			cmd = xasprintf("cat >data\nprintf %%s %s >seen", q);
+			exec_init(&job, i % 2 ? REMOTE_EXEC_STREAM :
+			    REMOTE_EXEC, cmd, 3);
+			if (job.kind == REMOTE_EXEC)
+				assert_int_equal(exec_push(&job, "abc", 3,
+				    &res), 0);
+			else
+				assert_int_equal(receive(&job, "abc", 3,
+				    &res), 0);
+			assert_int_equal(exec_status(&res, NULL), 0);
+			result_free(&res);
+			assert_file("seen", hostile[i], strlen(hostile[i]));
+			assert_file("data", "abc", 3);
+			assert_no_exec_temps();
+			free(q);
+			free(cmd);
+		}
+		/* A command that is itself an injection attempt. */
+		exec_init(&job, REMOTE_EXEC, "x'; touch pwned; '", 0);
+		assert_int_equal(exec_push(&job, "", 0, &res), 0);
+		assert_int_equal(exec_status(&res, NULL), 127);
+		result_free(&res);
+	}
+}
+
+/* Only the tails come back, however much the command prints. */
+static void
+test_exec_bounded(void **state)
+{
+	struct remote_job job;
+	struct result res;
+	char *tail;
+
+	(void)state;
+	exec_init(&job, REMOTE_EXEC, "cat >/dev/null; "
+	    "i=0; while [ $i -lt 3000 ]; do echo \"line $i of stdout\"; "
+	    "echo \"line $i of stderr\" >&2; i=$((i + 1)); done", 3);
+	assert_int_equal(exec_push(&job, "abc", 3, &res), 0);
+	assert_int_equal(exec_status(&res, &tail), 0);
+	assert_int_equal(strlen(tail), REMOTE_OUT_TAIL);
+	assert_true(strlen(tail) >= 20 && strcmp(tail + strlen(tail) - 20,
+	    "line 2999 of stdout\n") == 0);
+	assert_int_equal(strlen(cmd_err(&res)), REMOTE_ERR_TAIL);
+	assert_true(res.errlen > 20 && strcmp(res.err + res.errlen - 20,
+	    "line 2999 of stderr\n") == 0);
+	free(tail);
+	result_free(&res);
+	assert_no_exec_temps();
+}
+
+/*
+ * The command runs as the user's, not as part of the script: the login's
+ * umask, SIGPIPE at its default, no LC_ALL forced; and a background child
+ * that keeps its output open does not hold the script.
+ */
+static void
+test_exec_environment(void **state)
+{
+	struct remote_job job;
+	struct result res;
+	char *tail;
+	time_t t0;
+
+	(void)state;
+	umask(027);
+	exec_init(&job, REMOTE_EXEC, "umask; echo \"${LC_ALL-unset}\"; "
+	    "sed -n 's/^SigIgn:[[:space:]]*//p' /proc/self/status; "
+	    "cat >made", 3);
+	assert_int_equal(exec_push(&job, "abc", 3, &res), 0);
+	assert_int_equal(exec_status(&res, &tail), 0);
+	assert_memory_equal(tail, "0027\nunset\n", 11);
+	/* SIGPIPE is signal 13: bit 12 of the ignored set. */
+	assert_int_equal(strtoull(tail + 11, NULL, 16) & 0x1000, 0);
+	assert_int_equal(mode_of("made"), 0640);
+	free(tail);
+	result_free(&res);
+	umask(022);
+	t0 = time(NULL);
+	exec_init(&job, REMOTE_EXEC_STREAM,
+	    "cat >/dev/null; (sleep 5 &); echo started", 3);
+	assert_int_equal(receive(&job, "abc", 3, &res), 0);
+	assert_int_equal(exec_status(&res, NULL), 0);
+	result_free(&res);
+	assert_true(time(NULL) - t0 < 4);
+	assert_no_exec_temps();
+}
+
+/* The heartbeat runs while a slow command does. */
+static void
+test_exec_heartbeat(void **state)
+{
+	struct remote_job job;
+	struct result res;
+
+	(void)state;
+	exec_init(&job, REMOTE_EXEC_STREAM, "cat >/dev/null; sleep 3", 3);
+	assert_int_equal(receive(&job, "abc", 3, &res), 0);
+	assert_non_null(strstr(res.out, "fanscp-alive\n"));
+	assert_int_equal(exec_status(&res, NULL), 0);
+	result_free(&res);
+}
+
+/* remote_exec_result() reads only a whole, well-formed last line. */
+static void
+test_exec_result(void **state)
+{
+	static const struct {
+		const char *out;
+		int ok, status;
+		const char *tail;
+	} cases[] = {
+		{ "\nfanscp-ok exec 0 0\n", 1, 0, "" },
+		{ "ready\nhello\n\nfanscp-ok exec 3 6\n", 1, 3, "hello\n" },
+		{ "xyz\nfanscp-ok exec 255 3\n", 1, 255, "xyz" },
+		/* The tail's start was cut by what the caller kept. */
+		{ "yz\nfanscp-ok exec 1 30\n", 1, 1, "yz" },
+		{ "fanscp-ok exec 0 0\n", 0, 0, NULL },
+		{ "\nfanscp-ok exec 0 0", 0, 0, NULL },
+		{ "\nfanscp-ok exec 0 0\nmore\n", 0, 0, NULL },
+		{ "\nfanscp-ok exec 256 0\n", 0, 0, NULL },
+		{ "\nfanscp-ok exec -1 0\n", 0, 0, NULL },
+		{ "\nfanscp-ok exec 0 513\n", 0, 0, NULL },
+		{ "\nfanscp-ok exec 0\n", 0, 0, NULL },
+		{ "\nfanscp-ok exec  0 0\n", 0, 0, NULL },
+		{ "\nfanscp-ok exec 0 0 0\n", 0, 0, NULL },
+		{ "\nfanscp-ok exec x 0\n", 0, 0, NULL },
+		{ "\nfanscp-ok receive 3\n", 0, 0, NULL },
+		{ "", 0, 0, NULL },
+		{ "\n", 0, 0, NULL },
+	};
+	const char *tail;
+	size_t i, n;
+	int st;
+
+	(void)state;
+	remote_exec_stderr("noise\n\nfanscp-stderr\nits own\n", 29, &tail, &n);
+	assert_int_equal(n, 8);
+	assert_memory_equal(tail, "its own\n", 8);
+	remote_exec_stderr("a\nfanscp-stderr\nb\nfanscp-stderr\nc", 33, &tail,
+	    &n);
+	assert_int_equal(n, 1);
+	assert_memory_equal(tail, "c", 1);
+	remote_exec_stderr("fanscp-stderr\nx", 15, &tail, &n);
+	assert_int_equal(n, 15);
+	remote_exec_stderr("\nfanscp-stderr\n", 15, &tail, &n);
+	assert_int_equal(n, 0);
+	remote_exec_stderr("", 0, &tail, &n);
+	assert_int_equal(n, 0);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		st = -1;
+		if (remote_exec_result(cases[i].out, strlen(cases[i].out), &st,
+		    &tail, &n) != (cases[i].ok ? 0 : -1))
+			print_error("case %zu: '%s'\n", i, cases[i].out);
+		assert_int_equal(remote_exec_result(cases[i].out,
+		    strlen(cases[i].out), &st, &tail, &n), cases[i].ok ? 0 :
+		    -1);
+		if (!cases[i].ok)
+			continue;
+		assert_int_equal(st, cases[i].status);
+		assert_int_equal(n, strlen(cases[i].tail));
+		assert_memory_equal(tail, cases[i].tail, n);
+	}
+}
+
 #define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -2068,6 +2643,17 @@ main(void)
 		T(test_tree_refused),
 		T(test_tree_nothing_unpacked),
 		T(test_tree_preserve),
+		T(test_exec_all_shells),
+		T(test_exec_status),
+		T(test_exec_nogo),
+		T(test_exec_stream_first_byte),
+		T(test_exec_size_unknown),
+		T(test_exec_noclobber),
+		T(test_exec_hostile),
+		T(test_exec_bounded),
+		T(test_exec_environment),
+		T(test_exec_heartbeat),
+		T(test_exec_result),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

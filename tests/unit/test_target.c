@@ -575,6 +575,107 @@ test_list_limits(void **state)
 	free(arg);
 }
 
+/* Under --exec: parse arg alone and expect exactly one target. */
+static void
+expect_exec(const char *arg, const char *user, const char *host, int port)
+{
+	struct target_list l = { 0 };
+	char err[512] = "";
+
+	if (target_parse_exec(arg, &l, err, sizeof(err)) != 0)
+		print_error("'%s': %s\n", arg, err);
+	assert_string_equal(err, "");
+	assert_int_equal(l.n, 1);
+	check_target(&l.v[0], user, host, port, "");
+	target_list_release(&l);
+}
+
+/* Under --exec: arg is refused with a message holding want; no change. */
+static void
+expect_exec_bad(const char *arg, const char *want)
+{
+	struct target_list l = { 0 };
+	struct target t = { NULL, "keep", 0, "" };
+	char err[512] = "";
+
+	target_list_add(&l, &t);
+	assert_int_equal(target_parse_exec(arg, &l, err, sizeof(err)), -1);
+	if (strstr(err, want) == NULL)
+		print_error("'%s': '%s' lacks '%s'\n", arg, err, want);
+	assert_non_null(strstr(err, want));
+	assert_int_equal(l.n, 1);
+	check_target(&l.v[0], NULL, "keep", 0, "");
+	target_list_release(&l);
+}
+
+/* --exec: hosts without a path; host:NNNN is a port. */
+static void
+test_exec_hosts(void **state)
+{
+	struct target_list l = { 0 };
+	char err[256];
+
+	(void)state;
+	expect_exec("web01", NULL, "web01", 0);
+	expect_exec("web01:", NULL, "web01", 0);
+	expect_exec("web01:2222", NULL, "web01", 2222);
+	expect_exec("alice@web01", "alice", "web01", 0);
+	expect_exec("alice@web01:", "alice", "web01", 0);
+	expect_exec("a@b@web01:22", "a@b", "web01", 22);
+	expect_exec("10.0.0.7", NULL, "10.0.0.7", 0);
+	expect_exec("10.0.0.7:2200", NULL, "10.0.0.7", 2200);
+	expect_exec("scp://web01", NULL, "web01", 0);
+	expect_exec("scp://web01/", NULL, "web01", 0);
+	expect_exec("scp://bob@web01:2222", "bob", "web01", 2222);
+	expect_exec("scp://bob@web01:2222/", "bob", "web01", 2222);
+	/* IPv6: in brackets (with or without a port), or bare. */
+	expect_exec("[::1]", NULL, "::1", 0);
+	expect_exec("[::1]:", NULL, "::1", 0);
+	expect_exec("[::1]:2222", NULL, "::1", 2222);
+	expect_exec("u@[fe80::1%eth0]:22", "u", "fe80::1%eth0", 22);
+	expect_exec("::1", NULL, "::1", 0);
+	expect_exec("2001:db8::7", NULL, "2001:db8::7", 0);
+	expect_exec("scp://[2001:db8::7]:2200", NULL, "2001:db8::7", 2200);
+	/* Nodesets, with a port for all. */
+	assert_int_equal(target_parse_exec("web[01-03]:2222", &l, err,
+	    sizeof(err)), 0);
+	assert_int_equal(l.n, 3);
+	check_target(&l.v[0], NULL, "web01", 2222, "");
+	check_target(&l.v[2], NULL, "web03", 2222, "");
+	assert_int_equal(target_parse_exec("u@db[1,3]", &l, err,
+	    sizeof(err)), 0);
+	assert_int_equal(l.n, 5);
+	check_target(&l.v[4], "u", "db3", 0, "");
+	target_list_release(&l);
+}
+
+/* --exec: a path is a usage error that says so; bad ports and names too. */
+static void
+test_exec_bad(void **state)
+{
+	(void)state;
+	expect_exec_bad("web01:/srv/x", "names a host, not a path ('/srv/x')");
+	expect_exec_bad("web01:x", "names a host, not a path");
+	expect_exec_bad("web01:22x", "names a host, not a path");
+	expect_exec_bad("web01:~", "names a host, not a path");
+	expect_exec_bad("web[01-02]:dir/", "names a host, not a path");
+	expect_exec_bad("u@web01:$(touch x)", "names a host, not a path");
+	expect_exec_bad("scp://web01/f", "names a host, not a path ('f')");
+	expect_exec_bad("scp://web01//tmp/x", "names a host, not a path");
+	expect_exec_bad("web01:0", "bad port '0'");
+	expect_exec_bad("web01:65536", "bad port '65536'");
+	expect_exec_bad("scp://web01:x", "bad port 'x'");
+	expect_exec_bad("", "empty host name");
+	expect_exec_bad(":", "empty host name");
+	expect_exec_bad("@web01", "empty user name");
+	expect_exec_bad("-oProxyCommand=x", "bad host name");
+	expect_exec_bad("/tmp/file", "bad host name");
+	expect_exec_bad("web 01", "bad host name");
+	expect_exec_bad("web$(id)", "bad host name");
+	expect_exec_bad("[::1", "bad");
+	expect_exec_bad("[zz::1]:22", "bad IPv6 address");
+}
+
 int
 main(void)
 {
@@ -599,6 +700,8 @@ main(void)
 		cmocka_unit_test(test_hostfile_load),
 		cmocka_unit_test(test_hostfile_load_errors),
 		cmocka_unit_test(test_list_add_release),
+		cmocka_unit_test(test_exec_hosts),
+		cmocka_unit_test(test_exec_bad),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
