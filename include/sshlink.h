@@ -9,6 +9,9 @@
  * once the steps are done.  The steps themselves are rexec.c's (an ssh
  * child through the master, sshlink_argv()).
  *
+ * A host whose own configuration names a live ControlMaster (auto's
+ * TR_CONTROLMASTER) has no master of ours: its steps go through the user's.
+ *
  * sshlink_choose() and sshlink_fallback() apply --transport auto's rules;
  * a server that libssh2 could not negotiate with is remembered for the
  * rest of the run, by every thread.

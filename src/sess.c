@@ -1089,7 +1089,8 @@ sess_check_timeout(struct sess *s, int64_t now)
 	if (s->st == SS_LOGIN) {
 		secs = (int)((s->deadline - s->host->t_start + 500) / 1000);
 		sess_fail_as(s, ERR_TIMEOUT, "timed out after %d s while %s",
-		    secs, conn_connecting(s->conn) ? "connecting" :
+		    secs, conn_connecting(s->conn) && s->link == NULL ?
+		    "connecting" :
 		    "logging in");
 	} else {
 		char sz[32];

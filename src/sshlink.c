@@ -21,6 +21,7 @@
 #include "sshcmd.h"
 #include "sshlink.h"
 #include "strmap.h"
+#include "transport.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -50,6 +51,8 @@ struct sshlink {
 	char		 err[2048];	/* the end of its stderr */
 	size_t		 errlen;
 	char		*l2msg;		/* libssh2's failure, after a fallback */
+	int		 user_mux;	/* steps through the user's own live
+					   master: none of ours */
 	int64_t		 close_by;	/* ms: kill it after this */
 };
 
@@ -134,6 +137,7 @@ link_new(const struct job *job, struct host *h, const struct conn *c)
 struct sshlink *
 sshlink_choose(const struct job *job, struct host *h, const struct conn *c)
 {
+	struct sshlink *l;
 	const char *why = "";
 	char *ep;
 	int r;
@@ -142,9 +146,12 @@ sshlink_choose(const struct job *job, struct host *h, const struct conn *c)
 		return link_new(job, h, c);
 	if (job->transport != JOB_TRANSPORT_AUTO)
 		return NULL;
-	if (conn_needs_ssh(c, &why) != 0) {
+	if ((r = conn_needs_ssh(c, &why)) != 0) {
 		hlog(LOG_VERBOSE, h->name, "using ssh: %s", why);
-		return link_new(job, h, c);
+		l = link_new(job, h, c);
+		/* The connection the user keeps open is the one to use. */
+		l->user_mux = r == TR_CONTROLMASTER;
+		return l;
 	}
 	if ((ep = conn_endpoint(job, h)) == NULL)
 		return NULL;
@@ -285,6 +292,8 @@ link_failed(struct sshlink *l)
 int
 sshlink_step(struct sshlink *l)
 {
+	if (l->user_mux && l->st == LS_START)
+		l->st = LS_UP;
 	if (l->st == LS_START) {
 		if (link_spawn(l) != 0) {
 			l->st = LS_DONE;
@@ -342,8 +351,8 @@ sshlink_argv(const struct sshlink *l, const char *cmd, char *err,
 {
 	struct sshcmd c = l->cmd;
 
-	c.mux = SSHCMD_MUX_CLIENT;
-	c.control_path = l->sock;
+	c.mux = l->user_mux ? SSHCMD_MUX_USER : SSHCMD_MUX_CLIENT;
+	c.control_path = l->user_mux ? NULL : l->sock;
 	c.command = cmd;
 	return sshcmd_argv(&c, err, errlen);
 }

@@ -2,7 +2,7 @@
 # private ControlMaster per host, with the same remote steps, quoting and
 # guarantee as over libssh2; and --transport auto handing to ssh the hosts
 # that libssh2 1.10 cannot serve.
-ALL_SCENARIOS="$ALL_SCENARIOS ssh_basic ssh_faults ssh_interrupt ssh_unknown ssh_hostile ssh_tree ssh_sudo ssh_exec auto_hardened auto_certonly auto_proxy"
+ALL_SCENARIOS="$ALL_SCENARIOS ssh_basic ssh_faults ssh_interrupt ssh_unknown ssh_hostile ssh_tree ssh_sudo ssh_exec auto_hardened auto_certonly auto_proxy auto_usermux"
 
 # No control directory of this run is left in /tmp, and no ssh child of
 # fanscp's runs (their command lines name that directory).
@@ -344,5 +344,32 @@ scen_ssh_sudo() {
 	cmp -s "$SRC" "$h/etc/app.conf" || fail "app.conf not replaced"
 	[ "$(stat -c '%U:%G %a' "$h/etc/app.conf")" = "nobody:nogroup 640" ] ||
 	    fail "app.conf is now $(stat -c '%U:%G %a' "$h/etc/app.conf")"
+	_ssh_leftovers
+}
+
+# A host whose ControlPath has a live master of the user's: auto sends its
+# steps through that master (no new login on the host), and none of ours.
+scen_auto_usermux() {
+	need_fanscp || return
+	fixture_start 2
+	{ printf 'Host lab001\n\tControlPath %s/cm\n\n' "$T"
+	  cat "$T/ssh_config"; } >"$T/ssh_config.mux"
+	timeout 30 "$SSH" -F "$T/ssh_config.mux" -o BatchMode=yes \
+	    -o ControlMaster=yes -o ControlPersist=yes -f -N lab001 ||
+	    fixture_die "cannot start the user's master"
+	fixture_cleanup "$SSH -F '$T/ssh_config.mux' -O exit lab001 2>/dev/null"
+	[ -S "$T/cm" ] || fixture_die "no control socket"
+	SRC=$T/src/f
+	mkrandom "$SRC" 500000
+	l1=$(_logins 1)
+	run_fanscp -F "$T/ssh_config.mux" -v --verify "$SRC" 'lab[001-002]:f'
+	expect_rc 0
+	for n in 1 2; do expect_copy $n f "$SRC"; expect_home $n f; done
+	grep -q "^lab001: using ssh: a live ControlMaster at $T/cm" "$T/err" ||
+	    fail "no -v line: $(head -5 "$T/err")"
+	[ "$(_logins 1)" = "$l1" ] ||
+	    fail "lab001 saw $(( $(_logins 1) - l1 )) new logins"
+	"$SSH" -F "$T/ssh_config.mux" -O check lab001 2>/dev/null ||
+	    fail "the user's master is gone"
 	_ssh_leftovers
 }
