@@ -42,6 +42,12 @@ scen_ssh_basic() {
 		    fail "lab00$n: $(( $(_logins $n) - b )) logins for one host"
 	done
 	_ssh_leftovers
+	# A transport fanscp does not know is a usage error.
+	run_fanscp -F "$T/ssh_config" --transport rsh "$SRC" lab001:x
+	expect_rc 2
+	grep -q "transport 'rsh': not auto, libssh2 or ssh" "$T/err" ||
+	    fail "no usage message: $(head -2 "$T/err")"
+	expect_home 1 f
 	# A stream (sealed, its size known at the end), verified.
 	run_stream "cat '$SRC'" -F "$T/ssh_config" --transport ssh --verify \
 	    - 'lab[001-002]:s'
