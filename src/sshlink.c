@@ -233,13 +233,30 @@ link_drain(struct sshlink *l)
 	    sizeof(l->err));
 }
 
+/*
+ * Where the private directories go: $TMPDIR when it is short enough for
+ * the socket path (a Unix socket's is at most 107 bytes, and ssh adds a
+ * suffix to it while it binds), else /tmp.
+ */
+static const char *
+link_tmpdir(void)
+{
+	const char *t = getenv("TMPDIR");
+
+	if (t != NULL && t[0] == '/' && strlen(t) <= 40 &&
+	    strchr(t, '%') == NULL && strchr(t, '$') == NULL)
+		return t;
+	return "/tmp";
+}
+
 /* The private directory and the master in it. */
 static int
 link_spawn(struct sshlink *l)
 {
 	char err[256], **argv;
 
-	snprintf(l->dir, sizeof(l->dir), "/tmp/fanscp-ssh.XXXXXX");
+	snprintf(l->dir, sizeof(l->dir), "%s/fanscp-ssh.XXXXXX",
+	    link_tmpdir());
 	if (mkdtemp(l->dir) == NULL) {
 		host_fail(l->host, ERR_CONFIG, "cannot make a directory for "
 		    "ssh's control socket: %s", strerror(errno));

@@ -4,11 +4,18 @@
 # that libssh2 1.10 cannot serve.
 ALL_SCENARIOS="$ALL_SCENARIOS ssh_basic ssh_faults ssh_interrupt ssh_unknown ssh_hostile ssh_tree ssh_sudo ssh_exec auto_hardened auto_certonly auto_proxy auto_usermux"
 
-# No control directory of this run is left in /tmp, and no ssh child of
+# fanscp makes its control directories in $TMPDIR (when it is short):
+# each scenario's own, so that concurrent ones do not see each other's.
+_ssh_tmpdir() {
+	mkdir -p "$T/tmp"
+	TMPDIR=$T/tmp
+	export TMPDIR
+}
+
+# No control directory of this scenario is left, and no ssh child of
 # fanscp's runs (their command lines name that directory).
 _ssh_leftovers() {
-	_lo=$(find /tmp -maxdepth 1 -name 'fanscp-ssh.*' -user "$(id -u)" \
-	    -newer "$T/ssh_config" 2>/dev/null)
+	_lo=$(find "$T/tmp" -maxdepth 1 -name 'fanscp-ssh.*' 2>/dev/null)
 	[ -z "$_lo" ] || fail "control directories left: $_lo"
 	for _d in $_lo; do
 		pgrep -f "ControlPath=$_d/" >/dev/null &&
@@ -26,6 +33,7 @@ _logins() { grep -c 'Accepted publickey' "$(host_log "$1")"; }
 scen_ssh_basic() {
 	need_fanscp || return
 	fixture_start 3
+	_ssh_tmpdir
 	SRC=$T/src/f
 	mkrandom "$SRC" 3000000
 	for n in 1 2 3; do eval "l$n=\$(_logins $n)"; done
@@ -62,6 +70,7 @@ scen_ssh_basic() {
 scen_ssh_faults() {
 	need_fanscp || return
 	fixture_start 4
+	_ssh_tmpdir
 	change_hostkey 2
 	slow_host 3
 	limit_host 4 1024
@@ -99,6 +108,7 @@ scen_ssh_faults() {
 scen_ssh_interrupt() {
 	need_fanscp || return
 	fixture_start 3
+	_ssh_tmpdir
 	SRC=$T/src/data.bin
 	mkrandom "$SRC" 8388608
 	for n in 1 2 3; do slow_host $n; done
@@ -129,6 +139,7 @@ scen_ssh_interrupt() {
 scen_ssh_unknown() {
 	need_fanscp || return
 	fixture_start 2
+	_ssh_tmpdir
 	install_slow 1 mv 5
 	SRC=$T/src/f
 	mkrandom "$SRC" 100000
@@ -157,6 +168,7 @@ scen_ssh_unknown() {
 scen_ssh_hostile() {
 	need_fanscp || return
 	fixture_start 3
+	_ssh_tmpdir
 	nl='
 '
 	name="-x 'a' \"b\" \$(touch PWNED) \`touch PWNED2\` ;*\\$nl;z"
@@ -181,6 +193,7 @@ scen_ssh_hostile() {
 scen_ssh_tree() {
 	need_fanscp || return
 	fixture_start 2
+	_ssh_tmpdir
 	NAME='app '\''v1'\'' $(touch PWNED)'
 	SRC=$T/src/$NAME
 	make_tree "$SRC"
@@ -201,6 +214,7 @@ scen_ssh_tree() {
 scen_ssh_exec() {
 	need_fanscp || return
 	fixture_start 2
+	_ssh_tmpdir
 	SRC=$T/src/f
 	mkrandom "$SRC" 300000
 	run_fanscp -F "$T/ssh_config" --transport ssh --verify \
@@ -228,6 +242,7 @@ scen_auto_hardened() {
 	host_sshd_option 1 'Ciphers chacha20-poly1305@openssh.com,aes256-gcm@openssh.com,aes128-gcm@openssh.com,aes256-ctr,aes192-ctr,aes128-ctr'
 	host_sshd_option 1 'MACs hmac-sha2-512-etm@openssh.com,hmac-sha2-256-etm@openssh.com,umac-128-etm@openssh.com'
 	fixture_start 2
+	_ssh_tmpdir
 	SRC=$T/src/f
 	mkrandom "$SRC" 1000000
 	run_fanscp -F "$T/ssh_config" --transport libssh2 "$SRC" lab001:f
@@ -262,6 +277,7 @@ scen_auto_hardened() {
 scen_auto_certonly() {
 	need_fanscp || return
 	fixture_start 2
+	_ssh_tmpdir
 	ssh-keygen -q -t ed25519 -N '' -C fanscp-ca -f "$T/ca" ||
 	    fixture_die "ssh-keygen failed"
 	printf 'cert-authority %s\n' "$(cat "$T/ca.pub")" \
@@ -284,6 +300,7 @@ scen_auto_proxy() {
 	need_fanscp || return
 	host_sshd_option 2 'AllowTcpForwarding yes'
 	fixture_start 2
+	_ssh_tmpdir
 	cp "$T/ssh_config" "$T/ssh_config.proxy"
 	cat >>"$T/ssh_config.proxy" <<EOF2
 Host viaproxy
@@ -329,6 +346,7 @@ scen_ssh_sudo() {
 	printf '%s ALL=(ALL) NOPASSWD: ALL\n' "$ok" >"/etc/sudoers.d/$ok"
 	chmod 440 "/etc/sudoers.d/$ok"
 	fixture_start 1
+	_ssh_tmpdir
 	h=$(host_home 1)
 	chmod 755 "$T" "$(host_dir 1)" "$h"
 	chmod 644 "$(host_dir 1)/authorized_keys" "$(host_dir 1)/session.sh"
@@ -358,6 +376,7 @@ scen_ssh_sudo() {
 scen_auto_usermux() {
 	need_fanscp || return
 	fixture_start 2
+	_ssh_tmpdir
 	{ printf 'Host lab001\n\tControlPath %s/cm\n\n' "$T"
 	  cat "$T/ssh_config"; } >"$T/ssh_config.mux"
 	timeout 30 "$SSH" -F "$T/ssh_config.mux" -o BatchMode=yes \

@@ -52,6 +52,7 @@ setup(void **state)
 	fclose(f);
 	assert_int_equal(chmod(fake, 0755), 0);
 	setenv("FAKESSH_LOG", logpath, 1);
+	unsetenv("TMPDIR");	/* its directory is then under /tmp */
 	return 0;
 }
 
