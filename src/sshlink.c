@@ -76,13 +76,15 @@ link_read_version(void)
 	pclose(f);
 }
 
+/* Is ep remembered (NULL: is any server)? */
 static int
 link_remembered(const char *ep)
 {
 	int r;
 
 	pthread_mutex_lock(&link_mu);
-	r = link_nomatch != NULL && strmap_get(link_nomatch, ep) > 0;
+	r = link_nomatch != NULL && (ep == NULL ||
+	    strmap_get(link_nomatch, ep) > 0);
 	pthread_mutex_unlock(&link_mu);
 	return r;
 }
@@ -153,7 +155,8 @@ sshlink_choose(const struct job *job, struct host *h, const struct conn *c)
 		l->user_mux = r == TR_CONTROLMASTER;
 		return l;
 	}
-	if ((ep = conn_endpoint(job, h)) == NULL)
+	/* Resolving the endpoint costs a config lookup: only if need be. */
+	if (!link_remembered(NULL) || (ep = conn_endpoint(job, h)) == NULL)
 		return NULL;
 	r = link_remembered(ep);
 	if (r)
