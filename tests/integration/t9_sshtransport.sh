@@ -2,7 +2,7 @@
 # private ControlMaster per host, with the same remote steps, quoting and
 # guarantee as over libssh2; and --transport auto handing to ssh the hosts
 # that libssh2 1.10 cannot serve.
-ALL_SCENARIOS="$ALL_SCENARIOS ssh_basic ssh_faults ssh_interrupt ssh_unknown ssh_hostile ssh_tree ssh_sudo ssh_exec auto_hardened auto_certonly auto_proxy auto_usermux"
+ALL_SCENARIOS="$ALL_SCENARIOS ssh_basic ssh_faults ssh_interrupt ssh_unknown ssh_hostile ssh_tree ssh_sudo ssh_stall ssh_exec auto_hardened auto_certonly auto_proxy auto_usermux"
 
 # fanscp makes its control directories in $TMPDIR (when it is short):
 # each scenario's own, so that concurrent ones do not see each other's.
@@ -396,5 +396,39 @@ scen_auto_usermux() {
 	    fail "lab001 saw $(( $(_logins 1) - l1 )) new logins"
 	"$SSH" -F "$T/ssh_config.mux" -O check lab001 2>/dev/null ||
 	    fail "the user's master is gone"
+	_ssh_leftovers
+}
+
+# Over ssh, a host that never answers (its sshd stopped) times out while
+# logging in, and one that stops mid-transfer stalls: both fail in time,
+# their ssh children killed, the other host served.
+scen_ssh_stall() {
+	need_fanscp || return
+	fixture_start 3
+	_ssh_tmpdir
+	stop_host 2
+	slow_host 3
+	SRC=$T/src/data.bin
+	mkrandom "$SRC" 8388608
+	s0=$(date +%s)
+	start_fanscp -F "$T/ssh_config" --transport ssh --connect-timeout 2 \
+	    --stall-timeout 3 "$SRC" 'lab[001-003]:s.bin'
+	if wait_tempfile 3 30 >/dev/null; then
+		stop_host 3
+	else
+		fail "no temp file appeared on lab003"
+	fi
+	wait_fanscp
+	el=$(( $(date +%s) - s0 ))
+	cont_host 2
+	cont_host 3
+	expect_rc 1
+	expect_err lab002 "timed out after 2 s while logging in"
+	expect_err lab003 "stalled for 3 s"
+	[ "$el" -le 20 ] || fail "took ${el}s"
+	expect_all_ok s.bin 1
+	wait_no_tempfile 3 10 || fail "lab003: temp file left after the stall"
+	expect_home 2
+	expect_home 3
 	_ssh_leftovers
 }
