@@ -220,7 +220,9 @@ rexec_block_directions(const struct rexec *rx, LIBSSH2_SESSION *s)
 {
 	if (rx->link == NULL)
 		return libssh2_session_block_directions(s);
-	return rx->wblocked && !rx->wdead ? LIBSSH2_SESSION_BLOCK_OUTBOUND : 0;
+	/* Once stdin is closed nothing waits to be written. */
+	return rx->wblocked && !rx->wdead && rx->step == RX_RUNNING ?
+	    LIBSSH2_SESSION_BLOCK_OUTBOUND : 0;
 }
 
 int

@@ -2,7 +2,7 @@
 # private ControlMaster per host, with the same remote steps, quoting and
 # guarantee as over libssh2; and --transport auto handing to ssh the hosts
 # that libssh2 1.10 cannot serve.
-ALL_SCENARIOS="$ALL_SCENARIOS ssh_basic ssh_faults ssh_interrupt ssh_unknown ssh_hostile ssh_tree ssh_sudo ssh_stall ssh_exec auto_hardened auto_certonly auto_proxy auto_usermux"
+ALL_SCENARIOS="$ALL_SCENARIOS ssh_basic ssh_faults ssh_interrupt ssh_unknown ssh_hostile ssh_tree ssh_sudo ssh_stall ssh_streamint ssh_exec auto_hardened auto_certonly auto_proxy auto_usermux"
 
 # fanscp makes its control directories in $TMPDIR (when it is short):
 # each scenario's own, so that concurrent ones do not see each other's.
@@ -430,5 +430,38 @@ scen_ssh_stall() {
 	wait_no_tempfile 3 10 || fail "lab003: temp file left after the stall"
 	expect_home 2
 	expect_home 3
+	_ssh_leftovers
+}
+
+# SIGINT while the hosts wait for a stream's producer, over ssh: each
+# host's receive is ended, its temp file removed (ABORT through the
+# master), and fanscp stops at once (t9_stream.sh's stream_interrupt).
+scen_ssh_streamint() {
+	need_fanscp || return
+	fixture_start 2
+	_ssh_tmpdir
+	mkfifo "$T/src/fifo"
+	{ head -c 1000000 /dev/urandom; sleep 60; } >"$T/src/fifo" &
+	bg_pid $!
+	start_fanscp -F "$T/ssh_config" --transport ssh "$T/src/fifo" \
+	    'lab[001-002]:i.bin'
+	for n in 1 2; do
+		wait_tempfile $n 30 >/dev/null || fail "no temp file on lab00$n"
+	done
+	sleep 1
+	s0=$(date +%s)
+	kill -INT "$(fanscp_pid)"
+	FANSCP_SIGNALLED=1
+	wait_fanscp
+	FANSCP_SIGNALLED=0
+	el=$(( $(date +%s) - s0 ))
+	expect_rc 130
+	[ "$el" -le 5 ] || fail "took ${el}s to stop after SIGINT"
+	for n in 1 2; do
+		wait_no_tempfile $n 10 ||
+		    fail "lab00$n: temp file left after SIGINT"
+		expect_home $n
+		expect_err "lab00$n" interrupted
+	done
 	_ssh_leftovers
 }
