@@ -69,9 +69,9 @@ scen_params() {
 # The tools of scenario S, fanscp (the reference of the ratios) first.
 scen_tools() {
 	case $1 in
-	A) echo fanscp pdcp par-ssh clush par-scp tee pscp ;;
-	B) echo fanscp fanscp-w16 pdcp par-ssh clush par-scp tee pscp ;;
-	C) echo fanscp fanscp-ms64 pdcp par-ssh clush par-scp tee pscp ;;
+	A) echo fanscp fanscp-ssh pdcp par-ssh clush par-scp tee pscp ;;
+	B) echo fanscp fanscp-ssh fanscp-w16 pdcp par-ssh clush par-scp tee pscp ;;
+	C) echo fanscp fanscp-ssh fanscp-ms64 pdcp par-ssh clush par-scp tee pscp ;;
 	D) echo fanscp ssh ssh-ctr scp ;;
 	S) echo fanscp fanscp-stream tee-pipe ;;
 	esac
@@ -99,10 +99,16 @@ build_cmd() {
 	STDIN=/dev/null
 	TW=$W
 	case $t in
-	fanscp | fanscp-w16 | fanscp-ms64)
+	fanscp | fanscp-w16 | fanscp-ms64 | fanscp-ssh)
 		LABEL="fanscp"
 		[ "$t" = fanscp-w16 ] && TW=16
 		CMD=("$FANSCP" -F "$cfg" --width "$TW")
+		if [ "$t" = fanscp-ssh ]; then
+			# The ssh transport: an ssh child per step, one
+			# ControlMaster per host, OpenSSH's own crypto.
+			CMD+=(--transport ssh)
+			LABEL="fanscp --transport ssh"
+		fi
 		if [ "$t" = fanscp-ms64 ]; then
 			CMD+=(--max-startups 64)
 			LABEL="fanscp --max-startups 64"

@@ -20,6 +20,7 @@
 struct job;
 struct host;
 struct conn;
+struct sshcmd;
 
 enum conn_result {
 	CONN_WAIT,		/* wait for conn_events() on conn_fd() */
@@ -56,6 +57,12 @@ int		 conn_nomatch_class(const struct conn *);
  * set").  --transport auto hands such a host to ssh before connecting.
  */
 int		 conn_needs_ssh(const struct conn *, const char **why);
+/*
+ * The settings an ssh child for the host is given as fanscp resolved
+ * them: port, user, host-key policy and alias, connect timeout (the rest
+ * of cmd zeroed; its strings are the connection's).
+ */
+void		 conn_sshcmd(const struct conn *, struct sshcmd *);
 /* The server's SSH_MSG_DISCONNECT message, or "". */
 const char	*conn_bye(const struct conn *);
 const char	*conn_state_name(const struct conn *);

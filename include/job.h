@@ -13,11 +13,22 @@ struct source;
 struct sshconf;
 struct knownhosts;
 
+/* --transport: which client logs in to the hosts. */
+enum job_transport {
+	JOB_TRANSPORT_AUTO = 0,	/* libssh2, else ssh where it cannot */
+	JOB_TRANSPORT_LIBSSH2,	/* libssh2 only, never ssh */
+	JOB_TRANSPORT_SSH,	/* every host through an ssh child */
+};
+
 struct job {
 	enum remote_kind  kind;		/* what each host receives */
 	struct source	 *src;
 	struct sshconf	 *conf;
 	struct knownhosts *kh;
+	enum job_transport transport;
+	const char	 *config_file;	/* -F, for ssh children; NULL: none */
+	char		**options;	/* -o in their order, likewise */
+	size_t		  n_options;
 	char		**identities;	/* -i files, tried before config ones */
 	size_t		  n_identities;
 	int		  port;		/* -P; 0: from the target or config */

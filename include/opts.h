@@ -35,6 +35,7 @@ struct opts {
 	int	  has_size;		/* --size given */
 	uint64_t  size;			/* --size */
 	char	 *sha256;		/* --sha256 */
+	int	  transport;		/* --transport: enum job_transport */
 	char	 *exec_cmd;		/* --exec: the remote command */
 	int	  exec_stream;		/* --exec-stream: no temp copy */
 	char	 *source;		/* the first operand */

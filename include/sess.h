@@ -38,6 +38,16 @@ int		 sess_step(struct sess *, int64_t now);
 int		 sess_fd(const struct sess *);
 /* What to wait for on the socket: LOOP_READ and/or LOOP_WRITE. */
 int		 sess_events(const struct sess *);
+/*
+ * On the ssh transport, a second descriptor to read (an ssh child's
+ * stderr), or -1; any step drains it.
+ */
+int		 sess_fd_err(const struct sess *);
+/*
+ * Step again after this many ms even without an event (an ssh child's
+ * exit is awaited), or 0.
+ */
+int		 sess_retry_ms(const struct sess *);
 /* Is the session still logging in (it counts against the startup cap)? */
 int		 sess_logging_in(const struct sess *);
 /*

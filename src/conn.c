@@ -31,6 +31,7 @@
 #include "knownhosts.h"
 #include "log.h"
 #include "loop.h"
+#include "sshcmd.h"
 #include "sshconf.h"
 #include "transport.h"
 #include "xmalloc.h"
@@ -620,7 +621,9 @@ conn_transport_note(struct conn *c, char *const *ids, size_t nids,
 	th.ids_default = ids_default;
 	c->ssh_why = transport_needs_ssh(&th, &env, c->ssh_only,
 	    sizeof(c->ssh_only));
-	if (c->ssh_why != TR_NONE)
+	/* Under auto, sshlink.c says "using ssh" instead. */
+	if (c->ssh_why != TR_NONE &&
+	    c->job->transport == JOB_TRANSPORT_LIBSSH2)
 		hlog(LOG_VERBOSE, c->host->name, "ssh would do what libssh2 "
 		    "1.10 cannot here: %s", c->ssh_only);
 }
@@ -638,9 +641,11 @@ conn_configure(struct conn *c)
 		host_fail(c->host, ERR_CONFIG, "%s", err);
 		return -1;
 	}
-	if (c->cfg.proxy_jump != NULL || c->cfg.proxy_command != NULL) {
+	/* ssh can: --transport auto hands the host to it (sshlink.c). */
+	if ((c->cfg.proxy_jump != NULL || c->cfg.proxy_command != NULL) &&
+	    job->transport == JOB_TRANSPORT_LIBSSH2) {
 		host_fail(c->host, ERR_CONFIG, "ProxyJump and ProxyCommand "
-		    "are not supported yet");
+		    "need ssh: --transport auto or ssh");
 		return -1;
 	}
 	/* We never call libssh2_channel_request_auth_agent(). */
@@ -654,6 +659,10 @@ conn_configure(struct conn *c)
 	ids = conn_identities(job, &c->cfg, &nids);
 	conn_transport_note(c, ids, nids,
 	    job->n_identities + c->cfg.n_identity_files == 0);
+	if (c->cfg.proxy_jump != NULL && c->ssh_why == TR_NONE) {
+		c->ssh_why = TR_PROXYCOMMAND;
+		snprintf(c->ssh_only, sizeof(c->ssh_only), "ProxyJump is set");
+	}
 	c->auth = auth_new(c->user, ids, nids, c->cfg.identities_only == 1,
 	    c->cfg.identity_agent);
 	for (i = job->n_identities + c->cfg.n_identity_files; i < nids; i++)
@@ -765,6 +774,18 @@ conn_needs_ssh(const struct conn *c, const char **why)
 	if (why != NULL)
 		*why = c->ssh_only;
 	return c->ssh_why;
+}
+
+void
+conn_sshcmd(const struct conn *c, struct sshcmd *cmd)
+{
+	memset(cmd, 0, sizeof(*cmd));
+	cmd->port = c->port;
+	cmd->user = c->user;
+	cmd->strict = c->cfg.strict == SHK_UNSET ? SHK_YES :
+	    (enum stricthk)c->cfg.strict;
+	cmd->host_key_alias = c->cfg.host_key_alias;
+	cmd->connect_timeout = conn_connect_timeout(c);
 }
 
 int

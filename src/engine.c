@@ -49,6 +49,8 @@ struct slot {
 	char		*endpoint;	/* the gate entry it holds, or NULL */
 	int		 fd;		/* watched descriptor, or -1 */
 	int		 events;	/* what it is watched for */
+	int		 fd_err;	/* an ssh child's stderr, read, or -1 */
+	int		 timer;		/* a retry the session asked for, or -1 */
 };
 
 /* A host taken from the queue whose sshd had no room yet. */
@@ -142,6 +144,8 @@ engine_new(const struct job *job, struct host *hosts, size_t n, int width,
 	for (i = 0; i < width; i++) {
 		e->slots[i].e = e;
 		e->slots[i].fd = -1;
+		e->slots[i].fd_err = -1;
+		e->slots[i].timer = -1;
 	}
 	e->loop = loop_new();
 	e->srcfd = job->src != NULL ? source_subscribe(job->src) : -1;
@@ -171,21 +175,40 @@ engine_free(struct engine *e)
 
 static void engine_fd_cb(struct loop *, int, int, void *);
 static void engine_source_cb(struct loop *, int, int, void *);
+static int64_t engine_retry_cb(struct loop *, void *);
 
-/* Make the loop watch what the slot's session now wants. */
+/*
+ * Make the loop watch what the slot's session now wants: its socket, and
+ * on the ssh transport a child's stderr, and a timer while a child's exit
+ * is awaited.  Between two looks the session may have closed descriptors
+ * and opened others under the same numbers: every old watch goes before
+ * the new ones are made.
+ */
 static void
 engine_watch(struct engine *e, struct slot *sl)
 {
 	int fd = sess_fd(sl->sess), ev = sess_events(sl->sess);
+	int efd = sess_fd_err(sl->sess), ms = sess_retry_ms(sl->sess);
 
-	if (fd == sl->fd && ev == sl->events)
-		return;
-	if (sl->fd >= 0 && (sl->fd != fd || ev == 0))
-		loop_unwatch(e->loop, sl->fd);
-	if (fd >= 0 && ev != 0)
-		loop_watch(e->loop, fd, ev, engine_fd_cb, sl);
-	sl->fd = fd >= 0 && ev != 0 ? fd : -1;
-	sl->events = sl->fd >= 0 ? ev : 0;
+	if (fd < 0 || ev == 0) {
+		fd = -1;
+		ev = 0;
+	}
+	if (fd != sl->fd || ev != sl->events || efd != sl->fd_err) {
+		if (sl->fd >= 0)
+			loop_unwatch(e->loop, sl->fd);
+		if (sl->fd_err >= 0)
+			loop_unwatch(e->loop, sl->fd_err);
+		if (fd >= 0)
+			loop_watch(e->loop, fd, ev, engine_fd_cb, sl);
+		if (efd >= 0)
+			loop_watch(e->loop, efd, LOOP_READ, engine_fd_cb, sl);
+		sl->fd = fd;
+		sl->events = ev;
+		sl->fd_err = efd;
+	}
+	if (ms > 0 && sl->timer < 0)
+		sl->timer = loop_timer_add(e->loop, ms, engine_retry_cb, sl);
 }
 
 /* The slot's handshake no longer counts against its sshd. */
@@ -210,9 +233,15 @@ engine_collect(struct engine *e, struct slot *sl)
 	engine_leave_gate(e, sl);
 	if (sl->fd >= 0)
 		loop_unwatch(e->loop, sl->fd);
+	if (sl->fd_err >= 0)
+		loop_unwatch(e->loop, sl->fd_err);
+	if (sl->timer >= 0)
+		loop_timer_del(e->loop, sl->timer);
 	sess_free(sl->sess);
 	sl->sess = NULL;
 	sl->fd = -1;
+	sl->fd_err = -1;
+	sl->timer = -1;
 	sl->events = 0;
 	if (sl->host->status != HOST_DONE) {
 		e->failed++;
@@ -280,6 +309,19 @@ engine_fd_cb(struct loop *l, int fd, int events, void *arg)
 	(void)events;
 	assert(sl->sess != NULL);
 	engine_drive(sl->e, sl);
+}
+
+/* The retry a session asked for is due. */
+static int64_t
+engine_retry_cb(struct loop *l, void *arg)
+{
+	struct slot *sl = arg;
+
+	(void)l;
+	sl->timer = -1;
+	if (sl->sess != NULL)
+		engine_drive(sl->e, sl);
+	return -1;
 }
 
 /* How many sessions are still logging in (derived, never counted). */

@@ -354,6 +354,10 @@ build_job(struct job *job, const struct opts *o, struct source *src,
 	job->src = src;
 	job->conf = load_config(o);
 	job->kh = knownhosts_new();
+	job->transport = (enum job_transport)o->transport;
+	job->config_file = o->config;
+	job->options = o->options;
+	job->n_options = o->n_options;
 	job->identities = o->identities;
 	job->n_identities = o->n_identities;
 	job->port = o->port;

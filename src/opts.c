@@ -20,8 +20,9 @@ const char opts_usage[] =
 "              [--exec command [--exec-stream]] [--inplace]\n"
 "              [--max-startups n] [--sha256 hex] [--size bytes]\n"
 "              [--spool-dir dir] [--spool-max size]\n"
-"              [--stall-timeout seconds] [--sudo] [--threads n] [--verify]\n"
-"              [--width n] source target ...\n";
+"              [--stall-timeout seconds] [--sudo] [--threads n]\n"
+"              [--transport auto | libssh2 | ssh] [--verify] [--width n]\n"
+"              source target ...\n";
 
 enum {
 	OPT_WIDTH = 256,
@@ -36,6 +37,7 @@ enum {
 	OPT_SPOOL_MAX,
 	OPT_SIZE,
 	OPT_SHA256,
+	OPT_TRANSPORT,
 	OPT_EXEC,
 	OPT_EXEC_STREAM,
 	OPT_HELP,
@@ -55,6 +57,7 @@ static const struct option long_opts[] = {
 	{ "spool-max", required_argument, NULL, OPT_SPOOL_MAX },
 	{ "size", required_argument, NULL, OPT_SIZE },
 	{ "sha256", required_argument, NULL, OPT_SHA256 },
+	{ "transport", required_argument, NULL, OPT_TRANSPORT },
 	{ "exec", required_argument, NULL, OPT_EXEC },
 	{ "exec-stream", no_argument, NULL, OPT_EXEC_STREAM },
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -142,6 +145,23 @@ opts_push(char ***v, size_t *n, const char *s)
 	(*v)[(*n)++] = xstrdup(s);
 }
 
+/* --transport: auto, libssh2 or ssh. */
+static int
+opts_transport(struct opts *o, const char *arg, char *err, size_t errlen)
+{
+	static const char *const names[] = { "auto", "libssh2", "ssh" };
+	int i;
+
+	for (i = 0; i < 3; i++)
+		if (strcmp(arg, names[i]) == 0) {
+			o->transport = i;
+			return 0;
+		}
+	snprintf(err, errlen, "--transport '%s': not auto, libssh2 or ssh",
+	    arg);
+	return -1;
+}
+
 /* Handle one option character c with argument arg; 0, 1 (exit) or -1. */
 static int
 opts_one(struct opts *o, int c, const char *arg, char *err, size_t errlen)
@@ -197,6 +217,8 @@ opts_one(struct opts *o, int c, const char *arg, char *err, size_t errlen)
 		return opts_bytes(arg, 0, "size", &o->size, err, errlen);
 	case OPT_SHA256:
 		return opts_sha256(o, arg, err, errlen);
+	case OPT_TRANSPORT:
+		return opts_transport(o, arg, err, errlen);
 	case OPT_EXEC:
 		free(o->exec_cmd);
 		o->exec_cmd = xstrdup(arg);

@@ -24,6 +24,7 @@
 #include "rexec.h"
 #include "sess.h"
 #include "source.h"
+#include "sshlink.h"
 #include "unittest.h"
 #include "xmalloc.h"
 
@@ -53,6 +54,7 @@ struct sess {
 	struct host	*host;
 	struct conn	*conn;		/* the connection, up to logged in */
 	LIBSSH2_SESSION	*ssh;		/* conn's session, once logged in */
+	struct sshlink	*link;		/* or the ssh transport's master */
 	int		 want;		/* LOOP_READ and/or LOOP_WRITE */
 	struct remote_job rjob;
 	char		 token[33];
@@ -189,6 +191,12 @@ sess_fail_ssh(struct sess *s, int rc, const char *what)
 {
 	char sz[32];
 
+	/* An ssh child's own failure, in its words (rexec.h). */
+	if (s->rx.kind == ERR_LOST)
+		return sess_fail_as(s, ERR_LOST, "connection lost after %s "
+		    "(%s)", fmt_size(sz, sizeof(sz), s->off), s->rx.why);
+	if (s->rx.kind != ERR_NONE)
+		return sess_fail_as(s, s->rx.kind, "%s", s->rx.why);
 	switch (rc) {
 	case LIBSSH2_ERROR_SOCKET_RECV:
 	case LIBSSH2_ERROR_SOCKET_SEND:
@@ -227,7 +235,7 @@ sess_wait_input(struct sess *s)
 static enum st_result
 sess_wait_ssh(struct sess *s)
 {
-	int dir = libssh2_session_block_directions(s->ssh);
+	int dir = rexec_block_directions(&s->rx, s->ssh);
 
 	/* A parked packet only moves when the socket is writable. */
 	if (dir & LIBSSH2_SESSION_BLOCK_OUTBOUND) {
@@ -249,9 +257,26 @@ sess_rc(struct sess *s, int rc, const char *what)
 }
 
 /* Log in (conn.c); the connection's failure is already on the host. */
+/* Log in over ssh: the host's master (sshlink.c). */
+static enum st_result
+sess_login_ssh(struct sess *s)
+{
+	switch (sshlink_step(s->link)) {
+	case 1:
+		sess_set_state(s, SS_RECEIVE);
+		return ST_NEXT;
+	case 0:
+		return ST_WAIT;		/* sess_events() asks the link */
+	default:
+		return ST_FAIL;
+	}
+}
+
 static enum st_result
 st_login(struct sess *s)
 {
+	if (s->link != NULL)
+		return sess_login_ssh(s);
 	switch (conn_step(s->conn)) {
 	case CONN_READY:
 		s->ssh = conn_ssh(s->conn);
@@ -261,6 +286,9 @@ st_login(struct sess *s)
 		s->want = conn_events(s->conn);
 		return ST_WAIT;
 	default:
+		/* --transport auto: a server libssh2 cannot talk to. */
+		if ((s->link = sshlink_fallback(s->job, s->host, s->conn)))
+			return ST_NEXT;
 		return ST_FAIL;
 	}
 }
@@ -286,7 +314,7 @@ sess_script_begin(struct sess *s, char *(*build)(const struct remote_job *),
 		s->frame_pos = 0;
 		free(script);
 		rexec_init(&s->rx, s->job->sudo ? remote_sudo_cmd :
-		    remote_exec_cmd);
+		    remote_exec_cmd, s->link);
 	}
 	if ((r = sess_rc(s, rexec_start(&s->rx, s->ssh), what)) != ST_NEXT)
 		return r;
@@ -506,7 +534,7 @@ st_receive(struct sess *s)
 static enum st_result
 sess_send_blocked(struct sess *s)
 {
-	int dir = libssh2_session_block_directions(s->ssh), r;
+	int dir = rexec_block_directions(&s->rx, s->ssh), r;
 
 	if (dir & LIBSSH2_SESSION_BLOCK_OUTBOUND) {
 		s->want = LOOP_WRITE;
@@ -527,7 +555,7 @@ sess_send_blocked(struct sess *s)
 	 * The reads may have taken in the window adjust we were to wait
 	 * for; then nothing more will come on the socket: write now.
 	 */
-	if (libssh2_channel_window_write(s->rx.ch) > 0)
+	if (rexec_window_open(&s->rx))
 		return ST_NEXT;
 	return sess_wait_input(s);
 }
@@ -627,7 +655,7 @@ sess_send_seal(struct sess *s)
 	if (s->seal_pos == 0 && s->seal[0] == '\0')
 		remote_seal(&s->rjob, s->off, s->seal);
 	while (s->seal_pos < s->seal_len) {
-		n = libssh2_channel_write(s->rx.ch, s->seal + s->seal_pos,
+		n = rexec_write(&s->rx, s->seal + s->seal_pos,
 		    s->seal_len - s->seal_pos);
 		if (n == LIBSSH2_ERROR_EAGAIN || n == 0)
 			return sess_send_blocked(s);
@@ -655,7 +683,7 @@ st_send(struct sess *s)
 			if (end)
 				break;
 		}
-		n = libssh2_channel_write(s->rx.ch, (char *)s->buf +
+		n = rexec_write(&s->rx, (char *)s->buf +
 		    s->buf_pos, s->buf_len - s->buf_pos);
 		if (n == LIBSSH2_ERROR_EAGAIN || n == 0)
 			return sess_send_blocked(s);
@@ -687,7 +715,7 @@ st_send(struct sess *s)
 static enum st_result
 st_eof(struct sess *s)
 {
-	enum st_result r = sess_rc(s, libssh2_channel_send_eof(s->rx.ch),
+	enum st_result r = sess_rc(s, rexec_send_eof(&s->rx),
 	    "finishing the upload");
 
 	if (r == ST_NEXT)
@@ -813,7 +841,10 @@ st_close(struct sess *s)
 	int rc;
 
 	rexec_release(&s->rx);
-	rc = libssh2_session_disconnect(s->ssh, "fanscp done");
+	if (s->link != NULL && !sshlink_close(s->link))
+		return ST_WAIT;		/* its exit, on a timer */
+	rc = s->link != NULL ? 0 :
+	    libssh2_session_disconnect(s->ssh, "fanscp done");
 	if (rc == LIBSSH2_ERROR_EAGAIN && ++s->close_tries < 50)
 		return sess_wait_ssh(s);
 	sess_set_state(s, s->host->status == HOST_DONE ? SS_DONE : SS_FAILED);
@@ -842,6 +873,7 @@ sess_teardown(struct sess *s)
 	conn_shutdown(s->conn);
 	rexec_release(&s->rx);
 	conn_teardown(s->conn);
+	sshlink_kill(s->link);
 	s->ssh = NULL;
 	s->want = 0;
 }
@@ -855,7 +887,7 @@ sess_after_failure(struct sess *s)
 {
 	host_set_status(s->host, sess_unknown(s) ? HOST_UNKNOWN :
 	    HOST_FAILED);
-	if (s->received == 1 && s->ssh != NULL) {
+	if (s->received == 1 && (s->ssh != NULL || s->link != NULL)) {
 		sess_set_state(s, SS_ABORT);
 		return;
 	}
@@ -970,21 +1002,49 @@ sess_new(const struct job *job, struct host *host, int64_t now)
 		return s;
 	}
 	s->deadline = now + 1000 * (int64_t)conn_connect_timeout(s->conn);
+	s->link = sshlink_choose(job, host, s->conn);
 	sess_setup_remote(s);
 	s->buf = xmalloc(SESS_TURN_BYTES);
 	return s;
 }
 
+/* Is it the ssh master that the session waits on (not a step)? */
+static int
+sess_on_link(const struct sess *s)
+{
+	return s->link != NULL && (s->st == SS_LOGIN || s->st == SS_CLOSE);
+}
+
 int
 sess_fd(const struct sess *s)
 {
-	return conn_fd(s->conn);
+	if (s->link == NULL)
+		return conn_fd(s->conn);
+	return sess_on_link(s) ? sshlink_fd(s->link) : rexec_fd(&s->rx);
 }
 
 int
 sess_events(const struct sess *s)
 {
-	return s->want;
+	return sess_on_link(s) ? sshlink_events(s->link) : s->want;
+}
+
+int
+sess_fd_err(const struct sess *s)
+{
+	if (s->link == NULL)
+		return -1;
+	return sess_on_link(s) ? sshlink_fd_err(s->link) :
+	    rexec_fd_err(&s->rx);
+}
+
+int
+sess_retry_ms(const struct sess *s)
+{
+	if (s->link == NULL)
+		return 0;
+	return sess_on_link(s) ? sshlink_retry_ms(s->link) :
+	    rexec_retry_ms(&s->rx);
 }
 
 int
@@ -1008,7 +1068,8 @@ sess_waits_source(const struct sess *s)
 const char *
 sess_state_name(const struct sess *s)
 {
-	return s->st == SS_LOGIN ? conn_state_name(s->conn) :
+	return s->st == SS_LOGIN && s->link == NULL ?
+	    conn_state_name(s->conn) :
 	    sess_names[s->st];
 }
 
@@ -1028,7 +1089,8 @@ sess_check_timeout(struct sess *s, int64_t now)
 	if (s->st == SS_LOGIN) {
 		secs = (int)((s->deadline - s->host->t_start + 500) / 1000);
 		sess_fail_as(s, ERR_TIMEOUT, "timed out after %d s while %s",
-		    secs, conn_connecting(s->conn) ? "connecting" :
+		    secs, conn_connecting(s->conn) && s->link == NULL ?
+		    "connecting" :
 		    "logging in");
 	} else {
 		char sz[32];
@@ -1089,6 +1151,7 @@ sess_free(struct sess *s)
 		return;
 	sess_teardown(s);
 	conn_free(s->conn);
+	sshlink_free(s->link);
 	free(s->frame);
 	free(s->buf);
 	source_reader_free(s->rd);

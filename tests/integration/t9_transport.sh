@@ -26,7 +26,7 @@ scen_nomatch() {
 	grep -q 'no matching MAC found' "$T/ssh.err" ||
 	    fail "fixture: ssh's refusal: $(head -2 "$T/ssh.err")"
 
-	run_fanscp -F "$T/ssh_config" "$SRC" 'lab[001-004]:f'
+	run_fanscp -F "$T/ssh_config" --transport libssh2 "$SRC" 'lab[001-004]:f'
 	expect_rc 1
 	expect_err lab001 "lab001: no matching MAC found; the server offers hmac-sha2-512-etm@openssh.com,hmac-sha2-256-etm@openssh.com,umac-128-etm@openssh.com; libssh2 offers hmac-sha2-256,"
 	expect_err lab002 "lab002: no matching key exchange method found; the server offers sntrup761x25519-sha512@openssh.com"
@@ -40,7 +40,8 @@ scen_nomatch() {
 
 	# What libssh2 offers is what it was told to: the host key algorithms
 	# narrowed by -o, against a server that has only ECDSA to show.
-	run_fanscp -F "$T/ssh_config" -o HostKeyAlgorithms=ssh-ed25519 \
+	run_fanscp -F "$T/ssh_config" --transport libssh2 \
+	    -o HostKeyAlgorithms=ssh-ed25519 \
 	    "$SRC" lab003:g lab004:g
 	expect_rc 1
 	expect_err lab003 "lab003: no matching host key type found; the server offers ecdsa-sha2-nistp256; libssh2 offers ssh-ed25519"
@@ -64,7 +65,7 @@ scen_certonly() {
 	SRC=$T/src/f
 	mkrandom "$SRC" 50000
 	# Without a certificate, lab001 takes nothing.
-	run_fanscp -F "$T/ssh_config" "$SRC" lab001:f
+	run_fanscp -F "$T/ssh_config" --transport libssh2 "$SRC" lab001:f
 	expect_rc 1
 	expect_err lab001 "permission denied (publickey)"
 	_el=$(_err_lines lab001)
@@ -76,7 +77,8 @@ scen_certonly() {
 	timeout 30 "$SSH" -F "$T/ssh_config" -o BatchMode=yes lab001 true \
 	    2>"$T/ssh.err" ||
 	    fail "fixture: ssh cannot log in with the certificate: $(head -2 "$T/ssh.err")"
-	run_fanscp -F "$T/ssh_config" -v "$SRC" lab001:f lab002:f
+	run_fanscp -F "$T/ssh_config" --transport libssh2 -v "$SRC" \
+	    lab001:f lab002:f
 	expect_rc 1
 	expect_err lab001 "lab001: permission denied (publickey)"
 	expect_err lab001 "(ssh would log in with what libssh2 1.10 cannot: an id_ed25519-cert.pub beside the identity)"
@@ -86,7 +88,8 @@ scen_certonly() {
 	expect_home 1
 	expect_copy 2 f "$SRC"
 	# CertificateFile named in the configuration comes first.
-	run_fanscp -F "$T/ssh_config" -o "CertificateFile=$T/id_ed25519-cert.pub" \
+	run_fanscp -F "$T/ssh_config" --transport libssh2 \
+	    -o "CertificateFile=$T/id_ed25519-cert.pub" \
 	    "$SRC" lab001:g
 	expect_rc 1
 	expect_err lab001 "cannot: CertificateFile is set)"
