@@ -90,6 +90,13 @@ int	knownhosts_load_text(struct knownhosts *, const char *file,
 void	knownhosts_types(struct knownhosts *, const struct kh_lookup *,
 	    char *out, size_t outlen);
 /*
+ * Does a @cert-authority line of the known_hosts files name the host (as
+ * knownhosts_check() would look it up)?  Such a host presents a host
+ * certificate, which libssh2 1.10 cannot verify: OpenSSH's ssh can.
+ * Unreadable files are skipped here.
+ */
+int	knownhosts_has_ca(struct knownhosts *, const struct kh_lookup *);
+/*
  * Whether HostKeyAlgorithms (NULL: OpenSSH's default; "+", "-" and "^"
  * lists change the default, as in ssh_config) lets a server present a
  * key of type: "ssh-rsa" through any of ssh-rsa, rsa-sha2-256 or

@@ -15,10 +15,9 @@
  *     1.10 cannot (it fails with -19).  auth.c should note that beside
  *     the host's auth failure, so that a refused login falls back to ssh
  *     only then;
- *   - @cert-authority host keys: knownhosts.c, where it collects a host's
- *     key types for conn_hostkey_pref() (knownhosts_types), can say that a
- *     @cert-authority line's patterns match the host; such a host goes to
- *     ssh before the handshake (libssh2 cannot verify a host certificate).
+ *   - @cert-authority host keys: conn.c asks knownhosts_has_ca() whether
+ *     such a line names the host; then it goes to ssh before connecting
+ *     (TR_CERT_AUTHORITY: libssh2 cannot verify a host certificate).
  */
 #ifndef FANSCP_TRANSPORT_H
 #define FANSCP_TRANSPORT_H
@@ -36,6 +35,7 @@ enum transport_reason {
 	TR_PKCS11,		/* PKCS11Provider is set */
 	TR_SK_KEY,		/* a FIDO sk- key among the identities */
 	TR_GSSAPI,		/* GSSAPIAuthentication, with Kerberos tickets */
+	TR_CERT_AUTHORITY,	/* a @cert-authority host key (conn.c) */
 };
 
 /* The world as transport_needs_ssh() sees it. */

@@ -628,6 +628,22 @@ conn_transport_note(struct conn *c, char *const *ids, size_t nids,
 		    "1.10 cannot here: %s", c->ssh_only);
 }
 
+/*
+ * Does a @cert-authority line name the host?  It presents a certificate
+ * then, which libssh2 1.10 cannot check.  (Under conn_shared, as the
+ * known_hosts cache is.)
+ */
+static int
+conn_host_ca(const struct conn *c)
+{
+	struct kh_lookup l;
+	char name[256];
+
+	conn_lower(name, c->hostname, sizeof(name));
+	conn_kh_lookup(c, name, &l);
+	return knownhosts_has_ca(c->job->kh, &l);
+}
+
 /* Resolve the host's settings; returns -1 with the host failed. */
 static int
 conn_configure(struct conn *c)
@@ -662,6 +678,11 @@ conn_configure(struct conn *c)
 	if (c->cfg.proxy_jump != NULL && c->ssh_why == TR_NONE) {
 		c->ssh_why = TR_PROXYCOMMAND;
 		snprintf(c->ssh_only, sizeof(c->ssh_only), "ProxyJump is set");
+	}
+	if (c->ssh_why == TR_NONE && conn_host_ca(c)) {
+		c->ssh_why = TR_CERT_AUTHORITY;
+		snprintf(c->ssh_only, sizeof(c->ssh_only), "a @cert-authority "
+		    "line in known_hosts names the host");
 	}
 	c->auth = auth_new(c->user, ids, nids, c->cfg.identities_only == 1,
 	    c->cfg.identity_agent);

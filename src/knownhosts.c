@@ -1638,6 +1638,43 @@ knownhosts_types(struct knownhosts *kh, const struct kh_lookup *l,
 	free(name[1]);
 }
 
+/* Does a @cert-authority line of files[] name name? */
+static int
+ca_scan(struct knownhosts *kh, const char *name, char *const *files,
+    size_t n)
+{
+	char err[256];
+	struct kh_file *f;
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		if (is_none(files[i]) ||
+		    (f = file_get(kh, files[i], err, sizeof(err))) == NULL)
+			continue;
+		for (j = 0; j < f->n_entries; j++)
+			if (f->entries[j].marker == MRK_CA &&
+			    names_match(&f->entries[j], name))
+				return 1;
+	}
+	return 0;
+}
+
+int
+knownhosts_has_ca(struct knownhosts *kh, const struct kh_lookup *l)
+{
+	char *name[2];
+	size_t k;
+	int found = 0;
+
+	query_names(l, name);
+	for (k = 0; k < 2 && name[k] != NULL && !found; k++)
+		found = ca_scan(kh, name[k], l->user_files, l->n_user) ||
+		    ca_scan(kh, name[k], l->global_files, l->n_global);
+	free(name[0]);
+	free(name[1]);
+	return found;
+}
+
 struct knownhosts *
 knownhosts_new(void)
 {

@@ -2,7 +2,7 @@
 # private ControlMaster per host, with the same remote steps, quoting and
 # guarantee as over libssh2; and --transport auto handing to ssh the hosts
 # that libssh2 1.10 cannot serve.
-ALL_SCENARIOS="$ALL_SCENARIOS ssh_basic ssh_faults ssh_interrupt ssh_unknown ssh_hostile ssh_tree ssh_sudo ssh_stall ssh_streamint ssh_exec auto_hardened auto_certonly auto_proxy auto_usermux"
+ALL_SCENARIOS="$ALL_SCENARIOS ssh_basic ssh_faults ssh_interrupt ssh_unknown ssh_hostile ssh_tree ssh_sudo ssh_stall ssh_streamint ssh_exec auto_hardened auto_certonly auto_hostca auto_proxy auto_usermux"
 
 # fanscp makes its control directories in $TMPDIR (when it is short):
 # each scenario's own, so that concurrent ones do not see each other's.
@@ -291,6 +291,43 @@ scen_auto_certonly() {
 	for n in 1 2; do expect_copy $n f "$SRC"; expect_home $n f; done
 	grep -q '^lab001: using ssh: an id_ed25519-cert.pub beside' "$T/err" ||
 	    fail "no -v line for lab001: $(head -5 "$T/err")"
+	_ssh_leftovers
+}
+
+# A host that presents a host certificate, known only through a
+# @cert-authority line: libssh2 1.10 cannot check it, so auto takes ssh
+# before connecting (and says why at -v); --transport libssh2 finds no
+# key for it and refuses.
+scen_auto_hostca() {
+	need_fanscp || return
+	fixture_start 2
+	_ssh_tmpdir
+	ssh-keygen -q -t ed25519 -N '' -C fanscp-hostca -f "$T/hostca" ||
+	    fixture_die "ssh-keygen failed"
+	d1=$(host_dir 1)
+	ssh-keygen -q -s "$T/hostca" -I lab001 -h -n 127.0.0.1 -V +1h \
+	    "$d1/ssh_host_ed25519_key.pub" || fixture_die "ssh-keygen -s failed"
+	host_sshd_option 1 "HostCertificate $d1/ssh_host_ed25519_key-cert.pub"
+	# Only the CA vouches for lab001 now.
+	p1=$(host_port 1)
+	grep -vF "[127.0.0.1]:$p1 " "$T/known_hosts" >"$T/known_hosts.new"
+	printf '@cert-authority [127.0.0.1]:%s %s\n' "$p1" \
+	    "$(cut -d' ' -f1,2 "$T/hostca.pub")" >>"$T/known_hosts.new"
+	mv "$T/known_hosts.new" "$T/known_hosts"
+	SRC=$T/src/f
+	mkrandom "$SRC" 500000
+	run_fanscp -F "$T/ssh_config" --transport libssh2 "$SRC" 'lab[001-002]:f'
+	expect_rc 1
+	expect_err lab001 "host key"
+	expect_copy 2 f "$SRC"
+	expect_home 1
+	run_fanscp -F "$T/ssh_config" -v --verify "$SRC" 'lab[001-002]:g'
+	expect_rc 0
+	for n in 1 2; do expect_copy $n g "$SRC"; done
+	grep -q '^lab001: using ssh: a @cert-authority line in known_hosts names the host' "$T/err" ||
+	    fail "no -v line for lab001: $(head -5 "$T/err")"
+	grep -q '^lab002: using ssh' "$T/err" &&
+	    fail "lab002 went to ssh too"
 	_ssh_leftovers
 }
 

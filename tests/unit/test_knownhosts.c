@@ -577,6 +577,45 @@ test_cert_authority_ignored(void **state)
 	free(text);
 }
 
+/*
+ * A host a @cert-authority line names is told apart (its certificate is
+ * for OpenSSH's ssh to check): by name or pattern, with [host]:port, and
+ * in the global files too; a plain line or another name is not.
+ */
+static void
+test_has_ca(void **state)
+{
+	char *text = xasprintf("@cert-authority *.lab,!gw.lab ssh-ed25519 %s\n"
+	    "@cert-authority [alpha]:2222 ssh-ed25519 %s\n"
+	    "beta ssh-ed25519 %s\n", ed1.b64, ed1.b64, ed2.b64);
+	char *path = tpath("hasca"), *files[1];
+	struct knownhosts *kh = load("hasca", text, 3);
+	struct kh_lookup l = { .port = 22 };
+
+	(void)state;
+	files[0] = path;
+	l.user_files = files;
+	l.n_user = 1;
+	l.host = "web1.lab";
+	assert_true(knownhosts_has_ca(kh, &l));
+	l.host = "gw.lab";
+	assert_false(knownhosts_has_ca(kh, &l));
+	l.host = "beta";
+	assert_false(knownhosts_has_ca(kh, &l));
+	l.host = "alpha";
+	assert_false(knownhosts_has_ca(kh, &l));
+	l.port = 2222;
+	assert_true(knownhosts_has_ca(kh, &l));
+	l.user_files = NULL;
+	l.n_user = 0;
+	l.global_files = files;
+	l.n_global = 1;
+	assert_true(knownhosts_has_ca(kh, &l));
+	knownhosts_free(kh);
+	free(path);
+	free(text);
+}
+
 static void
 test_malformed_skipped(void **state)
 {
@@ -1244,6 +1283,7 @@ main(void)
 		cmocka_unit_test(test_othertype),
 		cmocka_unit_test(test_revoked),
 		cmocka_unit_test(test_cert_authority_ignored),
+		cmocka_unit_test(test_has_ca),
 		cmocka_unit_test(test_malformed_skipped),
 		cmocka_unit_test(test_long_lines),
 		cmocka_unit_test(test_accept_new),
