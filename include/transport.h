@@ -9,12 +9,6 @@
  * What cannot be known before connecting is found later, elsewhere:
  *   - no algorithm in common with the server: conn_nomatch_class() after
  *     the handshake (conn.h), to remember per server for the run;
- *   - certificates in the agent: auth.c lists the agent's identities
- *     (libssh2_agent_get_identity); one whose blob's key type ends in
- *     "-cert-v01@openssh.com" is a certificate ssh would offer and libssh2
- *     1.10 cannot (it fails with -19).  auth.c should note that beside
- *     the host's auth failure, so that a refused login falls back to ssh
- *     only then;
  *   - @cert-authority host keys: conn.c asks knownhosts_has_ca() whether
  *     such a line names the host; then it goes to ssh before connecting
  *     (TR_CERT_AUTHORITY: libssh2 cannot verify a host certificate).
@@ -36,6 +30,7 @@ enum transport_reason {
 	TR_SK_KEY,		/* a FIDO sk- key among the identities */
 	TR_GSSAPI,		/* GSSAPIAuthentication, with Kerberos tickets */
 	TR_CERT_AUTHORITY,	/* a @cert-authority host key (conn.c) */
+	TR_AGENT_CERT,		/* the agent holds a certificate */
 };
 
 /* The world as transport_needs_ssh() sees it. */
@@ -52,6 +47,9 @@ struct transport_env {
 	/* The key type of the identity at path ("" if unknown). */
 	void		(*key_type)(const char *path, char *type, size_t len,
 			    void *arg);
+	const char	*auth_sock;	/* SSH_AUTH_SOCK, or NULL */
+	/* Does the agent at sock hold a certificate? */
+	int		(*agent_cert)(const char *sock, void *arg);
 	void		*arg;
 };
 
@@ -68,6 +66,13 @@ struct transport_host {
 					   IdentityFile): then ssh also tries
 					   id_ecdsa_sk and id_ed25519_sk */
 };
+
+/*
+ * Certificates in the agent are asked for before connecting too: ssh
+ * offers them, libssh2 1.10 cannot (-19).  Under IdentitiesOnly, ssh
+ * offers the agent's certificates only for the identities configured,
+ * which are checked already: the agent is not asked then.
+ */
 
 /* The real environment: HOME, the user, the host name, the files. */
 void	transport_env_init(struct transport_env *);

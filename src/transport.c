@@ -224,12 +224,26 @@ identities(const struct transport_host *h, const struct transport_env *e,
 	return r;
 }
 
+/* The agent ssh would ask: IdentityAgent, else SSH_AUTH_SOCK; or NULL. */
+static const char *
+agent_socket(const struct hostcfg *cfg, const struct transport_env *e)
+{
+	const char *a = cfg->identity_agent;
+
+	if (a == NULL || strcmp(a, "SSH_AUTH_SOCK") == 0)
+		a = e->auth_sock;
+	if (a == NULL || *a == '\0' || strcmp(a, "none") == 0)
+		return NULL;
+	return a;
+}
+
 enum transport_reason
 transport_needs_ssh(const struct transport_host *h,
     const struct transport_env *e, char *buf, size_t len)
 {
 	const struct hostcfg *cfg = h->cfg;
 	enum transport_reason r;
+	const char *sock;
 	char *cp;
 
 	if (len > 0)
@@ -253,6 +267,10 @@ transport_needs_ssh(const struct transport_host *h,
 		return r;
 	if (cfg->pkcs11_provider != NULL)
 		return why(TR_PKCS11, buf, len, "PKCS11Provider is set");
+	if (cfg->identities_only != 1 && e->agent_cert != NULL &&
+	    (sock = agent_socket(cfg, e)) != NULL && e->agent_cert(sock, e->arg))
+		return why(TR_AGENT_CERT, buf, len, "a certificate in the "
+		    "agent at %s", sock);
 	/*
 	 * Debian's /etc/ssh/ssh_config says GSSAPIAuthentication yes for
 	 * every host: only with Kerberos credentials can ssh use it.
@@ -301,6 +319,99 @@ get32(const unsigned char *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
 	    (uint32_t)p[2] << 8 | p[3];
+}
+
+/*
+ * Does an agent's SSH_AGENT_IDENTITIES_ANSWER (its body, after the length:
+ * byte 12, uint32 count, then per key string blob, string comment) hold a
+ * certificate: a blob whose key type ends in "-cert-v01@openssh.com"?
+ * The reply is untrusted: every length is checked against what is left.
+ */
+STATIC int
+transport_agent_reply_has_cert(const unsigned char *p, size_t len)
+{
+	static const char suffix[] = "-cert-v01@openssh.com";
+	size_t n = sizeof(suffix) - 1, off = 5, bl, tl, cl;
+	uint32_t count, i;
+
+	if (len < 5 || p[0] != 12)
+		return 0;
+	count = get32(p + 1);
+	for (i = 0; i < count; i++) {
+		if (len - off < 4 || (bl = get32(p + off)) > len - off - 4)
+			return 0;
+		if (bl >= 4 && (tl = get32(p + off + 4)) <= bl - 4 &&
+		    tl >= n && memcmp(p + off + 8 + tl - n, suffix, n) == 0)
+			return 1;
+		off += 4 + bl;
+		if (len - off < 4 || (cl = get32(p + off)) > len - off - 4)
+			return 0;
+		off += 4 + cl;
+	}
+	return 0;
+}
+
+/* Read exactly len bytes from fd (which has a receive timeout). */
+static int
+read_full(int fd, unsigned char *p, size_t len)
+{
+	ssize_t r;
+
+	while (len > 0) {
+		if ((r = read(fd, p, len)) <= 0) {
+			if (r < 0 && errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += r;
+		len -= (size_t)r;
+	}
+	return 0;
+}
+
+/*
+ * Ask the agent at path for its identities (SSH2_AGENTC_REQUEST_IDENTITIES)
+ * and look for a certificate.  An agent that does not answer within a
+ * second, or answers nonsense, holds none as far as we can tell.  The
+ * answer for the last socket asked is kept: every host asks the same.
+ */
+static int
+env_agent_cert(const char *path, void *arg)
+{
+	static char last[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	static int last_answer;
+	static const unsigned char req[] = { 0, 0, 0, 1, 11 };
+	struct timeval tv = { 1, 0 };
+	struct sockaddr_un sun;
+	unsigned char hdr[4], *body = NULL;
+	uint32_t blen;
+	int fd, r = 0;
+
+	(void)arg;
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return 0;
+	if (strcmp(last, path) == 0)
+		return last_answer;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, strlen(path));
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return 0;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0 &&
+	    write(fd, req, sizeof(req)) == (ssize_t)sizeof(req) &&
+	    read_full(fd, hdr, 4) == 0 &&
+	    (blen = get32(hdr)) > 0 && blen <= 256 * 1024) {
+		body = xmalloc(blen);
+		if (read_full(fd, body, blen) == 0)
+			r = transport_agent_reply_has_cert(body, blen);
+		free(body);
+	}
+	close(fd);
+	snprintf(last, sizeof(last), "%s", path);
+	last_answer = r;
+	return r;
 }
 
 /*
@@ -393,6 +504,8 @@ transport_env_init(struct transport_env *e)
 	e->exists = env_exists;
 	e->live_socket = env_live_socket;
 	e->key_type = env_key_type;
+	e->auth_sock = getenv("SSH_AUTH_SOCK");
+	e->agent_cert = env_agent_cert;
 	/* A named cache (KEYRING:, KCM:, FILE:), or the default file one. */
 	p = xasprintf("/tmp/krb5cc_%lu", e->uid);
 	e->krb5_creds = (cc != NULL && *cc != '\0') || env_exists(p, NULL);

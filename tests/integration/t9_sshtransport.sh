@@ -2,7 +2,7 @@
 # private ControlMaster per host, with the same remote steps, quoting and
 # guarantee as over libssh2; and --transport auto handing to ssh the hosts
 # that libssh2 1.10 cannot serve.
-ALL_SCENARIOS="$ALL_SCENARIOS ssh_basic ssh_faults ssh_interrupt ssh_unknown ssh_hostile ssh_tree ssh_sudo ssh_stall ssh_streamint ssh_exec auto_hardened auto_certonly auto_hostca auto_proxy auto_usermux"
+ALL_SCENARIOS="$ALL_SCENARIOS ssh_basic ssh_faults ssh_interrupt ssh_unknown ssh_hostile ssh_tree ssh_sudo ssh_stall ssh_streamint ssh_exec auto_hardened auto_certonly auto_hostca auto_agentcert auto_proxy auto_usermux"
 
 # fanscp makes its control directories in $TMPDIR (when it is short):
 # each scenario's own, so that concurrent ones do not see each other's.
@@ -328,6 +328,50 @@ scen_auto_hostca() {
 	    fail "no -v line for lab001: $(head -5 "$T/err")"
 	grep -q '^lab002: using ssh' "$T/err" &&
 	    fail "lab002 went to ssh too"
+	_ssh_leftovers
+}
+
+# A certificate held only in the agent, on a host that accepts only
+# certificates: ssh offers it, libssh2 1.10 cannot, so auto asks the
+# agent before connecting and takes ssh; --transport libssh2 is refused.
+scen_auto_agentcert() {
+	need_fanscp || return
+	fixture_start 2
+	_ssh_tmpdir
+	ssh-keygen -q -t ed25519 -N '' -C fanscp-ca -f "$T/ca" &&
+	ssh-keygen -q -t ed25519 -N '' -C agent-only -f "$T/agentkey" &&
+	ssh-keygen -q -s "$T/ca" -I fanscp-it -n "$FIXTURE_USER" -V +1h \
+	    "$T/agentkey.pub" || fixture_die "ssh-keygen failed"
+	printf 'cert-authority %s\n' "$(cat "$T/ca.pub")" \
+	    >"$(host_dir 1)/authorized_keys"
+	start_agent "$T/agentkey"	# ssh-add loads agentkey-cert.pub too
+	# The fixture's hosts say IdentitiesOnly yes: this one does not.
+	cat >"$T/ssh_config.agent" <<EOF2
+Host certhost
+	HostName $(host_addr 1)
+	Port $(host_port 1)
+	User $FIXTURE_USER
+	IdentityFile $T/id_ed25519
+	UserKnownHostsFile $T/known_hosts
+	StrictHostKeyChecking yes
+EOF2
+	cat "$T/ssh_config" >>"$T/ssh_config.agent"
+	SRC=$T/src/f
+	mkrandom "$SRC" 500000
+	FANSCP_AGENT=$AGENT_SOCK
+	run_fanscp -F "$T/ssh_config.agent" --transport libssh2 "$SRC" \
+	    certhost:f lab002:f
+	expect_rc 1
+	expect_err certhost "permission denied"
+	expect_copy 2 f "$SRC"
+	run_fanscp -F "$T/ssh_config.agent" -v --verify "$SRC" certhost:g \
+	    lab002:g
+	FANSCP_AGENT=
+	expect_rc 0
+	expect_copy 1 g "$SRC"
+	expect_copy 2 g "$SRC"
+	grep -q "^certhost: using ssh: a certificate in the agent at $AGENT_SOCK" "$T/err" ||
+	    fail "no -v line for certhost: $(head -5 "$T/err")"
 	_ssh_leftovers
 }
 

@@ -28,6 +28,7 @@
 void	transport_conn_hash(const char *, const char *, int, const char *,
 	    char [41]);
 void	transport_private_type(const char *, size_t, char *, size_t);
+int	transport_agent_reply_has_cert(const unsigned char *, size_t);
 
 /* The fake world: files that exist, sockets that answer, key types. */
 static const char *files[8];
@@ -381,6 +382,107 @@ test_real_env(void **state)
 	rmdir(dir);
 }
 
+static const char *agent_with_cert;	/* the fake agent's socket */
+
+static int
+fake_agent_cert(const char *sock, void *arg)
+{
+	(void)arg;
+	return agent_with_cert != NULL && strcmp(sock, agent_with_cert) == 0;
+}
+
+/*
+ * A certificate in the agent: SSH_AUTH_SOCK's, or IdentityAgent's; not
+ * under IdentitiesOnly (ssh then offers only the configured ones), nor
+ * with IdentityAgent none.
+ */
+static void
+test_agent_cert(void **state)
+{
+	char why[256];
+
+	(void)state;
+	env.agent_cert = fake_agent_cert;
+	agent_with_cert = "/run/agent.sock";
+	assert_int_equal(decide(why, sizeof(why)), TR_NONE);	/* no agent */
+	env.auth_sock = "/run/agent.sock";
+	assert_int_equal(decide(why, sizeof(why)), TR_AGENT_CERT);
+	assert_string_equal(why, "a certificate in the agent at "
+	    "/run/agent.sock");
+	cfg.identities_only = 1;
+	assert_int_equal(decide(why, sizeof(why)), TR_NONE);
+	cfg.identities_only = 0;
+	cfg.identity_agent = "none";
+	assert_int_equal(decide(why, sizeof(why)), TR_NONE);
+	cfg.identity_agent = "/run/other.sock";
+	assert_int_equal(decide(why, sizeof(why)), TR_NONE);
+	agent_with_cert = "/run/other.sock";
+	assert_int_equal(decide(why, sizeof(why)), TR_AGENT_CERT);
+	cfg.identity_agent = "SSH_AUTH_SOCK";
+	assert_int_equal(decide(why, sizeof(why)), TR_NONE);
+}
+
+/* Append an SSH string of n bytes. */
+static size_t
+put_str(unsigned char *p, const void *s, size_t n)
+{
+	p[0] = (unsigned char)(n >> 24);
+	p[1] = (unsigned char)(n >> 16);
+	p[2] = (unsigned char)(n >> 8);
+	p[3] = (unsigned char)n;
+	memcpy(p + 4, s, n);
+	return 4 + n;
+}
+
+/* An identities answer with keys of the given types (blob: the type only). */
+static size_t
+answer(unsigned char *p, const char *const *types, size_t n)
+{
+	unsigned char blob[128];
+	size_t off = 5, i, bl;
+
+	p[0] = 12;
+	p[1] = p[2] = p[3] = 0;
+	p[4] = (unsigned char)n;
+	for (i = 0; i < n; i++) {
+		bl = put_str(blob, types[i], strlen(types[i]));
+		off += put_str(p + off, blob, bl);
+		off += put_str(p + off, "comment", 7);
+	}
+	return off;
+}
+
+/* The agent's answer is parsed as untrusted input. */
+static void
+test_agent_reply(void **state)
+{
+	static const char *const plain[] = { "ssh-ed25519", "ecdsa-sha2-nistp256" };
+	static const char *const mixed[] = { "ssh-ed25519",
+	    "ssh-ed25519-cert-v01@openssh.com" };
+	unsigned char buf[1024];
+	size_t n, cut;
+
+	(void)state;
+	n = answer(buf, plain, 2);
+	assert_false(transport_agent_reply_has_cert(buf, n));
+	n = answer(buf, mixed, 2);
+	assert_true(transport_agent_reply_has_cert(buf, n));
+	/* Every truncation of it is refused without reading past the end. */
+	for (cut = 0; cut < n - 30; cut++)
+		assert_false(transport_agent_reply_has_cert(buf, cut));
+	/* A count larger than the keys there, a length past the end. */
+	n = answer(buf, plain, 2);
+	buf[4] = 200;
+	assert_false(transport_agent_reply_has_cert(buf, n));
+	n = answer(buf, mixed, 2);
+	buf[5] = 0x7f;
+	assert_false(transport_agent_reply_has_cert(buf, n));
+	/* Not an identities answer (SSH_AGENT_FAILURE). */
+	buf[0] = 5;
+	assert_false(transport_agent_reply_has_cert(buf, 5));
+	assert_false(transport_agent_reply_has_cert(buf, 0));
+}
+
 int
 main(void)
 {
@@ -393,6 +495,8 @@ main(void)
 		cmocka_unit_test_setup(test_control_path, setup),
 		cmocka_unit_test_setup(test_private_type, setup),
 		cmocka_unit_test_setup(test_real_env, setup),
+		cmocka_unit_test_setup(test_agent_cert, setup),
+		cmocka_unit_test_setup(test_agent_reply, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
