@@ -58,6 +58,16 @@ enum remote_exit {
 	REMOTE_EXIT_NOTDIR = 86,	/* -r: the destination is no directory */
 };
 
+/*
+ * What a host is told when its account ran something else than the
+ * command fanscp asked for, silently: a ForceCommand such as
+ * internal-sftp (SFTP-only accounts, appliances).  fanscp does not speak
+ * SFTP: such a host is failed, saying so.
+ */
+#define REMOTE_NOT_OURS	"the account did not run fanscp's command " \
+	"(a ForceCommand, such as internal-sftp?): fanscp needs a POSIX sh " \
+	"there, and does not speak SFTP"
+
 /* The go-ahead line that lets a commit rename. */
 #define REMOTE_GO	"go\n"
 

@@ -71,6 +71,7 @@ struct sess {
 	char		 seal[REMOTE_SEAL_LEN + 1];	/* a stream's seal */
 	size_t		 seal_len;	/* its length, or 0: none to send */
 	size_t		 seal_pos;	/* bytes of it sent */
+	int		 ours_seen;	/* a script of ours has said "ready" */
 	int		 abandon;	/* a stream's receive is ended only to
 					   remove its temp file */
 	int		 received;	/* a complete temp file awaits commit */
@@ -342,6 +343,7 @@ sess_await_ready(struct sess *s, const char *what, int *ready)
 	if ((r = rexec_drain(&s->rx)) < 0)
 		return sess_fail_ssh(s, r, what);
 	*ready = remote_check_ready(s->rx.out, s->rx.outlen, what) == 0;
+	s->ours_seen |= *ready;
 	if (*ready || r == 1)
 		return ST_NEXT;
 	return sess_wait_input(s);
@@ -433,7 +435,14 @@ sess_script_error(struct sess *s, const char *what, char *buf, size_t len)
 		sess_stderr_tail(rx, buf, len, meaning != NULL ? NULL : what);
 		return buf;
 	}
-	if (rx->exit_status == 0)
+	if (rx->exit_status != 0 && meaning == NULL && !s->ours_seen)
+		/*
+		 * Our loader says on stderr why it fails; this said nothing
+		 * there (sftp-server answers its own protocol on stdout).
+		 */
+		snprintf(buf, len, "%s (status %d)", REMOTE_NOT_OURS,
+		    rx->exit_status);
+	else if (rx->exit_status == 0)
 		snprintf(buf, len, "remote %s ended without confirming", what);
 	else if (meaning != NULL)
 		snprintf(buf, len, "%s", meaning);

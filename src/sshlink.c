@@ -295,9 +295,10 @@ link_failed(struct sshlink *l)
 	kind = sshcmd_verdict(l->master.status, l->err, l->errlen, 0, msg,
 	    sizeof(msg));
 	if (kind == ERR_NONE) {
-		kind = ERR_SSH;
-		snprintf(msg, sizeof(msg), "ssh ended before logging in "
-		    "(status %d)", WIFEXITED(l->master.status) ?
+		/* ssh logged in (its own failures are 255): not our command. */
+		kind = ERR_REMOTE;
+		snprintf(msg, sizeof(msg), "%s (status %d)", REMOTE_NOT_OURS,
+		    WIFEXITED(l->master.status) ?
 		    WEXITSTATUS(l->master.status) : -1);
 	}
 	if (l->l2msg != NULL)

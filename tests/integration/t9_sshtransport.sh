@@ -2,7 +2,7 @@
 # private ControlMaster per host, with the same remote steps, quoting and
 # guarantee as over libssh2; and --transport auto handing to ssh the hosts
 # that libssh2 1.10 cannot serve.
-ALL_SCENARIOS="$ALL_SCENARIOS ssh_basic ssh_faults ssh_interrupt ssh_unknown ssh_hostile ssh_tree ssh_sudo ssh_stall ssh_streamint ssh_exec auto_hardened auto_certonly auto_hostca auto_agentcert auto_proxy auto_usermux"
+ALL_SCENARIOS="$ALL_SCENARIOS ssh_basic ssh_faults ssh_interrupt ssh_unknown ssh_hostile ssh_tree ssh_sudo ssh_stall ssh_streamint ssh_exec auto_hardened auto_certonly auto_hostca auto_agentcert auto_proxy sftponly auto_usermux"
 
 # fanscp makes its control directories in $TMPDIR (when it is short):
 # each scenario's own, so that concurrent ones do not see each other's.
@@ -372,6 +372,38 @@ EOF2
 	expect_copy 2 g "$SRC"
 	grep -q "^certhost: using ssh: a certificate in the agent at $AGENT_SOCK" "$T/err" ||
 	    fail "no -v line for certhost: $(head -5 "$T/err")"
+	_ssh_leftovers
+}
+
+# An SFTP-only account (ForceCommand internal-sftp): fanscp does not
+# speak SFTP, so on either transport the host fails saying so, and the
+# other host is done.
+scen_sftponly() {
+	need_root || return
+	need_fanscp || return
+	u=fxsftp$$
+	useradd -M -d /nonexistent -s /bin/sh -p '*' "$u" 2>/dev/null ||
+	    { skip "useradd failed"; return; }
+	fixture_cleanup "userdel $u"
+	host_sshd_option 1 "Match User $u
+	ForceCommand internal-sftp
+Match all"
+	fixture_start 2
+	_ssh_tmpdir
+	chmod 755 "$T" "$(host_dir 1)" "$(host_home 1)"
+	chmod 644 "$(host_dir 1)/authorized_keys" "$(host_dir 1)/session.sh"
+	SRC=$T/src/f
+	mkrandom "$SRC" 50000
+	for tr in libssh2 ssh; do
+		run_fanscp -F "$T/ssh_config" --transport $tr "$SRC" \
+		    "$u@lab001:f" lab002:f
+		expect_rc 1
+		expect_err lab001 "did not run fanscp's command (a ForceCommand, such as internal-sftp?)"
+		expect_kinds "1 remote"
+		expect_copy 2 f "$SRC"
+		rm -f "$(host_home 2)/f"
+	done
+	expect_home 1
 	_ssh_leftovers
 }
 

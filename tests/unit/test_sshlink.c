@@ -231,15 +231,18 @@ test_login_fails(void **state)
 	h.t.host = "lab001";
 	h.name = "lab001";
 	memset(&c, 0, sizeof(c));
-	c.program = "/bin/false";	/* exits 1: ssh ended, no words */
+	/* Exits 1 without a word: ssh logged in (its own failures are 255)
+	   and the account ran something else (a ForceCommand). */
+	c.program = "/bin/false";
 	c.options = opts;
 	c.strict = SHK_YES;
 	c.host = "lab001";
 	l = sshlink_new(&c, &h);
 	assert_int_equal(link_up(l), -1);
 	assert_true(host_has_error(&h));
-	assert_int_equal(h.kind, ERR_SSH);
-	assert_non_null(strstr(h.err, "ssh ended before logging in"));
+	assert_int_equal(h.kind, ERR_REMOTE);
+	assert_non_null(strstr(h.err, "did not run fanscp's command"));
+	assert_non_null(strstr(h.err, "(status 1)"));
 	sshlink_free(l);
 }
 
