@@ -24,17 +24,16 @@ close_fd(int *fd)
 }
 
 /*
- * A close-on-exec pipe whose ends are both above 2.  With fanscp's own
- * stdin, stdout or stderr closed, pipe() may return 0, 1 or 2; a dup2()
- * of an fd onto itself keeps FD_CLOEXEC, and the child would lose it.
+ * Move both ends of a new close-on-exec pipe or socketpair above 2.  With
+ * fanscp's own stdin, stdout or stderr closed, pipe() may return 0, 1 or
+ * 2; a dup2() of an fd onto itself keeps FD_CLOEXEC, and the child would
+ * lose it.  On failure both ends are closed.
  */
 static int
-pipe_above2(int p[2])
+above2(int p[2])
 {
 	int i, fd;
 
-	if (pipe2(p, O_CLOEXEC) == -1)
-		return -1;
 	for (i = 0; i < 2; i++) {
 		if (p[i] > 2)
 			continue;
@@ -47,6 +46,15 @@ pipe_above2(int p[2])
 		p[i] = fd;
 	}
 	return 0;
+}
+
+/* A close-on-exec pipe whose ends are above 2. */
+static int
+pipe_above2(int p[2])
+{
+	if (pipe2(p, O_CLOEXEC) == -1)
+		return -1;
+	return above2(p);
 }
 
 static int
@@ -102,26 +110,13 @@ spawn_attr(posix_spawnattr_t *attr)
 	return 0;
 }
 
-/* A close-on-exec socketpair whose ends are above 2: [0] ours, [1] its. */
+/* A close-on-exec socketpair whose ends are above 2. */
 static int
 socketpair_above2(int p[2])
 {
-	int i, fd;
-
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p) == -1)
 		return -1;
-	for (i = 0; i < 2; i++) {
-		if (p[i] > 2)
-			continue;
-		if ((fd = fcntl(p[i], F_DUPFD_CLOEXEC, 3)) == -1) {
-			close(p[0]);
-			close(p[1]);
-			return -1;
-		}
-		close(p[i]);
-		p[i] = fd;
-	}
-	return 0;
+	return above2(p);
 }
 
 /*
