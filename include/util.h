@@ -21,6 +21,12 @@ int	util_read_file(const char *path, char **text, size_t *len);
  * ASCII letters match either case.
  */
 int	util_glob(const char *s, const char *pattern, size_t plen, int icase);
+/*
+ * Append buf's n bytes to keep (*len of max bytes used), keeping only the
+ * last max - 1 bytes of both, NUL-terminated: a bounded tail of output.
+ */
+void	util_keep_tail(char *keep, size_t *len, size_t max, const char *buf,
+	    size_t n);
 /* The first len bytes of s as a port, 1 to 65535 in decimal; else -1. */
 int	util_port(const char *s, size_t len);
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "rexec.h"
+#include "util.h"
 #include "sshcmd.h"
 #include "sshlink.h"
 
@@ -39,7 +40,6 @@ rexec_init(struct rexec *rx, const char *cmd, struct sshlink *link)
 	rx->kid.in = rx->kid.out = rx->kid.err = -1;
 }
 
-static void rexec_keep_tail(char *, size_t *, size_t, const char *, size_t);
 
 /* ssh itself failed: say so once, as its kind and message. */
 static int
@@ -90,11 +90,11 @@ rx_child_read(struct rexec *rx, int fd, int *eof, int err)
 			return;
 		}
 		if (err) {
-			rexec_keep_tail(rx->err, &rx->errlen, sizeof(rx->err),
+			util_keep_tail(rx->err, &rx->errlen, sizeof(rx->err),
 			    buf, (size_t)n);
 			rx->errtotal += (uint64_t)n;
 		} else {
-			rexec_keep_tail(rx->out, &rx->outlen, sizeof(rx->out),
+			util_keep_tail(rx->out, &rx->outlen, sizeof(rx->out),
 			    buf, (size_t)n);
 			rx->outtotal += (uint64_t)n;
 		}
@@ -274,27 +274,6 @@ rexec_start(struct rexec *rx, LIBSSH2_SESSION *s)
 	return 0;
 }
 
-/* Keep the last bytes of buf and what came before, up to max - 1. */
-static void
-rexec_keep_tail(char *keep, size_t *len, size_t max, const char *buf,
-    size_t n)
-{
-	size_t drop;
-
-	if (n >= max - 1) {
-		buf += n - (max - 1);
-		n = max - 1;
-	}
-	if (*len + n > max - 1) {
-		drop = *len + n - (max - 1);
-		memmove(keep, keep + drop, *len - drop);
-		*len -= drop;
-	}
-	memcpy(keep + *len, buf, n);
-	*len += n;
-	keep[*len] = '\0';
-}
-
 /* Read one stream until it would block; 1 at its end, 0, or an error. */
 static int
 rexec_read_stream(struct rexec *rx, int stream)
@@ -311,11 +290,11 @@ rexec_read_stream(struct rexec *rx, int stream)
 		if (n == 0)
 			return 1;
 		if (stream == 0) {
-			rexec_keep_tail(rx->out, &rx->outlen, sizeof(rx->out),
+			util_keep_tail(rx->out, &rx->outlen, sizeof(rx->out),
 			    buf, (size_t)n);
 			rx->outtotal += (uint64_t)n;
 		} else {
-			rexec_keep_tail(rx->err, &rx->errlen, sizeof(rx->err),
+			util_keep_tail(rx->err, &rx->errlen, sizeof(rx->err),
 			    buf, (size_t)n);
 			rx->errtotal += (uint64_t)n;
 		}

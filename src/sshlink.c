@@ -188,26 +188,6 @@ sshlink_fallback(const struct job *job, struct host *h, const struct conn *c)
 	return l;
 }
 
-/* Keep the last bytes of buf in keep (max - 1 of them at most). */
-static void
-link_keep(char *keep, size_t *len, size_t max, const char *buf, size_t n)
-{
-	size_t drop;
-
-	if (n >= max - 1) {
-		buf += n - (max - 1);
-		n = max - 1;
-	}
-	if (*len + n > max - 1) {
-		drop = *len + n - (max - 1);
-		memmove(keep, keep + drop, *len - drop);
-		*len -= drop;
-	}
-	memcpy(keep + *len, buf, n);
-	*len += n;
-	keep[*len] = '\0';
-}
-
 /* Read what fd holds now into keep; sets *eof at its end. */
 static void
 link_read(int fd, int *eof, char *keep, size_t *len, size_t max)
@@ -219,7 +199,7 @@ link_read(int fd, int *eof, char *keep, size_t *len, size_t max)
 	for (i = 0; i < 16 && !*eof && fd >= 0; i++) {
 		n = read(fd, buf, sizeof(buf));
 		if (n > 0)
-			link_keep(keep, len, max, buf, (size_t)n);
+			util_keep_tail(keep, len, max, buf, (size_t)n);
 		else if (n == 0 || (errno != EAGAIN && errno != EINTR))
 			*eof = 1;
 		else if (errno == EAGAIN)

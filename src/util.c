@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -103,4 +104,23 @@ util_port(const char *s, size_t len)
 	if (len == 0 || i < len || v < 1 || v > 65535)
 		return -1;
 	return (int)v;
+}
+
+void
+util_keep_tail(char *keep, size_t *len, size_t max, const char *buf, size_t n)
+{
+	size_t drop;
+
+	if (n >= max - 1) {
+		buf += n - (max - 1);
+		n = max - 1;
+	}
+	if (*len + n > max - 1) {
+		drop = *len + n - (max - 1);
+		memmove(keep, keep + drop, *len - drop);
+		*len -= drop;
+	}
+	memcpy(keep + *len, buf, n);
+	*len += n;
+	keep[*len] = '\0';
 }

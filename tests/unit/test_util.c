@@ -101,6 +101,25 @@ test_glob(void **state)
 	assert_false(util_glob("web01x", "web*1", 5, 0));
 }
 
+/* A bounded tail: what fits is kept whole, else only the last bytes. */
+static void
+test_keep_tail(void **state)
+{
+	char keep[8];
+	size_t len = 0;
+
+	(void)state;
+	util_keep_tail(keep, &len, sizeof(keep), "abc", 3);
+	assert_string_equal(keep, "abc");
+	util_keep_tail(keep, &len, sizeof(keep), "defg", 4);
+	assert_string_equal(keep, "abcdefg");
+	util_keep_tail(keep, &len, sizeof(keep), "hi", 2);
+	assert_string_equal(keep, "cdefghi");
+	util_keep_tail(keep, &len, sizeof(keep), "0123456789", 10);
+	assert_string_equal(keep, "3456789");
+	assert_int_equal(len, 7);
+}
+
 int
 main(void)
 {
@@ -109,6 +128,7 @@ main(void)
 		cmocka_unit_test(test_read_file),
 		cmocka_unit_test(test_clock),
 		cmocka_unit_test(test_glob),
+		cmocka_unit_test(test_keep_tail),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
