@@ -57,6 +57,9 @@ struct host {
 	uint64_t	 bytes;		/* bytes the channel accepted */
 	int64_t		 t_start;	/* ms on the loop clock, 0 if never */
 	int64_t		 t_end;
+	int		 attempts;	/* sessions started for it (retries,
+					   a probe's resume) */
+	double		 rate;		/* its data rate, bytes/s; 0: unknown */
 };
 
 /*
