@@ -18,7 +18,9 @@ PKGS	 = libssh2 openssl libarchive
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssh2 -lssl -lcrypto -larchive)
-CPPFLAGS += -Iinclude -D_GNU_SOURCE
+# -iquote: the project's headers for "x.h" only, so that include/sched.h
+# never shadows the system's <sched.h>.
+CPPFLAGS += -iquote include -D_GNU_SOURCE
 CFLAGS	+= -std=c11 -pthread $(OPT) $(WARN) $(SAN) $(PKG_CFLAGS)
 LDFLAGS	+= -pthread $(SAN)
 LDLIBS	+= $(PKG_LIBS)

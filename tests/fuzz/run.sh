@@ -19,7 +19,7 @@ secs=${FUZZ_SECONDS:-600}
 cc=${FUZZ_CC:-clang}
 san="-fsanitize=address,undefined -fno-sanitize-recover=all"
 cflags="-std=c11 -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -DUNIT_TEST
-    -Iinclude -Itests/fuzz -Wall -Wextra -Werror -Wshadow
+    -iquote include -Itests/fuzz -Wall -Wextra -Werror -Wshadow
     -Wstrict-prototypes -Wformat=2 -Wno-format-nonliteral"
 limits="-timeout=10 -rss_limit_mb=2048"
 
