@@ -56,6 +56,10 @@ enum remote_exit {
 	REMOTE_EXIT_NOTAR = 84,		/* -r: no tar on the host */
 	REMOTE_EXIT_UNPACK = 85,	/* -r: tar -x failed */
 	REMOTE_EXIT_NOTDIR = 86,	/* -r: the destination is no directory */
+	REMOTE_EXIT_PART = 87,		/* keep: the data was short, and the
+					   temp file is kept to be resumed */
+	REMOTE_EXIT_HELD = 88,		/* keep: another run's receive holds
+					   the temp file */
 };
 
 /*
@@ -96,6 +100,21 @@ struct remote_job {
 	int		 inplace;	/* --inplace where rename cannot work */
 	int		 sudo;		/* --sudo: the scripts run as root */
 	const char	*cmd;		/* --exec: the user's command, for sh -c */
+	/*
+	 * Resume (the file payload): token names the source and the target,
+	 * not a random draw, so that a later session finds the temp file
+	 * again; a pid file beside it ("TEMP.pid": run, shell, cat) lets that
+	 * session stop a receiver left from a lost connection.  Data that
+	 * ends short keeps the temp file ("fanscp-part receive N", status
+	 * REMOTE_EXIT_PART).  A receive that finds a temp file it may resume
+	 * says "fanscp-have N SHA256" (the hash of those N bytes, "-" when
+	 * the host has no tool) and reads "from N" (append) or "from 0"
+	 * (start over) before it says "ready".
+	 */
+	int		 keep;		/* keep and resume partial temp files */
+	int		 takeover;	/* --resume: another run's temp file
+					   may be taken over and resumed */
+	const char	*run;		/* this run's random id, hex */
 };
 
 /* The command every channel execs; it reads a framed script on stdin. */
@@ -195,6 +214,15 @@ void	remote_exec_stderr(const char *err, size_t len, const char **tail,
 /* The most bytes of the command's stdout sent back; and of its stderr. */
 #define REMOTE_OUT_TAIL	512
 #define REMOTE_ERR_TAIL	2048
+
+/*
+ * A keep receive's offer: 0 when out ends with "fanscp-have N HASH\n",
+ * with *have = N and hash (64 hex digits, or "" when the host has none).
+ */
+int	remote_check_have(const char *out, size_t len, uint64_t *have,
+	    char hash[65]);
+/* A keep receive that kept a short temp file: 0 and *have, else -1. */
+int	remote_check_part(const char *out, size_t len, uint64_t *have);
 
 /* A short description of a script exit status, or NULL for unknown ones. */
 const char *remote_exit_str(int status);

@@ -115,6 +115,15 @@ void	source_reader_free(struct source_reader *);
  */
 int	source_adopt(struct source *, int fd, const char *name, char *err,
 	    size_t errlen);
+/* The SHA-256 of a file's first len bytes, in hex.  0, or -1 and err. */
+int	source_prefix_sha256(const struct source *, uint64_t len,
+	    char hex[65], char *err, size_t errlen);
+/*
+ * A token that names the file (its device, inode, size, mtime and ctime)
+ * together with tag: the same file, unchanged, gives the same token in
+ * every run.  32 hex digits.
+ */
+void	source_identity(const struct source *, const char *tag, char tok[33]);
 /* Compute src->sha256 by reading the whole file once.  0, or -1 and err. */
 int	source_hash(struct source *, char *err, size_t errlen);
 /*

@@ -56,7 +56,8 @@ const char remote_sudo_cmd[] = "exec sudo -n /bin/sh -c '" LOADER "'";
  * (stopping a heartbeat first); drop removes the temp file t first; size N
  * checks file N's byte count against s; beat starts a heartbeat on stdout
  * for long checks (its stderr, from the fork on, is /dev/null: zsh reports
- * a subshell killed while it starts).  unseal FILE takes a stream's seal
+ * a subshell killed while it starts).  drop also removes a keep
+ * receive's pid file, P (remote_file.c).  unseal FILE takes a stream's seal
  * off the end of FILE (see remote.h), sets s to the size it names, and
  * fails if there is none: the data was cut short.  dd with seek and no
  * input truncates, as POSIX says.  w is where a payload that has no
@@ -65,7 +66,7 @@ const char remote_sudo_cmd[] = "exec sudo -n /bin/sh -c '" LOADER "'";
 const char remote_common[] =
     "set +euC\n"
     "trap '' PIPE\n"
-    "unset CDPATH hb\n"
+    "unset CDPATH hb P\n"
     "unset -f cat wc mv rm chmod chown chgrp touch stat id readlink kill "
     "tail dd "
     "sleep sha256sum shasum openssl busybox getfacl setfacl chcon read "
@@ -76,7 +77,7 @@ const char remote_common[] =
     "\t[ -z \"$hb\" ] || kill \"$hb\" 2>/dev/null\n"
     "\tprintf '%s\\n' \"$2\" >&2; exit \"$1\"\n"
     "}\n"
-    "drop() { rm -f -- \"$t\"; die \"$@\"; }\n"
+    "drop() { rm -f -- \"$t\" ${P:+\"$P\"}; die \"$@\"; }\n"
     "size() { z=$(wc -c <\"$1\"); z=${z##*[!0-9]}; [ \"$z\" = \"$s\" ]; }\n"
     "beat() {\n"
     "\t{ (while sleep 1 </dev/null >/dev/null 2>&1; do\n"
@@ -146,16 +147,19 @@ remote_vars(const struct remote_job *job)
 	char *d = shquote(job->path);
 	char *b = shquote(job->basename);
 	char *k = shquote(job->token);
+	char *r = shquote(job->run != NULL ? job->run : "");
 	char *s, sz[32] = "";
 
 	/* A stream's size is unknown until its end: s is empty. */
 	if (!job->size_unknown)
 		snprintf(sz, sizeof(sz), "%" PRIu64, job->size);
-	s = xasprintf("d=%s b=%s k=%s s=%s i=%d\n%s", d, b, k, sz,
-	    job->inplace ? 1 : 0, remote_common);
+	s = xasprintf("d=%s b=%s k=%s s=%s i=%d K=%d Z=%d R=%s\n%s", d, b, k,
+	    sz, job->inplace ? 1 : 0, job->keep ? 1 : 0,
+	    job->takeover ? 1 : 0, r, remote_common);
 	free(d);
 	free(b);
 	free(k);
+	free(r);
 	return s;
 }
 
@@ -290,6 +294,80 @@ remote_check_ok(const char *out, size_t len, const char *what, uint64_t size)
 	return ok ? 0 : -1;
 }
 
+/* The last line of out, if it starts with prefix: its rest, else NULL. */
+static const char *
+last_line_after(const char *out, size_t len, const char *prefix, size_t *n)
+{
+	const char *end = out + len, *line;
+	size_t pl = strlen(prefix);
+
+	if (len == 0 || end[-1] != '\n')
+		return NULL;
+	for (line = end - 1; line > out && line[-1] != '\n'; line--)
+		;
+	if ((size_t)(end - 1 - line) < pl || memcmp(line, prefix, pl) != 0)
+		return NULL;
+	*n = (size_t)(end - 1 - line) - pl;
+	return line + pl;
+}
+
+/* A decimal count of at most 19 digits, the whole of p[0..n). */
+static int
+parse_count(const char *p, size_t n, uint64_t *v)
+{
+	size_t i;
+
+	if (n == 0 || n > 19)
+		return -1;
+	*v = 0;
+	for (i = 0; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return -1;
+		*v = *v * 10 + (uint64_t)(p[i] - '0');
+	}
+	return 0;
+}
+
+int
+remote_check_have(const char *out, size_t len, uint64_t *have,
+    char hash[65])
+{
+	const char *p, *sp;
+	size_t n, i;
+
+	if ((p = last_line_after(out, len, "fanscp-have ", &n)) == NULL ||
+	    (sp = memchr(p, ' ', n)) == NULL ||
+	    parse_count(p, (size_t)(sp - p), have) != 0)
+		return -1;
+	n -= (size_t)(sp + 1 - p);
+	p = sp + 1;
+	hash[0] = '\0';
+	if (n == 1 && p[0] == '-')
+		return 0;
+	if (n != 64)
+		return -1;
+	for (i = 0; i < 64; i++) {
+		if (!((p[i] >= '0' && p[i] <= '9') ||
+		    (p[i] >= 'a' && p[i] <= 'f')))
+			return -1;
+		hash[i] = p[i];
+	}
+	hash[64] = '\0';
+	return 0;
+}
+
+int
+remote_check_part(const char *out, size_t len, uint64_t *have)
+{
+	const char *p;
+	size_t n;
+
+	if ((p = last_line_after(out, len, "fanscp-part receive ", &n)) ==
+	    NULL)
+		return -1;
+	return parse_count(p, n, have);
+}
+
 const char *
 remote_exit_str(int status)
 {
@@ -328,6 +406,10 @@ remote_exit_str(int status)
 		return "unpacking the tree failed";
 	case REMOTE_EXIT_NOTDIR:
 		return "the destination is not a directory";
+	case REMOTE_EXIT_PART:
+		return "the data was cut short; the temp file is kept";
+	case REMOTE_EXIT_HELD:
+		return "another fanscp run is receiving the same file";
 	default:
 		return NULL;
 	}

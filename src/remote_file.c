@@ -94,6 +94,119 @@ static const char locate[] =
     "}\n";
 
 /*
+ * Keep (remote.h): the temp file t is found again by its name, and P
+ * beside it says which run, shell and cat write it ("R SHELL CAT", "-"
+ * for none).  hold replaces mk: it claims P exclusively; a P left by a
+ * receive of this run (a lost connection) or, with --resume (Z), of any
+ * run, is taken over once its receiver is stopped (TERM and CONT, for a
+ * frozen one; KILL after 2 s), under a heartbeat: a cat is stopped only
+ * once it is seen to have t open (/proc), or to be a cat (ps).  Another
+ * run's live receive, or any live commit, keeps it: exit 88.  y says
+ * whether t's bytes may be resumed.  A planted t (a symlink, a hard link,
+ * another user's file) is never written: it is removed and made afresh,
+ * exclusively.  mine says whether P is still this shell's, so that a
+ * receive or commit taken over never removes what is no longer its own.
+ */
+static const char keep_fns[] =
+    "P=\n"
+    "mine() { read -r r0 p0 c0 <\"$P\" 2>/dev/null && [ \"$r0 $p0\" = \"$R $$\" ]; }\n"
+    "alive() {\n"
+    "\t[ -n \"$1\" ] && [ \"$1\" != - ] && kill -0 \"$1\" 2>/dev/null || return 1\n"
+    "\t[ -r /proc/$1/stat ] || return 0\n"
+    "\tread -r zz <\"/proc/$1/stat\"; zz=${zz##*)}\n"
+    "\tcase $zz in ' Z'*) return 1;; esac\n"
+    "}\n"
+    "writer() {\n"
+    "\talive \"$1\" || return 1\n"
+    "\tif [ -d /proc/$$/fd ]; then\n"
+    "\t\tfor f in /proc/$1/fd/*; do [ \"$f\" -ef \"$2\" ] && return 0; done\n"
+    "\t\treturn 1\n"
+    "\tfi\n"
+    "\t[ \"$(ps -o comm= -p \"$1\" 2>/dev/null)\" = cat ]\n"
+    "}\n"
+    "stop() {\n"
+    "\tj=0\n"
+    "\tbeat\n"
+    "\t! alive \"$2\" || { kill \"$2\"; kill -CONT \"$2\"; } 2>/dev/null\n"
+    "\twhile writer \"$1\" \"$3\"; do\n"
+    "\t\tj=$((j + 1))\n"
+    "\t\tif [ $j -gt 20 ]; then kill -9 \"$1\" 2>/dev/null\n"
+    "\t\telse kill \"$1\" && kill -CONT \"$1\"; fi 2>/dev/null\n"
+    "\t\t[ $j -le 40 ] || die 88 \"cannot stop the receiver (pid $1) that "
+    "still writes '$d'\"\n"
+    "\t\tsleep 0.1 2>/dev/null || sleep 1\n"
+    "\tdone\n"
+    "\tunbeat\n"
+    "}\n"
+    "hold() {\n"
+    "\tP=$1.pid y=0 j=0 o=$Z\n"
+    "\tuntil { echo \"$R $$ -\" >\"$P\"; } 2>/dev/null; do\n"
+    "\t\tj=$((j + 1))\n"
+    "\t\tif ! [ -e \"$P\" ] && ! [ -L \"$P\" ]; then\n"
+    "\t\t\tv=$( { : >\"$P\"; } 2>&1); P=; return 1\n"
+    "\t\tfi\n"
+    "\t\t[ $j -le 3 ] && [ -f \"$P\" ] && ! [ -L \"$P\" ] && [ -O \"$P\" ] ||\n"
+    "\t\t    die 88 \"cannot take over '$P' beside '$d': it is not this "
+    "user's\"\n"
+    "\t\tread -r r0 p0 c0 <\"$P\" 2>/dev/null || r0= p0= c0=\n"
+    "\t\tif alive \"$p0\" || writer \"$c0\" \"$1\"; then\n"
+    "\t\t\t[ \"$r0\" = \"$R\" ] || { [ \"$Z\" = 1 ] && writer \"$c0\" \"$1\"; } ||\n"
+    "\t\t\t    die 88 \"another fanscp run (pid $p0 there) is sending "
+    "'$d'; --resume takes over what a run that is gone left\"\n"
+    "\t\t\tstop \"$c0\" \"$p0\" \"$1\"\n"
+    "\t\tfi\n"
+    "\t\t[ \"$r0\" = \"$R\" ] && o=1\n"
+    "\t\trm -f -- \"$P\"\n"
+    "\tdone\n"
+    "\tif [ -f \"$1\" ] && ! [ -L \"$1\" ] && [ -O \"$1\" ] &&\n"
+    "\t    [ \"$(ls -ld -- \"$1\" | { read -r x l x; echo \"$l\"; })\" = 1 ]; then\n"
+    "\t\ty=$o\n"
+    "\t\tv=$( { : >>\"$1\"; } 2>&1) && return 0\n"
+    "\t\tdrop 72 \"cannot write '$1': ${v##*: }\"\n"
+    "\tfi\n"
+    "\trm -f -- \"$1\"\n"
+    "\tv=$( { : >\"$1\" && chmod 600 -- \"$1\"; } 2>&1) && return 0\n"
+    "\trm -f -- \"$P\"; P=; return 1\n"
+    "}\n"
+    "mk() { hold \"$1\"; }\n"
+    "drop() {\n"
+    "\tif [ -z \"$P\" ]; then rm -f -- \"$t\"\n"
+    "\telif mine; then rm -f -- \"$t\" \"$P\"; fi\n"
+    "\tdie \"$@\"\n"
+    "}\n";
+
+/*
+ * Keep, in the commit: the temp file must still be this run's, and P
+ * becomes the commit's own, so that a later receive never takes over a
+ * file that a live commit may rename.
+ */
+static const char keep_commit[] =
+    "P=$t.pid\n"
+    "read -r r0 p0 c0 <\"$P\" 2>/dev/null && [ \"$r0\" = \"$R\" ] ||\n"
+    "    { P=; die 88 \"cannot commit '$d': another fanscp run took its "
+    "temp file over\"; }\n"
+    "set +C\n"
+    "echo \"$R $$ -\" >\"$P\"\n";
+
+/*
+ * Keep, once the checks pass: a temp file that may be resumed is offered
+ * with its size and SHA-256, and fanscp answers where to go on from.
+ */
+static const char keep_offer[] =
+    "if [ \"$K\" = 1 ]; then\n"
+    "\tz=$(wc -c <\"$t\"); z=${z##*[!0-9]}\n"
+    "\tif [ $y = 1 ] && [ \"${z:-0}\" -gt 0 ] && [ \"$z\" -le \"$s\" ]; then\n"
+    "\t\th=$( { sha256sum || shasum -a 256 || openssl dgst -sha256 -r ||\n"
+    "\t\t    busybox sha256sum; } <\"$t\" 2>/dev/null)\n"
+    "\t\th=${h%%[!0-9a-f]*}\n"
+    "\t\techo \"fanscp-have $z ${h:--}\"\n"
+    "\t\tread -r g || g=\n"
+    "\t\t[ \"$g\" = \"from $z\" ] || z=0\n"
+    "\telse z=0; fi\n"
+    "\t[ $z != 0 ] || { set +C; : >\"$t\"; }\n"
+    "fi\n";
+
+/*
  * Receive: every check that can refuse the host comes before the data is
  * sent.  (A stream's size, s, is not known yet: the receive reports what it
  * got, and the commit checks the size.)  The temp file is made exclusively (noclobber) with a 077 umask
@@ -101,19 +214,24 @@ static const char locate[] =
  * itself is writable, or the rename would not be permitted (a sticky
  * directory, someone else's file), --inplace keeps the temp file in w
  * instead, and otherwise the host is refused, saying why.  Then "ready",
- * and cat fills the temp file from stdin; its byte count is checked.
+ * and cat appends stdin to the temp file; its byte count is checked.
+ * cat runs in the background, reading the saved stdin, so that a keep
+ * receive can write its pid into P; its own message, if it fails, goes
+ * to stderr.  With keep, data that ends short keeps the temp file.
  */
-static const char receive_body[] =
+static const char receive_head[] =
     "umask 077\n"
     "set -C\n"
     "q=\n"
-    "mk() { v=$( { : >\"$1\" && chmod 600 -- \"$1\"; } 2>&1); }\n"
+    "mk() { v=$( { : >\"$1\" && chmod 600 -- \"$1\"; } 2>&1); }\n";
+
+static const char receive_checks[] =
     "if mk \"$t\"; then\n"
     "\tif [ $e = 1 ] && ! [ -w \"$n\" ]; then\n"
     "\t\tdrop 80 \"cannot write '$d': Permission denied\"\n"
     "\tfi\n"
     "\tif foreign; then\n"
-    "\t\trm -f -- \"$t\"\n"
+    "\t\trm -f -- \"$t\" ${P:+\"$P\"}\n"
     "\t\tq=\"cannot replace '$d': its directory is sticky and the file "
     "belongs to another user\"\n"
     "\tfi\n"
@@ -129,15 +247,26 @@ static const char receive_body[] =
     "\tt=$w/.fanscp.$k\n"
     "\tmk \"$t\" ||\n"
     "\t    die 72 \"cannot create a temp file in '$w': ${v##*: }\"\n"
-    "fi\n"
+    "fi\n";
+
+static const char receive_data[] =
+    "part() {\n"
+    "\t[ \"$K\" = 1 ] && mine || return 0\n"
+    "\techo \"$R - -\" >\"$P\"\n"
+    "\tz=$(wc -c <\"$t\"); z=${z##*[!0-9]}\n"
+    "\techo \"fanscp-part receive ${z:-0}\"\n"
+    "\texit 87\n"
+    "}\n"
     "echo fanscp-ready receive\n"
-    "v=$({ cat || exit 73; } 2>&1 >>\"$t\")\n"
-    "[ $? = 0 ] || drop 73 \"${v:-cannot write '$d'}\"\n"
+    "exec 3<&0\n"
+    "cat <&3 >>\"$t\" & c=$!\n"
+    "[ \"$K\" != 1 ] || { set +C; echo \"$R $$ $c\" >\"$P\"; }\n"
+    "wait $c || { part; drop 73 \"cannot write '$d'\"; }\n"
     "beat\n"
     "[ -n \"$s\" ] || unseal \"$t\" ||\n"
     "    drop 74 \"the data for '$d' was cut short\"\n"
-    "size \"$t\" ||\n"
-    "    drop 74 \"wrong size for '$d': got ${z:-?} of $s bytes\"\n"
+    "size \"$t\" || { [ \"${z:-0}\" -lt \"$s\" ] && unbeat && part\n"
+    "    drop 74 \"wrong size for '$d': got ${z:-?} of $s bytes\"; }\n"
     "unbeat\n"
     "echo fanscp-ok receive $s\n";
 
@@ -155,6 +284,7 @@ static const char commit_head[] =
     "\t    die 78 \"cannot commit '$d': no temp file\"\n"
     "\tt=$w/.fanscp.$k q=1\n"
     "fi\n"
+    "%s"
     "beat\n"
     "size \"$t\" ||\n"
     "    drop 74 \"wrong size for '$d': got ${z:-?} of $s bytes\"\n";
@@ -229,6 +359,7 @@ static const char commit_preserve[] =
 static const char commit_rename[] =
     "[ -d \"$n\" ] && drop 71 \"cannot create '$d': Is a directory\"\n"
     "mv -f -- \"$t\" \"$n\" || drop 77 \"cannot rename '$t' to '$d'\"\n"
+    "[ -z \"$P\" ] || rm -f -- \"$P\"\n"
     "unbeat\n"
     "echo fanscp-ok commit $s\n";
 
@@ -247,8 +378,8 @@ static const char commit_inplace[] =
     "$s bytes\"\n"
     "hash \"$n\" || drop 82 \"destination modified: SHA-256 mismatch for "
     "'$d' after the copy\"\n"
-    "rm -f -- \"$t\"\n"
-    "t=\n";
+    "rm -f -- \"$t\" ${P:+\"$P\"}\n"
+    "t= P=\n";
 
 /* -p writes the mode and times, which only the file's owner (or root) may. */
 static const char inplace_owner[] =
@@ -258,6 +389,18 @@ static const char inplace_owner[] =
 static const char inplace_done[] =
     "unbeat\n"
     "echo fanscp-ok commit $s\n";
+
+/*
+ * Keep: abort removes the temp file and P only while P is this run's
+ * (or gone).
+ */
+static const char keep_abort[] =
+    "mine() { ! [ -e \"$1.pid\" ] || { read -r r0 x <\"$1.pid\" &&\n"
+    "    [ \"$r0\" = \"$R\" ]; }; }\n"
+    "{ cd -P -- \"$p\" && mine \"$t\" && rm -f -- \"$t\" \"$t.pid\"\n"
+    "mine \"$w/.fanscp.$k\" && rm -f -- \"$w/.fanscp.$k\" \"$w/.fanscp.$k.pid\"; } "
+    "2>/dev/null\n"
+    "echo fanscp-ok abort 0\n";
 
 /* Abort: remove the temp file wherever it is; nothing else matters. */
 static const char abort_body[] =
@@ -282,7 +425,9 @@ file_receive_cmd(const struct remote_job *job)
 	char *pre = remote_prelude(job);
 	char *s;
 
-	s = xasprintf("%s%s%s", pre, locate, receive_body);
+	s = xasprintf("%s%s%s%s%s%s%s", pre, locate, receive_head,
+	    job->keep ? keep_fns : "", receive_checks,
+	    job->keep ? keep_offer : "", receive_data);
 	free(pre);
 	return s;
 }
@@ -313,16 +458,20 @@ file_commit_cmd(const struct remote_job *job)
 	char *mode = commit_mode_vars(job);
 	char *s;
 
-	s = xasprintf("%s%s%s%s%s%s"
+	char *head = xasprintf(commit_head, job->keep ? keep_commit : "");
+
+	s = xasprintf("%s%s%s%s%s%s%s"
 	    "if [ -z \"$q\" ]; then\n%s%s%s%s"
 	    "else\n%s%s%s%s%sfi\n",
-	    pre, locate, commit_head, sha, commit_hash, mode,
+	    pre, locate, job->keep ? keep_fns : "", head, sha, commit_hash,
+	    mode,
 	    commit_replace, job->preserve ? "keep \"$t\" 77\n" : commit_mode,
 	    commit_ready, commit_rename,
 	    job->preserve ? inplace_owner : "", commit_ready, commit_inplace,
 	    job->preserve ? "keep \"$n\" 82 'destination modified: '\n" :
 	    "", inplace_done);
 	free(pre);
+	free(head);
 	free(sha);
 	free(mode);
 	return s;
@@ -334,7 +483,7 @@ file_abort_cmd(const struct remote_job *job)
 	char *pre = remote_prelude(job);
 	char *s;
 
-	s = xasprintf("%s%s", pre, abort_body);
+	s = xasprintf("%s%s", pre, job->keep ? keep_abort : abort_body);
 	free(pre);
 	return s;
 }

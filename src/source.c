@@ -295,37 +295,51 @@ source_reader_free(struct source_reader *r)
 }
 
 int
-source_hash(struct source *src, char *err, size_t errlen)
+source_prefix_sha256(const struct source *src, uint64_t len, char hex[65],
+    char *err, size_t errlen)
 {
-	static const char hex[] = "0123456789abcdef";
+	static const char digits[] = "0123456789abcdef";
 	unsigned char md[32], *buf = xmalloc(1 << 20);
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	uint64_t off = 0;
 	int i, rc = -1;
 
-	if (ctx == NULL || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL))
+	if (ctx == NULL || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
+		snprintf(err, errlen, "cannot hash '%s'", src->path);
 		goto out;
-	while (off < src->size) {
-		ssize_t n = source_read(src, off, buf, 1 << 20, err, errlen);
+	}
+	while (off < len) {
+		size_t want = len - off < (1 << 20) ? (size_t)(len - off) :
+		    (1 << 20);
+		ssize_t n = source_read(src, off, buf, want, err, errlen);
 
-		if (n <= 0)
+		if (n < 0)
 			goto out;
+		if (n == 0) {
+			snprintf(err, errlen, "'%s' is shorter than %llu bytes",
+			    src->path, (unsigned long long)len);
+			goto out;
+		}
 		EVP_DigestUpdate(ctx, buf, (size_t)n);
 		off += (uint64_t)n;
 	}
 	EVP_DigestFinal_ex(ctx, md, NULL);
 	for (i = 0; i < 32; i++) {
-		src->sha256[2 * i] = hex[md[i] >> 4];
-		src->sha256[2 * i + 1] = hex[md[i] & 15];
+		hex[2 * i] = digits[md[i] >> 4];
+		hex[2 * i + 1] = digits[md[i] & 15];
 	}
-	src->sha256[64] = '\0';
+	hex[64] = '\0';
 	rc = 0;
 out:
-	if (rc != 0 && off == 0 && ctx == NULL)
-		snprintf(err, errlen, "cannot hash '%s'", src->path);
 	EVP_MD_CTX_free(ctx);
 	free(buf);
 	return rc;
+}
+
+int
+source_hash(struct source *src, char *err, size_t errlen)
+{
+	return source_prefix_sha256(src, src->size, src->sha256, err, errlen);
 }
 
 ssize_t
@@ -420,4 +434,25 @@ source_close(struct source *src)
 	free(src->path);
 	free(src->basename);
 	src->path = src->basename = NULL;
+}
+
+void
+source_identity(const struct source *src, const char *tag, char tok[33])
+{
+	static const char digits[] = "0123456789abcdef";
+	unsigned char md[32];
+	char *id;
+	int i;
+
+	id = xasprintf("fanscp-resume %llu %llu %llu %lld.%09ld %lld.%09ld %s",
+	    (unsigned long long)src->dev, (unsigned long long)src->ino,
+	    (unsigned long long)src->size, (long long)src->mtime,
+	    src->mtime_nsec, (long long)src->ctime, src->ctime_nsec, tag);
+	EVP_Digest(id, strlen(id), md, NULL, EVP_sha256(), NULL);
+	free(id);
+	for (i = 0; i < 16; i++) {
+		tok[2 * i] = digits[md[i] >> 4];
+		tok[2 * i + 1] = digits[md[i] & 15];
+	}
+	tok[32] = '\0';
 }
