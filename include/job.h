@@ -40,6 +40,13 @@ struct job {
 	int		  inplace;	/* --inplace where rename cannot be */
 	int		  sudo;		/* --sudo: every script through sudo -n */
 	const char	 *exec_cmd;	/* --exec: the command fed the data */
+	int		  retries;	/* --retries: more sessions for a host
+					   whose connection failed or was lost */
+	int		  resume;	/* --resume: take over and resume what
+					   an earlier run left on a host */
+	int		  keep;		/* keep short temp files to resume them
+					   (retries, --resume, probes) */
+	char		  run_id[17];	/* this run's random id, hex */
 };
 
 /* Defaults, in seconds, for the two per-host timeouts. */

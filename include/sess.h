@@ -29,6 +29,13 @@ struct sess;
 /* A session for host, not yet started; now is the loop's clock. */
 struct sess	*sess_new(const struct job *, struct host *, int64_t now);
 /*
+ * A session that only logs in to remove the temp file that an earlier
+ * session of host kept (a paused probe, a retry that will not come: the
+ * run was stopped).  The host's error is noted already; it stays failed.
+ */
+struct sess	*sess_new_cleanup(const struct job *, struct host *,
+		    int64_t now);
+/*
  * Drive the session as far as it goes without blocking.  Returns 1 when
  * the host has finished (its record says done or failed), else 0: then
  * sess_fd() and sess_events() say what to wait for.
@@ -73,6 +80,25 @@ void		 sess_kill(struct sess *, int64_t now, const char *why);
  * source to grow (source_subscribe()) besides its socket?
  */
 int		 sess_waits_source(const struct sess *);
+/*
+ * Pause a host that is sending, as a probe that has seen enough: its data
+ * ends where it is, the remote receive keeps the temp file, and the
+ * session ends with the host queued again (sess_paused()).  0 when it
+ * cannot be paused (not sending, or no keep job).
+ */
+int		 sess_pause(struct sess *);
+/* After sess_step() returned 1: was the host paused (not finished)? */
+int		 sess_paused(const struct sess *);
+/* Is it sending data (a rate can be measured)? */
+int		 sess_sending(const struct sess *);
+/* The bytes the host holds (or last held), as far as the session knows. */
+uint64_t	 sess_have(const struct sess *);
+/*
+ * After a failure: may a new session try the host again?  Yes after a
+ * connect failure, a lost connection or a stall; never when the host
+ * refused, the go-ahead was out, or a command may have had input.
+ */
+int		 sess_retryable(const struct sess *);
 /* The name of the session's state, for logs and progress. */
 const char	*sess_state_name(const struct sess *);
 /* Tear down whatever is left and free the session. */

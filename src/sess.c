@@ -83,6 +83,14 @@ struct sess {
 					   ended (--exec-stream) */
 	uint64_t	 out_seen;	/* rx.outtotal when last looked at */
 	int		 interrupted;
+	char		 from[48];	/* a keep receive's answer: "from N" */
+	size_t		 from_len;	/* its length, 0 until decided */
+	size_t		 from_pos;	/* bytes of it written */
+	int		 pausing;	/* sess_pause(): end the data here */
+	int		 paused;	/* the receive kept the temp file */
+	int		 ready_seen;	/* the receive said "ready" */
+	int		 cleanup;	/* log in only to remove a kept temp
+					   file (sess_new_cleanup()) */
 	int		 close_tries;
 	int64_t		 deadline;	/* ms on the loop clock */
 	int64_t		 now;
@@ -264,7 +272,7 @@ sess_login_ssh(struct sess *s)
 {
 	switch (sshlink_step(s->link)) {
 	case 1:
-		sess_set_state(s, SS_RECEIVE);
+		sess_set_state(s, s->cleanup ? SS_ABORT : SS_RECEIVE);
 		return ST_NEXT;
 	case 0:
 		return ST_WAIT;		/* sess_events() asks the link */
@@ -281,7 +289,7 @@ st_login(struct sess *s)
 	switch (conn_step(s->conn)) {
 	case CONN_READY:
 		s->ssh = conn_ssh(s->conn);
-		sess_set_state(s, SS_RECEIVE);
+		sess_set_state(s, s->cleanup ? SS_ABORT : SS_RECEIVE);
 		return ST_NEXT;
 	case CONN_WAIT:
 		s->want = conn_events(s->conn);
@@ -519,11 +527,58 @@ sess_cmd_end(struct sess *s, const char *what)
 	return ST_NEXT;
 }
 
+/*
+ * A keep receive offers the temp file it found ("fanscp-have N HASH"):
+ * resume after its N bytes if they are the source's first N, else start
+ * over.  The answer is decided once, and written whole.
+ */
+static enum st_result
+sess_answer_offer(struct sess *s, uint64_t have, const char *hash)
+{
+	char mine[65], err[256];
+	uint64_t from = 0;
+	ssize_t n;
+
+	if (s->from_len == 0) {
+		if (hash[0] == '\0')
+			hlog(LOG_VERBOSE, s->host->name, "no SHA-256 tool to "
+			    "check the %llu bytes there: starting over",
+			    (unsigned long long)have);
+		else if (source_prefix_sha256(s->job->src, have, mine, err,
+		    sizeof(err)) != 0)
+			return sess_fail_as(s, ERR_SOURCE, "%s", err);
+		else if (strcmp(mine, hash) == 0)
+			from = have;
+		else
+			hlog(LOG_VERBOSE, s->host->name, "the %llu bytes there "
+			    "differ from the source's: starting over",
+			    (unsigned long long)have);
+		if (from > 0)
+			hlog(LOG_VERBOSE, s->host->name, "resuming after %llu "
+			    "bytes", (unsigned long long)from);
+		s->from_len = (size_t)snprintf(s->from, sizeof(s->from),
+		    "from %llu\n", (unsigned long long)from);
+		s->off = from;
+		host_set_bytes(s->host, from);
+	}
+	while (s->from_pos < s->from_len) {
+		n = rexec_write(&s->rx, s->from + s->from_pos,
+		    s->from_len - s->from_pos);
+		if (n == LIBSSH2_ERROR_EAGAIN || n == 0)
+			return sess_wait_ssh(s);
+		if (n < 0)
+			return sess_fail_ssh(s, (int)n, "resuming");
+		s->from_pos += (size_t)n;
+	}
+	return sess_wait_input(s);
+}
+
 static enum st_result
 st_receive(struct sess *s)
 {
-	char err[256];
+	char err[256], hash[65];
 	enum st_result r;
+	uint64_t have;
 	int ready;
 
 	/* A stream that failed already: nothing is started on the host. */
@@ -533,9 +588,14 @@ st_receive(struct sess *s)
 	    "starting the remote receiver");
 	if (r == ST_NEXT)
 		r = sess_await_ready(s, "receive", &ready);
-	if (r == ST_NEXT)
+	if (r == ST_WAIT && s->rjob.keep && remote_check_have(s->rx.out,
+	    s->rx.outlen, &have, hash) == 0)
+		return sess_answer_offer(s, have, hash);
+	if (r == ST_NEXT) {
 		/* Refused before any data: finishing the script says why. */
+		s->ready_seen = ready;
 		sess_set_state(s, ready ? SS_SEND : SS_EXIT);
+	}
 	return r;
 }
 
@@ -593,14 +653,15 @@ sess_wait_source(struct sess *s)
 
 /*
  * A stream's receive cannot tell a short stream from a whole one, so it
- * keeps what it got: when the host fails mid-stream with the session
- * alive, end the receive and remove its temp file (st_exit, ABORT).  The
- * host's error is noted already.
+ * keeps what it got, and a keep receive keeps a short file to resume it:
+ * when the host fails mid-data with the session alive, end the receive
+ * and remove its temp file (st_exit, ABORT).  The host's error is noted
+ * already.
  */
 static enum st_result
 sess_abandon(struct sess *s)
 {
-	if (!s->rjob.size_unknown)
+	if (!s->rjob.size_unknown && !s->rjob.keep)
 		return ST_FAIL;
 	s->abandon = 1;
 	sess_set_state(s, SS_EOF);
@@ -685,6 +746,11 @@ st_send(struct sess *s)
 
 	s->src_wait = 0;
 	for (;;) {
+		if (s->pausing && s->buf_pos == s->buf_len) {
+			/* A probe that has seen enough: the data ends here. */
+			sess_set_state(s, SS_EOF);
+			return ST_NEXT;
+		}
 		if (s->buf_pos == s->buf_len) {
 			r = sess_fill(s, &end);
 			if (r != ST_NEXT || s->st != SS_SEND)
@@ -737,6 +803,7 @@ st_exit(struct sess *s)
 {
 	char msg[512], why[256];
 	enum st_result r;
+	uint64_t have;
 
 	r = sess_rc(s, rexec_finish(&s->rx, s->ssh), "finishing the upload");
 	if (r != ST_NEXT)
@@ -747,6 +814,20 @@ st_exit(struct sess *s)
 	}
 	if (remote_runs_cmd(&s->rjob, "receive"))
 		return sess_cmd_end(s, "receive");
+	if (s->rjob.keep && s->rx.exit_status == REMOTE_EXIT_PART &&
+	    remote_check_part(s->rx.out, s->rx.outlen, &have) == 0) {
+		if (s->pausing && !s->interrupted) {
+			/* Paused: the host is queued again, its file kept. */
+			s->paused = 1;
+			s->off = have;
+			host_set_bytes(s->host, have);
+			host_set_status(s->host, HOST_QUEUED);
+			sess_set_state(s, SS_CLOSE);
+			return ST_NEXT;
+		}
+		/* Kept, but the host has failed: remove it (ABORT). */
+		s->received = 1;
+	}
 	if (sess_script_error(s, "receive", msg, sizeof(msg)) != NULL)
 		return sess_fail(s, "%s", msg);
 	s->received = 1;
@@ -856,7 +937,8 @@ st_close(struct sess *s)
 	    libssh2_session_disconnect(s->ssh, "fanscp done");
 	if (rc == LIBSSH2_ERROR_EAGAIN && ++s->close_tries < 50)
 		return sess_wait_ssh(s);
-	sess_set_state(s, s->host->status == HOST_DONE ? SS_DONE : SS_FAILED);
+	sess_set_state(s, s->host->status == HOST_DONE || s->paused ?
+	    SS_DONE : SS_FAILED);
 	return ST_NEXT;
 }
 
@@ -966,7 +1048,6 @@ sess_setup_remote(struct sess *s)
 	struct remote_job *rj = &s->rjob;
 	const char *b = source_basename(src);
 
-	sess_token(s->token, sizeof(s->token));
 	rj->kind = s->job->kind;
 	rj->path = sess_remote_path(s->host->t.path);
 	/* A stream has no name: the target path must give one. */
@@ -984,6 +1065,24 @@ sess_setup_remote(struct sess *s)
 	rj->sha256 = s->job->verify ? source_sha256(src) : NULL;
 	source_meta(src, &rj->mode, &rj->mtime, &rj->atime);
 	rj->preserve = s->job->preserve;
+	/*
+	 * A file copy that keeps short temp files names them after the source
+	 * and the target, so that the next session finds them; else by a
+	 * random token, which a stream's seal needs (remote.h).
+	 */
+	rj->keep = s->job->keep && rj->kind == REMOTE_FILE &&
+	    !source_is_stream(src);
+	if (rj->keep) {
+		char *tag = xasprintf("%s@%s:%d:%s", s->host->t.user ?
+		    s->host->t.user : "", s->host->t.host, s->host->t.port,
+		    s->host->t.path);
+
+		source_identity(src, tag, s->token);
+		free(tag);
+		rj->takeover = s->job->resume;
+		rj->run = s->job->run_id;
+	} else
+		sess_token(s->token, sizeof(s->token));
 	rj->token = s->token;
 	rj->inplace = s->job->inplace;
 	rj->sudo = s->job->sudo;
@@ -1002,7 +1101,8 @@ sess_new(const struct job *job, struct host *host, int64_t now)
 	s->now = now;
 	s->st = SS_LOGIN;
 	host_set_status(host, HOST_ACTIVE);
-	host->t_start = now;
+	if (host->attempts++ == 0)
+		host->t_start = now;
 	s->conn = conn_new(job, host);
 	if (host_has_error(host)) {
 		/* Its configuration failed: nothing to connect to. */
@@ -1014,6 +1114,16 @@ sess_new(const struct job *job, struct host *host, int64_t now)
 	s->link = sshlink_choose(job, host, s->conn);
 	sess_setup_remote(s);
 	s->buf = xmalloc(SESS_TURN_BYTES);
+	return s;
+}
+
+struct sess *
+sess_new_cleanup(const struct job *job, struct host *host, int64_t now)
+{
+	struct sess *s = sess_new(job, host, now);
+
+	s->cleanup = 1;
+	host_set_status(host, HOST_FAILED);
 	return s;
 }
 
@@ -1151,6 +1261,59 @@ sess_kill(struct sess *s, int64_t now, const char *why)
 	s->host->t_end = now;
 	sess_teardown(s);
 	sess_set_state(s, SS_FAILED);
+}
+
+int
+sess_pause(struct sess *s)
+{
+	if (s->st != SS_SEND || !s->rjob.keep || s->interrupted)
+		return 0;
+	s->pausing = 1;
+	return 1;
+}
+
+int
+sess_paused(const struct sess *s)
+{
+	return s->paused;
+}
+
+int
+sess_sending(const struct sess *s)
+{
+	return s->st == SS_SEND && !s->pausing;
+}
+
+uint64_t
+sess_have(const struct sess *s)
+{
+	return s->off;
+}
+
+/*
+ * A connection that failed or was lost may be tried again; a host that
+ * refused (its key, its login, its remote side) would refuse again.  Never
+ * once the go-ahead was out, or a command may have had input.
+ */
+int
+sess_retryable(const struct sess *s)
+{
+	if (s->interrupted || sess_unknown(s) ||
+	    host_status(s->host) != HOST_FAILED)
+		return 0;
+	/* --exec-stream: once the command runs, it has had its one go. */
+	if (remote_runs_cmd(&s->rjob, "receive") && s->ready_seen)
+		return 0;
+	switch (s->host->kind) {
+	case ERR_CONNECT:
+	case ERR_TIMEOUT:
+	case ERR_SSH:
+	case ERR_LOST:
+	case ERR_STALL:
+		return 1;
+	default:
+		return 0;
+	}
 }
 
 void
