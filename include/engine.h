@@ -26,6 +26,7 @@
 struct job;
 struct host;
 struct engine;
+struct sched;
 
 /* Handshakes in flight to one sshd: its default MaxStartups (10:30:100). */
 #define ENGINE_ENDPOINT_STARTUPS	10
@@ -59,7 +60,16 @@ struct engine_conf {
 					   thread; may be NULL */
 	int		 tick_ms;
 	void		*tick_arg;
+	struct sched	*sched;		/* which host next (with the history's
+					   rates); NULL: engine_sched_new() */
 };
+
+/*
+ * A scheduler for n hosts of job at width, knowing nothing of their
+ * rates: it probes hosts when it may (a file copy that keeps temp files,
+ * fewer slots than hosts).
+ */
+struct sched	*engine_sched_new(const struct job *, size_t n, int width);
 
 /*
  * Run the hosts on conf->threads engines at once, one thread each, every

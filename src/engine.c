@@ -18,6 +18,7 @@
 #include "log.h"
 #include "loop.h"
 #include "conn.h"
+#include "sched.h"
 #include "sess.h"
 #include "source.h"
 #include "strmap.h"
@@ -63,10 +64,12 @@ struct engine {
 	const struct job *job;
 	struct host	*hosts;
 	size_t		 nhosts;
-	size_t		*next;		/* the first host not yet taken, shared
-					   by the engines of a parallel run */
-	size_t		 next_own;	/* what next points to otherwise */
-	int		 exhausted;	/* next has passed the last host */
+	struct sched	*sched;		/* which host next, shared by the
+					   engines of a parallel run */
+	struct sched	*sched_own;	/* what sched is otherwise */
+	int		 exhausted;	/* the scheduler has none to start */
+	int		 wake_ms;	/* a queued host may start by then */
+	size_t		 cleanup_next;	/* engine_start_cleanup()'s place */
 	size_t		 failed;
 	struct gate	*gate;		/* shared by a parallel run's engines */
 	struct gate	 gate_own;	/* what gate points to otherwise */
@@ -123,6 +126,21 @@ gate_leave(struct gate *g, const char *ep)
 	pthread_mutex_unlock(&g->mu);
 }
 
+struct sched *
+engine_sched_new(const struct job *job, size_t n, int width)
+{
+	struct sched_conf c = { 0 };
+
+	c.nhosts = n;
+	c.width = width;
+	if (job->src == NULL || !source_size(job->src, &c.size) ||
+	    source_is_stream(job->src))
+		c.size = 0;
+	c.probe = job->keep && job->kind == REMOTE_FILE && c.size > 0 &&
+	    (size_t)width < n;
+	return sched_new(&c);
+}
+
 struct engine *
 engine_new(const struct job *job, struct host *hosts, size_t n, int width,
     int startups)
@@ -134,7 +152,7 @@ engine_new(const struct job *job, struct host *hosts, size_t n, int width,
 	e->job = job;
 	e->hosts = hosts;
 	e->nhosts = n;
-	e->next = &e->next_own;
+	e->sched = e->sched_own = engine_sched_new(job, n, width);
 	e->width = width;
 	e->startups = startups;
 	gate_init(&e->gate_own);
@@ -167,6 +185,7 @@ engine_free(struct engine *e)
 	if (e->srcfd >= 0)
 		source_unsubscribe(e->job->src, e->srcfd);
 	loop_free(e->loop);
+	sched_free(e->sched_own);
 	gate_release(&e->gate_own);
 	free(e->waiting);
 	free(e->slots);
@@ -222,6 +241,65 @@ engine_leave_gate(struct engine *e, struct slot *sl)
 	sl->endpoint = NULL;
 }
 
+/* The first retry after 1 s, then twice as long each time, up to 30 s. */
+static int64_t
+engine_backoff(int attempts)
+{
+	int64_t ms = 1000;
+
+	while (--attempts > 0 && ms < 30000)
+		ms *= 2;
+	return ms < 30000 ? ms : 30000;
+}
+
+/*
+ * A host whose session ended: paused as a probe, or failed in a way worth
+ * another try while it has tries left, it is queued again (its temp file
+ * kept for the next session to resume); else it is finished.
+ */
+static void
+engine_settle(struct engine *e, struct slot *sl)
+{
+	struct host *h = sl->host;
+	size_t i = (size_t)(h - e->hosts);
+	int64_t now = loop_now(e->loop), wait;
+
+	if (sess_paused(sl->sess) && !e->stopping) {
+		hlog(LOG_DEBUG, h->name, "paused after %llu bytes",
+		    (unsigned long long)sess_have(sl->sess));
+		sched_requeue(e->sched, i, sess_have(sl->sess), now);
+		e->exhausted = 0;
+		return;
+	}
+	if (host_status(h) == HOST_FAILED && !e->stopping &&
+	    h->attempts <= e->job->retries && sess_retryable(sl->sess)) {
+		wait = engine_backoff(h->attempts);
+		hlog(LOG_VERBOSE, h->name, "%s; retrying in %lld s (attempt "
+		    "%d of %d)", h->err, (long long)(wait / 1000),
+		    h->attempts + 1, e->job->retries + 1);
+		h->err[0] = '\0';
+		h->kind = ERR_NONE;
+		host_set_status(h, HOST_QUEUED);
+		sched_requeue(e->sched, i, sess_have(sl->sess), now + wait);
+		e->exhausted = 0;
+		return;
+	}
+	if (sess_paused(sl->sess)) {
+		host_fail(h, ERR_INTERRUPTED, "interrupted");
+		host_set_status(h, HOST_FAILED);
+	}
+	h->rate = sched_rate(e->sched, i);
+	sched_finish(e->sched, i);
+	if (host_status(h) != HOST_DONE) {
+		e->failed++;
+		hlog(LOG_VERBOSE, h->name, "%s: %s",
+		    host_status(h) == HOST_UNKNOWN ? "unknown" : "failed",
+		    h->err);
+	} else {
+		hlog(LOG_VERBOSE, h->name, "done");
+	}
+}
+
 /* Record a finished host and free its slot for the next one. */
 STATIC void
 engine_collect(struct engine *e, struct slot *sl)
@@ -229,7 +307,7 @@ engine_collect(struct engine *e, struct slot *sl)
 	assert(sl->sess != NULL);
 	assert(sl->host->status == HOST_DONE ||
 	    sl->host->status == HOST_FAILED ||
-	    sl->host->status == HOST_UNKNOWN);
+	    sl->host->status == HOST_UNKNOWN || sess_paused(sl->sess));
 	engine_leave_gate(e, sl);
 	if (sl->fd >= 0)
 		loop_unwatch(e->loop, sl->fd);
@@ -237,20 +315,13 @@ engine_collect(struct engine *e, struct slot *sl)
 		loop_unwatch(e->loop, sl->fd_err);
 	if (sl->timer >= 0)
 		loop_timer_del(e->loop, sl->timer);
+	engine_settle(e, sl);
 	sess_free(sl->sess);
 	sl->sess = NULL;
 	sl->fd = -1;
 	sl->fd_err = -1;
 	sl->timer = -1;
 	sl->events = 0;
-	if (sl->host->status != HOST_DONE) {
-		e->failed++;
-		hlog(LOG_VERBOSE, sl->host->name, "%s: %s",
-		    sl->host->status == HOST_UNKNOWN ? "unknown" : "failed",
-		    sl->host->err);
-	} else {
-		hlog(LOG_VERBOSE, sl->host->name, "done");
-	}
 	sl->host = NULL;
 }
 
@@ -337,19 +408,30 @@ engine_logging_in(const struct engine *e)
 	return n;
 }
 
-/* Take the next host from the queue (shared between engines), or NULL. */
+/*
+ * Take the next host the scheduler (shared between engines) names, or
+ * NULL: none now (a retry's backoff: wake_ms says when to ask again), or
+ * none left (exhausted, until a host of this engine is queued again).
+ */
 static struct host *
 engine_take(struct engine *e)
 {
 	size_t i;
+	int wait = 0;
 
 	if (e->exhausted)
 		return NULL;
-	i = __atomic_fetch_add(e->next, 1, __ATOMIC_RELAXED);
-	if (i < e->nhosts)
+	switch (sched_next(e->sched, loop_now(e->loop), &i, &wait)) {
+	case SCHED_START:
 		return &e->hosts[i];
-	e->exhausted = 1;
-	return NULL;
+	case SCHED_WAIT:
+		if (e->wake_ms < 0 || wait < e->wake_ms)
+			e->wake_ms = wait > 0 ? wait : 1;
+		return NULL;
+	default:
+		e->exhausted = 1;
+		return NULL;
+	}
 }
 
 /* Is any slot busy, or any host waiting for its sshd? */
@@ -403,6 +485,43 @@ engine_next(struct engine *e, char **ep)
 	return NULL;
 }
 
+/*
+ * Stopping: a host queued again with a temp file kept on it (a paused
+ * probe, a retry's backoff) gets a session that only removes that file,
+ * in a free slot, within the grace period.  Claimed from the queue as the
+ * queue's other hosts are (engine_fail_queued()).
+ */
+static int
+engine_start_cleanup(struct engine *e)
+{
+	struct slot *sl = NULL;
+	enum host_status q;
+	struct host *h;
+	int i;
+
+	if (!e->job->keep || engine_logging_in(e) >= e->startups)
+		return 0;
+	for (i = 0; i < e->width && sl == NULL; i++)
+		if (e->slots[i].sess == NULL)
+			sl = &e->slots[i];
+	for (; sl != NULL && e->cleanup_next < e->nhosts; e->cleanup_next++) {
+		h = &e->hosts[e->cleanup_next];
+		q = HOST_QUEUED;
+		if (h->attempts == 0 || !__atomic_compare_exchange_n(&h->status,
+		    &q, HOST_FAILED, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			continue;
+		host_fail(h, ERR_INTERRUPTED, "interrupted while it waited "
+		    "to go on");
+		sl->host = h;
+		sl->endpoint = NULL;
+		sl->sess = sess_new_cleanup(e->job, h, loop_now(e->loop));
+		hlog(LOG_DEBUG, h->name, "removing its temp file");
+		engine_drive(e, sl);
+		return 1;
+	}
+	return 0;
+}
+
 /* Fill one free slot with the next queued host; 0 if none could start. */
 STATIC int
 engine_start_one(struct engine *e)
@@ -412,7 +531,9 @@ engine_start_one(struct engine *e)
 	char *ep;
 	int i;
 
-	if (e->stopping || (e->exhausted && e->nwaiting == 0) ||
+	if (e->stopping)
+		return engine_start_cleanup(e);
+	if ((e->exhausted && e->nwaiting == 0) ||
 	    engine_logging_in(e) >= e->startups)
 		return 0;
 	for (i = 0; i < e->width && sl == NULL; i++)
@@ -442,6 +563,13 @@ engine_timer(struct loop *l, void *arg)
 
 		if (sl->sess == NULL)
 			continue;
+		/* The scheduler learns rates, and ends a probe that has one. */
+		if (!e->stopping && sess_sending(sl->sess) &&
+		    sched_progress(e->sched, (size_t)(sl->host - e->hosts),
+		    host_bytes(sl->host), now) && sess_pause(sl->sess)) {
+			engine_drive(e, sl);
+			continue;
+		}
 		if (force)
 			sess_kill(sl->sess, now, "interrupted");
 		if (force || sess_check_timeout(sl->sess, now))
@@ -479,13 +607,26 @@ engine_stop(struct engine *e)
 		host_set_status(h, HOST_FAILED);
 		e->failed++;
 	}
-	for (;;) {
-		struct host *h = engine_take(e);
+}
 
-		if (h == NULL)
-			break;
-		host_fail(h, ERR_INTERRUPTED, "interrupted before it started");
-		host_set_status(h, HOST_FAILED);
+/*
+ * After a stop: hosts still queued never start.  Several engines may look
+ * at once; the one that moves a host out of the queue counts it.
+ */
+static void
+engine_fail_queued(struct engine *e)
+{
+	enum host_status q;
+	size_t i;
+
+	for (i = 0; i < e->nhosts; i++) {
+		q = HOST_QUEUED;
+		if (!__atomic_compare_exchange_n(&e->hosts[i].status, &q,
+		    HOST_FAILED, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			continue;
+		host_fail(&e->hosts[i], ERR_INTERRUPTED,
+		    e->hosts[i].attempts > 0 ? "interrupted while it waited "
+		    "to go on" : "interrupted before it started");
 		e->failed++;
 	}
 }
@@ -499,13 +640,19 @@ engine_run(struct engine *e, volatile int *stop)
 	for (;;) {
 		if (stop != NULL && *stop && !e->stopping)
 			engine_stop(e);
+		e->wake_ms = -1;
 		while (engine_start_one(e))
 			;
 		if (!engine_busy(e) && (e->exhausted || e->stopping))
 			break;
 		/* A host waits on handshakes that another thread may end. */
-		loop_once(e->loop, e->nwaiting > 0 ? ENGINE_GATE_POLL_MS : -1);
+		if (e->nwaiting > 0 && (e->wake_ms < 0 ||
+		    e->wake_ms > ENGINE_GATE_POLL_MS))
+			e->wake_ms = ENGINE_GATE_POLL_MS;
+		loop_once(e->loop, e->wake_ms);
 	}
+	if (e->stopping)
+		engine_fail_queued(e);
 	loop_timer_del(e->loop, timer);
 	if (e->srcfd_watched)
 		loop_unwatch(e->loop, e->srcfd);
@@ -559,20 +706,23 @@ engine_run_parallel(const struct job *job, struct host *hosts, size_t n,
     const struct engine_conf *c, volatile int *stop)
 {
 	int t = c->threads < c->width ? c->threads : c->width, i, running;
+	struct sched *sched = c->sched;
 	struct worker *w;
 	struct gate gate;
-	size_t next = 0, failed = 0;
+	size_t failed = 0;
 
 	if (t < 1)
 		t = 1;
 	running = t;
+	if (sched == NULL)
+		sched = engine_sched_new(job, n, c->width);
 	gate_init(&gate);
 	w = xcalloc((size_t)t, sizeof(*w));
 	for (i = 0; i < t; i++) {
 		w[i].e = engine_new(job, hosts, n,
 		    engine_share(c->width, t, i),
 		    engine_share(c->startups, t, i));
-		w[i].e->next = &next;
+		w[i].e->sched = sched;
 		w[i].e->gate = &gate;
 		w[i].stop = stop;
 		w[i].running = &running;
@@ -592,6 +742,8 @@ engine_run_parallel(const struct job *job, struct host *hosts, size_t n,
 	}
 	free(w);
 	gate_release(&gate);
+	if (sched != c->sched)
+		sched_free(sched);
 	if (c->tick != NULL)
 		c->tick(hosts, n, util_now_ms(), 1, c->tick_arg);
 	return failed;

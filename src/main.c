@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <libssh2.h>
+#include <openssl/rand.h>
 
 #include "engine.h"
 #include "host.h"
@@ -344,6 +345,23 @@ open_source(const struct opts *o, const struct source_conf *sc,
 		fatal("%s", err);
 }
 
+/* A random id for this run, in hex: a resumed temp file's owner. */
+static void
+run_id(char *buf, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char r[8];
+	size_t i;
+
+	if (RAND_bytes(r, sizeof(r)) != 1)
+		fatal("cannot draw a random run id");
+	for (i = 0; i < sizeof(r) && 2 * i + 2 < len; i++) {
+		buf[2 * i] = hex[r[i] >> 4];
+		buf[2 * i + 1] = hex[r[i] & 15];
+	}
+	buf[2 * i] = '\0';
+}
+
 /* What every host shares: the source, the configuration, the options. */
 static void
 build_job(struct job *job, const struct opts *o, struct source *src,
@@ -373,6 +391,16 @@ build_job(struct job *job, const struct opts *o, struct source *src,
 	job->exec_cmd = o->exec_cmd;
 	if (o->exec_cmd != NULL)
 		job->kind = o->exec_stream ? REMOTE_EXEC_STREAM : REMOTE_EXEC;
+	job->retries = o->retries;
+	job->resume = o->resume;
+	if (o->resume && source_is_stream(src))
+		usage_error("--resume: a stream cannot be resumed across runs: "
+		    "its bytes cannot be read again (--retries resumes within "
+		    "a run)");
+	if (o->resume && job->kind != REMOTE_FILE)
+		usage_error("--resume resumes file copies only, not -r or "
+		    "--exec");
+	run_id(job->run_id, sizeof(job->run_id));
 }
 
 /* --threads, else one engine per online CPU (never more than hosts). */
@@ -397,6 +425,14 @@ run(const struct opts *o, struct job *job, struct host *hosts, size_t n)
 	c.width = o->width ? o->width : OPTS_WIDTH;
 	c.startups = o->startups ? o->startups : OPTS_STARTUPS;
 	c.threads = thread_count(o, n);
+	/*
+	 * Short temp files are kept, to be resumed, under --retries and
+	 * --resume, and where the scheduler may probe hosts and pause them:
+	 * a file copy with fewer slots than hosts.
+	 */
+	job->keep = job->retries > 0 || job->resume ||
+	    (job->kind == REMOTE_FILE && !source_is_stream(job->src) &&
+	    (size_t)c.width < n);
 	raise_nofile(c.width);
 	setup_signals();
 	clock_gettime(CLOCK_MONOTONIC, &t0);

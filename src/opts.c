@@ -18,8 +18,9 @@ const char opts_usage[] =
 "usage: fanscp [-46Bpqrv] [-F ssh_config] [-h host_file] [-i identity_file]\n"
 "              [-o ssh_option] [-P port] [--connect-timeout seconds]\n"
 "              [--exec command [--exec-stream]] [--inplace]\n"
-"              [--max-startups n] [--sha256 hex] [--size bytes]\n"
-"              [--spool-dir dir] [--spool-max size]\n"
+"              [--max-startups n] [--resume] [--retries n]\n"
+"              [--sha256 hex] [--size bytes] [--spool-dir dir]\n"
+"              [--spool-max size]\n"
 "              [--stall-timeout seconds] [--sudo] [--threads n]\n"
 "              [--transport auto | libssh2 | ssh] [--verify] [--width n]\n"
 "              source target ...\n";
@@ -40,6 +41,8 @@ enum {
 	OPT_TRANSPORT,
 	OPT_EXEC,
 	OPT_EXEC_STREAM,
+	OPT_RETRIES,
+	OPT_RESUME,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -60,6 +63,8 @@ static const struct option long_opts[] = {
 	{ "transport", required_argument, NULL, OPT_TRANSPORT },
 	{ "exec", required_argument, NULL, OPT_EXEC },
 	{ "exec-stream", no_argument, NULL, OPT_EXEC_STREAM },
+	{ "retries", required_argument, NULL, OPT_RETRIES },
+	{ "resume", no_argument, NULL, OPT_RESUME },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -224,6 +229,10 @@ opts_one(struct opts *o, int c, const char *arg, char *err, size_t errlen)
 		o->exec_cmd = xstrdup(arg);
 		return 0;
 	case OPT_EXEC_STREAM: o->exec_stream = 1; return 0;
+	case OPT_RETRIES:
+		return opts_num(arg, 0, 100, "retry count", &o->retries, err,
+		    errlen);
+	case OPT_RESUME: o->resume = 1; return 0;
 	case OPT_HELP: fputs(opts_usage, stdout); return 1;
 	case OPT_VERSION: puts("fanscp " FANSCP_VERSION); return 1;
 	default:

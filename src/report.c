@@ -10,11 +10,38 @@ report_failures(FILE *f, const struct host *hosts, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++)
-		if (hosts[i].status != HOST_DONE)
-			fprintf(f, "%s: %s%s\n", hosts[i].name,
-			    hosts[i].status == HOST_UNKNOWN ? "unknown: " : "",
-			    hosts[i].err[0] ? hosts[i].err : "not finished");
+	for (i = 0; i < n; i++) {
+		if (hosts[i].status == HOST_DONE)
+			continue;
+		fprintf(f, "%s: %s%s", hosts[i].name,
+		    hosts[i].status == HOST_UNKNOWN ? "unknown: " : "",
+		    hosts[i].err[0] ? hosts[i].err : "not finished");
+		if (hosts[i].attempts > 1)
+			fprintf(f, " (%d attempts)", hosts[i].attempts);
+		fputc('\n', f);
+	}
+}
+
+/* "; retried: web03 (2 attempts), ...": hosts that took more than one. */
+static void
+report_retried(FILE *f, const struct host *hosts, size_t n)
+{
+	const char *sep = "; retried: ";
+	size_t i, shown = 0, more = 0;
+
+	for (i = 0; i < n; i++) {
+		if (hosts[i].attempts < 2)
+			continue;
+		if (shown++ >= 8) {
+			more++;
+			continue;
+		}
+		fprintf(f, "%s%s (%d attempts)", sep, hosts[i].name,
+		    hosts[i].attempts);
+		sep = ", ";
+	}
+	if (more > 0)
+		fprintf(f, " and %zu more", more);
 }
 
 /* "; failed: 3 connect, 1 auth": the failed hosts by kind, if any. */
@@ -55,5 +82,6 @@ report_summary(FILE *f, const struct host *hosts, size_t n, uint64_t size,
 	    "(%s each, %.1f s, %s in all)", done, n, n - done - unknown,
 	    unknown, sz, seconds, rate);
 	report_kinds(f, hosts, n);
+	report_retried(f, hosts, n);
 	fputc('\n', f);
 }
