@@ -32,6 +32,7 @@
 #                            fixture_start: queued; after: sshd restarts)
 #   restart_host N           restart host N's sshd (on a new port; this
 #                            rewrites $T/ssh_config and $T/known_hosts)
+#   revive_host N            start it again after kill_host, same port
 #   host_netns N NS ADDR     host N's sshd runs in network namespace NS and
 #                            listens on ADDR (queued or restarting, as above)
 #   FIXTURE_NETNS=NS         the other sshds, ssh and fanscp run in NS
@@ -349,9 +350,10 @@ EOF
 # Start sshd for host $1 on a free port (not one of our other hosts').
 _launch_sshd() {
 	_d=$(host_dir "$1")
-	while :; do
+	_port=${2:-}
+	while [ -z "$_port" ]; do
 		_port=$(free_port)
-		grep -qx "$_port" "$T"/host*/port 2>/dev/null || break
+		grep -qx "$_port" "$T"/host*/port 2>/dev/null && _port=
 	done
 	echo "$_port" >"$_d/port"
 	_write_sshd_config "$1" "$_port"
@@ -641,6 +643,14 @@ restart_host() {
 	_write_client_files
 	_probe_host "$1"
 	_probe_check "$1"
+}
+
+# revive_host N: start host N's sshd again after kill_host, on the port
+# it had, so that a fanscp still running (which knows that port) reaches
+# it again.
+revive_host() {
+	_launch_sshd "$1" "$(host_port "$1")"
+	_await_sshd "$1"
 }
 
 # noisy_host N BYTES: new sessions on host N write BYTES bytes of text to

@@ -16,7 +16,8 @@ cd "$here/../.." || exit 2		# scenarios run from the repo root
 . "$here/lib.sh"
 ALL_SCENARIOS=
 SLOW_SCENARIOS="stream_big goahead srcinplace fanout50k tree_copy execcut latecommit"
-for f in "$here"/t[0-9]_*.sh; do
+for f in "$here"/t[0-9]_*.sh "$here"/t[0-9][0-9]_*.sh; do
+	[ -e "$f" ] || continue
 	. "$f"
 done
 
