@@ -2151,6 +2151,134 @@ stream_path(void)
 	unlink("out");
 }
 
+
+/* The SHA-256 of "hello", which a keep receive offers back. */
+#define SHA_HELLO	\
+	"2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
+
+/*
+ * A keep receive under the current shell: short data keeps the temp file
+ * and its pid file ("fanscp-part receive 5", status 87); the next session
+ * of the run is offered those bytes with their SHA-256 and appends after
+ * them; the commit renames and leaves nothing.  Another run finds the
+ * file but is not offered it without takeover (--resume), and starts
+ * over; with takeover it is offered.  An answer "from 0" starts over.
+ */
+static void
+keep_path(void)
+{
+	static const char tmp[] = ".k.fanscp." TOKEN, pid[] = ".k.fanscp."
+	    TOKEN ".pid";
+	struct remote_job job;
+	struct result res;
+	uint64_t have;
+	char hash[65];
+	int st;
+
+	job_init(&job, "k", "k", 10);
+	job.keep = 1;
+	job.run = "r1";
+	st = receive(&job, "hello", 5, &res);
+	assert_int_equal(st, REMOTE_EXIT_PART);
+	assert_int_equal(remote_check_part(res.out, res.outlen, &have), 0);
+	assert_int_equal(have, 5);
+	assert_true(exists(tmp) && exists(pid) && !exists("k"));
+	result_free(&res);
+
+	/* The same run again: offered, resumed after 5 bytes. */
+	assert_int_equal(receive(&job, "from 5\nworld", 12, &res), 0);
+	assert_non_null(strstr(res.out, "fanscp-have 5 " SHA_HELLO "\n"));
+	assert_int_equal(remote_check_ok(res.out, res.outlen, "receive", 10),
+	    0);
+	result_free(&res);
+	assert_int_equal(commit(&job, &res), 0);
+	result_free(&res);
+	assert_true(exists("k") && !exists(tmp) && !exists(pid));
+	assert_int_equal(system("[ \"$(cat k)\" = helloworld ]"), 0);
+
+	/* Another run: the leftover is not offered, and is overwritten. */
+	assert_int_equal(receive(&job, "hello", 5, &res), REMOTE_EXIT_PART);
+	result_free(&res);
+	job.run = "r2";
+	assert_int_equal(receive(&job, "0123456789", 10, &res), 0);
+	assert_null(strstr(res.out, "fanscp-have"));
+	result_free(&res);
+	assert_int_equal(abort_job(&job, &res), 0);
+	result_free(&res);
+	assert_true(!exists(tmp) && !exists(pid));
+
+	/* With takeover, it is; "from 0" starts over. */
+	assert_int_equal(receive(&job, "hello", 5, &res), REMOTE_EXIT_PART);
+	result_free(&res);
+	job.run = "r3";
+	job.takeover = 1;
+	assert_int_equal(receive(&job, "from 0\n0123456789", 17, &res), 0);
+	assert_int_equal(remote_check_have(res.out, res.outlen, &have, hash),
+	    -1);	/* the last line is the ok line */
+	assert_non_null(strstr(res.out, "fanscp-have 5 " SHA_HELLO "\n"));
+	result_free(&res);
+	assert_int_equal(commit(&job, &res), 0);
+	result_free(&res);
+	assert_int_equal(system("[ \"$(cat k)\" = 0123456789 ]"), 0);
+	assert_true(!exists(tmp) && !exists(pid));
+
+	/* A planted symlink as the temp file is never written through. */
+	assert_int_equal(system("echo precious >victim && ln -s victim "
+	    ".k.fanscp." TOKEN), 0);
+	job.run = "r4";
+	assert_int_equal(receive(&job, "abcdefghij", 10, &res), 0);
+	result_free(&res);
+	assert_int_equal(commit(&job, &res), 0);
+	result_free(&res);
+	assert_int_equal(system("[ \"$(cat victim)\" = precious ] && "
+	    "[ \"$(cat k)\" = abcdefghij ] && ! [ -L k ]"), 0);
+	unlink("victim");
+	unlink("k");
+}
+
+static void
+test_keep_all_shells(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < NSHELLS; i++)
+		if (use_shell(&shells[i]) == 0)
+			keep_path();
+}
+
+static void
+test_check_have_part(void **state)
+{
+	uint64_t have;
+	char hash[65];
+
+	(void)state;
+	assert_int_equal(remote_check_have("fanscp-have 5 " SHA_HELLO "\n",
+	    14 + 64 + 1, &have, hash), 0);
+	assert_int_equal(have, 5);
+	assert_string_equal(hash, SHA_HELLO);
+	assert_int_equal(remote_check_have("motd\nfanscp-have 12 -\n", 22,
+	    &have, hash), 0);
+	assert_int_equal(have, 12);
+	assert_string_equal(hash, "");
+	assert_int_equal(remote_check_have("fanscp-have 12 abc\n", 19, &have,
+	    hash), -1);
+	assert_int_equal(remote_check_have("fanscp-have x -\n", 16, &have,
+	    hash), -1);
+	assert_int_equal(remote_check_have("fanscp-have 5 -", 15, &have,
+	    hash), -1);
+	assert_int_equal(remote_check_have("fanscp-have 99999999999999999999 -"
+	    "\n", 35, &have, hash), -1);
+	assert_int_equal(remote_check_part("fanscp-part receive 7\n", 22,
+	    &have), 0);
+	assert_int_equal(have, 7);
+	assert_int_equal(remote_check_part("fanscp-part receive \n", 21,
+	    &have), -1);
+	assert_int_equal(remote_check_part("fanscp-ok receive 7\n", 20,
+	    &have), -1);
+}
+
 static void
 test_exec_all_shells(void **state)
 {
@@ -2635,6 +2763,8 @@ main(void)
 		T(test_commit_moved),
 		T(test_commit_isdir),
 		T(test_check_ok),
+		T(test_check_have_part),
+		T(test_keep_all_shells),
 		T(test_exit_str),
 		T(test_tree_happy),
 		T(test_tree_empty),
