@@ -31,7 +31,7 @@ struct sess	*sess_new(const struct job *, struct host *, int64_t now);
 /*
  * A session that only logs in to remove the temp file that an earlier
  * session of host kept (a paused probe, a retry that will not come: the
- * run was stopped).  The host's error is noted already; it stays failed.
+ * run was stopped).  It stays failed: the caller notes its error.
  */
 struct sess	*sess_new_cleanup(const struct job *, struct host *,
 		    int64_t now);

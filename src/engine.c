@@ -510,11 +510,11 @@ engine_start_cleanup(struct engine *e)
 		if (h->attempts == 0 || !__atomic_compare_exchange_n(&h->status,
 		    &q, HOST_FAILED, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 			continue;
-		host_fail(h, ERR_INTERRUPTED, "interrupted while it waited "
-		    "to go on");
 		sl->host = h;
 		sl->endpoint = NULL;
 		sl->sess = sess_new_cleanup(e->job, h, loop_now(e->loop));
+		host_fail(h, ERR_INTERRUPTED, "interrupted while it waited "
+		    "to go on");
 		hlog(LOG_DEBUG, h->name, "removing its temp file");
 		engine_drive(e, sl);
 		return 1;

@@ -1122,6 +1122,7 @@ sess_new_cleanup(const struct job *job, struct host *host, int64_t now)
 {
 	struct sess *s = sess_new(job, host, now);
 
+	host->attempts--;	/* not a try at the copy */
 	s->cleanup = 1;
 	host_set_status(host, HOST_FAILED);
 	return s;

@@ -1,6 +1,6 @@
 # Retries and resume: --retries after a host dies and comes back, a live
 # receiver taken over, --resume across runs, a planted temp file.
-ALL_SCENARIOS="$ALL_SCENARIOS retry_resume retry_takeover resume_runs resume_planted"
+ALL_SCENARIOS="$ALL_SCENARIOS retry_resume retry_takeover resume_runs resume_planted retry_interrupt"
 SLOW_SCENARIOS="$SLOW_SCENARIOS retry_resume retry_takeover resume_runs"
 
 # No temp file, and no pid file, anywhere under host $1's home.
@@ -211,4 +211,39 @@ scen_resume_planted() {
 	[ "$(cat "$h/victim")" = precious ] || fail "written through a planted hard link"
 	rm -f "$h/victim"
 	expect_no_stray 1
+}
+
+# SIGINT while a host waits for its next try, its temp file kept: the
+# stop logs in once more to remove it (a cleanup session), and exits 130.
+scen_retry_interrupt() {
+	need_fanscp || return
+	fixture_start 2
+	slow_host 2
+	SRC=$T/src/i.bin
+	mkrandom "$SRC" 6000000
+	start_fanscp -F "$T/ssh_config" -v --retries 5 "$SRC" "lab[001-002]:i.bin"
+	if ! wait_temp_over 2 100000 >/dev/null; then
+		fail "no growing temp file on lab002"
+		wait_fanscp
+		return
+	fi
+	kill_host 2
+	_i=0
+	while ! grep -q 'lab002: .*attempt 4 of 6' "$T/err" && [ $_i -lt 100 ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	grep -q 'attempt 4 of 6' "$T/err" || fail "lab002 was not retried twice"
+	revive_host 2
+	ls -a "$(host_home 2)" | grep -q 'fanscp' ||
+	    fail "fixture: no temp file kept on lab002 to clean up"
+	FANSCP_SIGNALLED=1
+	kill -INT "$(fanscp_pid)"
+	wait_fanscp
+	FANSCP_SIGNALLED=0
+	expect_rc 130
+	expect_err lab002 "interrupted while it waited to go on"
+	expect_copy 1 i.bin "$SRC"
+	expect_absent 2 i.bin
+	expect_no_stray 2
 }
