@@ -6,12 +6,14 @@
 #define FANSCP_JOB_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "remote.h"
 
 struct source;
 struct sshconf;
 struct knownhosts;
+struct ratelimit;
 
 /* --transport: which client logs in to the hosts. */
 enum job_transport {
@@ -40,6 +42,10 @@ struct job {
 	int		  inplace;	/* --inplace where rename cannot be */
 	int		  sudo;		/* --sudo: every script through sudo -n */
 	const char	 *exec_cmd;	/* --exec: the command fed the data */
+	struct ratelimit *limit;	/* -l: every host's data, shared (its
+					   state is its own, behind a lock);
+					   NULL: none */
+	uint64_t	  host_limit;	/* --host-limit, bytes/s; 0: none */
 };
 
 /* Defaults, in seconds, for the two per-host timeouts. */
