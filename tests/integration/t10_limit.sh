@@ -3,7 +3,7 @@
 # bits: 1 Kbit/s is 128 bytes/s).  A run cannot finish sooner than its
 # bytes take at the limit; the bound asserted is 0.9 of that, and the
 # upper bound (the machine is shared) a very loose 3x plus 5 s.
-ALL_SCENARIOS="$ALL_SCENARIOS limit_total limit_host limit_ssh limit_stream limit_usage"
+ALL_SCENARIOS="$ALL_SCENARIOS limit_total limit_host limit_ssh limit_stream limit_wait limit_usage"
 
 # _timed CMD...: run CMD; ELAPSED gets its wall time in ms.
 _timed() {
@@ -12,15 +12,18 @@ _timed() {
 	ELAPSED=$((($(date +%s%N) - _t0) / 1000000))
 }
 
-# _expect_time WHAT BYTES KBITS: ELAPSED is at least 0.9 of BYTES at KBITS
-# Kbit/s (and at most three times that, plus 5 s).
+# _expect_time WHAT BYTES KBITS [BURST]: ELAPSED is at least 0.9 of what
+# BYTES take at KBITS Kbit/s, less the BURST bytes that may go at once
+# (where they are more than 10% of BYTES), and at most three times that,
+# plus 5 s.
 _expect_time() {
-	_ideal=$(($2 * 8 * 1000 / ($3 * 1024)))	# ms
-	diag "$1: ${ELAPSED} ms, $2 bytes at $3 Kbit/s take ${_ideal} ms"
+	_b=$(($2 - ${4:-0}))
+	_ideal=$((_b * 8 * 1000 / ($3 * 1024)))	# ms
+	diag "$1: ${ELAPSED} ms, $_b bytes at $3 Kbit/s take ${_ideal} ms"
 	[ "$ELAPSED" -ge $((_ideal * 9 / 10)) ] ||
-	    fail "$1: took ${ELAPSED} ms, under 0.9 of the ${_ideal} ms that $2 bytes take at $3 Kbit/s"
+	    fail "$1: took ${ELAPSED} ms, under 0.9 of the ${_ideal} ms that $_b bytes take at $3 Kbit/s"
 	[ "$ELAPSED" -le $((_ideal * 3 + 5000)) ] ||
-	    fail "$1: took ${ELAPSED} ms, over 3x the ${_ideal} ms that $2 bytes take at $3 Kbit/s"
+	    fail "$1: took ${ELAPSED} ms, over 3x the ${_ideal} ms that $_b bytes take at $3 Kbit/s"
 }
 
 # _expect_copies SRC NAME N...: hosts N... hold NAME, identical to SRC,
@@ -127,7 +130,39 @@ scen_limit_stream() {
 	_expect_copies "$SRC" ex.bin 1
 }
 
-# 5. Limits that are not a number of Kbit/s from 1 to 10^9: usage errors
+# 5. Waiting for the limit is not a stall: at -l 400 three hosts take
+#    turns of 32,700 bytes, each waiting longer than --stall-timeout 1
+#    between its turns, and all finish.  Then SIGINT while hosts wait
+#    for their turns: exit 130 at once, no file or temp file left.
+scen_limit_wait() {
+	need_fanscp || return
+	fixture_start 3
+	SRC=$T/src/w.bin
+	mkrandom "$SRC" 100000
+	_timed run_fanscp -F "$T/ssh_config" --stall-timeout 1 -l 400 \
+	    "$SRC" 'lab[001-003]:w.bin'
+	expect_rc 0
+	# The first 32,700 bytes (a burst) go at once.
+	_expect_time "-l 400, --stall-timeout 1" 300000 400 32700
+	_expect_copies "$SRC" w.bin 1 2 3
+	start_fanscp -F "$T/ssh_config" -l 400 "$SRC" 'lab[001-003]:w.bin'
+	for n in 1 2 3; do
+		wait_tempfile $n 30 >/dev/null || fail "no temp file on lab00$n"
+	done
+	s0=$(date +%s)
+	kill -INT "$(fanscp_pid)"
+	FANSCP_SIGNALLED=1
+	wait_fanscp
+	FANSCP_SIGNALLED=0
+	expect_rc 130
+	[ $(($(date +%s) - s0)) -le 5 ] || fail "slow to stop after SIGINT"
+	for n in 1 2 3; do
+		wait_no_tempfile $n 10 || fail "lab00$n: temp file left after SIGINT"
+		expect_home $n
+	done
+}
+
+# 6. Limits that are not a number of Kbit/s from 1 to 10^9: usage errors
 #    (exit 2, the option named), and nothing reaches a host.
 scen_limit_usage() {
 	need_fanscp || return
