@@ -721,7 +721,7 @@ sess_allowance(struct sess *s)
 		if (wait > 0)
 			return 0;
 	}
-	return s->grant;
+	return s->grant < avail ? s->grant : avail;
 }
 
 /*
