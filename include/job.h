@@ -6,12 +6,14 @@
 #define FANSCP_JOB_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "remote.h"
 
 struct source;
 struct sshconf;
 struct knownhosts;
+struct ratelimit;
 
 /* --transport: which client logs in to the hosts. */
 enum job_transport {
@@ -47,6 +49,10 @@ struct job {
 	int		  keep;		/* keep short temp files to resume them
 					   (retries, --resume, probes) */
 	char		  run_id[17];	/* this run's random id, hex */
+	struct ratelimit *limit;	/* -l: every host's data, shared (its
+					   state is its own, behind a lock);
+					   NULL: none */
+	uint64_t	  host_limit;	/* --host-limit, bytes/s; 0: none */
 };
 
 /* Defaults, in seconds, for the two per-host timeouts. */

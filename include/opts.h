@@ -22,6 +22,8 @@ struct opts {
 	char	**options;		/* -o, repeatable */
 	size_t	  n_options;
 	int	  port;			/* -P */
+	uint64_t  limit;		/* -l, Kbit/s; 0: none */
+	uint64_t  host_limit;		/* --host-limit, likewise */
 	int	  width;		/* --width */
 	int	  startups;		/* --max-startups */
 	int	  connect_timeout;	/* --connect-timeout */

@@ -26,6 +26,7 @@
 #include "knownhosts.h"
 #include "log.h"
 #include "opts.h"
+#include "ratelimit.h"
 #include "progress.h"
 #include "report.h"
 #include "source.h"
@@ -389,6 +390,10 @@ build_job(struct job *job, const struct opts *o, struct source *src,
 	job->inplace = o->inplace;
 	job->sudo = o->sudo;
 	job->exec_cmd = o->exec_cmd;
+	/* Kbit/s as scp counts them (ratelimit.h). */
+	if (o->limit > 0)
+		job->limit = ratelimit_new(o->limit * RATELIMIT_KBIT_BYTES);
+	job->host_limit = o->host_limit * RATELIMIT_KBIT_BYTES;
 	if (o->exec_cmd != NULL)
 		job->kind = o->exec_stream ? REMOTE_EXEC_STREAM : REMOTE_EXEC;
 	job->retries = o->retries;
@@ -498,6 +503,7 @@ main(int argc, char **argv)
 	libssh2_exit();
 	knownhosts_free(job.kh);
 	sshconf_free(job.conf);
+	ratelimit_free(job.limit);
 	target_list_release(&list);
 	source_close(&src);
 	opts_release(&o);

@@ -10,15 +10,16 @@
 #include <sys/socket.h>
 
 #include "opts.h"
+#include "ratelimit.h"
 #include "xmalloc.h"
 
 #define FANSCP_VERSION	"0.1"
 
 const char opts_usage[] =
 "usage: fanscp [-46Bpqrv] [-F ssh_config] [-h host_file] [-i identity_file]\n"
-"              [-o ssh_option] [-P port] [--connect-timeout seconds]\n"
-"              [--exec command [--exec-stream]] [--inplace]\n"
-"              [--max-startups n] [--resume] [--retries n]\n"
+"              [-l limit] [-o ssh_option] [-P port] [--connect-timeout seconds]\n"
+"              [--exec command [--exec-stream]] [--host-limit limit]\n"
+"              [--inplace] [--max-startups n] [--resume] [--retries n]\n"
 "              [--sha256 hex] [--size bytes] [--spool-dir dir]\n"
 "              [--spool-max size]\n"
 "              [--stall-timeout seconds] [--sudo] [--threads n]\n"
@@ -43,6 +44,7 @@ enum {
 	OPT_EXEC_STREAM,
 	OPT_RETRIES,
 	OPT_RESUME,
+	OPT_HOST_LIMIT,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -65,6 +67,7 @@ static const struct option long_opts[] = {
 	{ "exec-stream", no_argument, NULL, OPT_EXEC_STREAM },
 	{ "retries", required_argument, NULL, OPT_RETRIES },
 	{ "resume", no_argument, NULL, OPT_RESUME },
+	{ "host-limit", required_argument, NULL, OPT_HOST_LIMIT },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -122,6 +125,29 @@ opts_bytes(const char *s, int suffixes, const char *what, uint64_t *out,
 	snprintf(err, errlen, "bad %s '%s' (expected %s)", what, s,
 	    suffixes ? "a byte count, with K, M, G or T" : "a byte count");
 	return -1;
+}
+
+/*
+ * A rate limit in Kbit/s, as scp's -l: decimal digits, 1 to
+ * RATELIMIT_KBIT_MAX.  -1 and a message in err otherwise.
+ */
+static int
+opts_limit(const char *s, const char *what, uint64_t *out, char *err,
+    size_t errlen)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (*s < '0' || *s > '9' || *end != '\0' || errno != 0 || v < 1 ||
+	    v > RATELIMIT_KBIT_MAX) {
+		snprintf(err, errlen, "bad %s '%s' (expected Kbit/s, 1 to "
+		    "%llu)", what, s, RATELIMIT_KBIT_MAX);
+		return -1;
+	}
+	*out = v;
+	return 0;
 }
 
 /* 64 hex digits. */
@@ -183,6 +209,8 @@ opts_one(struct opts *o, int c, const char *arg, char *err, size_t errlen)
 	case 'h': opts_push(&o->hostfiles, &o->n_hostfiles, arg); return 0;
 	case 'i': opts_push(&o->identities, &o->n_identities, arg); return 0;
 	case 'o': opts_push(&o->options, &o->n_options, arg); return 0;
+	case 'l':
+		return opts_limit(arg, "-l limit", &o->limit, err, errlen);
 	case 'P':
 		return opts_num(arg, 1, 65535, "port", &o->port, err, errlen);
 	case OPT_WIDTH:
@@ -233,6 +261,9 @@ opts_one(struct opts *o, int c, const char *arg, char *err, size_t errlen)
 		return opts_num(arg, 0, 100, "retry count", &o->retries, err,
 		    errlen);
 	case OPT_RESUME: o->resume = 1; return 0;
+	case OPT_HOST_LIMIT:
+		return opts_limit(arg, "--host-limit", &o->host_limit, err,
+		    errlen);
 	case OPT_HELP: fputs(opts_usage, stdout); return 1;
 	case OPT_VERSION: puts("fanscp " FANSCP_VERSION); return 1;
 	default:
@@ -275,7 +306,7 @@ opts_parse(struct opts *o, int argc, char **argv, char *err, size_t errlen)
 	memset(o, 0, sizeof(*o));
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+46BF:h:i:o:P:pqrv", long_opts,
+	while ((c = getopt_long(argc, argv, "+46BF:h:i:l:o:P:pqrv", long_opts,
 	    NULL)) != -1) {
 		if (c == '?' || c == ':') {
 			if (optopt > 0 && optopt < 256)

@@ -6,6 +6,7 @@
  * that got EAGAIN is the next code to touch the session, and it repeats the
  * same call with the same arguments.
  */
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #include "job.h"
 #include "log.h"
 #include "loop.h"
+#include "ratelimit.h"
 #include "remote.h"
 #include "rexec.h"
 #include "sess.h"
@@ -66,6 +68,12 @@ struct sess {
 	size_t		 buf_len;
 	size_t		 buf_pos;
 	uint64_t	 off;		/* bytes the channel accepted */
+	size_t		 wlen;		/* a write to repeat after EAGAIN */
+	struct ratelimit *host_limit;	/* --host-limit's bucket, or NULL */
+	size_t		 grant;		/* bytes the limits let it send */
+	int64_t		 grant_at;	/* from this time on (loop clock) */
+	int		 grant_total;	/* -l has granted them too */
+	int		 throttled;	/* waiting for grant_at */
 	struct source_reader *rd;	/* this host's place in the source */
 	int		 src_wait;	/* caught up with a stream: waiting */
 	char		 seal[REMOTE_SEAL_LEN + 1];	/* a stream's seal */
@@ -736,15 +744,71 @@ sess_send_seal(struct sess *s)
 	return ST_NEXT;
 }
 
+/*
+ * What the rate limits (-l, --host-limit) let this turn offer from the
+ * buffer, or 0: wait until s->grant_at.  The host's own bucket is asked
+ * first, the job's once the host's grant is due, so that a host held back
+ * by its own limit holds none of the shared one.  A grant never exceeds
+ * the buffer, so it is spent by the time the buffer is; a write that met
+ * EAGAIN is repeated whole, as libssh2 requires.
+ */
+static size_t
+sess_allowance(struct sess *s)
+{
+	size_t avail = s->buf_len - s->buf_pos, q;
+	int64_t wait = 0;
+
+	if (s->wlen > 0)
+		return s->wlen;
+	if (s->job->limit == NULL && s->host_limit == NULL)
+		return avail;
+	if (s->grant == 0) {
+		s->grant = avail;
+		if (s->host_limit != NULL)
+			s->grant = ratelimit_reserve(s->host_limit, s->now,
+			    avail, &wait);
+		s->grant_at = s->now + wait;
+		s->grant_total = s->job->limit == NULL;
+	}
+	if (s->now < s->grant_at)
+		return 0;
+	if (!s->grant_total) {
+		q = ratelimit_reserve(s->job->limit, s->now, s->grant, &wait);
+		if (s->host_limit != NULL)
+			ratelimit_unreserve(s->host_limit, s->grant - q);
+		s->grant = q;
+		s->grant_at = s->now + wait;
+		s->grant_total = 1;
+		if (wait > 0)
+			return 0;
+	}
+	return s->grant < avail ? s->grant : avail;
+}
+
+/*
+ * Wait for the limits, on a timer (sess_retry_ms()) and not on the
+ * socket, which would only say it is writable.  That wait is no stall of
+ * the host.
+ */
+static enum st_result
+sess_throttle(struct sess *s)
+{
+	s->throttled = 1;
+	s->want = 0;
+	s->deadline = s->grant_at + 1000 * (int64_t)s->job->stall_timeout;
+	return ST_WAIT;
+}
+
 static enum st_result
 st_send(struct sess *s)
 {
-	size_t budget = SESS_TURN_BYTES;
+	size_t budget = SESS_TURN_BYTES, len;
 	enum st_result r;
 	ssize_t n;
 	int end = 0;
 
 	s->src_wait = 0;
+	s->throttled = 0;
 	for (;;) {
 		if (s->pausing && s->buf_pos == s->buf_len) {
 			/* A probe that has seen enough: the data ends here. */
@@ -758,12 +822,17 @@ st_send(struct sess *s)
 			if (end)
 				break;
 		}
-		n = rexec_write(&s->rx, (char *)s->buf +
-		    s->buf_pos, s->buf_len - s->buf_pos);
-		if (n == LIBSSH2_ERROR_EAGAIN || n == 0)
+		if ((len = sess_allowance(s)) == 0)
+			return sess_throttle(s);
+		n = rexec_write(&s->rx, (char *)s->buf + s->buf_pos, len);
+		if (n == LIBSSH2_ERROR_EAGAIN || n == 0) {
+			s->wlen = len;
 			return sess_send_blocked(s);
+		}
 		if (n < 0)
 			return sess_fail_ssh(s, (int)n, "sending");
+		s->wlen = 0;
+		s->grant -= (size_t)n < s->grant ? (size_t)n : s->grant;
 		s->buf_pos += (size_t)n;
 		s->off += (uint64_t)n;
 		/* From its first byte on, the command may act on the data. */
@@ -1114,6 +1183,8 @@ sess_new(const struct job *job, struct host *host, int64_t now)
 	s->link = sshlink_choose(job, host, s->conn);
 	sess_setup_remote(s);
 	s->buf = xmalloc(SESS_TURN_BYTES);
+	if (job->host_limit > 0)
+		s->host_limit = ratelimit_new(job->host_limit);
 	return s;
 }
 
@@ -1161,6 +1232,10 @@ sess_fd_err(const struct sess *s)
 int
 sess_retry_ms(const struct sess *s)
 {
+	int64_t ms = s->grant_at - s->now;
+
+	if (s->throttled && s->st == SS_SEND)
+		return ms < 1 ? 1 : ms > INT_MAX ? INT_MAX : (int)ms;
 	if (s->link == NULL)
 		return 0;
 	return sess_on_link(s) ? sshlink_retry_ms(s->link) :
@@ -1328,5 +1403,9 @@ sess_free(struct sess *s)
 	free(s->frame);
 	free(s->buf);
 	source_reader_free(s->rd);
+	/* A grant not sent goes back to the others. */
+	if (s->grant_total && s->job->limit != NULL)
+		ratelimit_unreserve(s->job->limit, s->grant);
+	ratelimit_free(s->host_limit);
 	free(s);
 }

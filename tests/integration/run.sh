@@ -17,8 +17,7 @@ cd "$here/../.." || exit 2		# scenarios run from the repo root
 ALL_SCENARIOS=
 SLOW_SCENARIOS="stream_big goahead srcinplace fanout50k tree_copy execcut latecommit"
 for f in "$here"/t[0-9]_*.sh "$here"/t[0-9][0-9]_*.sh; do
-	[ -e "$f" ] || continue
-	. "$f"
+	[ -f "$f" ] && . "$f"
 done
 
 if [ $# -eq 0 ]; then
