@@ -45,6 +45,8 @@ struct ratelimit *ratelimit_new(uint64_t bytes_per_s);
 void		 ratelimit_free(struct ratelimit *);
 /* Its burst in bytes: the most that a full bucket grants at once. */
 size_t		 ratelimit_burst(const struct ratelimit *);
+/* Its rate, bytes/s (what the scheduler counts as the uplink at most). */
+uint64_t	 ratelimit_rate(const struct ratelimit *);
 /*
  * Reserve up to want bytes (want > 0) at now_ms on a millisecond clock:
  * returns how many were granted (1 to the burst), and in *wait_ms how long

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "loop.h"
 #include "conn.h"
+#include "ratelimit.h"
 #include "sched.h"
 #include "sess.h"
 #include "source.h"
@@ -138,6 +139,7 @@ engine_sched_new(const struct job *job, size_t n, int width)
 		c.size = 0;
 	c.probe = job->keep && job->kind == REMOTE_FILE && c.size > 0 &&
 	    (size_t)width < n;
+	c.limit = job->limit != NULL ? ratelimit_rate(job->limit) : 0;
 	return sched_new(&c);
 }
 

@@ -104,3 +104,9 @@ ratelimit_unreserve(struct ratelimit *rl, size_t n)
 	rl->tat -= ratelimit_ns(rl, n);
 	pthread_mutex_unlock(&rl->mu);
 }
+
+uint64_t
+ratelimit_rate(const struct ratelimit *rl)
+{
+	return rl->rate;
+}
