@@ -38,6 +38,7 @@ struct opts {
 	int	  transport;		/* --transport: enum job_transport */
 	char	 *exec_cmd;		/* --exec: the remote command */
 	int	  exec_stream;		/* --exec-stream: no temp copy */
+	int	  no_history;		/* --no-history: no rate history */
 	char	 *source;		/* the first operand */
 	char	**targets;		/* the rest */
 	size_t	  n_targets;

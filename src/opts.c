@@ -18,8 +18,8 @@ const char opts_usage[] =
 "usage: fanscp [-46Bpqrv] [-F ssh_config] [-h host_file] [-i identity_file]\n"
 "              [-o ssh_option] [-P port] [--connect-timeout seconds]\n"
 "              [--exec command [--exec-stream]] [--inplace]\n"
-"              [--max-startups n] [--sha256 hex] [--size bytes]\n"
-"              [--spool-dir dir] [--spool-max size]\n"
+"              [--max-startups n] [--no-history] [--sha256 hex]\n"
+"              [--size bytes] [--spool-dir dir] [--spool-max size]\n"
 "              [--stall-timeout seconds] [--sudo] [--threads n]\n"
 "              [--transport auto | libssh2 | ssh] [--verify] [--width n]\n"
 "              source target ...\n";
@@ -40,6 +40,7 @@ enum {
 	OPT_TRANSPORT,
 	OPT_EXEC,
 	OPT_EXEC_STREAM,
+	OPT_NO_HISTORY,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -60,6 +61,7 @@ static const struct option long_opts[] = {
 	{ "transport", required_argument, NULL, OPT_TRANSPORT },
 	{ "exec", required_argument, NULL, OPT_EXEC },
 	{ "exec-stream", no_argument, NULL, OPT_EXEC_STREAM },
+	{ "no-history", no_argument, NULL, OPT_NO_HISTORY },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -224,6 +226,7 @@ opts_one(struct opts *o, int c, const char *arg, char *err, size_t errlen)
 		o->exec_cmd = xstrdup(arg);
 		return 0;
 	case OPT_EXEC_STREAM: o->exec_stream = 1; return 0;
+	case OPT_NO_HISTORY: o->no_history = 1; return 0;
 	case OPT_HELP: fputs(opts_usage, stdout); return 1;
 	case OPT_VERSION: puts("fanscp " FANSCP_VERSION); return 1;
 	default:
