@@ -54,7 +54,7 @@
 #define POLE		0.5	/* of it: a probe goes on */
 #define SHARED		0.7	/* of the top rate: below the uplink's share */
 #define LOGIN_GUESS	0.3	/* s, until a login has been timed */
-#define ROLLOUT_MAX	256	/* hosts left, at most, to look ahead */
+#define ROLLOUT_MAX	64	/* hosts left, at most, to look ahead */
 #define CANDIDATES	8	/* rollouts per pick, besides rule 3's */
 
 enum sstate { SQUEUED, SACTIVE, SFINISHED };
@@ -85,6 +85,8 @@ struct sched {
 	int64_t		 ut;		/* the total's window: since ut, */
 	uint64_t	 ubytes;	/* from ubytes */
 	int		 ustarted;
+	double		 med;		/* median(), while med_ok */
+	int		 med_ok;
 	double		 login_ms;	/* logins timed, in all */
 	int		 nlogin;
 };
@@ -116,8 +118,10 @@ void
 sched_prior(struct sched *s, size_t i, double rate)
 {
 	pthread_mutex_lock(&s->mu);
-	if (i < s->conf.nhosts && rate > 0 && isfinite(rate))
+	if (i < s->conf.nhosts && rate > 0 && isfinite(rate)) {
 		s->h[i].prior = rate;
+		s->med_ok = 0;
+	}
 	pthread_mutex_unlock(&s->mu);
 }
 
@@ -156,22 +160,30 @@ cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* The median of the known rates, for hosts nothing is known of; or 0. */
+/*
+ * The median of the known rates, for hosts nothing is known of; or 0.
+ * Kept until a rate changes: a pick must not sort 10,000 rates.
+ */
 static double
-median(const struct sched *s)
+median(struct sched *s)
 {
-	double *r = xcalloc(s->conf.nhosts + 1, sizeof(*r)), m = 0;
+	double *r;
 	size_t i, n = 0;
 
+	if (s->med_ok)
+		return s->med;
+	r = xcalloc(s->conf.nhosts + 1, sizeof(*r));
 	for (i = 0; i < s->conf.nhosts; i++)
 		if (known(s, i) > 0)
 			r[n++] = known(s, i);
+	s->med = 0;
 	if (n > 0) {
 		qsort(r, n, sizeof(*r), cmp_double);
-		m = n % 2 ? r[n / 2] : (r[n / 2 - 1] + r[n / 2]) / 2;
+		s->med = n % 2 ? r[n / 2] : (r[n / 2 - 1] + r[n / 2]) / 2;
 	}
 	free(r);
-	return m;
+	s->med_ok = 1;
+	return s->med;
 }
 
 /* A login's time, s: the mean of those seen, or a guess. */
@@ -189,10 +201,12 @@ login_time(const struct sched *s)
 enum pstate { P_READY, P_LATER, P_ACTIVE, P_DONE };
 
 struct plan {
-	size_t		 n;
+	size_t		 n;		/* hosts not finished */
+	size_t		*id;		/* their numbers */
 	int		 width;
 	double		 up;		/* bytes/s; 0: unknown */
 	double		 login;		/* s */
+	double		 med;		/* the median known rate, or 0 */
 	double		*rate;		/* bytes/s; 0: nothing known at all */
 	double		*left;		/* bytes */
 	double		*wait;		/* an active host's login left, s */
@@ -203,6 +217,7 @@ static void
 plan_alloc(struct plan *p, size_t n)
 {
 	p->n = n;
+	p->id = xcalloc(n + 1, sizeof(*p->id));
 	p->rate = xcalloc(n + 1, sizeof(*p->rate));
 	p->left = xcalloc(n + 1, sizeof(*p->left));
 	p->wait = xcalloc(n + 1, sizeof(*p->wait));
@@ -212,34 +227,44 @@ plan_alloc(struct plan *p, size_t n)
 static void
 plan_release(struct plan *p)
 {
+	free(p->id);
 	free(p->rate);
 	free(p->left);
 	free(p->wait);
 	free(p->st);
 }
 
+/* The plan of the hosts not finished at now; *self: host i's index. */
 static void
-plan_init(struct plan *p, const struct sched *s, int64_t now)
+plan_init(struct plan *p, struct sched *s, int64_t now, size_t i,
+    size_t *self)
 {
 	double med = median(s), r;
 	const struct shost *h;
-	size_t i;
+	size_t j, k = 0;
 
 	plan_alloc(p, s->conf.nhosts);
 	p->width = s->conf.width;
 	p->up = uplink(s);
 	p->login = login_time(s);
-	for (i = 0; i < p->n; i++) {
-		h = &s->h[i];
-		r = known(s, i) > 0 ? known(s, i) : med;
-		p->rate[i] = p->up > 0 && r > p->up ? p->up : r;
-		p->left[i] = s->conf.size > h->have ?
+	p->med = med;
+	for (j = 0; j < s->conf.nhosts; j++) {
+		h = &s->h[j];
+		if (h->state == SFINISHED)
+			continue;
+		if (j == i && self)
+			*self = k;
+		p->id[k] = j;
+		r = known(s, j) > 0 ? known(s, j) : med;
+		p->rate[k] = p->up > 0 && r > p->up ? p->up : r;
+		p->left[k] = s->conf.size > h->have ?
 		    (double)(s->conf.size - h->have) : 0;
-		p->st[i] = h->state == SFINISHED ? P_DONE :
-		    h->state == SACTIVE ? P_ACTIVE :
+		p->st[k] = h->state == SACTIVE ? P_ACTIVE :
 		    h->not_before > now ? P_LATER : P_READY;
-		p->wait[i] = h->state == SACTIVE && !h->data ? p->login : 0;
+		p->wait[k] = h->state == SACTIVE && !h->data ? p->login : 0;
+		k++;
 	}
+	p->n = k;
 }
 
 /* Host i's expected time to finish, s; 0 when nothing is known. */
@@ -530,28 +555,33 @@ pick_stream(const struct sched *s, int64_t now)
 }
 
 static long
-pick(const struct sched *s, int64_t now)
+pick(struct sched *s, int64_t now)
 {
 	struct plan p;
 	size_t j;
-	long i;
+	long i, u = -1;
 	int all = 1;
 
 	if (s->conf.size == 0)
 		return pick_stream(s, now);
-	plan_init(&p, s, now);
+	plan_init(&p, s, now, 0, NULL);
 	for (j = 0; j < s->conf.nhosts; j++)
 		all &= !unknown_ready(s, j, now);
 	if (all) {
 		i = plan_best(&p);
 	} else if ((i = plan_urgent(&p, plan_remaining(&p, NULL))) < 0) {
-		for (j = 0; j < s->conf.nhosts && i < 0; j++)
-			if (unknown_ready(s, j, now) &&
-			    (probing(s) || median(s) == 0))
-				i = (long)j;
-		if (i < 0)
-			i = plan_pick(&p);
+		/* Probe, or with nothing known at all, list order. */
+		for (j = 0; j < s->conf.nhosts && u < 0; j++)
+			if (unknown_ready(s, j, now))
+				u = (long)j;
+		if (!probing(s) && p.med > 0)
+			u = -1;
+		i = u < 0 ? plan_pick(&p) : -1;
 	}
+	if (i >= 0)
+		i = (long)p.id[i];
+	else
+		i = u;
 	plan_release(&p);
 	return i;
 }
@@ -625,8 +655,10 @@ measure(struct sched *s, struct shost *h, uint64_t have, int64_t now)
 	} else if (h->wopen && (now - h->wt >= RATE_MS ||
 	    (now - h->wt >= RATE_MS / 2 && have - h->wh >= s->conf.size / 16))) {
 		h->rate = (double)(have - h->wh) * 1000 / (double)(now - h->wt);
-		if (h->rate > h->best)
+		if (h->rate > h->best) {
 			h->best = h->rate;
+			s->med_ok = 0;
+		}
 		h->wt = now;
 		h->wh = have;
 	}
@@ -652,15 +684,15 @@ below_share(const struct sched *s, size_t i)
 
 /* Should probe i, whose rate is now measured, be paused at now? */
 static int
-pause_probe(const struct sched *s, size_t i, int64_t now)
+pause_probe(struct sched *s, size_t i, int64_t now)
 {
 	struct plan p;
 	double d, rem;
-	size_t j;
+	size_t j, self = 0;
 	int pause = 0;
 
-	plan_init(&p, s, now);
-	d = plan_dur(&p, i);
+	plan_init(&p, s, now, i, &self);
+	d = plan_dur(&p, self);
 	rem = plan_remaining(&p, NULL);
 	if (d >= KEEP * p.login && (d < POLE * rem || !below_share(s, i))) {
 		for (j = 0; j < s->conf.nhosts && !pause; j++)

@@ -252,9 +252,16 @@ test_scenarios(void **state)
 			    "history %.3f (%d logins)\n", which,
 			    (unsigned long long)(sizes[k] >> 20), r0,
 			    logins[0], r1, logins[1]);
+			/*
+			 * The issue's targets.  A smaller file pays a probe
+			 * round (about 1.5 s) against a shorter bound.
+			 */
 			if (sizes[k] >= 128 << 20) {
 				assert_true(r0 <= 1.10);
 				assert_true(r1 <= 1.05);
+			} else {
+				assert_true(r0 <= 1.15);
+				assert_true(r1 <= 1.10);
 			}
 		}
 }
