@@ -1,43 +1,53 @@
 /*
- * The scheduler: a list of hosts with what is known of their rates, and
- * the rules that pick the next one.  tests/unit/test_sched.c drives it
- * through a fluid model of the network and holds it to the lower bound.
+ * The scheduler: the hosts with what is known of their rates, and the
+ * rules that pick the next one.  tests/unit/test_sched.c drives it through
+ * a fluid model of the network and holds it to the lower bound.
  *
- * What a host's rate is taken to be (est()): the highest rate measured in
- * this run, else the prior from the history, else, for a host nothing is
- * known of, the median of the hosts that are known (0 when none is).  A
- * rate is measured over windows of at least RATE_MS, the first of which
- * begins SKIP_MS after the session's data started: the first moments fill
- * socket buffers and would flatter the link.  The highest window is kept
- * because a rate seen while the uplink was shared is a lower bound of the
- * host's link, never more.  The uplink is the highest total over windows
- * of UPLINK_MS (or the history's, whichever is higher), at most -l.
+ * A host's rate: the highest measured in this run, else the history's
+ * (sched_prior()), else the median of the hosts known (0 when none is);
+ * never above the uplink.  A rate is measured over windows of RATE_MS (or
+ * RATE_MS/2 once they hold a sixteenth of the file), the first beginning
+ * SKIP_MS after the session's data started (the first moments only fill
+ * socket buffers).  The highest window is kept because a rate measured
+ * while the uplink was shared is a lower bound of the host's link.  The
+ * uplink: the highest total over windows of UPLINK_MS, or the history's if
+ * higher, at most -l.
  *
  * Which host next (sched_next()), among the queued hosts whose backoff has
- * passed:
- *  1. Urgent hosts first, the longest of them: a host is urgent when its
- *     expected time, remaining bytes ÷ rate, is at least URGENT of what is
- *     left of the whole job at best (remaining(): the fluid bound over
- *     the bytes still to send).
- *  2. Then, while probing, the first host nothing is known of, in list
- *     order.
- *  3. Then the host that best fills the spare uplink: spare ÷ free slots
- *     is the rate wanted; the slowest host at least that fast, else the
- *     fastest.  Longest first alone would run the slow hosts together and
- *     leave the uplink idle (1.13× the bound on 16 spread rates).
- * With nothing known at all, list order.  A stream (size 0) has no
- * remaining bytes to weigh: the slowest known first, then list order.
+ * passed (a plan: struct plan, the hosts not finished):
+ *  1. An urgent host, the longest: its expected time (bytes left ÷ rate)
+ *     is at least URGENT of what the job can still take at best
+ *     (plan_remaining(): the fluid bound over the bytes left).
+ *  2. While probing, the first host nothing is known of, in list order;
+ *     with nothing known of any host, list order.
+ *  3. The host whose rate best fills the spare: the active hosts should
+ *     add up to the total rate that sends the bytes left within the bound
+ *     (the uplink where it binds, less where the width does: there a host
+ *     slowed below its link by a crowded uplink is the waste); of the free
+ *     slots' share of what is missing, the nearest rate, then the longer.
+ *     Sorting alone, slowest first, runs the slow hosts together and
+ *     leaves the uplink idle (1.13× the bound on 16 spread rates).
+ *  When every ready host's rate is known and at most ROLLOUT_MAX hosts are
+ *  left, rules 1 and 3 only propose: the pick is the best of that and
+ *  CANDIDATES hosts spread over the range of rates, each judged by playing
+ *  the rest of the job forward in the fluid model (plan_rollout()).
+ * A stream (size 0) has no bytes left to weigh: the slowest known first,
+ * then list order.
  *
- * Probing, when the width is below the host count and the source is a
- * file: a host nothing is known of starts as a probe.  Once its rate has
- * been measured over a window of RATE_MS (so about SKIP_MS + RATE_MS of
- * data, 1.25 s), sched_progress() says to pause it, unless
- *  - no host nothing is known of is waiting to start (the probing is over,
- *    and a pause would only swap one known host for another), or
- *  - it is urgent by rule 1 (a slow host is the longest pole: keep it), or
- *  - it would be done within KEEP_MS anyway (a pause costs a login).
- * A paused probe keeps its temp file, and resumes from it: no byte is sent
- * twice; the cost is one more login.
+ * Probing, when the source is a file (conf.probe), the width is below the
+ * host count and a host has no rate known: it starts as a probe.  Once its
+ * first window is measured (about 1.25 s of data; 0.75 s when that is a
+ * sixteenth of the file), sched_progress() says to pause it, unless
+ *  - it is a pole: expected to take at least POLE of what the job can
+ *    still take, and below SHARED of the fastest active host's rate (a
+ *    rate as high as the others' may be only its share of the uplink);
+ *  - it would be done within KEEP logins anyway (a pause costs a login);
+ *  - no host waits that is still to probe, or urgent by rule 1 (a pause
+ *    would only swap one known host for another).
+ * A paused probe keeps its temp file and resumes from it (sched_requeue()'s
+ * have): no byte is sent twice, the cost is one more login.  In the fluid
+ * model, S1-S4 (128 MiB) land at 1.005-1.06× the bound on a first run and
+ * 1.005-1.026× with history; see the test's output.
  */
 #include <math.h>
 #include <pthread.h>
