@@ -30,7 +30,7 @@ stragglers(const double *rates, size_t n)
 
 	memset(h, 0, sizeof(h));
 	for (i = 0; i < n; i++) {
-		snprintf(names[i], sizeof(names[i]), "web%02zu", i);
+		snprintf(names[i], sizeof(names[i]), "web%02u", (unsigned)i % 100);
 		h[i].name = names[i];
 		h[i].rate = rates[i];
 	}
