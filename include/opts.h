@@ -42,6 +42,7 @@ struct opts {
 	int	  exec_stream;		/* --exec-stream: no temp copy */
 	int	  retries;		/* --retries */
 	int	  resume;		/* --resume */
+	int	  no_history;		/* --no-history: no rate history */
 	char	 *source;		/* the first operand */
 	char	**targets;		/* the rest */
 	size_t	  n_targets;

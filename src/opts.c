@@ -19,8 +19,8 @@ const char opts_usage[] =
 "usage: fanscp [-46Bpqrv] [-F ssh_config] [-h host_file] [-i identity_file]\n"
 "              [-l limit] [-o ssh_option] [-P port] [--connect-timeout seconds]\n"
 "              [--exec command [--exec-stream]] [--host-limit limit]\n"
-"              [--inplace] [--max-startups n] [--resume] [--retries n]\n"
-"              [--sha256 hex] [--size bytes] [--spool-dir dir]\n"
+"              [--inplace] [--max-startups n] [--no-history] [--resume]\n"
+"              [--retries n] [--sha256 hex] [--size bytes] [--spool-dir dir]\n"
 "              [--spool-max size]\n"
 "              [--stall-timeout seconds] [--sudo] [--threads n]\n"
 "              [--transport auto | libssh2 | ssh] [--verify] [--width n]\n"
@@ -45,6 +45,7 @@ enum {
 	OPT_RETRIES,
 	OPT_RESUME,
 	OPT_HOST_LIMIT,
+	OPT_NO_HISTORY,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -68,6 +69,7 @@ static const struct option long_opts[] = {
 	{ "retries", required_argument, NULL, OPT_RETRIES },
 	{ "resume", no_argument, NULL, OPT_RESUME },
 	{ "host-limit", required_argument, NULL, OPT_HOST_LIMIT },
+	{ "no-history", no_argument, NULL, OPT_NO_HISTORY },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -264,6 +266,7 @@ opts_one(struct opts *o, int c, const char *arg, char *err, size_t errlen)
 	case OPT_HOST_LIMIT:
 		return opts_limit(arg, "--host-limit", &o->host_limit, err,
 		    errlen);
+	case OPT_NO_HISTORY: o->no_history = 1; return 0;
 	case OPT_HELP: fputs(opts_usage, stdout); return 1;
 	case OPT_VERSION: puts("fanscp " FANSCP_VERSION); return 1;
 	default:
