@@ -3,7 +3,7 @@
 # lab itself (the shaping holds, nothing leaks into the root namespace, a
 # cut link hangs) with today's fanscp; they skip where namespaces cannot be
 # made (not root, no iproute2).
-ALL_SCENARIOS="$ALL_SCENARIOS lab_basic lab_cut"
+ALL_SCENARIOS="$ALL_SCENARIOS lab_basic lab_cut lab_restart"
 
 # Four hosts at different rates, all at once: every copy arrives, and the
 # slowest link sets the time (the htb shaping holds), and the lab leaves
@@ -65,4 +65,27 @@ scen_lab_cut() {
 	    fail "lab003: temp file left 30 s after the link came back"
 	diag "lab003's temp file went $(( $(lab_ms) - t0 )) ms after the link came back"
 	expect_home 3
+}
+
+# lab_kill_host and lab_start_host: a killed host refuses, and comes back
+# on the same address and port (the ssh_config written at the start still
+# reaches it), as a fanscp that retries would need.
+scen_lab_restart() {
+	need_fanscp || return
+	lab_up 400 50 50 || return
+	SRC=$T/src/data.bin
+	mkrandom "$SRC" 1048576
+	cp "$T/ssh_config" "$T/ssh_config.before"
+	lab_kill_host 2
+	run_fanscp -F "$T/ssh_config" "$SRC" 'lab[001-002]:r.bin'
+	expect_rc 1
+	expect_err lab002 refused
+	expect_kinds "1 connect"
+	expect_all_ok r.bin 1
+	lab_start_host 2
+	cmp -s "$T/ssh_config" "$T/ssh_config.before" ||
+	    fail "lab_start_host changed the ssh_config"
+	run_fanscp -F "$T/ssh_config.before" "$SRC" lab002:r.bin
+	expect_rc 0
+	expect_all_ok r.bin 2
 }
