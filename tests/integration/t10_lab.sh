@@ -27,9 +27,10 @@ scen_lab_basic() {
 	    fail "done in ${el} ms: the 10 Mbit/s link is not shaped (needs 3355 ms)"
 	ip -4 route show | grep -q '^10\.77\.' &&
 	    fail "the root namespace has a route to the lab"
+	ns=$LAB_NS
 	lab_down
-	[ -z "$(ip netns list | grep -F "fsl-$$-")" ] ||
-	    fail "lab_down left namespaces: $(ip netns list | grep -F "fsl-$$-" | tr '\n' ' ')"
+	! ip netns list | grep -qF "$ns-" ||
+	    fail "lab_down left namespaces: $(ip netns list | grep -F "$ns-" | tr '\n' ' ')"
 }
 
 # Host 3's link cut in the middle of its copy: fanscp gives up on it after
