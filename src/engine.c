@@ -53,8 +53,9 @@ struct slot {
 	int		 events;	/* what it is watched for */
 	int		 fd_err;	/* an ssh child's stderr, read, or -1 */
 	int		 timer;		/* a retry the session asked for, or -1 */
-	int		 data;		/* its data has started: the scheduler
-					   hears of its progress */
+	int		 data;		/* 1: its data has started, and the
+					   scheduler hears of its progress;
+					   2: its data has ended */
 };
 
 /* A host taken from the queue whose sshd had no room yet. */
@@ -357,6 +358,12 @@ engine_drive(struct engine *e, struct slot *sl)
 	if (!sl->data && engine_progress(e, sl)) {
 		engine_drive(e, sl);
 		return;
+	}
+	/* Its data has ended: the scheduler hears the last of it. */
+	if (sl->data == 1 && !sess_sending(sl->sess)) {
+		sl->data = 2;
+		sched_progress(e->sched, (size_t)(sl->host - e->hosts),
+		    host_bytes(sl->host), loop_now(e->loop));
 	}
 	if (!sess_unconfirmed(sl->sess))
 		engine_leave_gate(e, sl);

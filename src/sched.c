@@ -82,6 +82,9 @@ struct shost {
 	uint64_t	 wh;		/* wh bytes on the host; */
 	int		 wopen;		/* 0: still in the SKIP_MS */
 	uint64_t	 last;		/* have at the last progress call */
+	int64_t		 last_t;	/* and when */
+	uint64_t	 d0h;		/* have when the data started, */
+	int64_t		 d0t;		/* at */
 	int64_t		 started;	/* this session, at */
 };
 
@@ -653,6 +656,8 @@ measure(struct sched *s, struct shost *h, uint64_t have, int64_t now)
 {
 	if (!h->data) {
 		h->data = 1;
+		h->d0t = now;
+		h->d0h = have;
 		s->login_ms += (double)(now - h->started);
 		s->nlogin++;
 		h->wopen = 0;
@@ -728,6 +733,7 @@ sched_progress(struct sched *s, size_t i, uint64_t have, int64_t now)
 		have = h->have;
 	count_total(s, h->data ? have - h->last : 0, now);
 	h->last = have;
+	h->last_t = now;
 	h->have = have;
 	measure(s, h, have, now);
 	if (h->probe && h->best > 0) {
@@ -753,13 +759,27 @@ sched_requeue(struct sched *s, size_t i, uint64_t have, int64_t not_before)
 	pthread_mutex_unlock(&s->mu);
 }
 
+/* The shortest span of data that gives a finished host a rate, ms. */
+#define SHORT_MS	100
+
 void
 sched_finish(struct sched *s, size_t i)
 {
+	struct shost *h;
+
 	pthread_mutex_lock(&s->mu);
 	if (i < s->conf.nhosts) {
-		s->h[i].state = SFINISHED;
-		s->h[i].probe = 0;
+		h = &s->h[i];
+		/*
+		 * Data too short for a window: its whole span (from the start
+		 * of the data to its last report, the end of the data) gives
+		 * the history a rate, if it lasted long enough to mean one.
+		 */
+		if (h->best == 0 && h->data && h->last_t - h->d0t >= SHORT_MS)
+			h->best = (double)(h->last - h->d0h) * 1000 /
+			    (double)(h->last_t - h->d0t);
+		h->state = SFINISHED;
+		h->probe = 0;
 	}
 	pthread_mutex_unlock(&s->mu);
 }

@@ -3,7 +3,7 @@
 # lab itself (the shaping holds, nothing leaks into the root namespace, a
 # cut link hangs) with today's fanscp; they skip where namespaces cannot be
 # made (not root, no iproute2).
-ALL_SCENARIOS="$ALL_SCENARIOS lab_basic lab_cut lab_restart"
+ALL_SCENARIOS="$ALL_SCENARIOS lab_basic lab_cut lab_restart lab_retry lab_cut_retry lab_order"
 
 # Four hosts at different rates, all at once: every copy arrives, and the
 # slowest link sets the time (the htb shaping holds), and the lab leaves
@@ -89,4 +89,83 @@ scen_lab_restart() {
 	run_fanscp -F "$T/ssh_config.before" "$SRC" lab002:r.bin
 	expect_rc 0
 	expect_all_ok r.bin 2
+}
+
+# On the lab: a host killed mid-transfer and back three seconds later on
+# its address and port; --retries resumes it from its temp file: every
+# copy exact, nothing stray anywhere.
+scen_lab_retry() {
+	need_fanscp || return
+	lab_up 400 50 50 50 20 || return
+	SRC=$T/src/data.bin
+	mkrandom "$SRC" 8388608
+	start_fanscp -F "$T/ssh_config" -v --retries 3 "$SRC" 'lab[001-004]:r.bin'
+	if ! wait_temp_over 4 1000000 >/dev/null; then
+		fail "no growing temp file on lab004"
+		wait_fanscp
+		return
+	fi
+	lab_kill_host 4
+	sleep 3
+	lab_start_host 4
+	wait_fanscp
+	expect_rc 0
+	for n in 1 2 3 4; do expect_copy $n r.bin "$SRC"; done
+	for n in 1 2 3 4; do expect_no_stray $n; done
+	grep -q 'lab004: resuming after' "$T/err" || fail "lab004 did not resume"
+	grep -q 'retried: lab004' "$T/err" || fail "the summary does not name lab004"
+}
+
+# On the lab: host 3's link cut mid-transfer, so that its old receiver
+# lives on, blocked, holding the temp file; fanscp gives up on the
+# connection (stall), retries while the link is down (connect timeouts),
+# and once it is back the new session stops the old receiver before it
+# appends.  The copy is exact and nothing is left.
+scen_lab_cut_retry() {
+	need_fanscp || return
+	lab_up 400 100 100 20 || return
+	SRC=$T/src/data.bin
+	mkrandom "$SRC" 6291456
+	start_fanscp -F "$T/ssh_config" -v --retries 6 --stall-timeout 3 \
+	    --connect-timeout 2 "$SRC" 'lab[001-003]:c.bin'
+	if ! wait_temp_over 3 1000000 >/dev/null; then
+		fail "no growing temp file on lab003"
+		wait_fanscp
+		return
+	fi
+	lab_cut 3
+	_i=0
+	while ! grep -q 'lab003: .*attempt 3 of' "$T/err" && [ $_i -lt 200 ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	lab_restore 3
+	wait_fanscp
+	expect_rc 0
+	for n in 1 2 3; do expect_copy $n c.bin "$SRC"; done
+	for n in 1 2 3; do expect_no_stray $n; done
+	grep -q 'lab003: resuming after' "$T/err" || fail "lab003 did not resume"
+}
+
+# On the lab, width 2: the 8 Mbit/s host listed last.  A first run has
+# no history: it probes (a host is paused at least once); the second run
+# knows the rates and starts the slow host first, probing none.
+scen_lab_order() {
+	need_fanscp || return
+	lab_up 400 40 40 40 8 || return
+	SRC=$T/src/data.bin
+	mkrandom "$SRC" 8388608
+	XDG_CACHE_HOME=$T/cache run_fanscp -F "$T/ssh_config" -vv --width 2 \
+	    "$SRC" 'lab[001-004]:o.bin'
+	expect_rc 0
+	for n in 1 2 3 4; do expect_copy $n o.bin "$SRC"; done
+	grep -q ': paused after' "$T/err" || fail "the first run probed no host"
+	XDG_CACHE_HOME=$T/cache run_fanscp -F "$T/ssh_config" -vv --width 2 \
+	    "$SRC" 'lab[001-004]:o.bin'
+	expect_rc 0
+	for n in 1 2 3 4; do expect_copy $n o.bin "$SRC"; done
+	first=$(sed -n 's/^\(lab00[0-9]\): started in slot.*/\1/p' "$T/err" | head -1)
+	[ "$first" = lab004 ] || fail "with its history, the slow host did not start first (first: ${first:-none})"
+	grep -q ': paused after' "$T/err" && fail "the second run probed hosts it knew"
+	for n in 1 2 3 4; do expect_no_stray $n; done
 }

@@ -3,27 +3,6 @@
 ALL_SCENARIOS="$ALL_SCENARIOS retry_resume retry_takeover resume_runs resume_planted retry_interrupt probe_pause"
 SLOW_SCENARIOS="$SLOW_SCENARIOS retry_resume retry_takeover resume_runs"
 
-# No temp file, and no pid file, anywhere under host $1's home.
-expect_no_stray() {
-	_s=$(find "$(host_home "$1")" -name '.*fanscp*' 2>/dev/null)
-	[ -z "$_s" ] || fail "$(host_name "$1"): left behind: $_s"
-}
-
-# Wait until host $1 holds a temp file of more than $2 bytes.
-wait_temp_over() {
-	_i=0
-	while [ $_i -lt 300 ]; do
-		_f=$(find "$(host_home "$1")" -name '.*.fanscp.*' ! -name '*.pid' \
-		    -size +"$2"c 2>/dev/null | head -1)
-		[ -n "$_f" ] && { printf '%s\n' "$_f"; return 0; }
-		[ -n "${FANSCP_PID:-}" ] && ! kill -0 "$FANSCP_PID" 2>/dev/null &&
-		    return 1
-		sleep 0.1
-		_i=$((_i + 1))
-	done
-	return 1
-}
-
 # Run fanscp with the fixture config and ARGS, and SIGKILL it once host 1
 # holds a temp file of more than a few bytes (its checks, which take a
 # 137 for a timeout, are not run).

@@ -407,6 +407,32 @@ test_backoff(void **state)
 }
 
 /*
+ * A host whose data ends before its first window is measured still gets a
+ * rate, over its whole span, for the history; a span too short to mean
+ * one gives none.
+ */
+static void
+test_short_rate(void **state)
+{
+	struct sched *s = mk(2, 1000000, 2, 0);
+	size_t i;
+	int wait = -1;
+
+	(void)state;
+	assert_int_equal(sched_next(s, 0, &i, &wait), SCHED_START);
+	assert_int_equal(sched_next(s, 0, &i, &wait), SCHED_START);
+	sched_progress(s, 0, 0, 100);
+	sched_progress(s, 0, 1000000, 300);	/* 1 MB in 200 ms */
+	sched_finish(s, 0);
+	assert_true(sched_rate(s, 0) > 4.9e6 && sched_rate(s, 0) < 5.1e6);
+	sched_progress(s, 1, 0, 100);
+	sched_progress(s, 1, 1000000, 150);	/* 50 ms: too short */
+	sched_finish(s, 1);
+	assert_true(sched_rate(s, 1) == 0);
+	sched_free(s);
+}
+
+/*
  * What a host has shortens what it has left: of two hosts at the same
  * rate, width 1, the one with less left is the shorter, so the other (the
  * longest pole) goes first.
@@ -589,6 +615,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_backoff),
+		cmocka_unit_test(test_short_rate),
 		cmocka_unit_test(test_requeue_have),
 		cmocka_unit_test(test_requeue_order),
 		cmocka_unit_test(test_stream),
