@@ -1200,6 +1200,45 @@ parse_include(const struct pctx *p, struct dirlist *l, const struct strv *av)
  * Lines and files.
  */
 
+/* The edit distance of a and b, ignoring case, or 3 once it is past 2. */
+static int
+edit_distance(const char *a, const char *b)
+{
+	int prev[64], cur[64], i, j, la = (int)strlen(a), lb = (int)strlen(b);
+
+	if (la >= 64 || lb >= 64 || abs(la - lb) > 2)
+		return 3;
+	for (j = 0; j <= lb; j++)
+		prev[j] = j;
+	for (i = 1; i <= la; i++) {
+		cur[0] = i;
+		for (j = 1; j <= lb; j++) {
+			cur[j] = prev[j - 1] + (tolower((unsigned char)a[i - 1])
+			    != tolower((unsigned char)b[j - 1]));
+			if (prev[j] + 1 < cur[j])
+				cur[j] = prev[j] + 1;
+			if (cur[j - 1] + 1 < cur[j])
+				cur[j] = cur[j - 1] + 1;
+		}
+		memcpy(prev, cur, sizeof(int) * (size_t)(lb + 1));
+	}
+	return prev[lb];
+}
+
+/* A known keyword that key is likely a typo of, or NULL. */
+static const char *
+near_keyword(const char *key)
+{
+	size_t i;
+
+	if (strlen(key) < 5)
+		return NULL;
+	for (i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++)
+		if (edit_distance(key, keywords[i].name) <= 2)
+			return keywords[i].name;
+	return NULL;
+}
+
 /*
  * A keyword ssh does not know either: an error, as ssh's "Bad
  * configuration option", unless an IgnoreUnknown parsed before it covers
@@ -1211,11 +1250,15 @@ static int
 parse_unknown(const struct pctx *p, struct dirlist *l, const char *key)
 {
 	struct directive *d;
+	const char *near;
 	size_t i;
 
 	for (i = 0; i < p->conf->ignore.n; i++)
 		if (sshconf_pattern_list(key, p->conf->ignore.v[i], 1) == 1)
 			break;
+	if (i == p->conf->ignore.n && (near = near_keyword(key)) != NULL)
+		return perr(p, "bad configuration option '%s' (did you mean "
+		    "%s?)", key, near);
 	if (i == p->conf->ignore.n)
 		return perr(p, "bad configuration option '%s'%s", key,
 		    p->cmdline ? "" : " (see IgnoreUnknown)");

@@ -869,7 +869,9 @@ static const struct bad bad_lines[] = {
 	{ "User \"open\n", "cfg:1: unterminated quote" },
 	{ "Unknown 'open\n", "cfg:1: unterminated quote" },
 	{ "StrictHostKeyCheking no\n", "cfg:1: bad configuration option "
-	    "'StrictHostKeyCheking' (see IgnoreUnknown)" },
+	    "'StrictHostKeyCheking' (did you mean StrictHostKeyChecking?)" },
+	{ "UseKeychain yes\n", "cfg:1: bad configuration option "
+	    "'UseKeychain' (see IgnoreUnknown)" },
 	/* As in ssh, IgnoreUnknown must come before the key. */
 	{ "Foo bar\nIgnoreUnknown Foo\n", "cfg:1: bad configuration option "
 	    "'Foo' (see IgnoreUnknown)" },
@@ -1047,7 +1049,12 @@ test_unknown_options(void **state)
 	assert_int_equal(sshconf_add_option(c, "StrictHostKeyCheking=no", err,
 	    sizeof(err)), -1);
 	assert_string_equal(err, "option 'StrictHostKeyCheking=no': bad "
-	    "configuration option 'StrictHostKeyCheking'");
+	    "configuration option 'StrictHostKeyCheking' (did you mean "
+	    "StrictHostKeyChecking?)");
+	assert_int_equal(sshconf_add_option(c, "UseKeychain=yes", err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "option 'UseKeychain=yes': bad "
+	    "configuration option 'UseKeychain'");
 	assert_int_equal(sshconf_add_option(c, "IgnoreUnknown=foo*", err,
 	    sizeof(err)), 0);
 	assert_int_equal(sshconf_add_option(c, "FooBar=1", err,
