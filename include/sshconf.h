@@ -3,7 +3,11 @@
  * host's settings are then resolved the way ssh does it: -o options first,
  * then the files in order, and for each key the first value obtained wins
  * (IdentityFile accumulates).  Host patterns take '*', '?' and '!'.
- * Unknown keys are ignored; a malformed line is an error naming file:line.
+ * Every keyword of OpenSSH 9.2 is known, each with a policy (the table in
+ * sshconf.c): honoured, ignored with a -v note where that is safe, handed
+ * to ssh (needs_ssh), or refused.  A keyword ssh does not know either is
+ * an error naming file:line, as in ssh, unless IgnoreUnknown covers it.
+ * A malformed line is an error naming file:line.
  * Options that decide how a server's key is checked are never ignored:
  * those fanscp cannot honour (CheckHostIP yes, VerifyHostKeyDNS yes or
  * ask, CanonicalizeHostname yes or always, or one set in a Match block
@@ -61,6 +65,9 @@ struct hostcfg {
 	char	 *control_path;	/* ControlPath as written ("none": NULL):
 				   ssh's %-tokens (%C, %p...) unexpanded */
 	int	  control_master; /* ControlMaster, enum ctlmaster */
+	int	  compression;	/* Compression yes/no */
+	char	 *needs_ssh;	/* why only OpenSSH can honour the settings
+				   ("Ciphers is set (...)"), or NULL */
 };
 
 struct sshconf;

@@ -31,6 +31,7 @@ enum transport_reason {
 	TR_GSSAPI,		/* GSSAPIAuthentication, with Kerberos tickets */
 	TR_CERT_AUTHORITY,	/* a @cert-authority host key (conn.c) */
 	TR_AGENT_CERT,		/* the agent holds a certificate */
+	TR_SSHCONF,		/* an ssh_config key only ssh honours */
 };
 
 /* The world as transport_needs_ssh() sees it. */

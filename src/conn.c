@@ -452,6 +452,9 @@ conn_handshake(struct conn *c)
 		if (c->ssh == NULL)
 			return conn_fail(c, "cannot create an SSH session");
 		libssh2_session_set_blocking(c->ssh, 0);
+		/* Compression yes (or -C): zlib, as ssh offers it. */
+		if (c->cfg.compression == 1)
+			libssh2_session_flag(c->ssh, LIBSSH2_FLAG_COMPRESS, 1);
 		libssh2_session_callback_set(c->ssh,
 		    LIBSSH2_CALLBACK_DISCONNECT, (void *)conn_on_disconnect);
 		conn_hostkey_pref(c, pref, sizeof(pref));
@@ -662,6 +665,12 @@ conn_configure(struct conn *c)
 	    job->transport == JOB_TRANSPORT_LIBSSH2) {
 		host_fail(c->host, ERR_CONFIG, "ProxyJump and ProxyCommand "
 		    "need ssh: --transport auto or ssh");
+		return -1;
+	}
+	if (c->cfg.needs_ssh != NULL &&
+	    job->transport == JOB_TRANSPORT_LIBSSH2) {
+		host_fail(c->host, ERR_CONFIG, "%s: only ssh honours it: "
+		    "--transport auto or ssh", c->cfg.needs_ssh);
 		return -1;
 	}
 	/* We never call libssh2_channel_request_auth_agent(). */

@@ -1,6 +1,7 @@
 /* Command-line parsing: scp's short options, fanscp's long ones. */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdint.h>
@@ -8,16 +9,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "opts.h"
 #include "ratelimit.h"
+#include "sshconf.h"
 #include "xmalloc.h"
 
 #define FANSCP_VERSION	"0.1"
 
 const char opts_usage[] =
-"usage: fanscp [-46Bpqrv] [-F ssh_config] [-h host_file] [-i identity_file]\n"
-"              [-l limit] [-o ssh_option] [-P port] [--connect-timeout seconds]\n"
+"usage: fanscp [-46BCpqrv] [-c cipher] [-F ssh_config] [-h host_file]\n"
+"              [-i identity_file] [-l limit] [-o ssh_option] [-P port]\n"
+"              [--connect-timeout seconds]\n"
 "              [--exec command [--exec-stream]] [--host-limit limit]\n"
 "              [--inplace] [--max-startups n] [--no-history] [--resume]\n"
 "              [--retries n] [--sha256 hex] [--size bytes] [--spool-dir dir]\n"
@@ -195,6 +199,76 @@ opts_transport(struct opts *o, const char *arg, char *err, size_t errlen)
 	return -1;
 }
 
+/*
+ * scp's flags that fanscp does not take, each with why: refused by name
+ * rather than as "unknown", since an scp user will reach for them.
+ */
+static const struct {
+	int		 flag;
+	const char	*why;
+} scp_flags[] = {
+	{ '3', "fanscp copies from here to the hosts, never between two "
+	    "remote hosts" },
+	{ 'A', "fanscp never forwards the agent" },
+	{ 'D', "fanscp runs no sftp-server: it speaks neither SFTP nor "
+	    "scp's protocol" },
+	{ 'J', "jump hosts on the command line are not supported yet; "
+	    "ProxyJump in ssh_config is, through ssh (--transport auto or "
+	    "ssh)" },
+	{ 'O', "fanscp has its own protocol, neither scp's nor SFTP" },
+	{ 'R', "fanscp copies from here to the hosts, never between two "
+	    "remote hosts" },
+	{ 'S', "fanscp connects with libssh2, or with ssh itself under "
+	    "--transport ssh: it takes no other program" },
+	{ 's', "fanscp has its own protocol, neither scp's nor SFTP" },
+	{ 'T', "fanscp receives no file names to check: it only sends" },
+	{ 'X', "fanscp does not use SFTP" },
+};
+
+static int
+opts_scp_flag(int c, char *err, size_t errlen)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(scp_flags) / sizeof(scp_flags[0]); i++)
+		if (scp_flags[i].flag == c) {
+			snprintf(err, errlen, "-%c is not supported: %s", c,
+			    scp_flags[i].why);
+			return -1;
+		}
+	snprintf(err, errlen, "unknown or incomplete option");
+	return -1;
+}
+
+/*
+ * -i: like ssh, warn at once of a file we cannot read, and go on (the
+ * other identities, or the agent, may still log in).
+ */
+static void
+opts_identity(struct opts *o, const char *path)
+{
+	int fd;
+
+	if ((fd = open(path, O_RDONLY)) == -1)
+		fprintf(stderr, "fanscp: warning: identity file '%s' not "
+		    "accessible: %s\n", path, strerror(errno));
+	else
+		close(fd);
+	opts_push(&o->identities, &o->n_identities, path);
+}
+
+/* -C and -c are ssh options ssh_config also holds: -o does the rest. */
+static int
+opts_ssh_alias(struct opts *o, const char *key, const char *value)
+{
+	char *s = xasprintf("%s=%s", key, value);
+
+	o->options = xreallocarray(o->options, o->n_options + 1,
+	    sizeof(*o->options));
+	o->options[o->n_options++] = s;
+	return 0;
+}
+
 /* Handle one option character c with argument arg; 0, 1 (exit) or -1. */
 static int
 opts_one(struct opts *o, int c, const char *arg, char *err, size_t errlen)
@@ -209,7 +283,9 @@ opts_one(struct opts *o, int c, const char *arg, char *err, size_t errlen)
 	case 'v': o->verbose++; return 0;
 	case 'F': free(o->config); o->config = xstrdup(arg); return 0;
 	case 'h': opts_push(&o->hostfiles, &o->n_hostfiles, arg); return 0;
-	case 'i': opts_push(&o->identities, &o->n_identities, arg); return 0;
+	case 'i': opts_identity(o, arg); return 0;
+	case 'C': return opts_ssh_alias(o, "Compression", "yes");
+	case 'c': return opts_ssh_alias(o, "Ciphers", arg);
 	case 'o': opts_push(&o->options, &o->n_options, arg); return 0;
 	case 'l':
 		return opts_limit(arg, "-l limit", &o->limit, err, errlen);
@@ -270,8 +346,7 @@ opts_one(struct opts *o, int c, const char *arg, char *err, size_t errlen)
 	case OPT_HELP: fputs(opts_usage, stdout); return 1;
 	case OPT_VERSION: puts("fanscp " FANSCP_VERSION); return 1;
 	default:
-		snprintf(err, errlen, "unknown or incomplete option");
-		return -1;
+		return opts_scp_flag(c, err, errlen);
 	}
 }
 
@@ -301,6 +376,24 @@ opts_check_exec(const struct opts *o, char *err, size_t errlen)
 	return -1;
 }
 
+/*
+ * Check the -o options (and -C, -c) as ssh does while it reads its
+ * command line, so that a misspelt key is a usage error before anything
+ * is opened.  main.c parses them again for real.
+ */
+static int
+opts_check_options(const struct opts *o, char *err, size_t errlen)
+{
+	struct sshconf *c = sshconf_new();
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < o->n_options && r == 0; i++)
+		r = sshconf_add_option(c, o->options[i], err, errlen);
+	sshconf_free(c);
+	return r;
+}
+
 int
 opts_parse(struct opts *o, int argc, char **argv, char *err, size_t errlen)
 {
@@ -309,9 +402,12 @@ opts_parse(struct opts *o, int argc, char **argv, char *err, size_t errlen)
 	memset(o, 0, sizeof(*o));
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+46BF:h:i:l:o:P:pqrv", long_opts,
+	while ((c = getopt_long(argc, argv, "+346ABCc:D:F:h:i:J:l:Oo:P:pqRrS:sTvX:", long_opts,
 	    NULL)) != -1) {
 		if (c == '?' || c == ':') {
+			if (optopt > 0 && optopt < 256 &&
+			    strchr("DJSX", optopt) != NULL)
+				return opts_scp_flag(optopt, err, errlen);
 			if (optopt > 0 && optopt < 256)
 				snprintf(err, errlen, "unknown option or "
 				    "missing argument: -%c", optopt);
@@ -334,6 +430,8 @@ opts_parse(struct opts *o, int argc, char **argv, char *err, size_t errlen)
 		snprintf(err, errlen, "no target given");
 		return -1;
 	}
+	if (opts_check_options(o, err, errlen) == -1)
+		return -1;
 	return opts_check_exec(o, err, errlen);
 }
 

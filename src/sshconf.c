@@ -86,6 +86,10 @@ enum kw {
 	KW_PKCS11PROVIDER,
 	KW_CONTROLPATH,
 	KW_CONTROLMASTER,
+	KW_COMPRESSION,
+	KW_IGNOREUNKNOWN,
+	KW_OTHER,	/* known to ssh, not implemented: see its policy */
+	KW_UNKNOWN,	/* unknown, but IgnoreUnknown may cover it */
 };
 
 /* How a keyword's value is checked and kept. */
@@ -143,46 +147,189 @@ static const struct choice af_choices[] = {
 	{ NULL, 0 },
 };
 
+/*
+ * What fanscp does with a keyword of OpenSSH 9.2's ssh_config(5).  Every
+ * keyword ssh knows is in the table below, so that a typo fails as ssh
+ * fails ("bad configuration option") and nothing ssh would act on is
+ * dropped without a word.
+ */
+enum policy {
+	P_HONOUR,	/* implemented here */
+	P_IGNORE,	/* cannot change who is reached, how the server is
+			   authenticated or what is sent: a -v note */
+	P_SSH,		/* only OpenSSH can honour it: --transport auto hands
+			   the host to ssh, --transport libssh2 fails it */
+	P_REFUSE,	/* resolving a host it applies to fails */
+};
+
 struct keyword {
 	const char		*name;
 	enum kw			 kw;
 	enum vtype		 type;
 	const struct choice	*choices;
+	enum policy		 policy;
+	const char		*safe;	/* P_SSH, P_REFUSE: "|"-separated
+					   values that change nothing */
+	const char		*why;	/* P_IGNORE, P_SSH, P_REFUSE */
 };
 
+#define IGNORED(n, why)	{ n, KW_OTHER, V_RAW, NULL, P_IGNORE, NULL, why }
+#define VIA_SSH(n, safe, why) \
+	{ n, KW_OTHER, V_RAW, NULL, P_SSH, safe, why }
+#define REFUSED(n, safe, why) \
+	{ n, KW_OTHER, V_RAW, NULL, P_REFUSE, safe, why }
+
+#define WHY_FWD		"fanscp opens no forwarding (ssh children get " \
+			"ClearAllForwardings yes)"
+#define WHY_CMD		"fanscp runs its own remote command, as scp " \
+			"overrides it"
+#define WHY_X11		"fanscp forwards no X11 (as scp's -x)"
+#define WHY_PROMPT	"fanscp never prompts (as BatchMode yes)"
+#define WHY_GSS		"a GSSAPI detail: a host that logs in by GSSAPI " \
+			"goes to ssh, which reads it"
+#define WHY_LOG		"only how ssh logs or shows things"
+#define WHY_CANON	"used only with CanonicalizeHostname, which " \
+			"fails when on"
+#define WHY_LIVE	"liveness only: --stall-timeout and " \
+			"--connect-timeout watch it"
+#define WHY_OLD		"no longer used by OpenSSH 9.2"
+#define WHY_HOSTBASED	"host-based login, which fanscp never tries: " \
+			"a login that needs it fails"
+#define WHY_ALGS	"libssh2 cannot be held to this algorithm list"
+
 static const struct keyword keywords[] = {
-	{ "Host", KW_HOST, V_BLOCK, NULL },
-	{ "Match", KW_MATCH, V_BLOCK, NULL },
-	{ "Include", KW_INCLUDE, V_BLOCK, NULL },
-	{ "HostName", KW_HOSTNAME, V_HOSTNAME, NULL },
-	{ "User", KW_USER, V_STRING, NULL },
-	{ "Port", KW_PORT, V_PORT, NULL },
-	{ "IdentityFile", KW_IDENTITYFILE, V_PATH, NULL },
-	{ "IdentitiesOnly", KW_IDENTITIESONLY, V_CHOICE, flag_choices },
-	{ "UserKnownHostsFile", KW_USERKNOWNHOSTS, V_PATHS, NULL },
-	{ "GlobalKnownHostsFile", KW_GLOBALKNOWNHOSTS, V_GLOBALPATHS, NULL },
-	{ "StrictHostKeyChecking", KW_STRICT, V_CHOICE, strict_choices },
-	{ "HashKnownHosts", KW_HASHKNOWNHOSTS, V_CHOICE, flag_choices },
-	{ "ConnectTimeout", KW_CONNECTTIMEOUT, V_TIME, NULL },
-	{ "BatchMode", KW_BATCHMODE, V_CHOICE, flag_choices },
-	{ "AddressFamily", KW_ADDRESSFAMILY, V_CHOICE, af_choices },
-	{ "IdentityAgent", KW_IDENTITYAGENT, V_PATH, NULL },
-	{ "ProxyJump", KW_PROXYJUMP, V_STRING, NULL },
-	{ "ProxyCommand", KW_PROXYCOMMAND, V_RAW, NULL },
-	{ "HostKeyAlias", KW_HOSTKEYALIAS, V_STRING, NULL },
-	{ "HostKeyAlgorithms", KW_HOSTKEYALGORITHMS, V_STRING, NULL },
-	{ "KnownHostsCommand", KW_KNOWNHOSTSCOMMAND, V_RAW, NULL },
-	{ "CheckHostIP", KW_CHECKHOSTIP, V_CHOICE, flag_choices },
-	{ "VerifyHostKeyDNS", KW_VERIFYHOSTKEYDNS, V_CHOICE, dns_choices },
-	{ "ForwardAgent", KW_FORWARDAGENT, V_STRING, NULL },
-	{ "CanonicalizeHostname", KW_CANONICALIZE, V_CHOICE, canon_choices },
-	{ "RevokedHostKeys", KW_REVOKEDHOSTKEYS, V_PATHS, NULL },
+	{ "Host", KW_HOST, V_BLOCK, NULL, P_HONOUR, NULL, NULL },
+	{ "Match", KW_MATCH, V_BLOCK, NULL, P_HONOUR, NULL, NULL },
+	{ "Include", KW_INCLUDE, V_BLOCK, NULL, P_HONOUR, NULL, NULL },
+	{ "HostName", KW_HOSTNAME, V_HOSTNAME, NULL, P_HONOUR, NULL, NULL },
+	{ "User", KW_USER, V_STRING, NULL, P_HONOUR, NULL, NULL },
+	{ "Port", KW_PORT, V_PORT, NULL, P_HONOUR, NULL, NULL },
+	{ "IdentityFile", KW_IDENTITYFILE, V_PATH, NULL, P_HONOUR, NULL, NULL },
+	{ "IdentitiesOnly", KW_IDENTITIESONLY, V_CHOICE, flag_choices, P_HONOUR, NULL, NULL },
+	{ "UserKnownHostsFile", KW_USERKNOWNHOSTS, V_PATHS, NULL, P_HONOUR, NULL, NULL },
+	{ "GlobalKnownHostsFile", KW_GLOBALKNOWNHOSTS, V_GLOBALPATHS, NULL, P_HONOUR, NULL, NULL },
+	{ "StrictHostKeyChecking", KW_STRICT, V_CHOICE, strict_choices, P_HONOUR, NULL, NULL },
+	{ "HashKnownHosts", KW_HASHKNOWNHOSTS, V_CHOICE, flag_choices, P_HONOUR, NULL, NULL },
+	{ "ConnectTimeout", KW_CONNECTTIMEOUT, V_TIME, NULL, P_HONOUR, NULL, NULL },
+	{ "BatchMode", KW_BATCHMODE, V_CHOICE, flag_choices, P_HONOUR, NULL, NULL },
+	{ "AddressFamily", KW_ADDRESSFAMILY, V_CHOICE, af_choices, P_HONOUR, NULL, NULL },
+	{ "IdentityAgent", KW_IDENTITYAGENT, V_PATH, NULL, P_HONOUR, NULL, NULL },
+	{ "ProxyJump", KW_PROXYJUMP, V_STRING, NULL, P_HONOUR, NULL, NULL },
+	{ "ProxyCommand", KW_PROXYCOMMAND, V_RAW, NULL, P_HONOUR, NULL, NULL },
+	{ "HostKeyAlias", KW_HOSTKEYALIAS, V_STRING, NULL, P_HONOUR, NULL, NULL },
+	{ "HostKeyAlgorithms", KW_HOSTKEYALGORITHMS, V_STRING, NULL, P_HONOUR, NULL, NULL },
+	{ "KnownHostsCommand", KW_KNOWNHOSTSCOMMAND, V_RAW, NULL, P_HONOUR, NULL, NULL },
+	{ "CheckHostIP", KW_CHECKHOSTIP, V_CHOICE, flag_choices, P_HONOUR, NULL, NULL },
+	{ "VerifyHostKeyDNS", KW_VERIFYHOSTKEYDNS, V_CHOICE, dns_choices, P_HONOUR, NULL, NULL },
+	{ "ForwardAgent", KW_FORWARDAGENT, V_STRING, NULL, P_HONOUR, NULL, NULL },
+	{ "CanonicalizeHostname", KW_CANONICALIZE, V_CHOICE, canon_choices, P_HONOUR, NULL, NULL },
+	{ "RevokedHostKeys", KW_REVOKEDHOSTKEYS, V_PATHS, NULL, P_HONOUR, NULL, NULL },
 	/* Only read to tell whether a host needs OpenSSH (transport.c). */
-	{ "CertificateFile", KW_CERTIFICATEFILE, V_PATH, NULL },
-	{ "GSSAPIAuthentication", KW_GSSAPIAUTH, V_CHOICE, flag_choices },
-	{ "PKCS11Provider", KW_PKCS11PROVIDER, V_STRING, NULL },
-	{ "ControlPath", KW_CONTROLPATH, V_STRING, NULL },
-	{ "ControlMaster", KW_CONTROLMASTER, V_CHOICE, cm_choices },
+	{ "CertificateFile", KW_CERTIFICATEFILE, V_PATH, NULL, P_HONOUR, NULL, NULL },
+	{ "GSSAPIAuthentication", KW_GSSAPIAUTH, V_CHOICE, flag_choices, P_HONOUR, NULL, NULL },
+	{ "PKCS11Provider", KW_PKCS11PROVIDER, V_STRING, NULL, P_HONOUR, NULL, NULL },
+	{ "ControlPath", KW_CONTROLPATH, V_STRING, NULL, P_HONOUR, NULL, NULL },
+	{ "ControlMaster", KW_CONTROLMASTER, V_CHOICE, cm_choices, P_HONOUR, NULL, NULL },
+	{ "Compression", KW_COMPRESSION, V_CHOICE, flag_choices, P_HONOUR, NULL, NULL },
+	{ "IgnoreUnknown", KW_IGNOREUNKNOWN, V_STRING, NULL, P_HONOUR, NULL, NULL },
+	/* "HostName" matches the man page's "Hostname" (no case). */
+
+	/* Known to ssh, not implemented: ignoring these is safe. */
+	IGNORED("AddKeysToAgent", "only adds keys to the local agent"),
+	IGNORED("CanonicalDomains", WHY_CANON),
+	IGNORED("CanonicalizeFallbackLocal", WHY_CANON),
+	IGNORED("CanonicalizeMaxDots", WHY_CANON),
+	IGNORED("CanonicalizePermittedCNAMEs", WHY_CANON),
+	IGNORED("CASignatureAlgorithms", "for host certificates, which "
+	    "only ssh checks: such a host goes to ssh"),
+	IGNORED("ClearAllForwardings", WHY_FWD),
+	IGNORED("ConnectionAttempts", "only retries a connection: see "
+	    "--retries"),
+	IGNORED("ControlPersist", "only for an ssh master: fanscp sets its "
+	    "own"),
+	IGNORED("DynamicForward", WHY_FWD),
+	IGNORED("EnableEscapeCommandline", "interactive sessions only"),
+	IGNORED("EnableSSHKeysign", WHY_HOSTBASED),
+	IGNORED("EscapeChar", "interactive sessions only"),
+	IGNORED("ExitOnForwardFailure", WHY_FWD),
+	IGNORED("FingerprintHash", WHY_LOG),
+	IGNORED("ForkAfterAuthentication", WHY_CMD),
+	IGNORED("ForwardX11", WHY_X11),
+	IGNORED("ForwardX11Timeout", WHY_X11),
+	IGNORED("ForwardX11Trusted", WHY_X11),
+	IGNORED("GatewayPorts", WHY_FWD),
+	IGNORED("GSSAPIClientIdentity", WHY_GSS),
+	IGNORED("GSSAPIDelegateCredentials", WHY_GSS),
+	IGNORED("GSSAPIKexAlgorithms", WHY_GSS),
+	IGNORED("GSSAPIKeyExchange", WHY_GSS),
+	IGNORED("GSSAPIRenewalForcesRekey", WHY_GSS),
+	IGNORED("GSSAPIServerIdentity", WHY_GSS),
+	IGNORED("GSSAPITrustDns", WHY_GSS),
+	IGNORED("HostbasedAcceptedAlgorithms", WHY_HOSTBASED),
+	IGNORED("HostbasedAuthentication", WHY_HOSTBASED),
+	IGNORED("HostbasedKeyTypes", WHY_HOSTBASED),
+	IGNORED("IPQoS", "only marks packets"),
+	IGNORED("KbdInteractiveAuthentication", WHY_PROMPT),
+	IGNORED("ChallengeResponseAuthentication", WHY_PROMPT),
+	IGNORED("KbdInteractiveDevices", WHY_PROMPT),
+	IGNORED("LocalCommand", "runs a local command: scp sets "
+	    "PermitLocalCommand no"),
+	IGNORED("LocalForward", WHY_FWD),
+	IGNORED("LogLevel", WHY_LOG),
+	IGNORED("LogVerbose", WHY_LOG),
+	IGNORED("NoHostAuthenticationForLocalhost", "fanscp checks "
+	    "localhost's key too, which is stricter"),
+	IGNORED("NumberOfPasswordPrompts", WHY_PROMPT),
+	IGNORED("PasswordAuthentication", WHY_PROMPT),
+	IGNORED("PermitLocalCommand", "fanscp runs no local command"),
+	IGNORED("PermitRemoteOpen", WHY_FWD),
+	IGNORED("PreferredAuthentications", "fanscp logs in with public "
+	    "keys only"),
+	IGNORED("ProxyUseFdpass", "a detail of ProxyCommand, which ssh "
+	    "runs"),
+	IGNORED("RekeyLimit", "only when session keys are renewed"),
+	IGNORED("RemoteCommand", WHY_CMD),
+	IGNORED("RemoteForward", WHY_FWD),
+	IGNORED("RequestTTY", WHY_CMD),
+	IGNORED("SecurityKeyProvider", "FIDO keys go to ssh, which reads "
+	    "it"),
+	IGNORED("SendEnv", "fanscp's remote commands need no variable of "
+	    "ours"),
+	IGNORED("ServerAliveCountMax", WHY_LIVE),
+	IGNORED("ServerAliveInterval", WHY_LIVE),
+	IGNORED("SessionType", WHY_CMD),
+	IGNORED("StdinNull", WHY_CMD),
+	IGNORED("StreamLocalBindMask", WHY_FWD),
+	IGNORED("StreamLocalBindUnlink", WHY_FWD),
+	IGNORED("SyslogFacility", WHY_LOG),
+	IGNORED("TCPKeepAlive", WHY_LIVE),
+	IGNORED("Tunnel", WHY_FWD),
+	IGNORED("TunnelDevice", WHY_FWD),
+	IGNORED("UpdateHostKeys", "fanscp never learns keys a server "
+	    "offers"),
+	IGNORED("VisualHostKey", WHY_LOG),
+	IGNORED("XAuthLocation", WHY_X11),
+	IGNORED("Cipher", WHY_OLD),
+	IGNORED("CompressionLevel", WHY_OLD),
+	IGNORED("Protocol", WHY_OLD),
+	IGNORED("RhostsRSAAuthentication", WHY_OLD),
+	IGNORED("RSAAuthentication", WHY_OLD),
+	IGNORED("UsePrivilegedPort", WHY_OLD),
+	IGNORED("UseRoaming", WHY_OLD),
+
+	/* They decide where packets go, the crypto, or what is sent. */
+	VIA_SSH("BindAddress", NULL, "chooses the local address"),
+	VIA_SSH("BindInterface", NULL, "chooses the local interface"),
+	VIA_SSH("Ciphers", NULL, WHY_ALGS),
+	VIA_SSH("KexAlgorithms", NULL, WHY_ALGS),
+	VIA_SSH("MACs", NULL, WHY_ALGS),
+	VIA_SSH("PubkeyAcceptedAlgorithms", NULL, WHY_ALGS),
+	VIA_SSH("PubkeyAcceptedKeyTypes", NULL, WHY_ALGS),
+	VIA_SSH("RequiredRSASize", "1024", "libssh2 cannot check the size "
+	    "of RSA keys"),
+	VIA_SSH("SetEnv", NULL, "sends variables the server may act on"),
+	REFUSED("PubkeyAuthentication", "yes|true|unbound|host-bound",
+	    "fanscp logs in with public keys only"),
 };
 
 /* Match criteria; C_OTHER is one we cannot evaluate. */
@@ -233,6 +380,7 @@ struct dirlist;
 
 struct directive {
 	enum kw		 kw;
+	const struct keyword *key;	/* KW_OTHER's entry, or NULL */
 	const char	*file;	/* owned by the sshconf's name pool */
 	int		 line;	/* 0 for a -o option */
 	int		 ival;	/* a checked flag, number or choice */
@@ -253,6 +401,7 @@ struct sshconf {
 	struct dirlist	**files;	/* one list per sshconf_load() */
 	size_t		  nfiles;
 	struct strv	  names;	/* file names directives point to */
+	struct strv	  ignore;	/* IgnoreUnknown values parsed so far */
 };
 
 /* Where a line being parsed comes from. */
@@ -312,6 +461,10 @@ struct rstate {
 	const struct directive	 *cert;		/* CertificateFile (first) */
 	const struct directive	 *pkcs11;	/* PKCS11Provider */
 	const struct directive	 *ctlpath;	/* ControlPath */
+	const struct directive	 *ignore;	/* IgnoreUnknown */
+	const struct directive	 *unknown;	/* the first unknown keyword
+						   it does not cover */
+	const struct directive	**other;	/* KW_OTHER, by table index */
 	const struct directive	 *pending;	/* the Match line we cannot
 						   evaluate, in its block */
 	const struct directive	 *undecided;	/* a host key option under
@@ -1047,6 +1200,89 @@ parse_include(const struct pctx *p, struct dirlist *l, const struct strv *av)
  * Lines and files.
  */
 
+/* The edit distance of a and b, ignoring case, or 3 once it is past 2. */
+static int
+edit_distance(const char *a, const char *b)
+{
+	int prev[64], cur[64], i, j, la = (int)strlen(a), lb = (int)strlen(b);
+
+	if (la >= 64 || lb >= 64 || abs(la - lb) > 2)
+		return 3;
+	for (j = 0; j <= lb; j++)
+		prev[j] = j;
+	for (i = 1; i <= la; i++) {
+		cur[0] = i;
+		for (j = 1; j <= lb; j++) {
+			cur[j] = prev[j - 1] + (tolower((unsigned char)a[i - 1])
+			    != tolower((unsigned char)b[j - 1]));
+			if (prev[j] + 1 < cur[j])
+				cur[j] = prev[j] + 1;
+			if (cur[j - 1] + 1 < cur[j])
+				cur[j] = cur[j - 1] + 1;
+		}
+		memcpy(prev, cur, sizeof(int) * (size_t)(lb + 1));
+	}
+	return prev[lb];
+}
+
+/* A known keyword that key is likely a typo of, or NULL. */
+static const char *
+near_keyword(const char *key)
+{
+	size_t i;
+
+	if (strlen(key) < 5)
+		return NULL;
+	for (i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++)
+		if (edit_distance(key, keywords[i].name) <= 2)
+			return keywords[i].name;
+	return NULL;
+}
+
+/*
+ * A keyword ssh does not know either: an error, as ssh's "Bad
+ * configuration option", unless an IgnoreUnknown parsed before it covers
+ * it.  Which IgnoreUnknown applies depends on the host (ssh keeps the
+ * first one of an active block), so the line is kept and resolving
+ * decides; here, any earlier IgnoreUnknown that matches will do.
+ */
+static int
+parse_unknown(const struct pctx *p, struct dirlist *l, const char *key)
+{
+	struct directive *d;
+	const char *near;
+	size_t i;
+
+	for (i = 0; i < p->conf->ignore.n; i++)
+		if (sshconf_pattern_list(key, p->conf->ignore.v[i], 1) == 1)
+			break;
+	if (i == p->conf->ignore.n && (near = near_keyword(key)) != NULL)
+		return perr(p, "bad configuration option '%s' (did you mean "
+		    "%s?)", key, near);
+	if (i == p->conf->ignore.n)
+		return perr(p, "bad configuration option '%s'%s", key,
+		    p->cmdline ? "" : " (see IgnoreUnknown)");
+	debug("%s:%d: '%s' is unknown; IgnoreUnknown may cover it", p->file,
+	    p->line, key);
+	d = dirlist_add(l);
+	d->kw = KW_UNKNOWN;
+	d->file = p->file;
+	d->line = p->line;
+	strv_push(&d->args, xstrdup(key));
+	return 0;
+}
+
+/* Say once, where it is read, that a key set here is ignored and why. */
+static void
+note_ignored(const struct pctx *p, const struct keyword *k)
+{
+	if (p->cmdline)
+		verbose("-o %s ignored: %s", k->name, k->why);
+	else
+		verbose("%s:%d: %s ignored: %s", p->file, p->line, k->name,
+		    k->why);
+}
+
 static int
 missing_value(const struct pctx *p, const char *key)
 {
@@ -1071,12 +1307,19 @@ parse_directive(const struct pctx *p, struct dirlist *l,
 		return parse_host(p, d, av);
 	if (k->kw == KW_MATCH)
 		return parse_match(p, d, av);
-	return parse_value(p, k, d, av, rest);
+	d->key = k->kw == KW_OTHER ? k : NULL;
+	if (k->policy == P_IGNORE)
+		note_ignored(p, k);
+	if (parse_value(p, k, d, av, rest) == -1)
+		return -1;
+	if (k->kw == KW_IGNOREUNKNOWN)
+		strv_push(&p->conf->ignore, xstrdup(d->args.v[0]));
+	return 0;
 }
 
 /*
- * Parse one line (modified in place).  Unknown keywords are ignored, but
- * their lines must still split: a quote left open is an error anywhere.
+ * Parse one line (modified in place).  A line of an unknown keyword must
+ * still split: a quote left open is an error anywhere.
  */
 static int
 parse_line(const struct pctx *p, struct dirlist *l, char *line)
@@ -1094,8 +1337,7 @@ parse_line(const struct pctx *p, struct dirlist *l, char *line)
 	if (split_args(rest, &av) == -1)
 		r = perr(p, "unterminated quote");
 	else if ((k = find_keyword(key)) == NULL)
-		debug("%s:%d: ignoring unknown option '%s'", p->file, p->line,
-		    key);
+		r = parse_unknown(p, l, key);
 	else if (av.n == 0)
 		r = missing_value(p, k->name);
 	else
@@ -1255,6 +1497,7 @@ sshconf_free(struct sshconf *c)
 	}
 	free(c->files);
 	strv_free(&c->names);
+	strv_free(&c->ignore);
 	free(c);
 }
 
@@ -1515,11 +1758,30 @@ apply(const struct directive *d, struct rstate *st)
 	case KW_CONTROLMASTER:
 		set_int(&h->control_master, d->ival, -1);
 		break;
+	case KW_COMPRESSION:
+		set_int(&h->compression, d->ival, -1);
+		break;
+	case KW_IGNOREUNKNOWN:
+		set_dir(&st->ignore, d);
+		break;
+	case KW_OTHER:
+		set_dir(&st->other[d->key - keywords], d);
+		break;
+	case KW_UNKNOWN:
 	case KW_HOST:
 	case KW_MATCH:
 	case KW_INCLUDE:
 		break;
 	}
+}
+
+/* Does the IgnoreUnknown in effect for this host cover d's keyword? */
+static void
+check_unknown(const struct directive *d, struct rstate *st)
+{
+	if (st->unknown == NULL && (st->ignore == NULL ||
+	    sshconf_pattern_list(d->args.v[0], st->ignore->args.v[0], 1) != 1))
+		st->unknown = d;
 }
 
 /*
@@ -1536,7 +1798,10 @@ walk(const struct dirlist *l, struct rstate *st, int *activep, int never)
 
 	for (i = 0; i < l->n; i++) {
 		d = &l->v[i];
-		if (d->kw == KW_HOST) {
+		/* As in ssh, an unknown keyword counts in any block. */
+		if (d->kw == KW_UNKNOWN)
+			check_unknown(d, st);
+		else if (d->kw == KW_HOST) {
 			*activep = !never && host_matches(d, st->alias);
 			if (!never)
 				st->pending = NULL;
@@ -1941,6 +2206,53 @@ finish_hostkey(const struct rstate *st, const struct expand *e, char *err,
 	return 0;
 }
 
+/* Is v (its first word) one of the "|"-separated words of safe? */
+static int
+safe_value(const char *safe, const char *v)
+{
+	size_t n = strcspn(v, WHITESPACE), len;
+
+	for (; safe != NULL && *safe != '\0'; safe += len + (safe[len] != 0)) {
+		len = strcspn(safe, "|");
+		if (len == n && strncasecmp(safe, v, n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The keywords fanscp does not implement, and the unknown ones: an
+ * unknown keyword no IgnoreUnknown covers fails as in ssh; one that only
+ * OpenSSH can honour is named in needs_ssh; a refused one fails.
+ */
+static int
+finish_other(const struct rstate *st, char *err, size_t errlen)
+{
+	const struct directive *d;
+	const struct keyword *k;
+	size_t i;
+
+	if ((d = st->unknown) != NULL)
+		return errf(err, errlen, d->file, d->line, "bad configuration "
+		    "option '%s' (IgnoreUnknown does not cover it for '%s')",
+		    d->args.v[0], st->alias);
+	for (i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++) {
+		if ((d = st->other[i]) == NULL)
+			continue;
+		k = d->key;
+		if (k->policy == P_IGNORE || safe_value(k->safe, d->args.v[0]))
+			continue;
+		if (k->policy == P_REFUSE)
+			return errf(err, errlen, d->file, d->line, "%s %s is "
+			    "not supported: %s", k->name, d->args.v[0],
+			    k->why);
+		if (st->out->needs_ssh == NULL)
+			st->out->needs_ssh = xasprintf("%s is set (%s)",
+			    k->name, k->why);
+	}
+	return 0;
+}
+
 /* Turn what the walk obtained into strings the caller owns. */
 static int
 finish(struct rstate *st, char *err, size_t errlen)
@@ -1969,6 +2281,8 @@ finish(struct rstate *st, char *err, size_t errlen)
 	/* Its tokens (%C, %p...) are ssh's, expanded by transport.c. */
 	if (r == 0 && word_or_none(st->ctlpath) != NULL)
 		h->control_path = xstrdup(st->ctlpath->args.v[0]);
+	if (r == 0)
+		r = finish_other(st, err, errlen);
 	if (r == 0)
 		r = finish_proxy(st, err, errlen);
 	if (r == 0)
@@ -2003,6 +2317,7 @@ hostcfg_reset(struct hostcfg *h)
 	h->forward_agent = -1;
 	h->gssapi_auth = -1;
 	h->control_master = -1;
+	h->compression = -1;
 }
 
 /*
@@ -2047,6 +2362,8 @@ sshconf_resolve(const struct sshconf *c, const char *host, const char *user,
 	memset(&st, 0, sizeof(st));
 	st.alias = host;
 	st.luser = luser;
+	st.other = xcalloc(sizeof(keywords) / sizeof(keywords[0]),
+	    sizeof(*st.other));
 	st.out = out;
 	active = 1;
 	walk(&c->cmdline, &st, &active, 0);
@@ -2067,6 +2384,7 @@ sshconf_resolve(const struct sshconf *c, const char *host, const char *user,
 	}
 	r = finish(&st, err, errlen);
 	free(st.ids);
+	free(st.other);
 	free(luser);
 	if (r == -1)
 		hostcfg_release(out);
@@ -2099,6 +2417,7 @@ hostcfg_release(struct hostcfg *h)
 	free(h->certificate_file);
 	free(h->pkcs11_provider);
 	free(h->control_path);
+	free(h->needs_ssh);
 	free(h->host_key_alias);
 	free(h->host_key_algorithms);
 	if (h->known_hosts_command != NULL)

@@ -250,6 +250,8 @@ transport_needs_ssh(const struct transport_host *h,
 		buf[0] = '\0';
 	if (cfg->proxy_command != NULL)
 		return why(TR_PROXYCOMMAND, buf, len, "ProxyCommand is set");
+	if (cfg->needs_ssh != NULL)
+		return why(TR_SSHCONF, buf, len, "%s", cfg->needs_ssh);
 	/* ssh reuses a master unless it is to be one (yes, ask). */
 	if (cfg->control_path != NULL && cfg->control_master != CM_YES &&
 	    cfg->control_master != CM_ASK &&

@@ -29,21 +29,37 @@ int	sshconf_pattern_list(const char *, const char *, int);
 int	sshconf_parse_time(const char *);
 
 /*
- * sshconf logs through debug() only; this stand-in keeps the notes so
- * tests can check them (log.o is then never pulled from the library).
+ * sshconf logs through debug() and verbose() only; these stand-ins keep
+ * the notes so tests can check them (log.o is then never pulled from the
+ * library).
  */
 static char notes[32][512];
 static int nnotes;
+
+static void
+note(const char *fmt, va_list ap)
+{
+	if (nnotes < 32)
+		vsnprintf(notes[nnotes++], sizeof(notes[0]), fmt, ap);
+}
 
 void
 debug(const char *fmt, ...)
 {
 	va_list ap;
 
-	if (nnotes >= 32)
-		return;
 	va_start(ap, fmt);
-	vsnprintf(notes[nnotes++], sizeof(notes[0]), fmt, ap);
+	note(fmt, ap);
+	va_end(ap);
+}
+
+void
+verbose(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	note(fmt, ap);
 	va_end(ap);
 }
 
@@ -852,6 +868,15 @@ static const struct bad bad_lines[] = {
 	{ "Foo\n", "cfg:1: no value for 'Foo'" },
 	{ "User \"open\n", "cfg:1: unterminated quote" },
 	{ "Unknown 'open\n", "cfg:1: unterminated quote" },
+	{ "StrictHostKeyCheking no\n", "cfg:1: bad configuration option "
+	    "'StrictHostKeyCheking' (did you mean StrictHostKeyChecking?)" },
+	{ "UseKeychain yes\n", "cfg:1: bad configuration option "
+	    "'UseKeychain' (see IgnoreUnknown)" },
+	/* As in ssh, IgnoreUnknown must come before the key. */
+	{ "Foo bar\nIgnoreUnknown Foo\n", "cfg:1: bad configuration option "
+	    "'Foo' (see IgnoreUnknown)" },
+	{ "IgnoreUnknown Bar\nFoo bar\n", "cfg:2: bad configuration option "
+	    "'Foo' (see IgnoreUnknown)" },
 	{ "Host\n", "cfg:1: Host with no pattern" },
 	{ "Host # none\n", "cfg:1: Host with no pattern" },
 	{ "Host \"\"\n", "cfg:1: empty pattern in Host" },
@@ -968,9 +993,11 @@ static void
 test_unknown_keys(void **state)
 {
 	struct sshconf *c = conf_text(
+	    "IgnoreUnknown Other,Something*\n"
 	    "ControlPath ~/.ssh/cm-%C\n"
 	    "ForwardAgent yes\n"
 	    "SomethingNew \"whatever it is\" and more\n"
+	    "somethingold x\n"
 	    "Port 2022\n");
 	struct hostcfg h;
 
@@ -979,6 +1006,190 @@ test_unknown_keys(void **state)
 	assert_int_equal(h.port, 2022);
 	hostcfg_release(&h);
 	sshconf_free(c);
+}
+
+/*
+ * Which IgnoreUnknown applies is the host's: the first one of an active
+ * block, as in ssh.  An unknown key counts in any block.
+ */
+static void
+test_ignore_unknown_per_host(void **state)
+{
+	struct sshconf *c = conf_text(
+	    "Host a\n"
+	    "  IgnoreUnknown Foo\n"
+	    "Host b\n"
+	    "  IgnoreUnknown Bar\n"
+	    "Host none-of-them\n"
+	    "  Foo yes\n");
+	struct hostcfg h;
+	char err[512];
+
+	(void)state;
+	resolve(c, "a", NULL, &h);
+	hostcfg_release(&h);
+	assert_int_equal(sshconf_resolve(c, "b", NULL, &h, err, sizeof(err)),
+	    -1);
+	assert_string_equal(err, "cfg:6: bad configuration option 'Foo' "
+	    "(IgnoreUnknown does not cover it for 'b')");
+	assert_int_equal(sshconf_resolve(c, "c", NULL, &h, err, sizeof(err)),
+	    -1);
+	sshconf_free(c);
+}
+
+/* -o: an unknown key fails at once; -o IgnoreUnknown covers later ones. */
+static void
+test_unknown_options(void **state)
+{
+	struct sshconf *c = sshconf_new();
+	struct hostcfg h;
+	char err[512];
+
+	(void)state;
+	assert_int_equal(sshconf_add_option(c, "StrictHostKeyCheking=no", err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "option 'StrictHostKeyCheking=no': bad "
+	    "configuration option 'StrictHostKeyCheking' (did you mean "
+	    "StrictHostKeyChecking?)");
+	assert_int_equal(sshconf_add_option(c, "UseKeychain=yes", err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "option 'UseKeychain=yes': bad "
+	    "configuration option 'UseKeychain'");
+	assert_int_equal(sshconf_add_option(c, "IgnoreUnknown=foo*", err,
+	    sizeof(err)), 0);
+	assert_int_equal(sshconf_add_option(c, "FooBar=1", err,
+	    sizeof(err)), 0);
+	assert_int_equal(sshconf_load_text(c, "Host *\n  Foo x\n", 15, "cfg",
+	    err, sizeof(err)), 0);
+	resolve(c, "x", NULL, &h);
+	hostcfg_release(&h);
+	sshconf_free(c);
+}
+
+/*
+ * The keys fanscp does not implement: ignored with a note, handed to ssh
+ * (needs_ssh) or refused, each by its value.
+ */
+static void
+test_policies(void **state)
+{
+	struct sshconf *c = conf_text(
+	    "Host ign\n"
+	    "  ServerAliveInterval 30\n"
+	    "  LocalForward 8080 localhost:80\n"
+	    "  SendEnv LANG LC_*\n"
+	    "  Ciphers aes256-gcm@openssh.com\n"
+	    "Host rsa-default\n"
+	    "  RequiredRSASize 1024\n"
+	    "Host rsa\n"
+	    "  RequiredRSASize 3072\n"
+	    "Host nopub\n"
+	    "  PubkeyAuthentication no\n"
+	    "Host pub\n"
+	    "  PubkeyAuthentication host-bound\n"
+	    "Host zip\n"
+	    "  Compression yes\n"
+	    "Host *\n"
+	    "  PubkeyAuthentication yes\n");
+	struct hostcfg h;
+	char err[512];
+
+	(void)state;
+	assert_true(has_note("cfg:2: ServerAliveInterval ignored: liveness"));
+	assert_true(has_note("cfg:3: LocalForward ignored: fanscp opens no "
+	    "forwarding"));
+	assert_true(has_note("cfg:4: SendEnv ignored"));
+	resolve(c, "ign", NULL, &h);
+	assert_string_equal(h.needs_ssh, "Ciphers is set (libssh2 cannot be "
+	    "held to this algorithm list)");
+	assert_int_equal(h.compression, -1);
+	hostcfg_release(&h);
+	resolve(c, "rsa-default", NULL, &h);
+	assert_null(h.needs_ssh);
+	hostcfg_release(&h);
+	resolve(c, "rsa", NULL, &h);
+	assert_string_equal(h.needs_ssh, "RequiredRSASize is set (libssh2 "
+	    "cannot check the size of RSA keys)");
+	hostcfg_release(&h);
+	assert_int_equal(sshconf_resolve(c, "nopub", NULL, &h, err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "cfg:11: PubkeyAuthentication no is not "
+	    "supported: fanscp logs in with public keys only");
+	resolve(c, "pub", NULL, &h);
+	hostcfg_release(&h);
+	resolve(c, "zip", NULL, &h);
+	assert_int_equal(h.compression, 1);
+	hostcfg_release(&h);
+	sshconf_free(c);
+
+	c = conf_text("RequiredRSASize 1024\nServerAliveInterval 5\n");
+	resolve(c, "x", NULL, &h);
+	assert_null(h.needs_ssh);
+	hostcfg_release(&h);
+	sshconf_free(c);
+}
+
+/*
+ * Every keyword of OpenSSH 9.2's ssh_config(5) (Debian's, with its GSSAPI
+ * ones) is known: none is a "bad configuration option".
+ */
+static void
+test_every_openssh_key(void **state)
+{
+	static const char *const names[] = {
+		"AddKeysToAgent", "AddressFamily", "BatchMode", "BindAddress",
+		"BindInterface", "CanonicalDomains",
+		"CanonicalizeFallbackLocal", "CanonicalizeHostname",
+		"CanonicalizeMaxDots", "CanonicalizePermittedCNAMEs",
+		"CASignatureAlgorithms", "CertificateFile", "CheckHostIP",
+		"Ciphers", "ClearAllForwardings", "Compression",
+		"ConnectionAttempts", "ConnectTimeout", "ControlMaster",
+		"ControlPath", "ControlPersist", "DynamicForward",
+		"EnableEscapeCommandline", "EnableSSHKeysign", "EscapeChar",
+		"ExitOnForwardFailure", "FingerprintHash",
+		"ForkAfterAuthentication", "ForwardAgent", "ForwardX11",
+		"ForwardX11Timeout", "ForwardX11Trusted", "GatewayPorts",
+		"GlobalKnownHostsFile", "GSSAPIAuthentication",
+		"GSSAPIClientIdentity", "GSSAPIDelegateCredentials",
+		"GSSAPIKeyExchange", "GSSAPIRenewalForcesRekey",
+		"GSSAPIServerIdentity", "GSSAPITrustDns",
+		"GSSAPIKexAlgorithms", "HashKnownHosts",
+		"HostbasedAcceptedAlgorithms", "HostbasedAuthentication",
+		"HostKeyAlgorithms", "HostKeyAlias", "Hostname",
+		"IdentitiesOnly", "IdentityAgent", "IdentityFile",
+		"IgnoreUnknown", "IPQoS", "KbdInteractiveAuthentication",
+		"KbdInteractiveDevices", "KexAlgorithms", "KnownHostsCommand",
+		"LocalCommand", "LocalForward", "LogLevel", "LogVerbose",
+		"MACs", "NoHostAuthenticationForLocalhost",
+		"NumberOfPasswordPrompts", "PasswordAuthentication",
+		"PermitLocalCommand", "PermitRemoteOpen", "PKCS11Provider",
+		"Port", "PreferredAuthentications", "ProxyCommand",
+		"ProxyJump", "ProxyUseFdpass", "PubkeyAcceptedAlgorithms",
+		"PubkeyAuthentication", "RekeyLimit", "RemoteCommand",
+		"RemoteForward", "RequestTTY", "RequiredRSASize",
+		"RevokedHostKeys", "SecurityKeyProvider", "SendEnv",
+		"ServerAliveCountMax", "ServerAliveInterval", "SessionType",
+		"SetEnv", "StdinNull", "StreamLocalBindMask",
+		"StreamLocalBindUnlink", "StrictHostKeyChecking",
+		"SyslogFacility", "TCPKeepAlive", "Tunnel", "TunnelDevice",
+		"UpdateHostKeys", "User", "UserKnownHostsFile",
+		"VerifyHostKeyDNS", "VisualHostKey", "XAuthLocation",
+	};
+	struct sshconf *c;
+	char text[128], err[512];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		c = sshconf_new();
+		snprintf(text, sizeof(text), "%s x\n", names[i]);
+		err[0] = '\0';
+		sshconf_load_text(c, text, strlen(text), "cfg", err,
+		    sizeof(err));
+		if (strstr(err, "bad configuration option") != NULL)
+			fail_msg("%s: %s", names[i], err);
+		sshconf_free(c);
+	}
 }
 
 /* The keys read only to tell whether a host needs OpenSSH's ssh. */
@@ -1364,6 +1575,10 @@ main(void)
 		cmocka_unit_test_setup(test_nul_byte, setup),
 		cmocka_unit_test_setup(test_option_errors, setup),
 		cmocka_unit_test_setup(test_unknown_keys, setup),
+		cmocka_unit_test_setup(test_ignore_unknown_per_host, setup),
+		cmocka_unit_test_setup(test_unknown_options, setup),
+		cmocka_unit_test_setup(test_policies, setup),
+		cmocka_unit_test_setup(test_every_openssh_key, setup),
 		cmocka_unit_test_setup(test_missing_file, setup),
 		cmocka_unit_test_setup(test_failed_load_is_dropped, setup),
 		cmocka_unit_test_setup(test_unset_and_release, setup),

@@ -1,0 +1,135 @@
+/*
+ * Unit tests for opts: scp's flags that fanscp refuses, each named with
+ * why; -C and -c as ssh_config options; -o keys checked while parsing.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "opts.h"
+
+#define NARGS(a)	(int)(sizeof(a) / sizeof((a)[0]) - 1)
+
+/* Parse a NULL-ended argv; the result, with the message in err. */
+static int
+parse(struct opts *o, char **argv, int argc, char *err, size_t errlen)
+{
+	err[0] = '\0';
+	return opts_parse(o, argc, argv, err, errlen);
+}
+
+static void
+test_scp_flags_refused(void **state)
+{
+	static const char *const flags[][2] = {
+		{ "-3", NULL }, { "-A", NULL }, { "-D", "/x" }, { "-J", "b" },
+		{ "-O", NULL }, { "-R", NULL }, { "-S", "ssh" }, { "-s", NULL },
+		{ "-T", NULL }, { "-X", "nsessions=1" },
+	};
+	char *argv[6], want[64], err[512];
+	struct opts o;
+	size_t i;
+	int n;
+
+	(void)state;
+	for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+		n = 0;
+		argv[n++] = (char *)"fanscp";
+		argv[n++] = (char *)flags[i][0];
+		if (flags[i][1] != NULL)
+			argv[n++] = (char *)flags[i][1];
+		argv[n++] = (char *)"src";
+		argv[n++] = (char *)"h:x";
+		argv[n] = NULL;
+		assert_int_equal(parse(&o, argv, n, err, sizeof(err)), -1);
+		snprintf(want, sizeof(want), "%s is not supported: ",
+		    flags[i][0]);
+		if (strncmp(err, want, strlen(want)) != 0)
+			fail_msg("%s: %s", flags[i][0], err);
+		opts_release(&o);
+	}
+	/* Without its argument, the flag is still named. */
+	argv[0] = (char *)"fanscp";
+	argv[1] = (char *)"-J";
+	argv[2] = NULL;
+	assert_int_equal(parse(&o, argv, 2, err, sizeof(err)), -1);
+	assert_string_equal(err, "-J is not supported: jump hosts on the "
+	    "command line are not supported yet; ProxyJump in ssh_config is, "
+	    "through ssh (--transport auto or ssh)");
+	opts_release(&o);
+}
+
+/* -C and -c become -o options, in their place among the others. */
+static void
+test_compression_cipher(void **state)
+{
+	char *argv[] = { (char *)"fanscp", (char *)"-o", (char *)"Port=2",
+	    (char *)"-C", (char *)"-c", (char *)"aes256-ctr", (char *)"src",
+	    (char *)"h:x", NULL };
+	char err[512];
+	struct opts o;
+
+	(void)state;
+	assert_int_equal(parse(&o, argv, NARGS(argv), err, sizeof(err)), 0);
+	assert_int_equal(o.n_options, 3);
+	assert_string_equal(o.options[0], "Port=2");
+	assert_string_equal(o.options[1], "Compression=yes");
+	assert_string_equal(o.options[2], "Ciphers=aes256-ctr");
+	opts_release(&o);
+}
+
+/* A misspelt -o key is a usage error at once, as in ssh. */
+static void
+test_bad_option_key(void **state)
+{
+	char *argv[] = { (char *)"fanscp", (char *)"-o",
+	    (char *)"StrictHostKeyCheking=no", (char *)"src", (char *)"h:x",
+	    NULL };
+	char *ok[] = { (char *)"fanscp", (char *)"-o",
+	    (char *)"IgnoreUnknown=Use*", (char *)"-o",
+	    (char *)"UseKeychain=yes", (char *)"src", (char *)"h:x", NULL };
+	char err[512];
+	struct opts o;
+
+	(void)state;
+	assert_int_equal(parse(&o, argv, NARGS(argv), err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "bad configuration option "
+	    "'StrictHostKeyCheking'"));
+	opts_release(&o);
+	assert_int_equal(parse(&o, ok, NARGS(ok), err, sizeof(err)), 0);
+	opts_release(&o);
+}
+
+/* A missing -i file is a warning, not an error: it is still offered. */
+static void
+test_missing_identity(void **state)
+{
+	char *argv[] = { (char *)"fanscp", (char *)"-i",
+	    (char *)"/nonexistent/fanscp-test-key", (char *)"src",
+	    (char *)"h:x", NULL };
+	char err[512];
+	struct opts o;
+
+	(void)state;
+	assert_int_equal(parse(&o, argv, NARGS(argv), err, sizeof(err)), 0);
+	assert_int_equal(o.n_identities, 1);
+	opts_release(&o);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_scp_flags_refused),
+		cmocka_unit_test(test_compression_cipher),
+		cmocka_unit_test(test_bad_option_key),
+		cmocka_unit_test(test_missing_identity),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
