@@ -331,3 +331,139 @@ nodeset_free(char **names, size_t count)
 		free(names[i]);
 	free(names);
 }
+
+/*
+ * Folding, the inverse: each name is split around its last run of digits
+ * (prefix, number, suffix).  Names that share the prefix, the suffix and
+ * the number's digit count fold into one bracket group, so padding is kept
+ * ("web01", "web02" fold to "web[01-02]", and "web9", "web10" stay apart).
+ * Only plain host names fold; anything else (a label with a port, an
+ * address with ':') is kept as it is.
+ */
+struct fold {
+	const char	*name;
+	size_t		 prelen;	/* the prefix: name[0, prelen) */
+	size_t		 numlen;	/* 0: the name does not fold */
+	uint64_t	 num;
+};
+
+/* Split name for folding (see above). */
+static void
+fold_split(struct fold *f, const char *name)
+{
+	size_t len = strlen(name), e, s;
+
+	memset(f, 0, sizeof(*f));
+	f->name = name;
+	f->prelen = len;
+	if (strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789._-") != len)
+		return;
+	for (e = len; e > 0 && !is_digit(name[e - 1]); e--)
+		;
+	for (s = e; s > 0 && is_digit(name[s - 1]); s--)
+		;
+	if (e == 0 || e - s > 18)
+		return;
+	f->prelen = s;
+	f->numlen = e - s;
+	for (; s < e; s++)
+		f->num = f->num * 10 + (uint64_t)(name[s] - '0');
+}
+
+/* Order: prefix, suffix, digit count, then number; 0 when one group. */
+static int
+fold_key_cmp(const struct fold *a, const struct fold *b)
+{
+	size_t n = a->prelen < b->prelen ? a->prelen : b->prelen;
+	int c;
+
+	if ((c = memcmp(a->name, b->name, n)) != 0)
+		return c;
+	if (a->prelen != b->prelen)
+		return a->prelen < b->prelen ? -1 : 1;
+	if ((c = strcmp(a->name + a->prelen + a->numlen,
+	    b->name + b->prelen + b->numlen)) != 0)
+		return c;
+	if (a->numlen != b->numlen)
+		return a->numlen < b->numlen ? -1 : 1;
+	return 0;
+}
+
+static int
+fold_cmp(const void *va, const void *vb)
+{
+	const struct fold *a = va, *b = vb;
+	int c;
+
+	if ((c = fold_key_cmp(a, b)) != 0)
+		return c;
+	return a->num < b->num ? -1 : a->num > b->num;
+}
+
+/* Append s to the growing string *buf. */
+static void
+fold_cat(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
+{
+	if (*len + n + 1 > *cap) {
+		*cap = (*len + n + 1) * 2;
+		*buf = xreallocarray(*buf, *cap, 1);
+	}
+	memcpy(*buf + *len, s, n);
+	*len += n;
+	(*buf)[*len] = '\0';
+}
+
+/* One folded name from the group v[0, n), sorted, without repeats. */
+static char *
+fold_group(const struct fold *v, size_t n)
+{
+	char *buf = NULL, num[64];
+	size_t len = 0, cap = 0, i, j;
+	int w = (int)v[0].numlen;
+
+	if (n == 1 || v[0].numlen == 0)
+		return xstrdup(v[0].name);
+	fold_cat(&buf, &len, &cap, v[0].name, v[0].prelen);
+	fold_cat(&buf, &len, &cap, "[", 1);
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && v[j].num == v[j - 1].num + 1; j++)
+			;
+		if (j - i == 1)
+			snprintf(num, sizeof(num), "%s%0*" PRIu64,
+			    i > 0 ? "," : "", w, v[i].num);
+		else
+			snprintf(num, sizeof(num), "%s%0*" PRIu64 "-%0*" PRIu64,
+			    i > 0 ? "," : "", w, v[i].num, w, v[j - 1].num);
+		fold_cat(&buf, &len, &cap, num, strlen(num));
+	}
+	fold_cat(&buf, &len, &cap, "]", 1);
+	fold_cat(&buf, &len, &cap, v[0].name + v[0].prelen + v[0].numlen,
+	    strlen(v[0].name + v[0].prelen + v[0].numlen));
+	return buf;
+}
+
+size_t
+nodeset_fold(const char *const *names, size_t n, char ***out)
+{
+	struct fold *v = xcalloc(n ? n : 1, sizeof(*v));
+	size_t i, j, m = 0, k, nout = 0;
+
+	for (i = 0; i < n; i++)
+		fold_split(&v[i], names[i]);
+	qsort(v, n, sizeof(*v), fold_cmp);
+	/* Drop repeats: the same name twice is one host. */
+	for (i = 0; i < n; i++)
+		if (m == 0 || strcmp(v[m - 1].name, v[i].name) != 0)
+			v[m++] = v[i];
+	*out = xcalloc(m ? m : 1, sizeof(**out));
+	for (i = 0; i < m; i = j) {
+		for (j = i + 1; j < m && v[i].numlen != 0 &&
+		    fold_key_cmp(&v[i], &v[j]) == 0; j++)
+			;
+		k = j - i;
+		(*out)[nout++] = fold_group(&v[i], k);
+	}
+	free(v);
+	return nout;
+}
