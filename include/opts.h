@@ -42,6 +42,8 @@ struct opts {
 	int	  exec_stream;		/* --exec-stream: no temp copy */
 	int	  retries;		/* --retries */
 	int	  resume;		/* --resume */
+	char	 *json;			/* --json: the report's file, "-" */
+	char	 *failed;		/* --failed: the retry list's file */
 	char	 *source;		/* the first operand */
 	char	**targets;		/* the rest */
 	size_t	  n_targets;

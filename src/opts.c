@@ -18,8 +18,9 @@
 const char opts_usage[] =
 "usage: fanscp [-46Bpqrv] [-F ssh_config] [-h host_file] [-i identity_file]\n"
 "              [-l limit] [-o ssh_option] [-P port] [--connect-timeout seconds]\n"
-"              [--exec command [--exec-stream]] [--host-limit limit]\n"
-"              [--inplace] [--max-startups n] [--resume] [--retries n]\n"
+"              [--exec command [--exec-stream]] [--failed file]\n"
+"              [--host-limit limit] [--inplace] [--json file]\n"
+"              [--max-startups n] [--resume] [--retries n]\n"
 "              [--sha256 hex] [--size bytes] [--spool-dir dir]\n"
 "              [--spool-max size]\n"
 "              [--stall-timeout seconds] [--sudo] [--threads n]\n"
@@ -45,6 +46,8 @@ enum {
 	OPT_RETRIES,
 	OPT_RESUME,
 	OPT_HOST_LIMIT,
+	OPT_JSON,
+	OPT_FAILED,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -68,6 +71,8 @@ static const struct option long_opts[] = {
 	{ "retries", required_argument, NULL, OPT_RETRIES },
 	{ "resume", no_argument, NULL, OPT_RESUME },
 	{ "host-limit", required_argument, NULL, OPT_HOST_LIMIT },
+	{ "json", required_argument, NULL, OPT_JSON },
+	{ "failed", required_argument, NULL, OPT_FAILED },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -264,6 +269,8 @@ opts_one(struct opts *o, int c, const char *arg, char *err, size_t errlen)
 	case OPT_HOST_LIMIT:
 		return opts_limit(arg, "--host-limit", &o->host_limit, err,
 		    errlen);
+	case OPT_JSON: free(o->json); o->json = xstrdup(arg); return 0;
+	case OPT_FAILED: free(o->failed); o->failed = xstrdup(arg); return 0;
 	case OPT_HELP: fputs(opts_usage, stdout); return 1;
 	case OPT_VERSION: puts("fanscp " FANSCP_VERSION); return 1;
 	default:
@@ -352,6 +359,8 @@ opts_release(struct opts *o)
 	free(o->source);
 	free(o->spool_dir);
 	free(o->sha256);
+	free(o->json);
+	free(o->failed);
 	opts_free_vec(o->hostfiles, o->n_hostfiles);
 	opts_free_vec(o->identities, o->n_identities);
 	opts_free_vec(o->options, o->n_options);

@@ -1,12 +1,29 @@
-/* The end-of-run report on stderr. */
+/* The end-of-run report on stderr, and the --failed list. */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "fmt.h"
 #include "host.h"
+#include "nodeset.h"
 #include "report.h"
+#include "strmap.h"
+#include "target.h"
+#include "unittest.h"
+#include "xmalloc.h"
 
-void
-report_failures(FILE *f, const struct host *hosts, size_t n)
+/*
+ * Up to this many hosts not done, each gets its own line; past it, hosts
+ * that failed alike share one, and only so many of those lines are shown.
+ */
+#define REPORT_EACH_MAX		10
+#define REPORT_GROUPS_MAX	20
+/* About the most bytes of host names one grouped line shows. */
+#define REPORT_NAMES_MAX	200
+
+/* One "host: reason" line per host not done, as given. */
+static void
+report_each(FILE *f, const struct host *hosts, size_t n)
 {
 	size_t i;
 
@@ -19,6 +36,134 @@ report_failures(FILE *f, const struct host *hosts, size_t n)
 		if (hosts[i].attempts > 1)
 			fprintf(f, " (%d attempts)", hosts[i].attempts);
 		fputc('\n', f);
+	}
+}
+
+/*
+ * A reason without what differs from host to host: a parenthesis that
+ * names an address and port ("connection refused (192.0.2.7 port 22)")
+ * is dropped, so that hosts refused alike share one line.
+ */
+STATIC char *
+report_reason(const char *err)
+{
+	char *r = xstrdup(err[0] ? err : "not finished"), *open, *close;
+
+	while ((open = strstr(r, " (")) != NULL &&
+	    (close = strchr(open, ')')) != NULL) {
+		if (memmem(open, (size_t)(close - open), " port ", 6) == NULL)
+			break;
+		memmove(open, close + 1, strlen(close + 1) + 1);
+	}
+	return r;
+}
+
+/* A group of hosts that failed for one reason. */
+struct group {
+	char		*reason;	/* "unknown: " and the reason */
+	const char	**names;
+	size_t		 n;
+};
+
+/*
+ * "web[01-03,07],db[1-2]: reason (5 hosts)": the group's hosts folded
+ * into nodesets, cut after about REPORT_NAMES_MAX bytes.
+ */
+static void
+report_group(FILE *f, const struct group *g)
+{
+	char **folded;
+	size_t k, i, len = 0;
+
+	k = nodeset_fold(g->names, g->n, &folded);
+	for (i = 0; i < k; i++) {
+		if (i > 0 && len + strlen(folded[i]) > REPORT_NAMES_MAX) {
+			fputs(",...", f);
+			break;
+		}
+		fprintf(f, "%s%s", i > 0 ? "," : "", folded[i]);
+		len += strlen(folded[i]) + 1;
+	}
+	fprintf(f, ": %s", g->reason);
+	if (g->n > 1)
+		fprintf(f, " (%zu hosts)", g->n);
+	fputc('\n', f);
+	nodeset_free(folded, k);
+}
+
+/* Sort the hosts not done into groups by reason, in order of appearance. */
+static struct group *
+report_grouped(const struct host *hosts, size_t n, size_t *ngroups)
+{
+	struct strmap *seen = strmap_new();
+	struct group *g = xcalloc(n ? n : 1, sizeof(*g));
+	size_t i, m = 0;
+	long *slot;
+	char *reason, *key;
+
+	for (i = 0; i < n; i++) {
+		if (hosts[i].status == HOST_DONE)
+			continue;
+		reason = report_reason(hosts[i].err);
+		key = xasprintf("%s%s", hosts[i].status == HOST_UNKNOWN ?
+		    "unknown: " : "", reason);
+		free(reason);
+		slot = strmap_slot(seen, key);
+		if (*slot == 0) {
+			*slot = (long)++m;
+			g[m - 1].reason = key;
+			g[m - 1].names = xcalloc(n, sizeof(char *));
+		} else
+			free(key);
+		g[*slot - 1].names[g[*slot - 1].n++] = hosts[i].name;
+	}
+	strmap_free(seen);
+	*ngroups = m;
+	return g;
+}
+
+void
+report_failures(FILE *f, const struct host *hosts, size_t n)
+{
+	struct group *g;
+	size_t i, m, bad = 0, rest = 0;
+
+	for (i = 0; i < n; i++)
+		bad += hosts[i].status != HOST_DONE;
+	if (bad <= REPORT_EACH_MAX) {
+		report_each(f, hosts, n);
+		return;
+	}
+	g = report_grouped(hosts, n, &m);
+	for (i = 0; i < m; i++) {
+		if (i < REPORT_GROUPS_MAX)
+			report_group(f, &g[i]);
+		else
+			rest += g[i].n;
+		free(g[i].reason);
+		free(g[i].names);
+	}
+	if (m > REPORT_GROUPS_MAX)
+		fprintf(f, "fanscp: and %zu more hosts, for %zu other reasons "
+		    "(--json and --failed list every host)\n", rest,
+		    m - REPORT_GROUPS_MAX);
+	free(g);
+}
+
+void
+report_retry_list(FILE *f, const struct host *hosts, size_t n,
+    int with_unknown)
+{
+	size_t i;
+	char *uri;
+
+	for (i = 0; i < n; i++) {
+		if (hosts[i].status == HOST_DONE ||
+		    (hosts[i].status == HOST_UNKNOWN && !with_unknown))
+			continue;
+		uri = target_uri(&hosts[i].t);
+		fprintf(f, "%s\n", uri);
+		free(uri);
 	}
 }
 
