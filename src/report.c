@@ -40,21 +40,29 @@ report_each(FILE *f, const struct host *hosts, size_t n)
 }
 
 /*
- * A reason without what differs from host to host: a parenthesis that
- * names an address and port ("connection refused (192.0.2.7 port 22)")
- * is dropped, so that hosts refused alike share one line.
+ * A reason without what differs from host to host: the host's own name
+ * quoted ("cannot resolve 'web07'") and a parenthesis that names an
+ * address and port ("connection refused (192.0.2.7 port 22)") are
+ * dropped, so that hosts that failed alike share one line.
  */
 STATIC char *
-report_reason(const char *err)
+report_reason(const char *err, const char *host)
 {
-	char *r = xstrdup(err[0] ? err : "not finished"), *open, *close;
+	char *r = xstrdup(err[0] ? err : "not finished"), *p, *q;
+	char *name = xasprintf(" '%s'", host);
 
-	while ((open = strstr(r, " (")) != NULL &&
-	    (close = strchr(open, ')')) != NULL) {
-		if (memmem(open, (size_t)(close - open), " port ", 6) == NULL)
+	while ((p = strstr(r, name)) != NULL)
+		memmove(p, p + strlen(name), strlen(p + strlen(name)) + 1);
+	for (p = r; (p = strstr(p, " (")) != NULL; ) {
+		if ((q = strchr(p, ')')) == NULL)
 			break;
-		memmove(open, close + 1, strlen(close + 1) + 1);
+		if (memmem(p, (size_t)(q - p), " port ", 6) == NULL) {
+			p += 2;
+			continue;
+		}
+		memmove(p, q + 1, strlen(q + 1) + 1);
 	}
+	free(name);
 	return r;
 }
 
@@ -104,7 +112,7 @@ report_grouped(const struct host *hosts, size_t n, size_t *ngroups)
 	for (i = 0; i < n; i++) {
 		if (hosts[i].status == HOST_DONE)
 			continue;
-		reason = report_reason(hosts[i].err);
+		reason = report_reason(hosts[i].err, hosts[i].t.host);
 		key = xasprintf("%s%s", hosts[i].status == HOST_UNKNOWN ?
 		    "unknown: " : "", reason);
 		free(reason);
