@@ -131,6 +131,14 @@ build_targets(const struct opts *o, struct target_list *list)
 		if (hostfile_load(o->hostfiles[i], lone ? lone : "", list, err,
 		    sizeof(err)) != 0)
 			fatal("%s", err);
+	/* A host file's scp:// line may give a path: not under --exec. */
+	for (i = 0; o->exec_cmd != NULL && i < list->n; i++)
+		if (list->v[i].path[0] != '\0') {
+			snprintf(err, sizeof(err), "a target under --exec names "
+			    "a host, not a path ('%s' in a host file)",
+			    list->v[i].host);
+			usage_error(err);
+		}
 	if (list->n == 0)
 		usage_error("no target hosts");
 }

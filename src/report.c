@@ -99,33 +99,53 @@ report_group(FILE *f, const struct group *g)
 	nodeset_free(folded, k);
 }
 
-/* Sort the hosts not done into groups by reason, in order of appearance. */
+/* The group key of a host not done: "unknown: " if so, and its reason. */
+static char *
+report_key(const struct host *h)
+{
+	char *reason = report_reason(h->err, h->t.host), *key;
+
+	key = xasprintf("%s%s", h->status == HOST_UNKNOWN ? "unknown: " : "",
+	    reason);
+	free(reason);
+	return key;
+}
+
+/*
+ * Sort the hosts not done into groups by reason, in order of appearance:
+ * a first pass counts each group, so that memory stays O(hosts).
+ */
 static struct group *
 report_grouped(const struct host *hosts, size_t n, size_t *ngroups)
 {
 	struct strmap *seen = strmap_new();
 	struct group *g = xcalloc(n ? n : 1, sizeof(*g));
-	size_t i, m = 0;
+	size_t i, m = 0, *gi = xcalloc(n ? n : 1, sizeof(*gi));
 	long *slot;
-	char *reason, *key;
+	char *key;
 
 	for (i = 0; i < n; i++) {
 		if (hosts[i].status == HOST_DONE)
 			continue;
-		reason = report_reason(hosts[i].err, hosts[i].t.host);
-		key = xasprintf("%s%s", hosts[i].status == HOST_UNKNOWN ?
-		    "unknown: " : "", reason);
-		free(reason);
+		key = report_key(&hosts[i]);
 		slot = strmap_slot(seen, key);
 		if (*slot == 0) {
 			*slot = (long)++m;
 			g[m - 1].reason = key;
-			g[m - 1].names = xcalloc(n, sizeof(char *));
 		} else
 			free(key);
-		g[*slot - 1].names[g[*slot - 1].n++] = hosts[i].name;
+		gi[i] = (size_t)*slot;
+		g[*slot - 1].n++;
 	}
+	for (i = 0; i < m; i++) {
+		g[i].names = xcalloc(g[i].n, sizeof(char *));
+		g[i].n = 0;
+	}
+	for (i = 0; i < n; i++)
+		if (gi[i] > 0)
+			g[gi[i] - 1].names[g[gi[i] - 1].n++] = hosts[i].name;
 	strmap_free(seen);
+	free(gi);
 	*ngroups = m;
 	return g;
 }

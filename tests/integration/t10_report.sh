@@ -244,4 +244,16 @@ assert h[('127.0.0.1', $(host_port 1))]['path'] == 'p.bin', h
 	expect_rc 2
 	grep -q "hosts2:1: expected" "$T/err" ||
 	    fail "a bad pssh line is not named: $(cat "$T/err")"
+	# Under --exec an scp:// line names a host: a path is a usage error,
+	# and a line without one runs the command.
+	printf 'scp://lab001/p.bin\n' >"$T/hosts3"
+	run_fanscp -F "$T/ssh_config" --exec 'cat >e.out' -h "$T/hosts3" "$SRC"
+	expect_rc 2
+	grep -q "names a host, not a path ('lab001' in a host file)" "$T/err" ||
+	    fail "a path under --exec is not refused: $(cat "$T/err")"
+	printf 'scp://lab001\nlab002 %s\n' "$FIXTURE_USER" >"$T/hosts3"
+	run_fanscp -F "$T/ssh_config" --exec 'cat >e.out' -h "$T/hosts3" "$SRC"
+	expect_rc 0
+	expect_copy 1 e.out "$SRC"
+	expect_copy 2 e.out "$SRC"
 }
