@@ -334,18 +334,24 @@ nodeset_free(char **names, size_t count)
 
 /*
  * Folding, the inverse: each name is split around its last run of digits
- * (prefix, number, suffix).  Names that share the prefix, the suffix and
- * the number's digit count fold into one bracket group, so padding is kept
- * ("web01", "web02" fold to "web[01-02]", and "web9", "web10" stay apart).
- * Only plain host names fold; anything else (a label with a port, an
- * address with ':') is kept as it is.
+ * (prefix, number, suffix), and names that share the prefix and the suffix
+ * fold into one bracket group.  Padding is kept: a number with a leading
+ * zero ("007") only folds with numbers of its width, and so does one
+ * without ("10") where such padded numbers exist; the others fold
+ * unpadded ("web9", "web10" give "web[9-10]"), as nodeset_expand() reads
+ * them back.  Only plain host names fold; anything else (a label with a
+ * port, an address with ':') is kept as it is.
  */
 struct fold {
 	const char	*name;
 	size_t		 prelen;	/* the prefix: name[0, prelen) */
 	size_t		 numlen;	/* 0: the name does not fold */
 	uint64_t	 num;
+	int		 width;		/* the group's padding; 0: none */
 };
+
+/* The most digits a folded number may have (it fits a uint64_t). */
+#define FOLD_DIGITS_MAX	18
 
 /* Split name for folding (see above). */
 static void
@@ -363,7 +369,7 @@ fold_split(struct fold *f, const char *name)
 		;
 	for (s = e; s > 0 && is_digit(name[s - 1]); s--)
 		;
-	if (e == 0 || e - s > 18)
+	if (e == 0 || e - s > FOLD_DIGITS_MAX)
 		return;
 	f->prelen = s;
 	f->numlen = e - s;
@@ -371,9 +377,15 @@ fold_split(struct fold *f, const char *name)
 		f->num = f->num * 10 + (uint64_t)(name[s] - '0');
 }
 
-/* Order: prefix, suffix, digit count, then number; 0 when one group. */
 static int
-fold_key_cmp(const struct fold *a, const struct fold *b)
+fold_padded(const struct fold *f)
+{
+	return f->numlen > 1 && f->name[f->prelen] == '0';
+}
+
+/* Order by prefix, whether the name folds, then suffix: 0 in one run. */
+static int
+fold_run_cmp(const struct fold *a, const struct fold *b)
 {
 	size_t n = a->prelen < b->prelen ? a->prelen : b->prelen;
 	int c;
@@ -382,23 +394,40 @@ fold_key_cmp(const struct fold *a, const struct fold *b)
 		return c;
 	if (a->prelen != b->prelen)
 		return a->prelen < b->prelen ? -1 : 1;
-	if ((c = strcmp(a->name + a->prelen + a->numlen,
-	    b->name + b->prelen + b->numlen)) != 0)
-		return c;
-	if (a->numlen != b->numlen)
-		return a->numlen < b->numlen ? -1 : 1;
-	return 0;
+	if ((a->numlen == 0) != (b->numlen == 0))
+		return a->numlen == 0 ? -1 : 1;
+	return strcmp(a->name + a->prelen + a->numlen,
+	    b->name + b->prelen + b->numlen);
 }
 
+/* Then by padding and number (and digit count, for repeats). */
 static int
 fold_cmp(const void *va, const void *vb)
 {
 	const struct fold *a = va, *b = vb;
 	int c;
 
-	if ((c = fold_key_cmp(a, b)) != 0)
+	if ((c = fold_run_cmp(a, b)) != 0)
 		return c;
-	return a->num < b->num ? -1 : a->num > b->num;
+	if (a->width != b->width)
+		return a->width < b->width ? -1 : 1;
+	if (a->num != b->num)
+		return a->num < b->num ? -1 : 1;
+	return a->numlen < b->numlen ? -1 : a->numlen > b->numlen;
+}
+
+/* Give each name of the run v[0, n) its group's padding (see above). */
+static void
+fold_widths(struct fold *v, size_t n)
+{
+	char padded[FOLD_DIGITS_MAX + 1] = { 0 };
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (fold_padded(&v[i]))
+			padded[v[i].numlen] = 1;
+	for (i = 0; i < n; i++)
+		v[i].width = padded[v[i].numlen] ? (int)v[i].numlen : 0;
 }
 
 /* Append s to the growing string *buf. */
@@ -420,7 +449,7 @@ fold_group(const struct fold *v, size_t n)
 {
 	char *buf = NULL, num[64];
 	size_t len = 0, cap = 0, i, j;
-	int w = (int)v[0].numlen;
+	int w = v[0].width;
 
 	if (n == 1 || v[0].numlen == 0)
 		return xstrdup(v[0].name);
@@ -443,11 +472,33 @@ fold_group(const struct fold *v, size_t n)
 	return buf;
 }
 
+/*
+ * Keep one run's groups (differing only in padding) in the order of their
+ * lowest numbers: the last one, just added, moves to its place.
+ */
+static void
+fold_order(char **out, uint64_t *first, size_t n)
+{
+	size_t i;
+	uint64_t f;
+	char *o;
+
+	for (i = n - 1; i > 0 && first[i - 1] > first[i]; i--) {
+		f = first[i];
+		first[i] = first[i - 1];
+		first[i - 1] = f;
+		o = out[i];
+		out[i] = out[i - 1];
+		out[i - 1] = o;
+	}
+}
+
 size_t
 nodeset_fold(const char *const *names, size_t n, char ***out)
 {
 	struct fold *v = xcalloc(n ? n : 1, sizeof(*v));
-	size_t i, j, m = 0, k, nout = 0;
+	size_t i, j, m = 0, nout = 0, run = 0;
+	uint64_t *first;
 
 	for (i = 0; i < n; i++)
 		fold_split(&v[i], names[i]);
@@ -456,14 +507,26 @@ nodeset_fold(const char *const *names, size_t n, char ***out)
 	for (i = 0; i < n; i++)
 		if (m == 0 || strcmp(v[m - 1].name, v[i].name) != 0)
 			v[m++] = v[i];
+	for (i = 0; i < m; i = j) {
+		for (j = i + 1; j < m && fold_run_cmp(&v[i], &v[j]) == 0; j++)
+			;
+		fold_widths(&v[i], j - i);
+	}
+	qsort(v, m, sizeof(*v), fold_cmp);
 	*out = xcalloc(m ? m : 1, sizeof(**out));
+	first = xcalloc(m ? m : 1, sizeof(*first));
 	for (i = 0; i < m; i = j) {
 		for (j = i + 1; j < m && v[i].numlen != 0 &&
-		    fold_key_cmp(&v[i], &v[j]) == 0; j++)
+		    fold_run_cmp(&v[i], &v[j]) == 0 &&
+		    v[i].width == v[j].width; j++)
 			;
-		k = j - i;
-		(*out)[nout++] = fold_group(&v[i], k);
+		if (i == 0 || fold_run_cmp(&v[i - 1], &v[i]) != 0)
+			run = nout;
+		first[nout] = v[i].num;
+		(*out)[nout++] = fold_group(&v[i], j - i);
+		fold_order(*out + run, first + run, nout - run);
 	}
+	free(first);
 	free(v);
 	return nout;
 }

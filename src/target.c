@@ -621,8 +621,7 @@ split_pssh(const char *s, const char *e, struct spec *sp, char *why,
 	if (w2 == e)
 		return 0;
 	if (sp->user != NULL)
-		return reason(why, whylen, "two users in '%.*s'",
-		    qlen((size_t)(e - s)), s);
+		return reason(why, whylen, "two users");
 	sp->user = xstrndup(w2, (size_t)(e - w2));
 	return 0;
 }
@@ -668,6 +667,14 @@ hostfile_line(const char *line, size_t len, const char *path,
 	}
 	if (r == 0)
 		r = spec_add(list, &sp, why, whylen);
+	/* A two-word line may be a mistake in one word: show it whole. */
+	if (r == -1 && copy == NULL && (memchr(s, ' ', (size_t)(e - s)) != NULL ||
+	    memchr(s, '\t', (size_t)(e - s)) != NULL) &&
+	    strncmp(why, "expected ", 9) != 0) {
+		copy = xstrdup(why);
+		reason(why, whylen, "%s in '%.*s'", copy, qlen((size_t)(e - s)),
+		    s);
+	}
 	free(copy);
 	free(sp.user);
 	free(sp.path);

@@ -285,8 +285,14 @@ test_fold(void **state)
 	/* Padding is kept, and a repeat is one host. */
 	expect_fold((const char *[]){ "n007", "n008", "n7", "n8", "n007",
 	    NULL }, "n[7-8] n[007-008]");
+	expect_fold((const char *[]){ "n9", "n07", NULL }, "n07 n9");
 	expect_fold((const char *[]){ "web9", "web10", "web11", NULL },
-	    "web9 web[10-11]");
+	    "web[9-11]");
+	/* "10" joins the padded "09" (same width), "100" stays unpadded. */
+	expect_fold((const char *[]){ "web08", "web09", "web10", "web100",
+	    "web7", NULL }, "web[7,100] web[08-10]");
+	expect_fold((const char *[]){ "web203", "web01", "web02", NULL },
+	    "web[01-02] web203");
 	/* The last number folds; the suffix and other names stay apart. */
 	expect_fold((const char *[]){ "r1n2.lab", "r1n1.lab", "db", "r2n1.lab",
 	    NULL }, "db r1n[1-2].lab r2n1.lab");
@@ -312,6 +318,7 @@ test_fold_round_trip(void **state)
 		names[i] = buf[i];
 	}
 	k = nodeset_fold(names, 300, &out);
+	assert_string_equal(out[0] + strlen(out[0]) - 9, ",994-995]");
 	assert_int_equal(k, 1);
 	assert_int_equal(nodeset_expand(out[0], &back, &n, err,
 	    sizeof(err)), 0);
@@ -321,6 +328,33 @@ test_fold_round_trip(void **state)
 	assert_string_equal(back[0], "web000");
 	assert_string_equal(back[299], "web995");
 	nodeset_free(back, n);
+	nodeset_free(out, k);
+}
+
+/* Every fold expands back to the same set of names. */
+static void
+test_fold_expand_back(void **state)
+{
+	const char *names[] = { "n1", "n2", "n9", "n10", "n11", "n099",
+	    "n100", "n0100", "n0101", "x05y", "x06y", "x7y", "db", NULL };
+	char **out, **back, err[256];
+	size_t i, j, k, n, total = 0, found;
+
+	(void)state;
+	k = nodeset_fold(names, 13, &out);
+	for (i = 0; i < k; i++) {
+		assert_int_equal(nodeset_expand(out[i], &back, &n, err,
+		    sizeof(err)), 0);
+		for (j = 0; j < n; j++) {
+			found = 0;
+			for (size_t m = 0; names[m] != NULL; m++)
+				found += strcmp(names[m], back[j]) == 0;
+			assert_int_equal(found, 1);
+		}
+		total += n;
+		nodeset_free(back, n);
+	}
+	assert_int_equal(total, 13);
 	nodeset_free(out, k);
 }
 
@@ -343,6 +377,7 @@ main(void)
 		cmocka_unit_test(test_error_small_buffer),
 		cmocka_unit_test(test_fold),
 		cmocka_unit_test(test_fold_round_trip),
+		cmocka_unit_test(test_fold_expand_back),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

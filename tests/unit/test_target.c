@@ -432,7 +432,10 @@ test_hostfile_bad(void **state)
 	    "host[:port] user or scp://[user@]host[:port][/path], "
 	    "not 'host user x'");
 	expect_bad_file("u@host user", "hosts:1: two users in 'u@host user'");
-	expect_bad_file("host -oX", "hosts:1: bad user name '-oX'");
+	expect_bad_file("host -oX", "hosts:1: bad user name '-oX' in "
+	    "'host -oX'");
+	expect_bad_file("-oProxyCommand=x y", "hosts:1: bad host name "
+	    "'-oProxyCommand=x' in '-oProxyCommand=x y'");
 	expect_bad_file("h\x01x", "hosts:1: control character in 'h?x'");
 	expect_bad_file("scp://h/a b", "hosts:1: white space in a URI "
 	    "(write it %20)");
