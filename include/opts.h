@@ -42,6 +42,7 @@ struct opts {
 	int	  exec_stream;		/* --exec-stream: no temp copy */
 	int	  retries;		/* --retries */
 	int	  resume;		/* --resume */
+	int	  no_history;		/* --no-history: no rate history */
 	char	 *json;			/* --json: the report's file, "-" */
 	char	 *failed;		/* --failed: the retry list's file */
 	char	 *source;		/* the first operand */

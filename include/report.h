@@ -31,4 +31,12 @@ void	report_retry_list(FILE *, const struct host *hosts, size_t n,
 void	report_summary(FILE *, const struct host *hosts, size_t n,
 	    uint64_t size, double seconds);
 
+/*
+ * "fanscp: slow: web07: 3.1 MB/s, 9× below median; ..." naming the hosts
+ * at least 4× below the median rate of those with a rate (at least 3 of
+ * them), the slowest first, at most 5 and then "and N more"; nothing if
+ * none is.
+ */
+void	report_stragglers(FILE *, const struct host *hosts, size_t n);
+
 #endif

@@ -60,9 +60,11 @@ enum sched_verdict sched_next(struct sched *, int64_t now, size_t *i,
 
 /*
  * Active host i has have bytes on the host at now (including what an
- * earlier session left there): called when its data starts, and then at
+ * earlier session left there): called when its data starts (after login
+ * and the receive command: the rate leaves the login out), and then at
  * least every 250 ms while it sends.  Returns 1 when the host should be
- * paused now: it was a probe, and its rate is known well enough.
+ * paused now: it was a probe, and its rate is known well enough; the
+ * caller ends the session keeping the temp file, then sched_requeue()s it.
  */
 int		 sched_progress(struct sched *, size_t i, uint64_t have,
 		    int64_t now);
@@ -77,7 +79,10 @@ void		 sched_requeue(struct sched *, size_t i, uint64_t have,
 /* Active host i is finished, done or failed for good. */
 void		 sched_finish(struct sched *, size_t i);
 
-/* Host i's data rate in this run, bytes/s; 0 if it was never measured. */
+/*
+ * Host i's data rate in this run, bytes/s (the highest of its windows of
+ * about a second: what to keep in the history); 0 if never measured.
+ */
 double		 sched_rate(const struct sched *, size_t i);
 /* The highest total rate seen over all hosts at once, bytes/s, or 0. */
 double		 sched_uplink(const struct sched *);

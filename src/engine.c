@@ -53,6 +53,9 @@ struct slot {
 	int		 events;	/* what it is watched for */
 	int		 fd_err;	/* an ssh child's stderr, read, or -1 */
 	int		 timer;		/* a retry the session asked for, or -1 */
+	int		 data;		/* 1: its data has started, and the
+					   scheduler hears of its progress;
+					   2: its data has ended */
 };
 
 /* A host taken from the queue whose sshd had no room yet. */
@@ -324,7 +327,24 @@ engine_collect(struct engine *e, struct slot *sl)
 	sl->fd_err = -1;
 	sl->timer = -1;
 	sl->events = 0;
+	sl->data = 0;
 	sl->host = NULL;
+}
+
+/*
+ * Tell the scheduler how far a sending host is (when its data starts, and
+ * on each timer tick): it learns rates, and says when a probe has seen
+ * enough.  1 when the host is to be paused.
+ */
+static int
+engine_progress(struct engine *e, struct slot *sl)
+{
+	if (e->stopping || !sess_sending(sl->sess))
+		return 0;
+	sl->data = 1;
+	return sched_progress(e->sched, (size_t)(sl->host - e->hosts),
+	    host_bytes(sl->host), loop_now(e->loop)) &&
+	    sess_pause(sl->sess);
 }
 
 /* Step a slot's session and bring the loop up to date with it. */
@@ -334,6 +354,16 @@ engine_drive(struct engine *e, struct slot *sl)
 	if (sess_step(sl->sess, loop_now(e->loop))) {
 		engine_collect(e, sl);
 		return;
+	}
+	if (!sl->data && engine_progress(e, sl)) {
+		engine_drive(e, sl);
+		return;
+	}
+	/* Its data has ended: the scheduler hears the last of it. */
+	if (sl->data == 1 && !sess_sending(sl->sess)) {
+		sl->data = 2;
+		sched_progress(e->sched, (size_t)(sl->host - e->hosts),
+		    host_bytes(sl->host), loop_now(e->loop));
 	}
 	if (!sess_unconfirmed(sl->sess))
 		engine_leave_gate(e, sl);
@@ -565,10 +595,7 @@ engine_timer(struct loop *l, void *arg)
 
 		if (sl->sess == NULL)
 			continue;
-		/* The scheduler learns rates, and ends a probe that has one. */
-		if (!e->stopping && sess_sending(sl->sess) &&
-		    sched_progress(e->sched, (size_t)(sl->host - e->hosts),
-		    host_bytes(sl->host), now) && sess_pause(sl->sess)) {
+		if (engine_progress(e, sl)) {
 			engine_drive(e, sl);
 			continue;
 		}

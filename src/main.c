@@ -20,7 +20,9 @@
 #include <libssh2.h>
 #include <openssl/rand.h>
 
+#include "conn.h"
 #include "engine.h"
+#include "history.h"
 #include "host.h"
 #include "job.h"
 #include "jsonout.h"
@@ -31,6 +33,7 @@
 #include "ratelimit.h"
 #include "progress.h"
 #include "report.h"
+#include "sched.h"
 #include "source.h"
 #include "sshconf.h"
 #include "strmap.h"
@@ -493,14 +496,60 @@ reports_write(const struct opts *o, struct reports *r, const struct job *job,
 	return ret;
 }
 
+/*
+ * The scheduler, told the rates each host's sshd (its endpoint) and the
+ * uplink reached in earlier runs; eps gets the endpoints, to record this
+ * run's rates against (NULL where a host's configuration fails).
+ */
+static struct sched *
+plan(struct job *job, struct host *hosts, size_t n, int width,
+    struct history *hist, char **eps)
+{
+	struct sched *sched = engine_sched_new(job, n, width);
+	double rate;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		eps[i] = hist != NULL ? conn_endpoint(job, &hosts[i]) : NULL;
+		if (eps[i] != NULL && (rate = history_rate(hist, eps[i])) > 0)
+			sched_prior(sched, i, rate);
+	}
+	if (hist != NULL && history_uplink(hist) > 0)
+		sched_prior_uplink(sched, history_uplink(hist));
+	return sched;
+}
+
+/*
+ * Keep what this run measured for the next (the uplink only when -l did
+ * not cap it, since that would record the limit).
+ */
+static void
+remember(const struct job *job, const struct host *hosts, size_t n,
+    const struct sched *sched, struct history *hist, char **eps)
+{
+	size_t i;
+
+	if (hist == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		if (eps[i] != NULL && hosts[i].rate > 0)
+			history_put(hist, eps[i], hosts[i].rate);
+	if (job->limit == NULL && sched_uplink(sched) > 0)
+		history_put_uplink(hist, sched_uplink(sched));
+	if (history_save(hist) != 0)
+		verbose("cannot save the rate history");
+}
+
 static int
 run(const struct opts *o, struct job *job, struct host *hosts, size_t n)
 {
 	struct engine_conf c = { 0 };
+	struct history *hist;
 	struct progress *p = NULL;
 	struct reports reports;
 	struct timespec t0;
-	size_t failed;
+	char **eps;
+	size_t i, failed;
 	uint64_t size;
 	int wrote;
 
@@ -529,17 +578,28 @@ run(const struct opts *o, struct job *job, struct host *hosts, size_t n)
 		c.tick_arg = p;
 		log_set_clear_hook(progress_clear);
 	}
+	hist = o->no_history ? NULL : history_load(NULL);
+	eps = xcalloc(n ? n : 1, sizeof(*eps));
+	c.sched = plan(job, hosts, n, c.width, hist, eps);
 	source_expect_readers(job->src, n);
 	failed = engine_run_parallel(job, hosts, n, &c, &stop_signal);
+	remember(job, hosts, n, c.sched, hist, eps);
+	for (i = 0; i < n; i++)
+		free(eps[i]);
+	free(eps);
+	history_free(hist);
+	sched_free(c.sched);
 	if (!source_size(job->src, &size))
 		size = 0;
 	log_set_clear_hook(NULL);
 	progress_free(p);
 	wrote = reports_write(o, &reports, job, hosts, n, elapsed_since(&t0));
 	report_failures(stderr, hosts, n);
-	if (!o->quiet && (failed > 0 || o->verbose > 0 || stop_signal))
+	if (!o->quiet && (failed > 0 || o->verbose > 0 || stop_signal)) {
 		report_summary(stderr, hosts, n, size,
 		    elapsed_since(&t0));
+		report_stragglers(stderr, hosts, n);
+	}
 	if (stop_signal)
 		return 128 + stop_signal;
 	if (wrote != 0)

@@ -20,7 +20,7 @@ const char opts_usage[] =
 "              [-l limit] [-o ssh_option] [-P port] [--connect-timeout seconds]\n"
 "              [--exec command [--exec-stream]] [--failed file]\n"
 "              [--host-limit limit] [--inplace] [--json file]\n"
-"              [--max-startups n] [--resume] [--retries n]\n"
+"              [--max-startups n] [--no-history] [--resume] [--retries n]\n"
 "              [--sha256 hex] [--size bytes] [--spool-dir dir]\n"
 "              [--spool-max size]\n"
 "              [--stall-timeout seconds] [--sudo] [--threads n]\n"
@@ -48,6 +48,7 @@ enum {
 	OPT_HOST_LIMIT,
 	OPT_JSON,
 	OPT_FAILED,
+	OPT_NO_HISTORY,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -73,6 +74,7 @@ static const struct option long_opts[] = {
 	{ "host-limit", required_argument, NULL, OPT_HOST_LIMIT },
 	{ "json", required_argument, NULL, OPT_JSON },
 	{ "failed", required_argument, NULL, OPT_FAILED },
+	{ "no-history", no_argument, NULL, OPT_NO_HISTORY },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -271,6 +273,7 @@ opts_one(struct opts *o, int c, const char *arg, char *err, size_t errlen)
 		    errlen);
 	case OPT_JSON: free(o->json); o->json = xstrdup(arg); return 0;
 	case OPT_FAILED: free(o->failed); o->failed = xstrdup(arg); return 0;
+	case OPT_NO_HISTORY: o->no_history = 1; return 0;
 	case OPT_HELP: fputs(opts_usage, stdout); return 1;
 	case OPT_VERSION: puts("fanscp " FANSCP_VERSION); return 1;
 	default:

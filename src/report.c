@@ -12,6 +12,9 @@
 #include "unittest.h"
 #include "xmalloc.h"
 
+#define SLOW_FACTOR	4	/* below the median, at least: a straggler */
+#define SLOW_NAMED	5	/* stragglers named, at most */
+
 /*
  * Up to this many hosts not done, each gets its own line; past it, hosts
  * that failed alike share one, and only so many of those lines are shown.
@@ -257,4 +260,65 @@ report_summary(FILE *f, const struct host *hosts, size_t n, uint64_t size,
 	report_kinds(f, hosts, n);
 	report_retried(f, hosts, n);
 	fputc('\n', f);
+}
+
+static int
+cmp_rate(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The median rate of the hosts with one, or 0 if fewer than 3 have. */
+static double
+median_rate(const struct host *hosts, size_t n)
+{
+	double *r = xcalloc(n + 1, sizeof(*r)), m = 0;
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++)
+		if (hosts[i].rate > 0)
+			r[k++] = hosts[i].rate;
+	if (k >= 3) {
+		qsort(r, k, sizeof(*r), cmp_rate);
+		m = k % 2 ? r[k / 2] : (r[k / 2 - 1] + r[k / 2]) / 2;
+	}
+	free(r);
+	return m;
+}
+
+/* Host indexes by rate, slowest first. */
+static int
+cmp_host(const void *a, const void *b, void *arg)
+{
+	const struct host *hosts = arg;
+
+	return cmp_rate(&hosts[*(const size_t *)a].rate,
+	    &hosts[*(const size_t *)b].rate);
+}
+
+void
+report_stragglers(FILE *f, const struct host *hosts, size_t n)
+{
+	double med = median_rate(hosts, n);
+	size_t *slow = xcalloc(n + 1, sizeof(*slow)), k = 0, i;
+	char rate[32];
+
+	for (i = 0; med > 0 && i < n; i++)
+		if (hosts[i].rate > 0 && hosts[i].rate * SLOW_FACTOR <= med)
+			slow[k++] = i;
+	if (k > 0) {
+		qsort_r(slow, k, sizeof(*slow), cmp_host, (void *)hosts);
+		fprintf(f, "fanscp: slow: ");
+		for (i = 0; i < k && i < SLOW_NAMED; i++)
+			fprintf(f, "%s%s: %s, %.0f× below median",
+			    i ? "; " : "", hosts[slow[i]].name,
+			    fmt_rate(rate, sizeof(rate), hosts[slow[i]].rate),
+			    med / hosts[slow[i]].rate);
+		if (k > SLOW_NAMED)
+			fprintf(f, "; and %zu more", k - SLOW_NAMED);
+		fputc('\n', f);
+	}
+	free(slow);
 }

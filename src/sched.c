@@ -1,29 +1,107 @@
 /*
- * The scheduler, first cut: hosts in list order, a requeued host again at
- * its place, once its backoff has passed.  (Rates come later.)
+ * The scheduler: the hosts with what is known of their rates, and the
+ * rules that pick the next one.  tests/unit/test_sched.c drives it through
+ * a fluid model of the network and holds it to the lower bound.
+ *
+ * A host's rate: the highest measured in this run, else the history's
+ * (sched_prior()), else the median of the hosts known (0 when none is);
+ * never above the uplink.  A rate is measured over windows of RATE_MS (or
+ * RATE_MS/2 once they hold a sixteenth of the file), the first beginning
+ * SKIP_MS after the session's data started (the first moments only fill
+ * socket buffers).  The highest window is kept because a rate measured
+ * while the uplink was shared is a lower bound of the host's link.  The
+ * uplink: the highest total over windows of UPLINK_MS, or the history's if
+ * higher, at most -l.
+ *
+ * Which host next (sched_next()), among the queued hosts whose backoff has
+ * passed (a plan: struct plan, the hosts not finished):
+ *  1. An urgent host, the longest: its expected time (bytes left ÷ rate)
+ *     is at least URGENT of what the job can still take at best
+ *     (plan_remaining(): the fluid bound over the bytes left).
+ *  2. While probing, the first host nothing is known of, in list order;
+ *     with nothing known of any host, list order.
+ *  3. The host whose rate best fills the spare: the active hosts should
+ *     add up to the total rate that sends the bytes left within the bound
+ *     (the uplink where it binds, less where the width does: there a host
+ *     slowed below its link by a crowded uplink is the waste); of the free
+ *     slots' share of what is missing, the nearest rate, then the longer.
+ *     Sorting alone, slowest first, runs the slow hosts together and
+ *     leaves the uplink idle (1.13× the bound on 16 spread rates).
+ *  When every ready host's rate is known and at most ROLLOUT_MAX hosts are
+ *  left, rules 1 and 3 only propose: the pick is the best of that and
+ *  CANDIDATES hosts spread over the range of rates, each judged by playing
+ *  the rest of the job forward in the fluid model (plan_rollout()).
+ * A stream (size 0) has no bytes left to weigh: the slowest known first,
+ * then list order.
+ *
+ * Probing, when the source is a file (conf.probe), the width is below the
+ * host count and a host has no rate known: it starts as a probe.  Once its
+ * first window is measured (about 1.25 s of data; 0.75 s when that is a
+ * sixteenth of the file), sched_progress() says to pause it, unless
+ *  - it is a pole: expected to take at least POLE of what the job can
+ *    still take, and below SHARED of the fastest active host's rate (a
+ *    rate as high as the others' may be only its share of the uplink);
+ *  - it would be done within KEEP logins anyway (a pause costs a login);
+ *  - no host waits that is still to probe, or urgent by rule 1 (a pause
+ *    would only swap one known host for another).
+ * A paused probe keeps its temp file and resumes from it (sched_requeue()'s
+ * have): no byte is sent twice, the cost is one more login.  In the fluid
+ * model, S1-S4 (128 MiB) land at 1.005-1.06× the bound on a first run and
+ * 1.005-1.026× with history; see the test's output.
  */
+#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 
 #include "sched.h"
 #include "xmalloc.h"
 
-enum { Q_QUEUED, Q_ACTIVE, Q_FINISHED };
+#define SKIP_MS		250	/* data before the first rate window */
+#define RATE_MS		1000	/* a host's rate window */
+#define UPLINK_MS	2000	/* the total rate's window */
+#define KEEP		2	/* logins: a probe this close to done goes on */
+#define URGENT		0.8	/* of the remaining bound: start now */
+#define POLE		0.5	/* of it: a probe goes on */
+#define SHARED		0.7	/* of the top rate: below the uplink's share */
+#define LOGIN_GUESS	0.3	/* s, until a login has been timed */
+#define ROLLOUT_MAX	64	/* hosts left, at most, to look ahead */
+#define CANDIDATES	8	/* rollouts per pick, besides rule 3's */
+
+enum sstate { SQUEUED, SACTIVE, SFINISHED };
 
 struct shost {
-	int		 state;
-	uint64_t	 have;
+	enum sstate	 state;
+	int		 probe;		/* this session is a probe */
+	uint64_t	 have;		/* bytes on the host */
 	int64_t		 not_before;
-	double		 rate;
-	uint64_t	 first_have;
-	int64_t		 first_at;
+	double		 prior;		/* from the history; 0: none */
+	double		 rate;		/* the last window's, this run */
+	double		 best;		/* the highest window's, this run */
+	int		 data;		/* this session's data has started */
+	int64_t		 wt;		/* the window began at wt, with */
+	uint64_t	 wh;		/* wh bytes on the host; */
+	int		 wopen;		/* 0: still in the SKIP_MS */
+	uint64_t	 last;		/* have at the last progress call */
+	int64_t		 last_t;	/* and when */
+	uint64_t	 d0h;		/* have when the data started, */
+	int64_t		 d0t;		/* at */
+	int64_t		 started;	/* this session, at */
 };
 
 struct sched {
 	pthread_mutex_t	 mu;
 	struct sched_conf conf;
 	struct shost	*h;
-	double		 uplink;
+	double		 prior_uplink;
+	double		 uplink;	/* the highest total seen */
+	uint64_t	 total;		/* bytes reported over all hosts */
+	int64_t		 ut;		/* the total's window: since ut, */
+	uint64_t	 ubytes;	/* from ubytes */
+	int		 ustarted;
+	double		 med;		/* median(), while med_ok */
+	int		 med_ok;
+	double		 login_ms;	/* logins timed, in all */
+	int		 nlogin;
 };
 
 struct sched *
@@ -31,9 +109,11 @@ sched_new(const struct sched_conf *conf)
 {
 	struct sched *s = xcalloc(1, sizeof(*s));
 
-	pthread_mutex_init(&s->mu, NULL);
 	s->conf = *conf;
+	if (s->conf.width < 1)
+		s->conf.width = 1;
 	s->h = xcalloc(conf->nhosts ? conf->nhosts : 1, sizeof(*s->h));
+	pthread_mutex_init(&s->mu, NULL);
 	return s;
 }
 
@@ -50,89 +130,682 @@ sched_free(struct sched *s)
 void
 sched_prior(struct sched *s, size_t i, double rate)
 {
-	(void)s;
-	(void)i;
-	(void)rate;
+	pthread_mutex_lock(&s->mu);
+	if (i < s->conf.nhosts && rate > 0 && isfinite(rate)) {
+		s->h[i].prior = rate;
+		s->med_ok = 0;
+	}
+	pthread_mutex_unlock(&s->mu);
 }
 
 void
 sched_prior_uplink(struct sched *s, double rate)
 {
-	(void)s;
-	(void)rate;
+	pthread_mutex_lock(&s->mu);
+	if (rate > 0 && isfinite(rate))
+		s->prior_uplink = rate;
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* The uplink's rate as far as it is known, bytes/s; 0: unknown. */
+static double
+uplink(const struct sched *s)
+{
+	double u = s->uplink > s->prior_uplink ? s->uplink : s->prior_uplink;
+
+	if (s->conf.limit > 0 && (u == 0 || u > (double)s->conf.limit))
+		u = (double)s->conf.limit;
+	return u;
+}
+
+/* What is known of host i's rate, bytes/s: measured, prior, or 0. */
+static double
+known(const struct sched *s, size_t i)
+{
+	return s->h[i].best > 0 ? s->h[i].best : s->h[i].prior;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * The median of the known rates, for hosts nothing is known of; or 0.
+ * Kept until a rate changes: a pick must not sort 10,000 rates.
+ */
+static double
+median(struct sched *s)
+{
+	double *r;
+	size_t i, n = 0;
+
+	if (s->med_ok)
+		return s->med;
+	r = xcalloc(s->conf.nhosts + 1, sizeof(*r));
+	for (i = 0; i < s->conf.nhosts; i++)
+		if (known(s, i) > 0)
+			r[n++] = known(s, i);
+	s->med = 0;
+	if (n > 0) {
+		qsort(r, n, sizeof(*r), cmp_double);
+		s->med = n % 2 ? r[n / 2] : (r[n / 2 - 1] + r[n / 2]) / 2;
+	}
+	free(r);
+	s->med_ok = 1;
+	return s->med;
+}
+
+/* A login's time, s: the mean of those seen, or a guess. */
+static double
+login_time(const struct sched *s)
+{
+	return s->nlogin > 0 ? s->login_ms / s->nlogin / 1000 : LOGIN_GUESS;
+}
+
+/*
+ * The plan: the hosts as the picking rules see them, with a rate each
+ * (known, else the median; never above the uplink) and the bytes left.
+ * The rollout plays a plan forward in the fluid model.
+ */
+enum pstate { P_READY, P_LATER, P_ACTIVE, P_DONE };
+
+struct plan {
+	size_t		 n;		/* hosts not finished */
+	size_t		*id;		/* their numbers */
+	int		 width;
+	double		 up;		/* bytes/s; 0: unknown */
+	double		 login;		/* s */
+	double		 med;		/* the median known rate, or 0 */
+	double		*rate;		/* bytes/s; 0: nothing known at all */
+	double		*left;		/* bytes */
+	double		*wait;		/* an active host's login left, s */
+	unsigned char	*st;		/* enum pstate */
+};
+
+static void
+plan_alloc(struct plan *p, size_t n)
+{
+	p->n = n;
+	p->id = xcalloc(n + 1, sizeof(*p->id));
+	p->rate = xcalloc(n + 1, sizeof(*p->rate));
+	p->left = xcalloc(n + 1, sizeof(*p->left));
+	p->wait = xcalloc(n + 1, sizeof(*p->wait));
+	p->st = xcalloc(n + 1, 1);
+}
+
+static void
+plan_release(struct plan *p)
+{
+	free(p->id);
+	free(p->rate);
+	free(p->left);
+	free(p->wait);
+	free(p->st);
+}
+
+/* The plan of the hosts not finished at now; *self: host i's index. */
+static void
+plan_init(struct plan *p, struct sched *s, int64_t now, size_t i,
+    size_t *self)
+{
+	double med = median(s), r;
+	const struct shost *h;
+	size_t j, k = 0;
+
+	plan_alloc(p, s->conf.nhosts);
+	p->width = s->conf.width;
+	p->up = uplink(s);
+	p->login = login_time(s);
+	p->med = med;
+	for (j = 0; j < s->conf.nhosts; j++) {
+		h = &s->h[j];
+		if (h->state == SFINISHED)
+			continue;
+		if (j == i && self)
+			*self = k;
+		p->id[k] = j;
+		r = known(s, j) > 0 ? known(s, j) : med;
+		p->rate[k] = p->up > 0 && r > p->up ? p->up : r;
+		p->left[k] = s->conf.size > h->have ?
+		    (double)(s->conf.size - h->have) : 0;
+		p->st[k] = h->state == SACTIVE ? P_ACTIVE :
+		    h->not_before > now ? P_LATER : P_READY;
+		p->wait[k] = h->state == SACTIVE && !h->data ? p->login : 0;
+		k++;
+	}
+	p->n = k;
+}
+
+/* Host i's expected time to finish, s; 0 when nothing is known. */
+static double
+plan_dur(const struct plan *p, size_t i)
+{
+	return p->rate[i] > 0 ? p->left[i] / p->rate[i] : 0;
+}
+
+/*
+ * The least time, s, that the hosts not done can still take: the fluid
+ * bound over their bytes left (DESIGN.md §6).  *target: the total rate
+ * that sends those bytes within it.
+ */
+static double
+plan_remaining(const struct plan *p, double *target)
+{
+	double sum = 0, bytes = 0, most = 0, d;
+	size_t i;
+
+	for (i = 0; i < p->n; i++) {
+		if (p->st[i] == P_DONE)
+			continue;
+		d = plan_dur(p, i);
+		sum += d;
+		most = d > most ? d : most;
+		bytes += p->left[i];
+	}
+	d = sum / p->width;
+	most = d > most ? d : most;
+	if (p->up > 0 && bytes / p->up > most)
+		most = bytes / p->up;
+	if (target)
+		*target = most > 0 ? bytes / most : p->up;
+	return most;
+}
+
+/* Rule 1: the longest urgent host among the ready ones, or -1. */
+static long
+plan_urgent(const struct plan *p, double rem)
+{
+	double d, best = 0;
+	long pick = -1;
+	size_t i;
+
+	for (i = 0; i < p->n; i++) {
+		if (p->st[i] != P_READY)
+			continue;
+		d = plan_dur(p, i);
+		if (d > 0 && d >= URGENT * rem && d > best) {
+			best = d;
+			pick = (long)i;
+		}
+	}
+	return pick;
+}
+
+/*
+ * Rule 3: the ready host whose rate best fills the spare.  The rate the
+ * active hosts should add up to is what sends the bytes left within the
+ * bound: all of the uplink where the uplink bounds the job, less where
+ * the width does (there a host slowed below its link by a crowded uplink
+ * is what costs).  Of the free slots' share of what is missing, the
+ * nearest rate; of two as near, the longer host.
+ */
+static long
+plan_fill(const struct plan *p, double target)
+{
+	double want = target, dist, pd = 0;
+	size_t i, busy = 0;
+	long pick = -1;
+
+	for (i = 0; i < p->n; i++)
+		if (p->st[i] == P_ACTIVE) {
+			want -= p->rate[i];
+			busy++;
+		}
+	if ((int)busy < p->width)
+		want /= (double)(p->width - (int)busy);
+	for (i = 0; i < p->n; i++) {
+		if (p->st[i] != P_READY)
+			continue;
+		dist = fabs(p->rate[i] - want);
+		if (pick < 0 || dist < pd || (dist == pd &&
+		    plan_dur(p, i) > plan_dur(p, (size_t)pick))) {
+			pick = (long)i;
+			pd = dist;
+		}
+	}
+	return pick;
+}
+
+/* Rules 1 and 3, without looking ahead. */
+static long
+plan_pick(const struct plan *p)
+{
+	double target, rem = plan_remaining(p, &target);
+	long i;
+
+	if ((i = plan_urgent(p, rem)) >= 0)
+		return i;
+	return plan_fill(p, target);
+}
+
+/* Share the uplink max-min fair among the hosts past their login. */
+static void
+plan_share(const struct plan *p, double *cur)
+{
+	double left = p->up > 0 ? p->up : INFINITY, share, r;
+	size_t i, k = 0, done, j;
+
+	for (i = 0; i < p->n; i++) {
+		cur[i] = -1;
+		if (p->st[i] == P_ACTIVE && p->wait[i] <= 0)
+			k++;
+	}
+	/* The slowest first, each at most its share of what is left. */
+	for (done = 0; done < k; done++) {
+		j = p->n;
+		for (i = 0; i < p->n; i++)
+			if (p->st[i] == P_ACTIVE && p->wait[i] <= 0 &&
+			    cur[i] < 0 && (j == p->n ||
+			    p->rate[i] < p->rate[j]))
+				j = i;
+		share = left / (double)(k - done);
+		r = p->rate[j] < share ? p->rate[j] : share;
+		cur[j] = r;
+		left -= r;
+	}
+}
+
+/* One step of a rollout: the time to the next event, s, or -1. */
+static double
+plan_step(struct plan *p, double *cur)
+{
+	double dt = INFINITY, t;
+	size_t i;
+
+	plan_share(p, cur);
+	for (i = 0; i < p->n; i++) {
+		if (p->st[i] != P_ACTIVE)
+			continue;
+		t = p->wait[i] > 0 ? p->wait[i] :
+		    cur[i] > 0 ? p->left[i] / cur[i] : INFINITY;
+		dt = t < dt ? t : dt;
+	}
+	if (!isfinite(dt))
+		return -1;
+	for (i = 0; i < p->n; i++) {
+		if (p->st[i] != P_ACTIVE)
+			continue;
+		if (p->wait[i] > 0)
+			p->wait[i] -= dt;
+		else
+			p->left[i] -= cur[i] * dt;
+		if (p->wait[i] <= 1e-9 && p->left[i] <= cur[i] * 1e-9 + 0.5)
+			p->st[i] = P_DONE;
+	}
+	return dt;
+}
+
+/*
+ * The makespan, s from now, if first starts now and the rest follows
+ * rules 1 and 3 in the fluid model; a host held back by its backoff is
+ * taken as ready.
+ */
+static double
+plan_rollout(const struct plan *p0, size_t first)
+{
+	struct plan p;
+	double *cur = xcalloc(p0->n + 1, sizeof(*cur)), t = 0, dt;
+	size_t i, busy = 0;
+	long k;
+
+	plan_alloc(&p, p0->n);
+	p.width = p0->width;
+	p.up = p0->up;
+	p.login = p0->login;
+	for (i = 0; i < p.n; i++) {
+		p.rate[i] = p0->rate[i];
+		p.left[i] = p0->left[i];
+		p.wait[i] = p0->wait[i];
+		p.st[i] = p0->st[i] == P_LATER ? P_READY : p0->st[i];
+		busy += p.st[i] == P_ACTIVE;
+	}
+	p.st[first] = P_ACTIVE;
+	p.wait[first] = p.login;
+	busy++;
+	for (;;) {
+		while ((int)busy < p.width && (k = plan_pick(&p)) >= 0) {
+			p.st[k] = P_ACTIVE;
+			p.wait[k] = p.login;
+			busy++;
+		}
+		if ((dt = plan_step(&p, cur)) < 0)
+			break;
+		t += dt;
+		for (i = 0, busy = 0; i < p.n; i++)
+			busy += p.st[i] == P_ACTIVE;
+	}
+	free(cur);
+	plan_release(&p);
+	return t;
+}
+
+static int
+cmp_rate(const void *a, const void *b, void *arg)
+{
+	const double *rate = arg;
+
+	return cmp_double(&rate[*(const size_t *)a],
+	    &rate[*(const size_t *)b]);
+}
+
+/*
+ * The host to start: rules 1 and 3 when too many hosts are left to look
+ * ahead, else the best of a few candidates (that pick, and ready hosts
+ * spread over the range of rates) by their rollouts.
+ */
+static long
+plan_best(const struct plan *p)
+{
+	size_t *ready = xcalloc(p->n + 1, sizeof(*ready)), nr = 0, live = 0;
+	size_t i, c;
+	long pick = plan_pick(p);
+	double best, t;
+
+	for (i = 0; i < p->n; i++) {
+		live += p->st[i] != P_DONE;
+		if (p->st[i] == P_READY) {
+			if (p->rate[i] <= 0)
+				goto out;	/* nothing known */
+			ready[nr++] = i;
+		}
+	}
+	if (pick < 0 || nr < 2 || live > ROLLOUT_MAX)
+		goto out;
+	qsort_r(ready, nr, sizeof(*ready), cmp_rate, p->rate);
+	best = plan_rollout(p, (size_t)pick);
+	for (c = 0; c < CANDIDATES; c++) {
+		i = ready[c * (nr - 1) / (CANDIDATES - 1)];
+		if ((long)i == pick)
+			continue;
+		t = plan_rollout(p, i);
+		if (t < best * (1 - 1e-3)) {
+			best = t;
+			pick = (long)i;
+		}
+	}
+out:
+	free(ready);
+	return pick;
+}
+
+static int
+probing(const struct sched *s)
+{
+	return s->conf.probe && s->conf.size > 0 &&
+	    (size_t)s->conf.width < s->conf.nhosts;
+}
+
+/* Is queued host i, nothing known of it, ready to start at now? */
+static int
+unknown_ready(const struct sched *s, size_t i, int64_t now)
+{
+	return s->h[i].state == SQUEUED && s->h[i].not_before <= now &&
+	    known(s, i) == 0;
+}
+
+/* A stream: the slowest known first, then list order. */
+static long
+pick_stream(const struct sched *s, int64_t now)
+{
+	double r, pr = 0;
+	long pick = -1;
+	size_t i;
+
+	for (i = 0; i < s->conf.nhosts; i++) {
+		if (s->h[i].state != SQUEUED || s->h[i].not_before > now)
+			continue;
+		r = known(s, i);
+		if (pick < 0 || (r > 0 && (pr == 0 || r < pr))) {
+			pick = (long)i;
+			pr = r;
+		}
+	}
+	return pick;
+}
+
+static long
+pick(struct sched *s, int64_t now)
+{
+	struct plan p;
+	size_t j;
+	long i, u = -1;
+	int all = 1;
+
+	if (s->conf.size == 0)
+		return pick_stream(s, now);
+	plan_init(&p, s, now, 0, NULL);
+	for (j = 0; j < s->conf.nhosts; j++)
+		all &= !unknown_ready(s, j, now);
+	if (all) {
+		i = plan_best(&p);
+	} else if ((i = plan_urgent(&p, plan_remaining(&p, NULL))) < 0) {
+		/* Probe, or with nothing known at all, list order. */
+		for (j = 0; j < s->conf.nhosts && u < 0; j++)
+			if (unknown_ready(s, j, now))
+				u = (long)j;
+		if (!probing(s) && p.med > 0)
+			u = -1;
+		i = u < 0 ? plan_pick(&p) : -1;
+	}
+	if (i >= 0)
+		i = (long)p.id[i];
+	else
+		i = u;
+	plan_release(&p);
+	return i;
 }
 
 enum sched_verdict
-sched_next(struct sched *s, int64_t now, size_t *i, int *wait_ms)
+sched_next(struct sched *s, int64_t now, size_t *ip, int *wait_ms)
 {
 	enum sched_verdict v = SCHED_NONE;
-	int64_t soonest = INT64_MAX;
-	size_t k;
+	int64_t soon = INT64_MAX;
+	long p;
+	size_t i;
 
 	pthread_mutex_lock(&s->mu);
-	for (k = 0; k < s->conf.nhosts; k++) {
-		if (s->h[k].state != Q_QUEUED)
-			continue;
-		if (s->h[k].not_before <= now) {
-			s->h[k].state = Q_ACTIVE;
-			s->h[k].first_at = 0;
-			*i = k;
-			v = SCHED_START;
-			break;
+	if ((p = pick(s, now)) >= 0) {
+		i = (size_t)p;
+		s->h[i].state = SACTIVE;
+		s->h[i].probe = probing(s) && known(s, i) == 0;
+		s->h[i].data = 0;
+		s->h[i].started = now;
+		*ip = i;
+		v = SCHED_START;
+	} else {
+		for (i = 0; i < s->conf.nhosts; i++)
+			if (s->h[i].state == SQUEUED &&
+			    s->h[i].not_before < soon)
+				soon = s->h[i].not_before;
+		if (soon != INT64_MAX) {
+			v = SCHED_WAIT;
+			*wait_ms = soon - now > 0 ? (int)(soon - now) : 0;
 		}
-		if (s->h[k].not_before < soonest)
-			soonest = s->h[k].not_before;
-	}
-	if (v == SCHED_NONE && soonest != INT64_MAX) {
-		v = SCHED_WAIT;
-		*wait_ms = (int)(soonest - now);
 	}
 	pthread_mutex_unlock(&s->mu);
 	return v;
 }
 
+/* Count the bytes in the total, and measure the total's rate. */
+static void
+count_total(struct sched *s, uint64_t bytes, int64_t now)
+{
+	double r;
+
+	s->total += bytes;
+	if (!s->ustarted) {
+		s->ustarted = 1;
+		s->ut = now;
+		s->ubytes = s->total;
+	} else if (now - s->ut >= UPLINK_MS) {
+		r = (double)(s->total - s->ubytes) * 1000 / (double)(now - s->ut);
+		if (r > s->uplink)
+			s->uplink = r;
+		s->ut = now;
+		s->ubytes = s->total;
+	}
+}
+
+/* Measure host i's rate over its windows. */
+static void
+measure(struct sched *s, struct shost *h, uint64_t have, int64_t now)
+{
+	if (!h->data) {
+		h->data = 1;
+		h->d0t = now;
+		h->d0h = have;
+		s->login_ms += (double)(now - h->started);
+		s->nlogin++;
+		h->wopen = 0;
+		h->wt = now;
+		h->wh = have;
+	} else if (!h->wopen && now - h->wt >= SKIP_MS) {
+		h->wopen = 1;
+		h->wt = now;
+		h->wh = have;
+	} else if (h->wopen && (now - h->wt >= RATE_MS ||
+	    (now - h->wt >= RATE_MS / 2 && have - h->wh >= s->conf.size / 16))) {
+		h->rate = (double)(have - h->wh) * 1000 / (double)(now - h->wt);
+		if (h->rate > h->best) {
+			h->best = h->rate;
+			s->med_ok = 0;
+		}
+		h->wt = now;
+		h->wh = have;
+	}
+}
+
+/*
+ * Is host i's rate below what the uplink let the others have?  A rate as
+ * high as the fastest active host's may be only its share of a crowded
+ * uplink: such a host is no pole, however long it looks.
+ */
+static int
+below_share(const struct sched *s, size_t i)
+{
+	double top = 0;
+	size_t j;
+
+	for (j = 0; j < s->conf.nhosts; j++)
+		if (j != i && s->h[j].state == SACTIVE && s->h[j].data &&
+		    s->h[j].rate > top)
+			top = s->h[j].rate;
+	return top == 0 || s->h[i].rate < SHARED * top;
+}
+
+/* Should probe i, whose rate is now measured, be paused at now? */
+static int
+pause_probe(struct sched *s, size_t i, int64_t now)
+{
+	struct plan p;
+	double d, rem;
+	size_t j, self = 0;
+	int pause = 0;
+
+	plan_init(&p, s, now, i, &self);
+	d = plan_dur(&p, self);
+	rem = plan_remaining(&p, NULL);
+	if (d >= KEEP * p.login && (d < POLE * rem || !below_share(s, i))) {
+		for (j = 0; j < s->conf.nhosts && !pause; j++)
+			pause = unknown_ready(s, j, now);
+		if (!pause)
+			pause = plan_urgent(&p, rem) >= 0;
+	}
+	plan_release(&p);
+	return pause;
+}
+
 int
 sched_progress(struct sched *s, size_t i, uint64_t have, int64_t now)
 {
-	struct shost *h = &s->h[i];
+	struct shost *h;
+	int pause = 0;
 
 	pthread_mutex_lock(&s->mu);
-	if (h->first_at == 0) {
-		h->first_at = now;
-		h->first_have = have;
-	} else if (now > h->first_at)
-		h->rate = (double)(have - h->first_have) * 1000.0 /
-		    (double)(now - h->first_at);
+	if (i >= s->conf.nhosts || s->h[i].state != SACTIVE)
+		goto out;
+	h = &s->h[i];
+	if (have < h->have)		/* never backwards */
+		have = h->have;
+	count_total(s, h->data ? have - h->last : 0, now);
+	h->last = have;
+	h->last_t = now;
+	h->have = have;
+	measure(s, h, have, now);
+	if (h->probe && h->best > 0) {
+		h->probe = 0;
+		pause = pause_probe(s, i, now);
+	}
+out:
 	pthread_mutex_unlock(&s->mu);
-	return 0;
+	return pause;
 }
 
 void
 sched_requeue(struct sched *s, size_t i, uint64_t have, int64_t not_before)
 {
 	pthread_mutex_lock(&s->mu);
-	s->h[i].state = Q_QUEUED;
-	s->h[i].have = have;
-	s->h[i].not_before = not_before;
+	if (i < s->conf.nhosts && s->h[i].state == SACTIVE) {
+		s->h[i].state = SQUEUED;
+		s->h[i].probe = 0;
+		s->h[i].data = 0;
+		s->h[i].have = have;
+		s->h[i].not_before = not_before;
+	}
 	pthread_mutex_unlock(&s->mu);
 }
+
+/* The shortest span of data that gives a finished host a rate, ms. */
+#define SHORT_MS	100
 
 void
 sched_finish(struct sched *s, size_t i)
 {
+	struct shost *h;
+
 	pthread_mutex_lock(&s->mu);
-	s->h[i].state = Q_FINISHED;
+	if (i < s->conf.nhosts) {
+		h = &s->h[i];
+		/*
+		 * Data too short for a window: its whole span (from the start
+		 * of the data to its last report, the end of the data) gives
+		 * the history a rate, if it lasted long enough to mean one.
+		 */
+		if (h->best == 0 && h->data && h->last_t - h->d0t >= SHORT_MS)
+			h->best = (double)(h->last - h->d0h) * 1000 /
+			    (double)(h->last_t - h->d0t);
+		h->state = SFINISHED;
+		h->probe = 0;
+	}
 	pthread_mutex_unlock(&s->mu);
 }
 
+/* The mutex is the one thing a reader changes: cast const away for it. */
 double
-sched_rate(const struct sched *s, size_t i)
+sched_rate(const struct sched *cs, size_t i)
 {
-	return s->h[i].rate;
+	struct sched *s = (struct sched *)cs;
+	double r = 0;
+
+	pthread_mutex_lock(&s->mu);
+	if (i < s->conf.nhosts)
+		r = s->h[i].best;
+	pthread_mutex_unlock(&s->mu);
+	return r;
 }
 
 double
-sched_uplink(const struct sched *s)
+sched_uplink(const struct sched *cs)
 {
-	return s->uplink;
+	struct sched *s = (struct sched *)cs;
+	double r;
+
+	pthread_mutex_lock(&s->mu);
+	r = s->uplink;
+	pthread_mutex_unlock(&s->mu);
+	return r;
 }

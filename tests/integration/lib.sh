@@ -1041,6 +1041,27 @@ wait_tempfile() {
 	return 1
 }
 
+# No temp file, and no pid file, anywhere under host $1's home.
+expect_no_stray() {
+	_s=$(find "$(host_home "$1")" -name '.*fanscp*' 2>/dev/null)
+	[ -z "$_s" ] || fail "$(host_name "$1"): left behind: $_s"
+}
+
+# Wait until host $1 holds a temp file of more than $2 bytes.
+wait_temp_over() {
+	_i=0
+	while [ $_i -lt 300 ]; do
+		_f=$(find "$(host_home "$1")" -name '.*.fanscp.*' ! -name '*.pid' \
+		    -size +"$2"c 2>/dev/null | head -1)
+		[ -n "$_f" ] && { printf '%s\n' "$_f"; return 0; }
+		[ -n "${FANSCP_PID:-}" ] && ! kill -0 "$FANSCP_PID" 2>/dev/null &&
+		    return 1
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	return 1
+}
+
 # The pid of fanscp itself (under timeout, maybe valgrind) started by
 # start_fanscp.
 fanscp_pid() {

@@ -16,6 +16,7 @@ cd "$here/../.." || exit 2		# scenarios run from the repo root
 . "$here/lib.sh"
 ALL_SCENARIOS=
 SLOW_SCENARIOS="stream_big goahead srcinplace fanout50k tree_copy execcut latecommit"
+. "$here/netns.sh"		# the shaped-link lab (t10_lab.sh)
 for f in "$here"/t[0-9]_*.sh "$here"/t[0-9][0-9]_*.sh; do
 	[ -f "$f" ] && . "$f"
 done

@@ -1,28 +1,7 @@
 # Retries and resume: --retries after a host dies and comes back, a live
 # receiver taken over, --resume across runs, a planted temp file.
-ALL_SCENARIOS="$ALL_SCENARIOS retry_resume retry_takeover resume_runs resume_planted retry_interrupt"
+ALL_SCENARIOS="$ALL_SCENARIOS retry_resume retry_takeover resume_runs resume_planted retry_interrupt probe_pause"
 SLOW_SCENARIOS="$SLOW_SCENARIOS retry_resume retry_takeover resume_runs"
-
-# No temp file, and no pid file, anywhere under host $1's home.
-expect_no_stray() {
-	_s=$(find "$(host_home "$1")" -name '.*fanscp*' 2>/dev/null)
-	[ -z "$_s" ] || fail "$(host_name "$1"): left behind: $_s"
-}
-
-# Wait until host $1 holds a temp file of more than $2 bytes.
-wait_temp_over() {
-	_i=0
-	while [ $_i -lt 300 ]; do
-		_f=$(find "$(host_home "$1")" -name '.*.fanscp.*' ! -name '*.pid' \
-		    -size +"$2"c 2>/dev/null | head -1)
-		[ -n "$_f" ] && { printf '%s\n' "$_f"; return 0; }
-		[ -n "${FANSCP_PID:-}" ] && ! kill -0 "$FANSCP_PID" 2>/dev/null &&
-		    return 1
-		sleep 0.1
-		_i=$((_i + 1))
-	done
-	return 1
-}
 
 # Run fanscp with the fixture config and ARGS, and SIGKILL it once host 1
 # holds a temp file of more than a few bytes (its checks, which take a
@@ -246,4 +225,45 @@ scen_retry_interrupt() {
 	expect_copy 1 i.bin "$SRC"
 	expect_absent 2 i.bin
 	expect_no_stray 2
+}
+
+# Fewer slots than hosts, no rate known: the scheduler probes each host
+# with a first slice, pauses it, and resumes it later from its temp file,
+# so that no byte is sent twice; every copy is exact, nothing is left.
+# The rates go to the history; a second run probes no host.
+scen_probe_pause() {
+	need_fanscp || return
+	fixture_start 4
+	for n in 1 2 3 4; do slow_host $n; done
+	SRC=$T/src/p.bin
+	mkrandom "$SRC" 3000000
+	XDG_CACHE_HOME=$T/cache run_fanscp -F "$T/ssh_config" -vv --width 2 \
+	    "$SRC" 'lab[001-004]:p.bin'
+	expect_rc 0
+	for n in 1 2 3 4; do
+		expect_copy $n p.bin "$SRC"
+		expect_no_stray $n
+	done
+	paused=$(grep -c ': paused after [0-9]* bytes' "$T/err")
+	resumed=$(grep -c ': resuming after [0-9]* bytes' "$T/err")
+	diag "$paused paused, $resumed resumed"
+	[ "$paused" -ge 1 ] || fail "no host was paused as a probe"
+	[ "$resumed" -eq "$paused" ] ||
+	    fail "$paused hosts paused, but $resumed resumed"
+	grep -q 'differ from the source' "$T/err" &&
+	    fail "a paused probe's bytes were not the source's"
+	[ -s "$T/cache/fanscp/rates" ] || fail "no rate history written"
+	XDG_CACHE_HOME=$T/cache run_fanscp -F "$T/ssh_config" -vv --width 2 \
+	    "$SRC" 'lab[001-004]:p.bin'
+	expect_rc 0
+	grep -q ': paused after' "$T/err" &&
+	    fail "the second run probed hosts whose rates it knew"
+	XDG_CACHE_HOME=$T/cache2 run_fanscp -F "$T/ssh_config" --no-history \
+	    --width 2 "$SRC" 'lab[001-004]:p.bin'
+	expect_rc 0
+	[ -e "$T/cache2/fanscp" ] && fail "--no-history wrote a history"
+	for n in 1 2 3 4; do
+		expect_copy $n p.bin "$SRC"
+		expect_no_stray $n
+	done
 }

@@ -1,7 +1,8 @@
 /*
- * Unit tests for report.c: the failure lines (one per host when few,
- * grouped by reason and folded into nodesets when many) and the --failed
- * list.
+ * Tests for the end-of-run report: the stragglers line (who is named, in
+ * which order, how many, and when nothing is said); the failure lines (one
+ * per host when few, grouped by reason and folded into nodesets when
+ * many); and the --failed list.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,12 +17,82 @@
 #include "host.h"
 #include "report.h"
 
+#define MAXH	16
+
+static char names[MAXH][16];
+
+/* Hosts web00.. with the given rates (bytes/s; 0: unknown), as printed. */
+static char *
+stragglers(const double *rates, size_t n)
+{
+	static char out[1024];
+	struct host h[MAXH];
+	FILE *f;
+	size_t i;
+
+	memset(h, 0, sizeof(h));
+	for (i = 0; i < n; i++) {
+		snprintf(names[i], sizeof(names[i]), "web%02u", (unsigned)i % 100);
+		h[i].name = names[i];
+		h[i].rate = rates[i];
+	}
+	memset(out, 0, sizeof(out));
+	f = fmemopen(out, sizeof(out) - 1, "w");
+	assert_non_null(f);
+	report_stragglers(f, h, n);
+	fclose(f);
+	return out;
+}
+
+static void
+test_one_slow(void **state)
+{
+	const double r[] = { 28e6, 27.9e6, 3.1e6, 30e6, 0 };
+
+	(void)state;
+	/* Median of the four with a rate: 27.95 MB/s; 9.0x below. */
+	assert_string_equal(stragglers(r, 5),
+	    "fanscp: slow: web02: 3.10 MB/s, 9× below median\n");
+}
+
+static void
+test_none(void **state)
+{
+	const double even[] = { 10e6, 8e6, 3e6, 12e6 };	/* 3x: not slow */
+	const double two[] = { 10e6, 1e3, 0, 0 };	/* too few rates */
+
+	(void)state;
+	assert_string_equal(stragglers(even, 4), "");
+	assert_string_equal(stragglers(two, 4), "");
+	assert_string_equal(stragglers(two, 0), "");
+}
+
+static void
+test_many(void **state)
+{
+	double r[MAXH];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < MAXH; i++)
+		r[i] = 100e6;
+	/* Seven slow hosts, the slowest listed last. */
+	for (i = 0; i < 7; i++)
+		r[2 * i] = (double)(7 - i) * 1e6;
+	assert_string_equal(stragglers(r, MAXH),
+	    "fanscp: slow: web12: 1.00 MB/s, 100× below median; "
+	    "web10: 2.00 MB/s, 50× below median; "
+	    "web08: 3.00 MB/s, 33× below median; "
+	    "web06: 4.00 MB/s, 25× below median; "
+	    "web04: 5.00 MB/s, 20× below median; and 2 more\n");
+}
+
 char	*report_reason(const char *err, const char *host);
 
 #define NHOSTS	64
 
 static struct host hosts[NHOSTS];
-static char names[NHOSTS][32];
+static char hnames[NHOSTS][32];
 
 /* n hosts web01..: status done. */
 static void
@@ -31,9 +102,9 @@ make_hosts(size_t n)
 
 	memset(hosts, 0, sizeof(hosts));
 	for (i = 0; i < n; i++) {
-		snprintf(names[i], sizeof(names[i]), "web%02zu", i + 1);
-		hosts[i].t = (struct target){ NULL, names[i], 0, (char *)"p" };
-		hosts[i].name = names[i];
+		snprintf(hnames[i], sizeof(hnames[i]), "web%02zu", i + 1);
+		hosts[i].t = (struct target){ NULL, hnames[i], 0, (char *)"p" };
+		hosts[i].name = hnames[i];
 		hosts[i].status = HOST_DONE;
 		hosts[i].attempts = 1;
 	}
@@ -179,6 +250,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_one_slow),
+		cmocka_unit_test(test_none),
+		cmocka_unit_test(test_many),
 		cmocka_unit_test(test_reason),
 		cmocka_unit_test(test_few),
 		cmocka_unit_test(test_grouped),
