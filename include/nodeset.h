@@ -23,5 +23,12 @@ int	nodeset_expand(const char *pattern, char ***names, size_t *count,
 	    char *err, size_t errlen);
 /* Free what nodeset_expand() returned. */
 void	nodeset_free(char **names, size_t count);
+/*
+ * The inverse: fold names into as few nodesets as they make, sorted, each
+ * a name or a pattern ("web[01-03,07]") that nodeset_expand() turns back
+ * into exactly those names (repeats are dropped).  Sets *out to an
+ * xmalloc'd array for nodeset_free(); returns its length.
+ */
+size_t	nodeset_fold(const char *const *names, size_t n, char ***out);
 
 #endif

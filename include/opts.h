@@ -43,6 +43,8 @@ struct opts {
 	int	  retries;		/* --retries */
 	int	  resume;		/* --resume */
 	int	  no_history;		/* --no-history: no rate history */
+	char	 *json;			/* --json: the report's file, "-" */
+	char	 *failed;		/* --failed: the retry list's file */
 	char	 *source;		/* the first operand */
 	char	**targets;		/* the rest */
 	size_t	  n_targets;

@@ -1,6 +1,7 @@
 /*
  * What the user reads at the end: each failed host on its own line of
- * stderr ("host: reason"), then one summary line.
+ * stderr ("host: reason"), or hosts grouped by reason when they are many,
+ * then one summary line; and the list of targets to retry (--failed).
  */
 #ifndef FANSCP_REPORT_H
 #define FANSCP_REPORT_H
@@ -11,8 +12,18 @@
 
 struct host;
 
-/* One "host: reason" line per host not done ("host: unknown: reason"). */
+/*
+ * One "host: reason" line per host not done ("host: unknown: reason"); when
+ * more than a few are not done, one line per reason instead, the hosts
+ * folded into nodesets: "web[03,17-19]: connection refused (4 hosts)".
+ */
 void	report_failures(FILE *, const struct host *hosts, size_t n);
+/*
+ * The --failed list: one scp:// URI per host not done (unknown ones too
+ * if with_unknown), which -h reads back into the very same targets.
+ */
+void	report_retry_list(FILE *, const struct host *hosts, size_t n,
+	    int with_unknown);
 /*
  * "fanscp: N of M hosts done, F failed, U unknown (size, elapsed)", then
  * the failed hosts by kind of error: "; failed: 2 connect, 1 auth".

@@ -2,7 +2,8 @@
  * Targets: where the file goes.  A command-line TARGET is
  * [user@]host:[path] (host may be a nodeset or a bracketed IPv6 address)
  * or scp://[user@]host[:port][/path]; a host file (-h) adds
- * [user@]host[:port] lines whose path comes from a lone ":path" target.
+ * [user@]host[:port] lines (or pssh's "host[:port] [user]") whose path
+ * comes from a lone ":path" target, and scp:// lines with their own.
  * Each host named becomes one struct target.
  */
 #ifndef FANSCP_TARGET_H
@@ -51,9 +52,11 @@ int	target_parse_exec(const char *arg, struct target_list *list,
  */
 int	target_is_lone_path(const char *arg, const char **path);
 /*
- * Read a pssh-style host file: one [user@]host[:port] per line (host may be
- * a nodeset or a bracketed IPv6 address), blank lines and '#' comments
- * ignored.  Appends one target per host, each with a copy of path.
+ * Read a host file: one [user@]host[:port], pssh's "host[:port] [user]" or
+ * an scp://[user@]host[:port][/path] URI per line (host may be a nodeset or
+ * a bracketed IPv6 address), blank lines and '#' comments ignored.
+ * Appends one target per host, with the URI's own path, else a copy of
+ * path.
  * Returns 0, or -1 with "file:line: reason" in err (the list is then
  * unchanged).
  */
@@ -63,6 +66,12 @@ int	hostfile_load(const char *file, const char *path,
 int	hostfile_parse(const char *text, size_t len, const char *name,
 	    const char *path, struct target_list *list, char *err,
 	    size_t errlen);
+/*
+ * t as an scp:// URI, xmalloc'd: what --failed writes, and what
+ * target_parse() and a host file read back into exactly t (user and path
+ * percent-encoded, an IPv6 address in brackets, no port if t has none).
+ */
+char	*target_uri(const struct target *t);
 /* Append a copy of t to list. */
 void	target_list_add(struct target_list *list, const struct target *t);
 /* Free every target and the array; the list is empty afterwards. */

@@ -25,9 +25,11 @@
 #include "history.h"
 #include "host.h"
 #include "job.h"
+#include "jsonout.h"
 #include "knownhosts.h"
 #include "log.h"
 #include "opts.h"
+#include "outfile.h"
 #include "ratelimit.h"
 #include "progress.h"
 #include "report.h"
@@ -44,8 +46,10 @@ static volatile int stop_signal;
 static void
 on_signal(int sig)
 {
-	if (stop_signal == SIGINT && sig == SIGINT)
+	if (stop_signal == SIGINT && sig == SIGINT) {
+		outfile_unlink_all();	/* no half-written report */
 		_exit(130);	/* a second Ctrl-C: leave at once */
+	}
 	stop_signal = sig;
 }
 
@@ -130,6 +134,14 @@ build_targets(const struct opts *o, struct target_list *list)
 		if (hostfile_load(o->hostfiles[i], lone ? lone : "", list, err,
 		    sizeof(err)) != 0)
 			fatal("%s", err);
+	/* A host file's scp:// line may give a path: not under --exec. */
+	for (i = 0; o->exec_cmd != NULL && i < list->n; i++)
+		if (list->v[i].path[0] != '\0') {
+			snprintf(err, sizeof(err), "a target under --exec names "
+			    "a host, not a path ('%s' in a host file)",
+			    list->v[i].host);
+			usage_error(err);
+		}
 	if (list->n == 0)
 		usage_error("no target hosts");
 }
@@ -421,6 +433,69 @@ thread_count(const struct opts *o, size_t n)
 	return (size_t)t > n ? (int)n : t;
 }
 
+/* The report files: --json and --failed. */
+struct reports {
+	struct outfile	json;
+	struct outfile	failed;
+};
+
+/*
+ * Create the report files before anything is sent, so that one that
+ * cannot be written is a local error (exit 2), not news at the end.
+ */
+static void
+reports_open(const struct opts *o, struct reports *r)
+{
+	char err[512];
+
+	memset(r, 0, sizeof(*r));
+	if (o->json != NULL && o->failed != NULL &&
+	    strcmp(o->json, "-") == 0 && strcmp(o->failed, "-") == 0)
+		usage_error("--json - and --failed - cannot share stdout");
+	if (o->json != NULL && outfile_open(&r->json, o->json, err,
+	    sizeof(err)) != 0)
+		fatal("--json: %s", err);
+	if (o->failed != NULL && outfile_open(&r->failed, o->failed, err,
+	    sizeof(err)) != 0)
+		fatal("--failed: %s", err);
+}
+
+/*
+ * Write the reports, once every host has its final status (an
+ * interrupted run included).  Returns -1 if one could not be written.
+ */
+static int
+reports_write(const struct opts *o, struct reports *r, const struct job *job,
+    const struct host *hosts, size_t n, double seconds)
+{
+	struct jsonout_run jr;
+	char err[512];
+	int ret = 0;
+
+	if (r->json.f != NULL) {
+		memset(&jr, 0, sizeof(jr));
+		jr.source = o->source;
+		jr.has_size = source_size(job->src, &jr.size);
+		jr.seconds = seconds;
+		jr.signal = stop_signal;
+		jr.exec = o->exec_cmd != NULL;
+		jsonout_write(r->json.f, hosts, n, &jr);
+		if (outfile_commit(&r->json, err, sizeof(err)) != 0) {
+			error("--json: %s", err);
+			ret = -1;
+		}
+	}
+	if (r->failed.f != NULL) {
+		/* A command may have run on an unknown host: not again. */
+		report_retry_list(r->failed.f, hosts, n, o->exec_cmd == NULL);
+		if (outfile_commit(&r->failed, err, sizeof(err)) != 0) {
+			error("--failed: %s", err);
+			ret = -1;
+		}
+	}
+	return ret;
+}
+
 /*
  * The scheduler, told the rates each host's sshd (its endpoint) and the
  * uplink reached in earlier runs; eps gets the endpoints, to record this
@@ -471,11 +546,12 @@ run(const struct opts *o, struct job *job, struct host *hosts, size_t n)
 	struct engine_conf c = { 0 };
 	struct history *hist;
 	struct progress *p = NULL;
-	char **eps;
-	size_t i;
+	struct reports reports;
 	struct timespec t0;
-	size_t failed;
+	char **eps;
+	size_t i, failed;
 	uint64_t size;
+	int wrote;
 
 	c.width = o->width ? o->width : OPTS_WIDTH;
 	c.startups = o->startups ? o->startups : OPTS_STARTUPS;
@@ -489,6 +565,7 @@ run(const struct opts *o, struct job *job, struct host *hosts, size_t n)
 	    (job->kind == REMOTE_FILE && !source_is_stream(job->src) &&
 	    (size_t)c.width < n);
 	raise_nofile(c.width);
+	reports_open(o, &reports);
 	setup_signals();
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (!o->quiet && progress_wanted(STDERR_FILENO)) {
@@ -516,6 +593,7 @@ run(const struct opts *o, struct job *job, struct host *hosts, size_t n)
 		size = 0;
 	log_set_clear_hook(NULL);
 	progress_free(p);
+	wrote = reports_write(o, &reports, job, hosts, n, elapsed_since(&t0));
 	report_failures(stderr, hosts, n);
 	if (!o->quiet && (failed > 0 || o->verbose > 0 || stop_signal)) {
 		report_summary(stderr, hosts, n, size,
@@ -524,6 +602,8 @@ run(const struct opts *o, struct job *job, struct host *hosts, size_t n)
 	}
 	if (stop_signal)
 		return 128 + stop_signal;
+	if (wrote != 0)
+		return 2;
 	return failed > 0 ? 1 : 0;
 }
 

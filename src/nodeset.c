@@ -331,3 +331,202 @@ nodeset_free(char **names, size_t count)
 		free(names[i]);
 	free(names);
 }
+
+/*
+ * Folding, the inverse: each name is split around its last run of digits
+ * (prefix, number, suffix), and names that share the prefix and the suffix
+ * fold into one bracket group.  Padding is kept: a number with a leading
+ * zero ("007") only folds with numbers of its width, and so does one
+ * without ("10") where such padded numbers exist; the others fold
+ * unpadded ("web9", "web10" give "web[9-10]"), as nodeset_expand() reads
+ * them back.  Only plain host names fold; anything else (a label with a
+ * port, an address with ':') is kept as it is.
+ */
+struct fold {
+	const char	*name;
+	size_t		 prelen;	/* the prefix: name[0, prelen) */
+	size_t		 numlen;	/* 0: the name does not fold */
+	uint64_t	 num;
+	int		 width;		/* the group's padding; 0: none */
+};
+
+/* The most digits a folded number may have (it fits a uint64_t). */
+#define FOLD_DIGITS_MAX	18
+
+/* Split name for folding (see above). */
+static void
+fold_split(struct fold *f, const char *name)
+{
+	size_t len = strlen(name), e, s;
+
+	memset(f, 0, sizeof(*f));
+	f->name = name;
+	f->prelen = len;
+	if (strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789._-") != len)
+		return;
+	for (e = len; e > 0 && !is_digit(name[e - 1]); e--)
+		;
+	for (s = e; s > 0 && is_digit(name[s - 1]); s--)
+		;
+	if (e == 0 || e - s > FOLD_DIGITS_MAX)
+		return;
+	f->prelen = s;
+	f->numlen = e - s;
+	for (; s < e; s++)
+		f->num = f->num * 10 + (uint64_t)(name[s] - '0');
+}
+
+static int
+fold_padded(const struct fold *f)
+{
+	return f->numlen > 1 && f->name[f->prelen] == '0';
+}
+
+/* Order by prefix, whether the name folds, then suffix: 0 in one run. */
+static int
+fold_run_cmp(const struct fold *a, const struct fold *b)
+{
+	size_t n = a->prelen < b->prelen ? a->prelen : b->prelen;
+	int c;
+
+	if ((c = memcmp(a->name, b->name, n)) != 0)
+		return c;
+	if (a->prelen != b->prelen)
+		return a->prelen < b->prelen ? -1 : 1;
+	if ((a->numlen == 0) != (b->numlen == 0))
+		return a->numlen == 0 ? -1 : 1;
+	return strcmp(a->name + a->prelen + a->numlen,
+	    b->name + b->prelen + b->numlen);
+}
+
+/* Then by padding and number (and digit count, for repeats). */
+static int
+fold_cmp(const void *va, const void *vb)
+{
+	const struct fold *a = va, *b = vb;
+	int c;
+
+	if ((c = fold_run_cmp(a, b)) != 0)
+		return c;
+	if (a->width != b->width)
+		return a->width < b->width ? -1 : 1;
+	if (a->num != b->num)
+		return a->num < b->num ? -1 : 1;
+	return a->numlen < b->numlen ? -1 : a->numlen > b->numlen;
+}
+
+/* Give each name of the run v[0, n) its group's padding (see above). */
+static void
+fold_widths(struct fold *v, size_t n)
+{
+	char padded[FOLD_DIGITS_MAX + 1] = { 0 };
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (fold_padded(&v[i]))
+			padded[v[i].numlen] = 1;
+	for (i = 0; i < n; i++)
+		v[i].width = padded[v[i].numlen] ? (int)v[i].numlen : 0;
+}
+
+/* Append s to the growing string *buf. */
+static void
+fold_cat(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
+{
+	if (*len + n + 1 > *cap) {
+		*cap = (*len + n + 1) * 2;
+		*buf = xreallocarray(*buf, *cap, 1);
+	}
+	memcpy(*buf + *len, s, n);
+	*len += n;
+	(*buf)[*len] = '\0';
+}
+
+/* One folded name from the group v[0, n), sorted, without repeats. */
+static char *
+fold_group(const struct fold *v, size_t n)
+{
+	char *buf = NULL, num[64];
+	size_t len = 0, cap = 0, i, j;
+	int w = v[0].width;
+
+	if (n == 1 || v[0].numlen == 0)
+		return xstrdup(v[0].name);
+	fold_cat(&buf, &len, &cap, v[0].name, v[0].prelen);
+	fold_cat(&buf, &len, &cap, "[", 1);
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && v[j].num == v[j - 1].num + 1; j++)
+			;
+		if (j - i == 1)
+			snprintf(num, sizeof(num), "%s%0*" PRIu64,
+			    i > 0 ? "," : "", w, v[i].num);
+		else
+			snprintf(num, sizeof(num), "%s%0*" PRIu64 "-%0*" PRIu64,
+			    i > 0 ? "," : "", w, v[i].num, w, v[j - 1].num);
+		fold_cat(&buf, &len, &cap, num, strlen(num));
+	}
+	fold_cat(&buf, &len, &cap, "]", 1);
+	fold_cat(&buf, &len, &cap, v[0].name + v[0].prelen + v[0].numlen,
+	    strlen(v[0].name + v[0].prelen + v[0].numlen));
+	return buf;
+}
+
+/*
+ * Keep one run's groups (differing only in padding) in the order of their
+ * lowest numbers: the last one, just added, moves to its place.
+ */
+static void
+fold_order(char **out, uint64_t *first, size_t n)
+{
+	size_t i;
+	uint64_t f;
+	char *o;
+
+	for (i = n - 1; i > 0 && first[i - 1] > first[i]; i--) {
+		f = first[i];
+		first[i] = first[i - 1];
+		first[i - 1] = f;
+		o = out[i];
+		out[i] = out[i - 1];
+		out[i - 1] = o;
+	}
+}
+
+size_t
+nodeset_fold(const char *const *names, size_t n, char ***out)
+{
+	struct fold *v = xcalloc(n ? n : 1, sizeof(*v));
+	size_t i, j, m = 0, nout = 0, run = 0;
+	uint64_t *first;
+
+	for (i = 0; i < n; i++)
+		fold_split(&v[i], names[i]);
+	qsort(v, n, sizeof(*v), fold_cmp);
+	/* Drop repeats: the same name twice is one host. */
+	for (i = 0; i < n; i++)
+		if (m == 0 || strcmp(v[m - 1].name, v[i].name) != 0)
+			v[m++] = v[i];
+	for (i = 0; i < m; i = j) {
+		for (j = i + 1; j < m && fold_run_cmp(&v[i], &v[j]) == 0; j++)
+			;
+		fold_widths(&v[i], j - i);
+	}
+	qsort(v, m, sizeof(*v), fold_cmp);
+	*out = xcalloc(m ? m : 1, sizeof(**out));
+	first = xcalloc(m ? m : 1, sizeof(*first));
+	for (i = 0; i < m; i = j) {
+		for (j = i + 1; j < m && v[i].numlen != 0 &&
+		    fold_run_cmp(&v[i], &v[j]) == 0 &&
+		    v[i].width == v[j].width; j++)
+			;
+		if (i == 0 || fold_run_cmp(&v[i - 1], &v[i]) != 0)
+			run = nout;
+		first[nout] = v[i].num;
+		(*out)[nout++] = fold_group(&v[i], j - i);
+		fold_order(*out + run, first + run, nout - run);
+	}
+	free(first);
+	free(v);
+	return nout;
+}

@@ -22,9 +22,10 @@ const char opts_usage[] =
 "usage: fanscp [-46BCpqrv] [-c cipher] [-F ssh_config] [-h host_file]\n"
 "              [-i identity_file] [-l limit] [-o ssh_option] [-P port]\n"
 "              [--connect-timeout seconds]\n"
-"              [--exec command [--exec-stream]] [--host-limit limit]\n"
-"              [--inplace] [--max-startups n] [--no-history] [--resume]\n"
-"              [--retries n] [--sha256 hex] [--size bytes] [--spool-dir dir]\n"
+"              [--exec command [--exec-stream]] [--failed file]\n"
+"              [--host-limit limit] [--inplace] [--json file]\n"
+"              [--max-startups n] [--no-history] [--resume] [--retries n]\n"
+"              [--sha256 hex] [--size bytes] [--spool-dir dir]\n"
 "              [--spool-max size]\n"
 "              [--stall-timeout seconds] [--sudo] [--threads n]\n"
 "              [--transport auto | libssh2 | ssh] [--verify] [--width n]\n"
@@ -49,6 +50,8 @@ enum {
 	OPT_RETRIES,
 	OPT_RESUME,
 	OPT_HOST_LIMIT,
+	OPT_JSON,
+	OPT_FAILED,
 	OPT_NO_HISTORY,
 	OPT_HELP,
 	OPT_VERSION,
@@ -73,6 +76,8 @@ static const struct option long_opts[] = {
 	{ "retries", required_argument, NULL, OPT_RETRIES },
 	{ "resume", no_argument, NULL, OPT_RESUME },
 	{ "host-limit", required_argument, NULL, OPT_HOST_LIMIT },
+	{ "json", required_argument, NULL, OPT_JSON },
+	{ "failed", required_argument, NULL, OPT_FAILED },
 	{ "no-history", no_argument, NULL, OPT_NO_HISTORY },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -342,6 +347,8 @@ opts_one(struct opts *o, int c, const char *arg, char *err, size_t errlen)
 	case OPT_HOST_LIMIT:
 		return opts_limit(arg, "--host-limit", &o->host_limit, err,
 		    errlen);
+	case OPT_JSON: free(o->json); o->json = xstrdup(arg); return 0;
+	case OPT_FAILED: free(o->failed); o->failed = xstrdup(arg); return 0;
 	case OPT_NO_HISTORY: o->no_history = 1; return 0;
 	case OPT_HELP: fputs(opts_usage, stdout); return 1;
 	case OPT_VERSION: puts("fanscp " FANSCP_VERSION); return 1;
@@ -453,6 +460,8 @@ opts_release(struct opts *o)
 	free(o->source);
 	free(o->spool_dir);
 	free(o->sha256);
+	free(o->json);
+	free(o->failed);
 	opts_free_vec(o->hostfiles, o->n_hostfiles);
 	opts_free_vec(o->identities, o->n_identities);
 	opts_free_vec(o->options, o->n_options);

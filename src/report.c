@@ -1,17 +1,32 @@
-/* The end-of-run report on stderr. */
+/* The end-of-run report on stderr, and the --failed list. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "fmt.h"
 #include "host.h"
+#include "nodeset.h"
 #include "report.h"
+#include "strmap.h"
+#include "target.h"
+#include "unittest.h"
 #include "xmalloc.h"
 
 #define SLOW_FACTOR	4	/* below the median, at least: a straggler */
 #define SLOW_NAMED	5	/* stragglers named, at most */
 
-void
-report_failures(FILE *f, const struct host *hosts, size_t n)
+/*
+ * Up to this many hosts not done, each gets its own line; past it, hosts
+ * that failed alike share one, and only so many of those lines are shown.
+ */
+#define REPORT_EACH_MAX		10
+#define REPORT_GROUPS_MAX	20
+/* About the most bytes of host names one grouped line shows. */
+#define REPORT_NAMES_MAX	200
+
+/* One "host: reason" line per host not done, as given. */
+static void
+report_each(FILE *f, const struct host *hosts, size_t n)
 {
 	size_t i;
 
@@ -24,6 +39,162 @@ report_failures(FILE *f, const struct host *hosts, size_t n)
 		if (hosts[i].attempts > 1)
 			fprintf(f, " (%d attempts)", hosts[i].attempts);
 		fputc('\n', f);
+	}
+}
+
+/*
+ * A reason without what differs from host to host: the host's own name
+ * quoted ("cannot resolve 'web07'") and a parenthesis that names an
+ * address and port ("connection refused (192.0.2.7 port 22)") are
+ * dropped, so that hosts that failed alike share one line.
+ */
+STATIC char *
+report_reason(const char *err, const char *host)
+{
+	char *r = xstrdup(err[0] ? err : "not finished"), *p, *q;
+	char *name = xasprintf(" '%s'", host);
+
+	while ((p = strstr(r, name)) != NULL)
+		memmove(p, p + strlen(name), strlen(p + strlen(name)) + 1);
+	for (p = r; (p = strstr(p, " (")) != NULL; ) {
+		if ((q = strchr(p, ')')) == NULL)
+			break;
+		if (memmem(p, (size_t)(q - p), " port ", 6) == NULL) {
+			p += 2;
+			continue;
+		}
+		memmove(p, q + 1, strlen(q + 1) + 1);
+	}
+	free(name);
+	return r;
+}
+
+/* A group of hosts that failed for one reason. */
+struct group {
+	char		*reason;	/* "unknown: " and the reason */
+	const char	**names;
+	size_t		 n;
+};
+
+/*
+ * "web[01-03,07],db[1-2]: reason (5 hosts)": the group's hosts folded
+ * into nodesets, cut after about REPORT_NAMES_MAX bytes.
+ */
+static void
+report_group(FILE *f, const struct group *g)
+{
+	char **folded;
+	size_t k, i, len = 0;
+
+	k = nodeset_fold(g->names, g->n, &folded);
+	for (i = 0; i < k; i++) {
+		if (i > 0 && len + strlen(folded[i]) > REPORT_NAMES_MAX) {
+			fputs(",...", f);
+			break;
+		}
+		fprintf(f, "%s%s", i > 0 ? "," : "", folded[i]);
+		len += strlen(folded[i]) + 1;
+	}
+	fprintf(f, ": %s", g->reason);
+	if (g->n > 1)
+		fprintf(f, " (%zu hosts)", g->n);
+	fputc('\n', f);
+	nodeset_free(folded, k);
+}
+
+/* The group key of a host not done: "unknown: " if so, and its reason. */
+static char *
+report_key(const struct host *h)
+{
+	char *reason = report_reason(h->err, h->t.host), *key;
+
+	key = xasprintf("%s%s", h->status == HOST_UNKNOWN ? "unknown: " : "",
+	    reason);
+	free(reason);
+	return key;
+}
+
+/*
+ * Sort the hosts not done into groups by reason, in order of appearance:
+ * a first pass counts each group, so that memory stays O(hosts).
+ */
+static struct group *
+report_grouped(const struct host *hosts, size_t n, size_t *ngroups)
+{
+	struct strmap *seen = strmap_new();
+	struct group *g = xcalloc(n ? n : 1, sizeof(*g));
+	size_t i, m = 0, *gi = xcalloc(n ? n : 1, sizeof(*gi));
+	long *slot;
+	char *key;
+
+	for (i = 0; i < n; i++) {
+		if (hosts[i].status == HOST_DONE)
+			continue;
+		key = report_key(&hosts[i]);
+		slot = strmap_slot(seen, key);
+		if (*slot == 0) {
+			*slot = (long)++m;
+			g[m - 1].reason = key;
+		} else
+			free(key);
+		gi[i] = (size_t)*slot;
+		g[*slot - 1].n++;
+	}
+	for (i = 0; i < m; i++) {
+		g[i].names = xcalloc(g[i].n, sizeof(char *));
+		g[i].n = 0;
+	}
+	for (i = 0; i < n; i++)
+		if (gi[i] > 0)
+			g[gi[i] - 1].names[g[gi[i] - 1].n++] = hosts[i].name;
+	strmap_free(seen);
+	free(gi);
+	*ngroups = m;
+	return g;
+}
+
+void
+report_failures(FILE *f, const struct host *hosts, size_t n)
+{
+	struct group *g;
+	size_t i, m, bad = 0, rest = 0;
+
+	for (i = 0; i < n; i++)
+		bad += hosts[i].status != HOST_DONE;
+	if (bad <= REPORT_EACH_MAX) {
+		report_each(f, hosts, n);
+		return;
+	}
+	g = report_grouped(hosts, n, &m);
+	for (i = 0; i < m; i++) {
+		if (i < REPORT_GROUPS_MAX)
+			report_group(f, &g[i]);
+		else
+			rest += g[i].n;
+		free(g[i].reason);
+		free(g[i].names);
+	}
+	if (m > REPORT_GROUPS_MAX)
+		fprintf(f, "fanscp: and %zu more hosts, for %zu other reasons "
+		    "(--json and --failed list every host)\n", rest,
+		    m - REPORT_GROUPS_MAX);
+	free(g);
+}
+
+void
+report_retry_list(FILE *f, const struct host *hosts, size_t n,
+    int with_unknown)
+{
+	size_t i;
+	char *uri;
+
+	for (i = 0; i < n; i++) {
+		if (hosts[i].status == HOST_DONE ||
+		    (hosts[i].status == HOST_UNKNOWN && !with_unknown))
+			continue;
+		uri = target_uri(&hosts[i].t);
+		fprintf(f, "%s\n", uri);
+		free(uri);
 	}
 }
 

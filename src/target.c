@@ -597,12 +597,46 @@ trim_line(const char **sp, const char **ep)
 	*ep = e;
 }
 
-/* Parse one host-file line of len bytes. */
+/*
+ * Split a pssh line's words, "host[:port] [user]", held in [s, e): the
+ * first word is an entry as above, and a second word is its user.
+ */
+static int
+split_pssh(const char *s, const char *e, struct spec *sp, char *why,
+    size_t whylen)
+{
+	const char *w1e = s, *w2;
+
+	while (w1e < e && !is_space(*w1e))
+		w1e++;
+	for (w2 = w1e; w2 < e && is_space(*w2); w2++)
+		;
+	if (w2 < e && (memchr(w2, ' ', (size_t)(e - w2)) != NULL ||
+	    memchr(w2, '\t', (size_t)(e - w2)) != NULL))
+		return reason(why, whylen, "expected [user@]host[:port], "
+		    "host[:port] user or scp://[user@]host[:port][/path], "
+		    "not '%.*s'", qlen((size_t)(e - s)), s);
+	if (split_entry(s, w1e, sp, why, whylen) == -1)
+		return -1;
+	if (w2 == e)
+		return 0;
+	if (sp->user != NULL)
+		return reason(why, whylen, "two users");
+	sp->user = xstrndup(w2, (size_t)(e - w2));
+	return 0;
+}
+
+/*
+ * Parse one host-file line of len bytes: [user@]host[:port], pssh's
+ * "host[:port] [user]", or an scp:// URI (what --failed writes), whose
+ * own path wins over the lone ":path" target.
+ */
 static int
 hostfile_line(const char *line, size_t len, const char *path,
     struct target_list *list, char *why, size_t whylen)
 {
 	const char *s = line, *e = line + len, *p;
+	char *copy = NULL;
 	struct spec sp;
 	int r;
 
@@ -612,15 +646,36 @@ hostfile_line(const char *line, size_t len, const char *path,
 	if (s == e)
 		return 0;
 	for (p = s; p < e; p++)
-		if (is_space(*p) || is_cntrl(*p))
-			return reason(why, whylen, "expected "
-			    "[user@]host[:port], not '%.*s'",
-			    qlen((size_t)(e - s)), s);
+		if (is_cntrl(*p) && *p != '\t')
+			return reason(why, whylen, "control character in "
+			    "'%.*s'", qlen((size_t)(e - s)), s);
 	memset(&sp, 0, sizeof(sp));
-	sp.path = xstrdup(path != NULL ? path : "");
-	r = split_entry(s, e, &sp, why, whylen);
+	if ((size_t)(e - s) > URI_SCHEME_LEN &&
+	    strncmp(s, URI_SCHEME, URI_SCHEME_LEN) == 0) {
+		copy = xstrndup(s, (size_t)(e - s));
+		r = split_uri(copy + URI_SCHEME_LEN, &sp, why, whylen);
+		if (r == 0 && strpbrk(copy, " \t") != NULL)
+			r = reason(why, whylen, "white space in a URI "
+			    "(write it %%20)");
+		if (r == 0 && sp.path[0] == '\0') {
+			free(sp.path);
+			sp.path = xstrdup(path != NULL ? path : "");
+		}
+	} else {
+		sp.path = xstrdup(path != NULL ? path : "");
+		r = split_pssh(s, e, &sp, why, whylen);
+	}
 	if (r == 0)
 		r = spec_add(list, &sp, why, whylen);
+	/* A two-word line may be a mistake in one word: show it whole. */
+	if (r == -1 && copy == NULL && (memchr(s, ' ', (size_t)(e - s)) != NULL ||
+	    memchr(s, '\t', (size_t)(e - s)) != NULL) &&
+	    strncmp(why, "expected ", 9) != 0) {
+		copy = xstrdup(why);
+		reason(why, whylen, "%s in '%.*s'", copy, qlen((size_t)(e - s)),
+		    s);
+	}
+	free(copy);
 	free(sp.user);
 	free(sp.path);
 	return r;
@@ -708,4 +763,59 @@ target_list_release(struct target_list *list)
 	list->v = NULL;
 	list->n = 0;
 	list->cap = 0;
+}
+
+/*
+ * Append [s, s + len) to buf, percent-encoding every byte but the few
+ * that split_uri() passes through unchanged ('+' decodes to a space, so
+ * it is encoded too); keep names a '/' that may stay.
+ */
+static void
+pct_encode(char **buf, size_t *len, const char *s, const char *keep)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	unsigned char c;
+
+	for (; *s != '\0'; s++) {
+		c = (unsigned char)*s;
+		if (is_alnum((char)c) || strchr("-._~", c) != NULL ||
+		    (c != '\0' && strchr(keep, c) != NULL)) {
+			(*buf)[(*len)++] = (char)c;
+			continue;
+		}
+		(*buf)[(*len)++] = '%';
+		(*buf)[(*len)++] = hex[c >> 4];
+		(*buf)[(*len)++] = hex[c & 15];
+	}
+	(*buf)[*len] = '\0';
+}
+
+char *
+target_uri(const struct target *t)
+{
+	size_t cap, len;
+	char *buf, port[16];
+
+	cap = URI_SCHEME_LEN + 3 * (t->user ? strlen(t->user) : 0) +
+	    strlen(t->host) + 3 * strlen(t->path) + 32;
+	buf = xmalloc(cap);
+	len = (size_t)snprintf(buf, cap, "%s", URI_SCHEME);
+	if (t->user != NULL) {
+		pct_encode(&buf, &len, t->user, "");
+		buf[len++] = '@';
+	}
+	/* An IPv6 address takes brackets, so that its ':'s are no port. */
+	len += (size_t)snprintf(buf + len, cap - len,
+	    strchr(t->host, ':') != NULL ? "[%s]" : "%s", t->host);
+	if (t->port != 0) {
+		snprintf(port, sizeof(port), ":%d", t->port);
+		len += (size_t)snprintf(buf + len, cap - len, "%s", port);
+	}
+	/* The '/' after the host only separates: "/tmp/f" is "//tmp/f". */
+	if (t->path[0] != '\0') {
+		buf[len++] = '/';
+		pct_encode(&buf, &len, t->path, "/");
+	}
+	buf[len] = '\0';
+	return buf;
 }

@@ -252,6 +252,112 @@ test_byte_limit(void **state)
 	nodeset_free(names, n);
 }
 
+/* Fold names and check the result, joined with spaces. */
+static void
+expect_fold(const char *const *names, const char *want)
+{
+	char **out, buf[1024];
+	size_t i, n, k;
+
+	for (n = 0; names[n] != NULL; n++)
+		;
+	k = nodeset_fold(names, n, &out);
+	buf[0] = '\0';
+	for (i = 0; i < k; i++) {
+		if (i > 0)
+			strcat(buf, " ");
+		strcat(buf, out[i]);
+	}
+	assert_string_equal(buf, want);
+	nodeset_free(out, k);
+}
+
+static void
+test_fold(void **state)
+{
+	(void)state;
+	expect_fold((const char *[]){ NULL }, "");
+	expect_fold((const char *[]){ "web01", NULL }, "web01");
+	expect_fold((const char *[]){ "web03", "web01", "web02", NULL },
+	    "web[01-03]");
+	expect_fold((const char *[]){ "web19", "web03", "web17", "web18",
+	    NULL }, "web[03,17-19]");
+	/* Padding is kept, and a repeat is one host. */
+	expect_fold((const char *[]){ "n007", "n008", "n7", "n8", "n007",
+	    NULL }, "n[7-8] n[007-008]");
+	expect_fold((const char *[]){ "n9", "n07", NULL }, "n07 n9");
+	expect_fold((const char *[]){ "web9", "web10", "web11", NULL },
+	    "web[9-11]");
+	/* "10" joins the padded "09" (same width), "100" stays unpadded. */
+	expect_fold((const char *[]){ "web08", "web09", "web10", "web100",
+	    "web7", NULL }, "web[7,100] web[08-10]");
+	expect_fold((const char *[]){ "web203", "web01", "web02", NULL },
+	    "web[01-02] web203");
+	/* The last number folds; the suffix and other names stay apart. */
+	expect_fold((const char *[]){ "r1n2.lab", "r1n1.lab", "db", "r2n1.lab",
+	    NULL }, "db r1n[1-2].lab r2n1.lab");
+	/* Labels and addresses that are not plain names stay as they are. */
+	expect_fold((const char *[]){ "u@h1:/p (port 2)", "::1", "h1", "h2",
+	    NULL }, "::1 h[1-2] u@h1:/p (port 2)");
+	expect_fold((const char *[]){ "127.0.0.1", "127.0.0.2", NULL },
+	    "127.0.0.[1-2]");
+}
+
+/* Folding then expanding gives back the names, for a large set. */
+static void
+test_fold_round_trip(void **state)
+{
+	const char *names[300];
+	char buf[300][16], **out, **back;
+	char err[256];
+	size_t i, k, n;
+
+	(void)state;
+	for (i = 0; i < 300; i++) {
+		snprintf(buf[i], sizeof(buf[i]), "web%03zu", (i * 7) % 1000);
+		names[i] = buf[i];
+	}
+	k = nodeset_fold(names, 300, &out);
+	assert_string_equal(out[0] + strlen(out[0]) - 9, ",994-995]");
+	assert_int_equal(k, 1);
+	assert_int_equal(nodeset_expand(out[0], &back, &n, err,
+	    sizeof(err)), 0);
+	assert_int_equal(n, 300);
+	for (i = 0; i < 300; i++)
+		assert_int_equal(strlen(back[i]), 6);
+	assert_string_equal(back[0], "web000");
+	assert_string_equal(back[299], "web995");
+	nodeset_free(back, n);
+	nodeset_free(out, k);
+}
+
+/* Every fold expands back to the same set of names. */
+static void
+test_fold_expand_back(void **state)
+{
+	const char *names[] = { "n1", "n2", "n9", "n10", "n11", "n099",
+	    "n100", "n0100", "n0101", "x05y", "x06y", "x7y", "db", NULL };
+	char **out, **back, err[256];
+	size_t i, j, k, n, total = 0, found;
+
+	(void)state;
+	k = nodeset_fold(names, 13, &out);
+	for (i = 0; i < k; i++) {
+		assert_int_equal(nodeset_expand(out[i], &back, &n, err,
+		    sizeof(err)), 0);
+		for (j = 0; j < n; j++) {
+			found = 0;
+			for (size_t m = 0; names[m] != NULL; m++)
+				found += strcmp(names[m], back[j]) == 0;
+			assert_int_equal(found, 1);
+		}
+		total += n;
+		nodeset_free(back, n);
+	}
+	assert_int_equal(total, 13);
+	nodeset_free(out, k);
+}
+
 int
 main(void)
 {
@@ -269,6 +375,9 @@ main(void)
 		cmocka_unit_test(test_errors_elements),
 		cmocka_unit_test(test_error_sanitized),
 		cmocka_unit_test(test_error_small_buffer),
+		cmocka_unit_test(test_fold),
+		cmocka_unit_test(test_fold_round_trip),
+		cmocka_unit_test(test_fold_expand_back),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

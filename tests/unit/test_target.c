@@ -428,10 +428,19 @@ test_hostfile_bad(void **state)
 	expect_bad_file("@h", "hosts:1: empty user name");
 	expect_bad_file("u@", "hosts:1: empty host name");
 	expect_bad_file("u@:22", "hosts:1: empty host name");
-	expect_bad_file("host user", "hosts:1: expected [user@]host[:port], "
-	    "not 'host user'");
-	expect_bad_file("h\x01x", "hosts:1: expected [user@]host[:port], "
-	    "not 'h?x'");
+	expect_bad_file("host user x", "hosts:1: expected [user@]host[:port], "
+	    "host[:port] user or scp://[user@]host[:port][/path], "
+	    "not 'host user x'");
+	expect_bad_file("u@host user", "hosts:1: two users in 'u@host user'");
+	expect_bad_file("host -oX", "hosts:1: bad user name '-oX' in "
+	    "'host -oX'");
+	expect_bad_file("-oProxyCommand=x y", "hosts:1: bad host name "
+	    "'-oProxyCommand=x' in '-oProxyCommand=x y'");
+	expect_bad_file("h\x01x", "hosts:1: control character in 'h?x'");
+	expect_bad_file("scp://h/a b", "hosts:1: white space in a URI "
+	    "(write it %20)");
+	expect_bad_file("scp://h/%zz", "hosts:1: bad %-escape in path");
+	expect_bad_file("scp://h:0/p", "hosts:1: bad port '0'");
 	expect_bad_file("[::g]:22", "hosts:1: bad IPv6 address '::g'");
 	expect_bad_file("a:1:2", "hosts:1: bad IPv6 address 'a:1:2'");
 	expect_bad_file("h/x", "hosts:1: bad host name 'h/x'");
@@ -491,11 +500,12 @@ test_hostfile_load_errors(void **state)
 
 	fd = mkstemp(file);
 	assert_true(fd >= 0);
-	assert_int_equal(write(fd, "ok\nbad host\n", 12), 12);
+	assert_int_equal(write(fd, "ok\nbad host x\n", 14), 14);
 	close(fd);
 	assert_int_equal(hostfile_load(file, "/p", &l, err, sizeof(err)), -1);
 	snprintf(want, sizeof(want), "%s:2: expected [user@]host[:port], "
-	    "not 'bad host'", file);
+	    "host[:port] user or scp://[user@]host[:port][/path], "
+	    "not 'bad host x'", file);
 	assert_string_equal(err, want);
 	assert_int_equal(l.n, 0);
 	unlink(file);
@@ -676,6 +686,104 @@ test_exec_bad(void **state)
 	expect_exec_bad("[zz::1]:22", "bad IPv6 address");
 }
 
+/* pssh's "host[:port] [user]" lines, beside [user@]host[:port]. */
+static void
+test_hostfile_pssh(void **state)
+{
+	static const char text[] =
+	    "# pssh\n"
+	    "web01 alice\n"
+	    "web02:2222 bob   # a comment\n"
+	    "web03:2200\t carol\r\n"
+	    "dave@web04:22\n"
+	    "[::1]:2222 erin\n"
+	    "web[05-06] frank\n";
+	struct target_list l = { 0 };
+	char err[256] = "";
+
+	(void)state;
+	assert_int_equal(hostfile_parse(text, sizeof(text) - 1, "f", "/p", &l,
+	    err, sizeof(err)), 0);
+	assert_string_equal(err, "");
+	assert_int_equal(l.n, 7);
+	check_target(&l.v[0], "alice", "web01", 0, "/p");
+	check_target(&l.v[1], "bob", "web02", 2222, "/p");
+	check_target(&l.v[2], "carol", "web03", 2200, "/p");
+	check_target(&l.v[3], "dave", "web04", 22, "/p");
+	check_target(&l.v[4], "erin", "::1", 2222, "/p");
+	check_target(&l.v[5], "frank", "web05", 0, "/p");
+	check_target(&l.v[6], "frank", "web06", 0, "/p");
+	target_list_release(&l);
+}
+
+/* scp:// lines: their own path wins over the lone ":path"'s. */
+static void
+test_hostfile_uri(void **state)
+{
+	static const char text[] =
+	    "scp://u@h1:2222/rel%20name\n"
+	    "scp://h2//abs/p\n"
+	    "scp://[::1]:22\n"
+	    "scp://h3/\n";
+	struct target_list l = { 0 };
+	char err[256] = "";
+
+	(void)state;
+	assert_int_equal(hostfile_parse(text, sizeof(text) - 1, "f", "/lone",
+	    &l, err, sizeof(err)), 0);
+	assert_string_equal(err, "");
+	assert_int_equal(l.n, 4);
+	check_target(&l.v[0], "u", "h1", 2222, "rel name");
+	check_target(&l.v[1], NULL, "h2", 0, "/abs/p");
+	check_target(&l.v[2], NULL, "::1", 22, "/lone");
+	check_target(&l.v[3], NULL, "h3", 0, "/lone");
+	target_list_release(&l);
+}
+
+/* target_uri() and a host file read back into the very same target. */
+static void
+expect_uri_round_trip(const char *user, const char *host, int port,
+    const char *path, const char *want)
+{
+	struct target t = { (char *)user, (char *)host, port, (char *)path };
+	struct target_list l = { 0 };
+	char err[256] = "", *uri, *line;
+
+	uri = target_uri(&t);
+	if (want != NULL)
+		assert_string_equal(uri, want);
+	line = malloc(strlen(uri) + 2);
+	assert_non_null(line);
+	snprintf(line, strlen(uri) + 2, "%s\n", uri);
+	assert_int_equal(hostfile_parse(line, strlen(line), "f", "", &l, err,
+	    sizeof(err)), 0);
+	assert_int_equal(l.n, 1);
+	check_target(&l.v[0], user, host, port, path);
+	target_list_release(&l);
+	assert_int_equal(target_parse(uri, &l, err, sizeof(err)), 0);
+	check_target(&l.v[0], user, host, port, path);
+	target_list_release(&l);
+	free(line);
+	free(uri);
+}
+
+static void
+test_uri_round_trip(void **state)
+{
+	(void)state;
+	expect_uri_round_trip(NULL, "web01", 0, "", "scp://web01");
+	expect_uri_round_trip("u", "web01", 2222, "f",
+	    "scp://u@web01:2222/f");
+	expect_uri_round_trip(NULL, "h", 0, "/tmp/f", "scp://h//tmp/f");
+	expect_uri_round_trip(NULL, "::1", 22, "/a", "scp://[::1]:22//a");
+	expect_uri_round_trip("a b%+", "h", 0, "x", "scp://a%20b%25%2B@h/x");
+	expect_uri_round_trip(NULL, "h", 0, "sp ace/100%+\n'$(id)'#:@;?",
+	    "scp://h/sp%20ace/100%25%2B%0A%27%24%28id%29%27%23%3A%40%3B%3F");
+	expect_uri_round_trip(NULL, "h", 0, "-leading dash/\t\xff\xc3",
+	    NULL);
+	expect_uri_round_trip(NULL, "fe80::1%eth0", 0, "p", NULL);
+}
+
 int
 main(void)
 {
@@ -702,6 +810,9 @@ main(void)
 		cmocka_unit_test(test_list_add_release),
 		cmocka_unit_test(test_exec_hosts),
 		cmocka_unit_test(test_exec_bad),
+		cmocka_unit_test(test_hostfile_pssh),
+		cmocka_unit_test(test_hostfile_uri),
+		cmocka_unit_test(test_uri_round_trip),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
