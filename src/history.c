@@ -347,7 +347,8 @@ write_file(struct history *disk, const char *dir)
 	size_t i;
 	int fd, ok;
 
-	qsort(disk->e, disk->n, sizeof(*disk->e), newest_first);
+	if (disk->n > 0)	/* e may be NULL, which qsort must not get */
+		qsort(disk->e, disk->n, sizeof(*disk->e), newest_first);
 	if ((fd = mkstemp(tmp)) == -1 || (f = fdopen(fd, "w")) == NULL) {
 		if (fd != -1) {
 			close(fd);
