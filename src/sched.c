@@ -102,6 +102,9 @@ struct sched {
 	int		 med_ok;
 	double		 login_ms;	/* logins timed, in all */
 	int		 nlogin;
+	int		 anyknown;	/* some host's rate is known */
+	size_t		 cursor;	/* no host before it is queued, while
+					   nothing is known (list order) */
 };
 
 struct sched *
@@ -134,6 +137,7 @@ sched_prior(struct sched *s, size_t i, double rate)
 	if (i < s->conf.nhosts && rate > 0 && isfinite(rate)) {
 		s->h[i].prior = rate;
 		s->med_ok = 0;
+		s->anyknown = 1;
 	}
 	pthread_mutex_unlock(&s->mu);
 }
@@ -567,6 +571,25 @@ pick_stream(const struct sched *s, int64_t now)
 	return pick;
 }
 
+/*
+ * Nothing known of any host: list order, from a cursor that only a
+ * requeue moves back, so that a run of 50,000 hosts picks in O(1) each
+ * (hosts in a retry's backoff are stepped over).
+ */
+static long
+pick_first(struct sched *s, int64_t now)
+{
+	size_t j;
+
+	while (s->cursor < s->conf.nhosts &&
+	    s->h[s->cursor].state != SQUEUED)
+		s->cursor++;
+	for (j = s->cursor; j < s->conf.nhosts; j++)
+		if (s->h[j].state == SQUEUED && s->h[j].not_before <= now)
+			return (long)j;
+	return -1;
+}
+
 static long
 pick(struct sched *s, int64_t now)
 {
@@ -575,6 +598,8 @@ pick(struct sched *s, int64_t now)
 	long i, u = -1;
 	int all = 1;
 
+	if (!s->anyknown)
+		return pick_first(s, now);
 	if (s->conf.size == 0)
 		return pick_stream(s, now);
 	plan_init(&p, s, now, 0, NULL);
@@ -673,6 +698,7 @@ measure(struct sched *s, struct shost *h, uint64_t have, int64_t now)
 		if (h->rate > h->best) {
 			h->best = h->rate;
 			s->med_ok = 0;
+			s->anyknown = 1;
 		}
 		h->wt = now;
 		h->wh = have;
@@ -755,6 +781,8 @@ sched_requeue(struct sched *s, size_t i, uint64_t have, int64_t not_before)
 		s->h[i].data = 0;
 		s->h[i].have = have;
 		s->h[i].not_before = not_before;
+		if (i < s->cursor)
+			s->cursor = i;
 	}
 	pthread_mutex_unlock(&s->mu);
 }
@@ -775,9 +803,13 @@ sched_finish(struct sched *s, size_t i)
 		 * of the data to its last report, the end of the data) gives
 		 * the history a rate, if it lasted long enough to mean one.
 		 */
-		if (h->best == 0 && h->data && h->last_t - h->d0t >= SHORT_MS)
+		if (h->best == 0 && h->data && h->last_t - h->d0t >= SHORT_MS) {
 			h->best = (double)(h->last - h->d0h) * 1000 /
 			    (double)(h->last_t - h->d0t);
+			s->med_ok = 0;
+			if (h->best > 0)
+				s->anyknown = 1;
+		}
 		h->state = SFINISHED;
 		h->probe = 0;
 	}
