@@ -31,9 +31,9 @@ test_counts_rate_eta_slowest(void **state)
 	set(&h[2], "c", HOST_ACTIVE, 500000);
 	set(&h[3], "slowpoke", HOST_ACTIVE, 250000);
 	progress_format(buf, sizeof(buf), h, 4, 1000000, 250000.0);
-	/* 1,750,010 bytes sent; 500,000 + 750,000 left at 250 kB/s: 5 s. */
-	assert_string_equal(buf, "1/4 done, 1 failed, 2 active | 1.75 MB "
-	    "250.0 kB/s | ETA 5s | slowest slowpoke 25%");
+	/* 1,750,010 bytes sent; 500,000 + 750,000 left at 250,000 B/s: 5 s. */
+	assert_string_equal(buf, "1/4 done, 1 failed, 2 active | 1.67 MiB "
+	    "244.1 KiB/s | ETA 5s | slowest slowpoke 25%");
 }
 
 static void
