@@ -41,8 +41,10 @@ static volatile int stop_signal;
 static void
 on_signal(int sig)
 {
-	if (stop_signal == SIGINT && sig == SIGINT)
+	if (stop_signal == SIGINT && sig == SIGINT) {
+		progress_abandon();
 		_exit(130);	/* a second Ctrl-C: leave at once */
+	}
 	stop_signal = sig;
 }
 
@@ -461,6 +463,8 @@ run(const struct opts *o, struct job *job, struct host *hosts, size_t n)
 	if (!o->quiet && (failed > 0 || o->verbose > 0 || stop_signal))
 		report_summary(stderr, hosts, n, size,
 		    elapsed_since(&t0));
+	if (!o->quiet && stop_signal)
+		report_sent(stderr, hosts, n);
 	if (stop_signal)
 		return 128 + stop_signal;
 	return failed > 0 ? 1 : 0;
