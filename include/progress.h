@@ -47,9 +47,9 @@ int		 progress_wanted(int fd);
 /* fd's width in columns: the terminal's, else $COLUMNS, else 80. */
 int		 progress_columns(int fd);
 /*
- * Format the line into buf: never more than in->cols - 1 bytes (the
- * last column is left empty), pieces dropped by worth and host names
- * shortened to fit.
+ * Format the line into buf: never more than in->cols - 3 bytes (room
+ * for an echoed "^C"), pieces dropped by worth and host names shortened
+ * to fit.
  */
 char		*progress_format(char *buf, size_t len,
 		    const struct host *hosts, size_t n,

@@ -222,8 +222,13 @@ progress_format(char *buf, size_t len, const struct host *hosts, size_t n,
 	if (len == 0)
 		return buf;
 	buf[0] = '\0';
-	/* The last column stays empty: some terminals wrap on writing it. */
-	w = in->cols > 1 ? (size_t)in->cols - 1 : 1;
+	/*
+	 * Three columns stay empty: some terminals wrap on writing the
+	 * last, and a Ctrl-C is echoed as "^C" after the line; were that to
+	 * wrap, clearing the line would clear only the "C", and the line
+	 * would stay above it.
+	 */
+	w = in->cols > 3 ? (size_t)in->cols - 3 : 1;
 	for (i = 0; i < n; i++) {
 		enum host_status st = host_status(&hosts[i]);
 		uint64_t b = host_bytes(&hosts[i]);

@@ -98,7 +98,10 @@ test_truncates_safely(void **state)
 	assert_int_equal(buf[0], '\0');
 }
 
-/* Every width from 1 to 250 columns: never more than cols - 1 bytes. */
+/*
+ * Every width from 1 to 250 columns: never more than cols - 3 bytes, so
+ * that an echoed "^C" does not wrap either.
+ */
 static void
 test_never_wider_than_the_terminal(void **state)
 {
@@ -119,9 +122,9 @@ test_never_wider_than_the_terminal(void **state)
 	h[320].verifying = 1;
 	for (cols = 1; cols <= 250; cols++) {
 		fmt(buf, sizeof(buf), h, 1000, 1ULL << 30, 123456789.0, cols);
-		assert_true(strlen(buf) <= (size_t)(cols > 1 ? cols - 1 : 1));
+		assert_true(strlen(buf) <= (size_t)(cols > 3 ? cols - 3 : 1));
 		assert_null(strchr(buf, '\n'));
-		if (cols >= 20)		/* the counts come first */
+		if (cols >= 16)		/* the counts come first */
 			assert_memory_equal(buf, "300/1000 done", 13);
 	}
 }
@@ -142,25 +145,25 @@ test_widths_with_long_names(void **state)
 	set(&h[5], "a5-" LONG60, HOST_QUEUED, 0);
 
 	fmt(buf, sizeof(buf), h, 6, 1 << 20, 1 << 20, 20);
-	assert_string_equal(buf, "1/6 done, 0 failed");
-	assert_true(strlen(buf) <= 19);
+	assert_string_equal(buf, "1/6 done");
+	assert_true(strlen(buf) <= 17);
 
 	fmt(buf, sizeof(buf), h, 6, 1 << 20, 1 << 20, 40);
-	assert_true(strlen(buf) <= 39);
+	assert_true(strlen(buf) <= 37);
 	assert_string_equal(buf, "1/6 done, 0 failed, 4 active | ETA 4s");
 
 	/* 80: the slowest host, its name cut to its head. */
 	fmt(buf, sizeof(buf), h, 6, 1 << 20, 1 << 20, 80);
-	assert_true(strlen(buf) <= 79);
+	assert_true(strlen(buf) <= 77);
 	assert_non_null(strstr(buf, "| ETA 4s"));
 	assert_non_null(strstr(buf, "| slowest a1-web-"));
-	assert_non_null(strstr(buf, "a1-web-fronte.. 9%"));
+	assert_non_null(strstr(buf, "a1-web-fron.. 9%"));
 	assert_int_equal(count(buf, "slowest"), 1);
 
 	/* 200: the bytes sent, and several slow hosts, slowest first, their
 	 * names shortened in the middle. */
 	fmt(buf, sizeof(buf), h, 6, 1 << 20, 1 << 20, 200);
-	assert_true(strlen(buf) <= 199);
+	assert_true(strlen(buf) <= 197);
 	assert_non_null(strstr(buf, "| 1.98 MiB 1.00 MiB/s | ETA 4s | "));
 	assert_true(count(buf, "%") >= 3);
 	assert_true(strstr(buf, "a1-") < strstr(buf, "a2-"));
@@ -306,7 +309,7 @@ test_sigwinch_rereads_the_width(void **state)
 	last = strrchr(out, '\r');
 	assert_non_null(last);
 	n = strcspn(last + 1, "\033");
-	assert_true(n > 0 && n <= 39);
+	assert_true(n > 0 && n <= 37);
 	/* Freed: the line is cleared. */
 	progress_free(p);
 	fflush(f);
