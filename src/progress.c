@@ -5,9 +5,10 @@
  * order of worth, and host names are shortened in the middle.
  *
  * The rate is smoothed over ticks.  The ETA is the bytes still to send,
- * by hosts not yet finished nor verifying, at the rate measured while
- * some host was sending: while every active host only verifies, that
- * rate is held, so the ETA does not climb as the shown rate falls.
+ * by hosts not yet finished nor verifying, at the rate of the hosts
+ * still sending: while every active host only verifies, that rate is
+ * held, so the ETA does not climb as the shown rate falls, and a host
+ * that sent its all in a burst does not make the rest look fast.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -34,7 +35,9 @@ struct progress {
 	uint64_t	 last_bytes;
 	int64_t		 last_ms;
 	double		 rate;		/* bytes per second, smoothed */
-	double		 send_rate;	/* the same, while some host sends */
+	double		 send_rate;	/* of the hosts still sending */
+	uint64_t	*prev;		/* each host's bytes at the last tick */
+	size_t		 nprev;
 	int		 cols;		/* the terminal's width */
 	struct sigaction old_winch;
 };
@@ -98,6 +101,7 @@ progress_free(struct progress *p)
 	if (shown == p)
 		progress_clear();
 	sigaction(SIGWINCH, &p->old_winch, NULL);
+	free(p->prev);
 	free(p);
 }
 
@@ -263,19 +267,20 @@ progress_format(char *buf, size_t len, const struct host *hosts, size_t n,
 	}
 
 	/*
-	 * What fits, by worth: the counts, the ETA, the rate, one slow host
-	 * (SLOW_MIN: " | slowest ", a short name, " 100%"), the bytes sent.
+	 * What fits, by worth: the counts, the ETA, one slow host (SLOW_MIN:
+	 * " | slowest ", a short name, " 100%"), the rate, the bytes sent.
 	 */
 	room = w - strlen(counts);
 	if ((want_eta = strlen(eta) <= room))
 		room -= strlen(eta);
-	if ((want_rate = strlen(rate) <= room))
-		room -= strlen(rate);
 	nslow = progress_slowest(hosts, n, slow, PROGRESS_SLOWEST);
 	if (room < SLOW_MIN)
 		nslow = 0;
-	if ((want_bytes = want_rate && strlen(bytes) +
-	    (nslow > 0 ? SLOW_MIN : 0) <= room))
+	if (nslow > 0)
+		room -= SLOW_MIN;
+	if ((want_rate = strlen(rate) <= room))
+		room -= strlen(rate);
+	if ((want_bytes = want_rate && strlen(bytes) <= room))
 		room -= strlen(bytes);
 
 	progress_put(buf, len, &o, w, counts);
@@ -326,7 +331,7 @@ progress_tick(const struct host *hosts, size_t n, int64_t now, int final,
 {
 	struct progress *p = arg;
 	struct progress_in in;
-	uint64_t bytes = 0;
+	uint64_t bytes = 0, sent_now = 0;
 	char line[1024];
 	int sending = 0;
 	size_t i;
@@ -339,20 +344,39 @@ progress_tick(const struct host *hosts, size_t n, int64_t now, int final,
 		resized = 0;
 		p->cols = progress_columns(fileno(p->f));
 	}
+	if (p->nprev != n) {
+		free(p->prev);
+		p->prev = xcalloc(n ? n : 1, sizeof(*p->prev));
+		p->nprev = n;
+	}
 	for (i = 0; i < n; i++) {
-		bytes += host_bytes(&hosts[i]);
-		sending |= progress_sending(&hosts[i]);
+		uint64_t b = host_bytes(&hosts[i]);
+
+		bytes += b;
+		/*
+		 * The ETA's rate counts only hosts still sending, with bytes
+		 * still to go: a host that sent its all in a burst says
+		 * nothing of how fast the rest will go.
+		 */
+		if (progress_sending(&hosts[i]) && (p->size == 0 ||
+		    b < p->size)) {
+			sending = 1;
+			sent_now += b > p->prev[i] ? b - p->prev[i] : 0;
+		}
+		p->prev[i] = b;
 	}
 	if (p->last_ms >= 0 && now > p->last_ms) {
+		double dt = (double)(now - p->last_ms) / 1000.0;
 		/* A host that starts over (a retry) takes its bytes back. */
 		double r = bytes < p->last_bytes ? 0 :
-		    (double)(bytes - p->last_bytes) * 1000.0 /
-		    (double)(now - p->last_ms);
+		    (double)(bytes - p->last_bytes) / dt;
+		double rs = (double)sent_now / dt;
 
 		p->rate = p->rate == 0 ? r : 0.7 * p->rate + 0.3 * r;
+		/* Held while no host sends: all verify, or wait to start. */
 		if (sending)
-			p->send_rate = p->send_rate == 0 ? r :
-			    0.7 * p->send_rate + 0.3 * r;
+			p->send_rate = p->send_rate == 0 ? rs :
+			    0.7 * p->send_rate + 0.3 * rs;
 	}
 	p->last_bytes = bytes;
 	p->last_ms = now;

@@ -87,15 +87,18 @@ _pane_wait() {
 	_capture "$T/frame.last"
 }
 
-# 1. Three slow hosts by their 64-byte aliases, 8 MiB each: the frames at
-#    80 columns fit on one row and name the slowest host, shortened;
+# 1. Three hosts by their 64-byte aliases, 8 MiB each, two slow, one with
+#    a slow sha256sum: the frames at 80 columns fit on one row, say that
+#    one host verifies, and name the slowest host, shortened;
 #    widened to 120 columns the line uses the room; at the end the pane
 #    is empty and the copies are whole.
 scen_progress_fits() {
 	need_fanscp || return
 	fixture_start 3
 	_long_aliases
-	for n in 1 2 3; do slow_host "$n"; done
+	slow_host 1
+	slow_host 2
+	install_slow 3 sha256sum 5	# t6_replace.sh: lab003 verifies 5 s
 	SRC=$T/src/p.bin
 	mkrandom "$SRC" 8388608
 	_pane_start -F "$T/ssh_config" --verify "$SRC" \
@@ -111,6 +114,8 @@ scen_progress_fits() {
 	    fail "no frame at 80 columns names the slowest host: $(cat "$T/frame.$FRAMES")"
 	grep -q "$_LONG_TAIL" "$T/narrow" &&
 	    fail "a frame at 80 columns holds a whole 64-byte name"
+	grep -q ', 3 active, 1 verifying |' "$T/narrow" ||
+	    fail "no frame says lab003 is verifying: $(cat "$T/narrow")"
 	$_tmux resize-window -t p -x 120 -y 24
 	WIDEST=0 ONE_ROW=0
 	_frames 120 60 || return

@@ -284,6 +284,50 @@ test_eta_does_not_climb_while_verifying(void **state)
 	unsetenv("COLUMNS");
 }
 
+/*
+ * One host sends its all in a burst, then verifies, while another sends
+ * 50 kB a tick: the ETA is the slow host's, from the first estimate on,
+ * and never climbs.
+ */
+static void
+test_eta_ignores_a_verifying_burst(void **state)
+{
+	struct host h[2];
+	struct progress *p;
+	char *out = NULL, *frame, *save;
+	size_t outlen = 0;
+	long eta, last = -1;
+	int t;
+	FILE *f;
+
+	(void)state;
+	setenv("COLUMNS", "200", 1);
+	assert_non_null(f = open_memstream(&out, &outlen));
+	p = progress_new(f, 1000000);
+	set(&h[0], "fast", HOST_ACTIVE, 0);
+	set(&h[1], "slow", HOST_ACTIVE, 0);
+	for (t = 0; t <= 16; t++) {
+		h[0].bytes = t >= 1 ? 1000000 : 0;
+		h[0].verifying = t >= 2;
+		h[1].bytes = 50000 * (uint64_t)t;
+		progress_tick(h, 2, 250 * t, 0, p);
+	}
+	progress_free(p);
+	fclose(f);
+	for (frame = strtok_r(out, "\r", &save); frame != NULL;
+	    frame = strtok_r(NULL, "\r", &save)) {
+		if ((eta = frame_eta(frame)) < 0)
+			continue;
+		if (last >= 0)
+			assert_true(eta <= last);
+		last = eta;
+	}
+	/* 200 kB/s; 200,000 bytes left: 1 s. */
+	assert_int_equal(last, 1);
+	free(out);
+	unsetenv("COLUMNS");
+}
+
 /* A resize is read at the next tick. */
 static void
 test_sigwinch_rereads_the_width(void **state)
@@ -331,6 +375,7 @@ main(void)
 		cmocka_unit_test(test_slowest_are_few),
 		cmocka_unit_test(test_verifying),
 		cmocka_unit_test(test_eta_does_not_climb_while_verifying),
+		cmocka_unit_test(test_eta_ignores_a_verifying_burst),
 		cmocka_unit_test(test_sigwinch_rereads_the_width),
 	};
 
