@@ -40,7 +40,7 @@ WRAPPED	 = ${shell sed -n 's/^__wrap_\(libssh2_[a-z0-9_]*\)(.*/\1/p' \
 DEPS_BUILD = gcc make pkg-config libssh2-1-dev libssl-dev libarchive-dev
 DEPS_CHECK = $(DEPS_BUILD) libcmocka-dev openssh-server openssh-client sudo \
 	     busybox zsh python3 iproute2 procps acl tcsh fish \
-	     libarchive-tools
+	     libarchive-tools tmux
 
 .PHONY: all check unit integration demo asan valgrind lint fuzz bench \
 	install uninstall clean deps deps-check

@@ -8,9 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* A byte count with SI prefixes: "512 B", "12.3 MB", "1.20 GB". */
+/* A byte count in IEC units (1024): "512 B", "12.3 MiB", "1.20 GiB". */
 char	*fmt_size(char *buf, size_t len, uint64_t bytes);
-/* A rate in bytes per second: "12.3 MB/s". */
+/* A rate in bytes per second: "12.3 MiB/s". */
 char	*fmt_rate(char *buf, size_t len, double bytes_per_sec);
 /* A duration: "42s", "3m05s", "2h07m"; "--:--" when unknown (< 0). */
 char	*fmt_eta(char *buf, size_t len, double seconds);

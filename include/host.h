@@ -60,6 +60,8 @@ struct host {
 	int		 attempts;	/* sessions started for it (retries,
 					   a probe's resume) */
 	double		 rate;		/* its data rate, bytes/s; 0: unknown */
+	int		 verifying;	/* all sent, the remote checks and
+					   commits: no more bytes to come */
 };
 
 /*
@@ -88,6 +90,19 @@ static inline uint64_t
 host_bytes(const struct host *h)
 {
 	return __atomic_load_n(&h->bytes, __ATOMIC_RELAXED);
+}
+
+/* Set by the session as it moves between states; read by progress. */
+static inline void
+host_set_verifying(struct host *h, int v)
+{
+	__atomic_store_n(&h->verifying, v, __ATOMIC_RELAXED);
+}
+
+static inline int
+host_verifying(const struct host *h)
+{
+	return __atomic_load_n(&h->verifying, __ATOMIC_RELAXED);
 }
 
 /* Note an error of a kind for h unless one is already noted (printf-style). */

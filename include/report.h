@@ -30,6 +30,11 @@ void	report_retry_list(FILE *, const struct host *hosts, size_t n,
  */
 void	report_summary(FILE *, const struct host *hosts, size_t n,
 	    uint64_t size, double seconds);
+/*
+ * After a stop: "fanscp: stopped after sending 12.3 MiB in all, to K of
+ * N hosts", the bytes that moved (the summary counts whole copies).
+ */
+void	report_sent(FILE *, const struct host *hosts, size_t n);
 
 /*
  * "fanscp: slow: web07: 3.1 MB/s, 9× below median; ..." naming the hosts

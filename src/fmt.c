@@ -1,4 +1,9 @@
-/* Formatting helpers: sizes, rates, durations and untrusted text. */
+/*
+ * Formatting helpers: sizes, rates, durations and untrusted text.  Sizes
+ * are in powers of 1024 (KiB, MiB), the units --spool-max takes and the
+ * man page, README and bench quote, so one figure reads the same
+ * everywhere.
+ */
 #include <stdio.h>
 #include <string.h>
 
@@ -7,16 +12,17 @@
 char *
 fmt_size(char *buf, size_t len, uint64_t bytes)
 {
-	static const char *unit[] = { "kB", "MB", "GB", "TB", "PB", "EB" };
+	static const char *unit[] = { "KiB", "MiB", "GiB", "TiB", "PiB",
+	    "EiB" };
 	double v = (double)bytes;
 	int u = -1;
 
-	if (bytes < 1000) {
+	if (bytes < 1024) {
 		snprintf(buf, len, "%u B", (unsigned)bytes);
 		return buf;
 	}
-	while (v >= 999.95 && u < 5) {
-		v /= 1000;
+	while (v >= 1023.95 && u < 5) {
+		v /= 1024;
 		u++;
 	}
 	snprintf(buf, len, v < 9.995 ? "%.2f %s" : "%.1f %s", v, unit[u]);

@@ -48,6 +48,7 @@ on_signal(int sig)
 {
 	if (stop_signal == SIGINT && sig == SIGINT) {
 		outfile_unlink_all();	/* no half-written report */
+		progress_abandon();
 		_exit(130);	/* a second Ctrl-C: leave at once */
 	}
 	stop_signal = sig;
@@ -600,6 +601,8 @@ run(const struct opts *o, struct job *job, struct host *hosts, size_t n)
 		    elapsed_since(&t0));
 		report_stragglers(stderr, hosts, n);
 	}
+	if (!o->quiet && stop_signal)
+		report_sent(stderr, hosts, n);
 	if (stop_signal)
 		return 128 + stop_signal;
 	if (wrote != 0)

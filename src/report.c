@@ -322,3 +322,18 @@ report_stragglers(FILE *f, const struct host *hosts, size_t n)
 	}
 	free(slow);
 }
+
+void
+report_sent(FILE *f, const struct host *hosts, size_t n)
+{
+	char sz[32];
+	uint64_t sent = 0;
+	size_t i, to = 0;
+
+	for (i = 0; i < n; i++) {
+		sent += hosts[i].bytes;
+		to += hosts[i].bytes > 0;
+	}
+	fprintf(f, "fanscp: stopped after sending %s in all, to %zu of %zu "
+	    "hosts\n", fmt_size(sz, sizeof(sz), sent), to, n);
+}

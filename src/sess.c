@@ -121,6 +121,7 @@ sess_set_state(struct sess *s, enum sess_state st)
 	    sess_names[st]);
 	s->st = st;
 	s->script_started = 0;
+	host_set_verifying(s->host, st >= SS_EOF && st <= SS_GO);
 	if (st > SS_LOGIN)
 		sess_progressed(s);
 }

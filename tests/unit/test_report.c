@@ -44,15 +44,17 @@ stragglers(const double *rates, size_t n)
 	return out;
 }
 
+#define MIB	1048576.0
+
 static void
 test_one_slow(void **state)
 {
-	const double r[] = { 28e6, 27.9e6, 3.1e6, 30e6, 0 };
+	const double r[] = { 28 * MIB, 27.9 * MIB, 3.1 * MIB, 30 * MIB, 0 };
 
 	(void)state;
-	/* Median of the four with a rate: 27.95 MB/s; 9.0x below. */
+	/* Median of the four with a rate: 27.95 MiB/s; 9.0x below. */
 	assert_string_equal(stragglers(r, 5),
-	    "fanscp: slow: web02: 3.10 MB/s, 9× below median\n");
+	    "fanscp: slow: web02: 3.10 MiB/s, 9× below median\n");
 }
 
 static void
@@ -75,16 +77,16 @@ test_many(void **state)
 
 	(void)state;
 	for (i = 0; i < MAXH; i++)
-		r[i] = 100e6;
+		r[i] = 100 * MIB;
 	/* Seven slow hosts, the slowest listed last. */
 	for (i = 0; i < 7; i++)
-		r[2 * i] = (double)(7 - i) * 1e6;
+		r[2 * i] = (double)(7 - i) * MIB;
 	assert_string_equal(stragglers(r, MAXH),
-	    "fanscp: slow: web12: 1.00 MB/s, 100× below median; "
-	    "web10: 2.00 MB/s, 50× below median; "
-	    "web08: 3.00 MB/s, 33× below median; "
-	    "web06: 4.00 MB/s, 25× below median; "
-	    "web04: 5.00 MB/s, 20× below median; and 2 more\n");
+	    "fanscp: slow: web12: 1.00 MiB/s, 100× below median; "
+	    "web10: 2.00 MiB/s, 50× below median; "
+	    "web08: 3.00 MiB/s, 33× below median; "
+	    "web06: 4.00 MiB/s, 25× below median; "
+	    "web04: 5.00 MiB/s, 20× below median; and 2 more\n");
 }
 
 char	*report_reason(const char *err, const char *host);

@@ -451,7 +451,7 @@ test_socket_error_mid_send(void **state)
 	run(fx);
 	assert_failed(fx, "connection lost after ");
 	assert_int_equal(fx->host.kind, ERR_LOST);
-	assert_failed(fx, "163.5 kB");
+	assert_failed(fx, "159.7 KiB");
 	assert_scripts("receive");
 	mock_reset();
 }
