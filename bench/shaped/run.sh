@@ -338,7 +338,7 @@ report_scenario() {
 		    -v cpu="$cpu" -v gib="$gib" -v rss="$rss" -v l="$([ "$s" = L ] && echo "$LIMIT")" \
 		    -v n="$N" -v f="$SIZE" 'BEGIN {
 			if (l != "") {
-				k = n * f * 8 / wall / 1000
+				k = n * f * 8 / wall / 1024	# Kbit of 1024 bits, as -l counts them
 				printf "| %s | %s | %.2f | %.0f | %.3f | %.2f | %.1f MiB |\n", label, runs, wall, k, k / l, cpu / gib, rss / 1024
 			} else
 				printf "| %s | %s | %.2f | %.2f | %.2f | %.1f MiB |\n", label, runs, wall, wall / lb, cpu / gib, rss / 1024
