@@ -9,7 +9,7 @@ ALL_SCENARIOS="$ALL_SCENARIOS srcinplace srcrenamed closedfds sighup epipe fanou
 _t8_start_slow() {
 	SRC=$T/src/$1
 	mkrandom "$SRC" "$2"
-	cp "$SRC" "$T/src/orig.$1"
+	cp -p "$SRC" "$T/src/orig.$1"
 	start_fanscp -F "$T/ssh_config" "$SRC" "lab001:$1"
 	wait_tempfile 1 20 >/dev/null ||
 	    fail "$1: lab001 is not receiving (the change would come too late)"
