@@ -34,6 +34,7 @@ enum host_status {
 	X(AUTH,		"auth")		/* no key accepted */		\
 	X(REMOTE,	"remote")	/* the remote side refused or failed */ \
 	X(COMMAND,	"command")	/* --exec: the command's own status */ \
+	X(VALIDATE,	"validate")	/* --validate's command refused it */ \
 	X(LOST,		"lost")		/* the connection, after login */ \
 	X(STALL,	"stall")	/* no progress for --stall-timeout */ \
 	X(SOURCE,	"source")	/* the source failed or changed */ \

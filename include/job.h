@@ -42,6 +42,8 @@ struct job {
 	int		  inplace;	/* --inplace where rename cannot be */
 	int		  sudo;		/* --sudo: every script through sudo -n */
 	const char	 *exec_cmd;	/* --exec: the command fed the data */
+	const char	 *validate;	/* --validate, as sh code naming the
+					   temp file "$1" (opts_validate()) */
 	int		  retries;	/* --retries: more sessions for a host
 					   whose connection failed or was lost */
 	int		  resume;	/* --resume: take over and resume what

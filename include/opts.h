@@ -39,6 +39,8 @@ struct opts {
 	char	 *sha256;		/* --sha256 */
 	int	  transport;		/* --transport: enum job_transport */
 	char	 *exec_cmd;		/* --exec: the remote command */
+	char	 *validate;		/* --validate, as sh code that names
+					   the temp file "$1" */
 	int	  exec_stream;		/* --exec-stream: no temp copy */
 	int	  retries;		/* --retries */
 	int	  resume;		/* --resume */

@@ -60,6 +60,7 @@ enum remote_exit {
 					   temp file is kept to be resumed */
 	REMOTE_EXIT_HELD = 88,		/* keep: another run's receive holds
 					   the temp file */
+	REMOTE_EXIT_VALIDATE = 89,	/* --validate's command failed */
 };
 
 /*
@@ -115,6 +116,13 @@ struct remote_job {
 	int		 takeover;	/* --resume: another run's temp file
 					   may be taken over and resumed */
 	const char	*run;		/* this run's random id, hex */
+	/*
+	 * --validate (the file payload): sh code run by "/bin/sh -c" with
+	 * the checked temp file's absolute path as $1, before "ready"; its
+	 * failure drops the temp file (REMOTE_EXIT_VALIDATE), and the tail
+	 * of its output is the reason.  NULL: none.
+	 */
+	const char	*validate;
 };
 
 /* The command every channel execs; it reads a framed script on stdin. */

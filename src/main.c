@@ -406,6 +406,7 @@ build_job(struct job *job, const struct opts *o, struct source *src,
 	job->inplace = o->inplace;
 	job->sudo = o->sudo;
 	job->exec_cmd = o->exec_cmd;
+	job->validate = o->validate;
 	/* Kbit/s as scp counts them (ratelimit.h). */
 	if (o->limit > 0)
 		job->limit = ratelimit_new(o->limit * RATELIMIT_KBIT_BYTES);

@@ -14,6 +14,7 @@
 #include "opts.h"
 #include "ratelimit.h"
 #include "sshconf.h"
+#include "unittest.h"
 #include "xmalloc.h"
 
 #define FANSCP_VERSION	"0.1"
@@ -28,8 +29,11 @@ const char opts_usage[] =
 "              [--sha256 hex] [--size bytes] [--spool-dir dir]\n"
 "              [--spool-max size]\n"
 "              [--stall-timeout seconds] [--sudo] [--threads n]\n"
-"              [--transport auto | libssh2 | ssh] [--verify] [--width n]\n"
+"              [--transport auto | libssh2 | ssh] [--validate command]\n"
+"              [--verify] [--width n]\n"
 "              source target ...\n";
+
+STATIC char	*opts_validate(const char *);
 
 enum {
 	OPT_WIDTH = 256,
@@ -53,6 +57,7 @@ enum {
 	OPT_JSON,
 	OPT_FAILED,
 	OPT_NO_HISTORY,
+	OPT_VALIDATE,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -79,6 +84,7 @@ static const struct option long_opts[] = {
 	{ "json", required_argument, NULL, OPT_JSON },
 	{ "failed", required_argument, NULL, OPT_FAILED },
 	{ "no-history", no_argument, NULL, OPT_NO_HISTORY },
+	{ "validate", required_argument, NULL, OPT_VALIDATE },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -350,11 +356,51 @@ opts_one(struct opts *o, int c, const char *arg, char *err, size_t errlen)
 	case OPT_JSON: free(o->json); o->json = xstrdup(arg); return 0;
 	case OPT_FAILED: free(o->failed); o->failed = xstrdup(arg); return 0;
 	case OPT_NO_HISTORY: o->no_history = 1; return 0;
+	case OPT_VALIDATE:
+		free(o->validate);
+		if ((o->validate = opts_validate(arg)) != NULL)
+			return 0;
+		snprintf(err, errlen, "--validate needs a command with %%s for "
+		    "the file to check, such as 'visudo -cf %%s'");
+		return -1;
 	case OPT_HELP: fputs(opts_usage, stdout); return 1;
 	case OPT_VERSION: puts("fanscp " FANSCP_VERSION); return 1;
 	default:
 		return opts_scp_flag(c, err, errlen);
 	}
+}
+
+/*
+ * --validate's command as sh code: each %s becomes "$1", the temp file's
+ * path passed as an argument (so no path is ever part of the code, and a
+ * path needs no quoting by the user), %% becomes %, and any other % stays.
+ * NULL when there is no %s: a validator that is not told the file would
+ * check something else.  xmalloc'd.
+ */
+STATIC char *
+opts_validate(const char *cmd)
+{
+	char *s = xmalloc(strlen(cmd) * 2 + 1), *w = s;
+	int seen = 0;
+
+	for (; *cmd != '\0'; cmd++) {
+		if (cmd[0] == '%' && cmd[1] == 's') {
+			memcpy(w, "\"$1\"", 4);
+			w += 4;
+			cmd++;
+			seen = 1;
+		} else if (cmd[0] == '%' && cmd[1] == '%') {
+			*w++ = '%';
+			cmd++;
+		} else
+			*w++ = *cmd;
+	}
+	*w = '\0';
+	if (!seen) {
+		free(s);
+		return NULL;
+	}
+	return s;
 }
 
 /* The options that do not go with --exec, or need it. */
@@ -363,7 +409,9 @@ opts_check_exec(const struct opts *o, char *err, size_t errlen)
 {
 	const char *why = NULL;
 
-	if (o->exec_cmd == NULL)
+	if (o->exec_cmd == NULL && o->validate != NULL && o->recursive)
+		why = "--validate checks one file; -r sends a tree";
+	else if (o->exec_cmd == NULL)
 		why = o->exec_stream ? "--exec-stream needs --exec 'command'" :
 		    NULL;
 	else if (o->exec_cmd[0] == '\0')
@@ -374,6 +422,9 @@ opts_check_exec(const struct opts *o, char *err, size_t errlen)
 		why = "-p keeps a file's mode and times; --exec writes no file";
 	else if (o->inplace)
 		why = "--inplace writes into a file; --exec writes no file";
+	else if (o->validate != NULL)
+		why = "--validate checks a file before it is renamed into "
+		    "place; --exec writes no file";
 	else if (o->exec_stream && o->verify)
 		why = "--verify checks the data before the command runs, and "
 		    "--exec-stream runs it as the data arrives: use --exec";
@@ -457,6 +508,7 @@ opts_release(struct opts *o)
 {
 	free(o->config);
 	free(o->exec_cmd);
+	free(o->validate);
 	free(o->source);
 	free(o->spool_dir);
 	free(o->sha256);

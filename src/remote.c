@@ -410,6 +410,8 @@ remote_exit_str(int status)
 		return "the data was cut short; the temp file is kept";
 	case REMOTE_EXIT_HELD:
 		return "another fanscp run is receiving the same file";
+	case REMOTE_EXIT_VALIDATE:
+		return "the --validate command failed";
 	default:
 		return NULL;
 	}

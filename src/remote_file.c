@@ -294,6 +294,22 @@ static const char commit_hash[] =
     "hash \"$t\" || drop 75 \"SHA-256 mismatch for '$d'\"\n";
 
 /*
+ * --validate, on the temp file as it will be renamed (mode and owner
+ * set): V is the user's command as sh code that names the file "$1", so
+ * that the path is never part of any code; it gets an absolute path
+ * (nginx -c wants one), no stdin (the go-ahead is read from it later),
+ * and runs under the heartbeat.  Its output's tail is the host's reason.
+ */
+static const char commit_validate[] =
+    "f=$t\n"
+    "case $f in /*) ;; *) f=$PWD/${f#./};; esac\n"
+    "v=$(/bin/sh -c \"$V\" fanscp-validate \"$f\" </dev/null 2>&1) || {\n"
+    "\tc=$?\n"
+    "\tv=$(printf '%s\\n' \"$v\" | tail -c 200)\n"
+    "\tdrop 89 \"validation failed (status $c): $v\"\n"
+    "}\n";
+
+/*
  * Wait for the go-ahead on stdin: anything else, or the end of input (the
  * client gone or giving up), removes the temp file and changes nothing.
  */
@@ -459,19 +475,27 @@ file_commit_cmd(const struct remote_job *job)
 	char *s;
 
 	char *head = xasprintf(commit_head, job->keep ? keep_commit : "");
+	char *val = NULL, *v;
 
+	if (job->validate != NULL) {
+		v = shquote(job->validate);
+		val = xasprintf("V=%s\n%s", v, commit_validate);
+		free(v);
+	}
 	s = xasprintf("%s%s%s%s%s%s%s"
-	    "if [ -z \"$q\" ]; then\n%s%s%s%s"
-	    "else\n%s%s%s%s%sfi\n",
+	    "if [ -z \"$q\" ]; then\n%s%s%s%s%s"
+	    "else\n%s%s%s%s%s%sfi\n",
 	    pre, locate, job->keep ? keep_fns : "", head, sha, commit_hash,
 	    mode,
 	    commit_replace, job->preserve ? "keep \"$t\" 77\n" : commit_mode,
-	    commit_ready, commit_rename,
-	    job->preserve ? inplace_owner : "", commit_ready, commit_inplace,
+	    val != NULL ? val : "", commit_ready, commit_rename,
+	    job->preserve ? inplace_owner : "", val != NULL ? val : "",
+	    commit_ready, commit_inplace,
 	    job->preserve ? "keep \"$n\" 82 'destination modified: '\n" :
 	    "", inplace_done);
 	free(pre);
 	free(head);
+	free(val);
 	free(sha);
 	free(mode);
 	return s;

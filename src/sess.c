@@ -973,6 +973,9 @@ st_go(struct sess *s)
 		    source_changed(s->job->src, msg, sizeof(msg)))
 			return sess_fail_as(s, ERR_SOURCE, "SHA-256 mismatch: "
 			    "%s; not committed", msg);
+		if (s->rx.exit_status == REMOTE_EXIT_VALIDATE)
+			return sess_fail_as(s, ERR_VALIDATE, "%s; not "
+			    "committed", msg);
 		return sess_fail(s, "%s", msg);
 	}
 	host_set_status(s->host, HOST_DONE);
@@ -1157,6 +1160,7 @@ sess_setup_remote(struct sess *s)
 	rj->inplace = s->job->inplace;
 	rj->sudo = s->job->sudo;
 	rj->cmd = s->job->exec_cmd;
+	rj->validate = s->job->validate;
 }
 
 struct sess *

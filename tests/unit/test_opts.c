@@ -121,6 +121,31 @@ test_missing_identity(void **state)
 	opts_release(&o);
 }
 
+/* --validate: %s becomes "$1", %% a %, other % stay; no %s is refused. */
+static void
+test_validate(void **state)
+{
+	char *argv[] = { (char *)"fanscp", (char *)"--validate", NULL,
+	    (char *)"src", (char *)"h:x", NULL };
+	char err[512];
+	struct opts o;
+
+	(void)state;
+	argv[2] = (char *)"visudo -cf %s && stat -c %a %s && echo 100%%";
+	assert_int_equal(parse(&o, argv, NARGS(argv), err, sizeof(err)), 0);
+	assert_string_equal(o.validate,
+	    "visudo -cf \"$1\" && stat -c %a \"$1\" && echo 100%");
+	opts_release(&o);
+	argv[2] = (char *)"visudo -c %%s";
+	assert_int_equal(parse(&o, argv, NARGS(argv), err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "%s"));
+	opts_release(&o);
+	argv[2] = (char *)"'%s'";
+	assert_int_equal(parse(&o, argv, NARGS(argv), err, sizeof(err)), 0);
+	assert_string_equal(o.validate, "'\"$1\"'");
+	opts_release(&o);
+}
+
 int
 main(void)
 {
@@ -129,6 +154,7 @@ main(void)
 		cmocka_unit_test(test_compression_cipher),
 		cmocka_unit_test(test_bad_option_key),
 		cmocka_unit_test(test_missing_identity),
+		cmocka_unit_test(test_validate),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

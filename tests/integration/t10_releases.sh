@@ -1,0 +1,101 @@
+# Safe releases (issue 10): --validate 'CMD %s' runs on each host's checked
+# temp file before the go-ahead; a host whose validation fails is not
+# committed, and the command's output is its reason.
+ALL_SCENARIOS="$ALL_SCENARIOS validate validate_hostile validate_usage"
+
+# 1. Three hosts hold an old file.  The validator accepts only a file
+#    that holds "good", at its final mode, under an absolute path, and
+#    refuses wherever the host's home has a "refuse" file.  Host 2 refuses:
+#    it keeps its old file, no temp file is left, its kind is "validate"
+#    and its message is the validator's own output.  A bad source is
+#    refused everywhere.
+scen_validate() {
+	need_fanscp || return
+	fixture_start 3
+	SRC=$T/src/app.conf
+	mkdir -p "$T/src"
+	printf 'good\nline 2\n' >"$SRC"
+	chmod 640 "$SRC"
+	for n in 1 2 3; do echo old >"$(host_home $n)/app.conf"; done
+	touch "$(host_home 2)/refuse"
+	V='case %s in /*) ;; *) echo relative; exit 9;; esac
+[ -e "$HOME/refuse" ] && { echo "app.conf: line 2: unknown directive" >&2; exit 3; }
+[ "$(stat -c %a %s)" = 644 ] || { echo "mode $(stat -c %a %s)"; exit 4; }
+grep -q good %s && echo "syntax is ok: 100%%"'
+	run_fanscp -F "$T/ssh_config" --validate "$V" "$SRC" \
+	    'lab[001-003]:app.conf'
+	expect_rc 1
+	expect_copy 1 app.conf "$SRC"
+	expect_copy 3 app.conf "$SRC"
+	[ "$(cat "$(host_home 2)/app.conf")" = old ] ||
+	    fail "lab002: the refused file was committed"
+	expect_home 2 app.conf refuse
+	expect_home 1 app.conf
+	expect_err lab002 "validation failed (status 3): app.conf: line 2: unknown directive"
+	expect_err lab002 "not committed"
+	expect_no_err lab001
+	expect_kinds "1 validate"
+
+	# A source that no host accepts: nothing changes anywhere.
+	rm -f "$(host_home 2)/refuse"
+	printf 'bad\n' >"$T/src/bad.conf"
+	run_fanscp -F "$T/ssh_config" --validate 'grep -q good %s' \
+	    "$T/src/bad.conf" 'lab[001-003]:app.conf'
+	expect_rc 1
+	expect_copy 1 app.conf "$SRC"
+	expect_home 2 app.conf
+	expect_kinds "3 validate"
+	expect_err lab001 "validation failed (status 1)"
+}
+
+# 2. Hostile destination names (quotes, $(...), spaces, a newline, a
+#    leading dash) and a command with its own quotes: the validator sees
+#    the temp file's exact bytes, and nothing is injected.
+scen_validate_hostile() {
+	need_fanscp || return
+	fixture_start 2
+	SRC=$T/src/h.bin
+	mkrandom "$SRC" 5000
+	name="-a b'\$(touch PWNED1)\"\`touch PWNED2\`;
+x"
+	V="cp %s \"\$HOME/seen\" && sh -c 'test -s \"\$1\" && echo \"it'\\''s ok\"' x %s"
+	run_fanscp -F "$T/ssh_config" -v --validate "$V" "$SRC" \
+	    "lab001:./$name" "lab002:./$name"
+	expect_rc 0
+	for n in 1 2; do
+		expect_copy $n "$name" "$SRC"
+		expect_copy $n seen "$SRC"
+		expect_home $n "$name" seen
+	done
+	expect_no_pwned
+	# A validator that fails on a hostile path says so, and leaves nothing.
+	rm -f "$(host_home 1)/$name"
+	run_fanscp -F "$T/ssh_config" --validate \
+	    'echo "bad: $(wc -c <%s) bytes"; exit 1' "$SRC" "lab001:./$name"
+	expect_rc 1
+	expect_kinds "1 validate"
+	grep -q "validation failed (status 1): bad: 5000 bytes; not committed" \
+	    "$T/err" || fail "no validator output in: $(cat "$T/err")"
+	expect_home 1 seen
+	expect_no_pwned
+}
+
+# 3. Usage: no %s, with -r, with --exec: exit 2, nothing started.
+scen_validate_usage() {
+	need_fanscp || return
+	fixture_start 1
+	SRC=$T/src/u
+	mkrandom "$SRC" 10
+	run_fanscp -F "$T/ssh_config" --validate 'visudo -c' "$SRC" lab001:
+	expect_rc 2
+	grep -q "validate needs a command with %s" "$T/err" ||
+	    fail "no usage message for a --validate without %s"
+	run_fanscp -F "$T/ssh_config" --validate 'echo %%s' "$SRC" lab001:
+	expect_rc 2
+	run_fanscp -F "$T/ssh_config" -r --validate 'true %s' "$T/src" lab001:
+	expect_rc 2
+	run_fanscp -F "$T/ssh_config" --exec cat --validate 'true %s' "$SRC" \
+	    lab001
+	expect_rc 2
+	expect_home 1
+}
