@@ -63,7 +63,22 @@ struct host {
 	double		 rate;		/* its data rate, bytes/s; 0: unknown */
 	int		 verifying;	/* all sent, the remote checks and
 					   commits: no more bytes to come */
+	/*
+	 * --then, on a host done: whether it ran, its exit status, and the
+	 * tail of its output.  A non-zero status is reported apart from the
+	 * copy (which is done) and makes the exit status 1.
+	 */
+	int		 then_ran;
+	int		 then_status;
+	char		 then_out[256];
 };
+
+/* Did h's copy succeed, but its --then fail? */
+static inline int
+host_then_failed(const struct host *h)
+{
+	return h->status == HOST_DONE && h->then_ran && h->then_status != 0;
+}
 
 /*
  * The status and byte count are read by the progress line while other

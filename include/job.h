@@ -44,6 +44,7 @@ struct job {
 	const char	 *exec_cmd;	/* --exec: the command fed the data */
 	const char	 *validate;	/* --validate, as sh code naming the
 					   temp file "$1" (opts_validate()) */
+	const char	 *then;		/* --then: run on each host committed */
 	int		  retries;	/* --retries: more sessions for a host
 					   whose connection failed or was lost */
 	int		  resume;	/* --resume: take over and resume what

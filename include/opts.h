@@ -41,6 +41,7 @@ struct opts {
 	char	 *exec_cmd;		/* --exec: the remote command */
 	char	 *validate;		/* --validate, as sh code that names
 					   the temp file "$1" */
+	char	 *then;			/* --then: run where committed */
 	int	  exec_stream;		/* --exec-stream: no temp copy */
 	int	  retries;		/* --retries */
 	int	  resume;		/* --resume */

@@ -123,6 +123,13 @@ struct remote_job {
 	 * of its output is the reason.  NULL: none.
 	 */
 	const char	*validate;
+	/*
+	 * --then (the file payload): sh code run by "/bin/sh -c" once the
+	 * file is in place, before "fanscp-ok commit": the commit then says
+	 * "fanscp-then STATUS" on stdout, and on stderr, after a line
+	 * "fanscp-then-output", the tail of its output.  NULL: none.
+	 */
+	const char	*then;
 };
 
 /* The command every channel execs; it reads a framed script on stdin. */
@@ -231,6 +238,14 @@ int	remote_check_have(const char *out, size_t len, uint64_t *have,
 	    char hash[65]);
 /* A keep receive that kept a short temp file: 0 and *have, else -1. */
 int	remote_check_part(const char *out, size_t len, uint64_t *have);
+
+/*
+ * A commit's --then result: 0 with its exit status and output tail (in
+ * err, the commit's stderr) when out has a "fanscp-then STATUS" line;
+ * -1 when the command did not run.
+ */
+int	remote_then_result(const char *out, size_t len, const char *err,
+	    size_t errlen, int *status, const char **tail, size_t *taillen);
 
 /* A short description of a script exit status, or NULL for unknown ones. */
 const char *remote_exit_str(int status);

@@ -137,7 +137,15 @@ write_host(FILE *f, const struct host *h)
 		fprintf(f, ", \"rate\": %.0f", h->rate);
 	else
 		fputs(", \"rate\": null", f);
-	fprintf(f, ", \"attempts\": %d}", h->attempts);
+	fprintf(f, ", \"attempts\": %d", h->attempts);
+	/* --then: its own result, apart from the copy's. */
+	if (ok && h->then_ran) {
+		fprintf(f, ", \"then\": {\"status\": %d, \"output\": ",
+		    h->then_status);
+		jsonout_str(f, h->then_out);
+		fputs("}}", f);
+	} else
+		fputs(", \"then\": null}", f);
 	free(uri);
 }
 

@@ -407,6 +407,7 @@ build_job(struct job *job, const struct opts *o, struct source *src,
 	job->sudo = o->sudo;
 	job->exec_cmd = o->exec_cmd;
 	job->validate = o->validate;
+	job->then = o->then;
 	/* Kbit/s as scp counts them (ratelimit.h). */
 	if (o->limit > 0)
 		job->limit = ratelimit_new(o->limit * RATELIMIT_KBIT_BYTES);
@@ -551,7 +552,7 @@ run(const struct opts *o, struct job *job, struct host *hosts, size_t n)
 	struct reports reports;
 	struct timespec t0;
 	char **eps;
-	size_t i, failed;
+	size_t i, failed, then_failed;
 	uint64_t size;
 	int wrote;
 
@@ -597,7 +598,10 @@ run(const struct opts *o, struct job *job, struct host *hosts, size_t n)
 	progress_free(p);
 	wrote = reports_write(o, &reports, job, hosts, n, elapsed_since(&t0));
 	report_failures(stderr, hosts, n);
-	if (!o->quiet && (failed > 0 || o->verbose > 0 || stop_signal)) {
+	/* A --then that failed fails the run, though its copy is done. */
+	then_failed = report_then_failed(hosts, n);
+	if (!o->quiet && (failed > 0 || then_failed > 0 || o->verbose > 0 ||
+	    stop_signal)) {
 		report_summary(stderr, hosts, n, size,
 		    elapsed_since(&t0));
 		report_stragglers(stderr, hosts, n);
@@ -608,7 +612,7 @@ run(const struct opts *o, struct job *job, struct host *hosts, size_t n)
 		return 128 + stop_signal;
 	if (wrote != 0)
 		return 2;
-	return failed > 0 ? 1 : 0;
+	return failed > 0 || then_failed > 0 ? 1 : 0;
 }
 
 int

@@ -28,7 +28,8 @@ const char opts_usage[] =
 "              [--max-startups n] [--no-history] [--resume] [--retries n]\n"
 "              [--sha256 hex] [--size bytes] [--spool-dir dir]\n"
 "              [--spool-max size]\n"
-"              [--stall-timeout seconds] [--sudo] [--threads n]\n"
+"              [--stall-timeout seconds] [--sudo] [--then command]\n"
+"              [--threads n]\n"
 "              [--transport auto | libssh2 | ssh] [--validate command]\n"
 "              [--verify] [--width n]\n"
 "              source target ...\n";
@@ -58,6 +59,7 @@ enum {
 	OPT_FAILED,
 	OPT_NO_HISTORY,
 	OPT_VALIDATE,
+	OPT_THEN,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -85,6 +87,7 @@ static const struct option long_opts[] = {
 	{ "failed", required_argument, NULL, OPT_FAILED },
 	{ "no-history", no_argument, NULL, OPT_NO_HISTORY },
 	{ "validate", required_argument, NULL, OPT_VALIDATE },
+	{ "then", required_argument, NULL, OPT_THEN },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -356,8 +359,16 @@ opts_one(struct opts *o, int c, const char *arg, char *err, size_t errlen)
 	case OPT_JSON: free(o->json); o->json = xstrdup(arg); return 0;
 	case OPT_FAILED: free(o->failed); o->failed = xstrdup(arg); return 0;
 	case OPT_NO_HISTORY: o->no_history = 1; return 0;
+	case OPT_THEN:
+		free(o->then);
+		o->then = xstrdup(arg);
+		if (arg[0] != '\0')
+			return 0;
+		snprintf(err, errlen, "--then needs a command");
+		return -1;
 	case OPT_VALIDATE:
 		free(o->validate);
+	free(o->then);
 		if ((o->validate = opts_validate(arg)) != NULL)
 			return 0;
 		snprintf(err, errlen, "--validate needs a command with %%s for "
@@ -411,6 +422,8 @@ opts_check_exec(const struct opts *o, char *err, size_t errlen)
 
 	if (o->exec_cmd == NULL && o->validate != NULL && o->recursive)
 		why = "--validate checks one file; -r sends a tree";
+	else if (o->exec_cmd == NULL && o->then != NULL && o->recursive)
+		why = "--then follows a file's commit; -r sends a tree";
 	else if (o->exec_cmd == NULL)
 		why = o->exec_stream ? "--exec-stream needs --exec 'command'" :
 		    NULL;
@@ -425,6 +438,9 @@ opts_check_exec(const struct opts *o, char *err, size_t errlen)
 	else if (o->validate != NULL)
 		why = "--validate checks a file before it is renamed into "
 		    "place; --exec writes no file";
+	else if (o->then != NULL)
+		why = "--then runs after a file is renamed into place; --exec "
+		    "runs its command already";
 	else if (o->exec_stream && o->verify)
 		why = "--verify checks the data before the command runs, and "
 		    "--exec-stream runs it as the data arrives: use --exec";

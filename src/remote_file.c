@@ -375,9 +375,20 @@ static const char commit_preserve[] =
 static const char commit_rename[] =
     "[ -d \"$n\" ] && drop 71 \"cannot create '$d': Is a directory\"\n"
     "mv -f -- \"$t\" \"$n\" || drop 77 \"cannot rename '$t' to '$d'\"\n"
-    "[ -z \"$P\" ] || rm -f -- \"$P\"\n"
-    "unbeat\n"
-    "echo fanscp-ok commit $s\n";
+    "[ -z \"$P\" ] || rm -f -- \"$P\"\n";
+
+/*
+ * --then, once the file is in place: A is the user's command, run with
+ * no stdin and under the heartbeat; its status and the tail of its
+ * output are reported apart from the copy's (remote.h), which is done.
+ * t is emptied first, so that nothing after the rename can drop it.
+ */
+static const char commit_then[] =
+    "t= P=\n"
+    "v=$(/bin/sh -c \"$A\" </dev/null 2>&1); c=$?\n"
+    "v=$(printf '%s\\n' \"$v\" | tail -c 400)\n"
+    "printf '\\nfanscp-then-output\\n%s\\n' \"$v\" >&2\n"
+    "echo \"fanscp-then $c\"\n";
 
 /*
  * --inplace, once the go-ahead came: copy the checked temp file over the
@@ -402,6 +413,7 @@ static const char inplace_owner[] =
     "[ $r = 1 ] || [ -O \"$n\" ] || drop 80 \"cannot keep the mode and "
     "times of '$d' (-p): the file belongs to another user\"\n";
 
+/* The end of every commit, after the rename or the copy (and --then). */
 static const char inplace_done[] =
     "unbeat\n"
     "echo fanscp-ok commit $s\n";
@@ -475,16 +487,21 @@ file_commit_cmd(const struct remote_job *job)
 	char *s;
 
 	char *head = xasprintf(commit_head, job->keep ? keep_commit : "");
-	char *val = NULL, *v;
+	char *val = NULL, *then = NULL, *v;
 
 	if (job->validate != NULL) {
 		v = shquote(job->validate);
 		val = xasprintf("V=%s\n%s", v, commit_validate);
 		free(v);
 	}
+	if (job->then != NULL) {
+		v = shquote(job->then);
+		then = xasprintf("A=%s\n%s", v, commit_then);
+		free(v);
+	}
 	s = xasprintf("%s%s%s%s%s%s%s"
 	    "if [ -z \"$q\" ]; then\n%s%s%s%s%s"
-	    "else\n%s%s%s%s%s%sfi\n",
+	    "else\n%s%s%s%s%sfi\n%s%s",
 	    pre, locate, job->keep ? keep_fns : "", head, sha, commit_hash,
 	    mode,
 	    commit_replace, job->preserve ? "keep \"$t\" 77\n" : commit_mode,
@@ -492,7 +509,8 @@ file_commit_cmd(const struct remote_job *job)
 	    job->preserve ? inplace_owner : "", val != NULL ? val : "",
 	    commit_ready, commit_inplace,
 	    job->preserve ? "keep \"$n\" 82 'destination modified: '\n" :
-	    "", inplace_done);
+	    "", then != NULL ? then : "", inplace_done);
+	free(then);
 	free(pre);
 	free(head);
 	free(val);

@@ -153,12 +153,48 @@ report_grouped(const struct host *hosts, size_t n, size_t *ngroups)
 	return g;
 }
 
+/*
+ * "host: --then failed (status N): output; the copy is done": one line
+ * for each host whose --then failed, up to REPORT_EACH_MAX of them.
+ */
+static void
+report_then(FILE *f, const struct host *hosts, size_t n)
+{
+	size_t i, shown = 0, more = 0;
+
+	for (i = 0; i < n; i++) {
+		if (!host_then_failed(&hosts[i]))
+			continue;
+		if (shown++ >= REPORT_EACH_MAX) {
+			more++;
+			continue;
+		}
+		fprintf(f, "%s: --then failed (status %d)%s%s; the copy is "
+		    "done\n", hosts[i].name, hosts[i].then_status,
+		    hosts[i].then_out[0] ? ": " : "", hosts[i].then_out);
+	}
+	if (more > 0)
+		fprintf(f, "fanscp: and %zu more hosts whose --then failed "
+		    "(--json lists every host)\n", more);
+}
+
+size_t
+report_then_failed(const struct host *hosts, size_t n)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++)
+		k += host_then_failed(&hosts[i]);
+	return k;
+}
+
 void
 report_failures(FILE *f, const struct host *hosts, size_t n)
 {
 	struct group *g;
 	size_t i, m, bad = 0, rest = 0;
 
+	report_then(f, hosts, n);
 	for (i = 0; i < n; i++)
 		bad += hosts[i].status != HOST_DONE;
 	if (bad <= REPORT_EACH_MAX) {
@@ -258,6 +294,8 @@ report_summary(FILE *f, const struct host *hosts, size_t n, uint64_t size,
 	    "(%s each, %.1f s, %s in all)", done, n, n - done - unknown,
 	    unknown, sz, seconds, rate);
 	report_kinds(f, hosts, n);
+	if ((i = report_then_failed(hosts, n)) > 0)
+		fprintf(f, "; --then failed: %zu", i);
 	report_retried(f, hosts, n);
 	fputc('\n', f);
 }

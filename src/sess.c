@@ -937,6 +937,27 @@ st_commit(struct sess *s)
 	return r;
 }
 
+/* A commit that ran --then: its result, kept apart from the copy's. */
+static void
+sess_then(struct sess *s)
+{
+	const struct rexec *rx = &s->rx;
+	const char *tail;
+	size_t taillen;
+	int status;
+
+	if (s->rjob.then == NULL || remote_then_result(rx->out, rx->outlen,
+	    rx->err, rx->errlen, &status, &tail, &taillen) != 0)
+		return;
+	s->host->then_ran = 1;
+	s->host->then_status = status;
+	sess_text_tail(tail, taillen, s->host->then_out,
+	    sizeof(s->host->then_out));
+	if (status != 0)
+		hlog(LOG_VERBOSE, s->host->name, "--then failed (status %d)",
+		    status);
+}
+
 /*
  * After "ready", the go-ahead, unless fanscp is stopping: without it the
  * script removes its temp file.  From the moment the go-ahead is out
@@ -978,6 +999,7 @@ st_go(struct sess *s)
 			    "committed", msg);
 		return sess_fail(s, "%s", msg);
 	}
+	sess_then(s);
 	host_set_status(s->host, HOST_DONE);
 	sess_set_state(s, SS_CLOSE);
 	return ST_NEXT;
@@ -1161,6 +1183,7 @@ sess_setup_remote(struct sess *s)
 	rj->sudo = s->job->sudo;
 	rj->cmd = s->job->exec_cmd;
 	rj->validate = s->job->validate;
+	rj->then = s->job->then;
 }
 
 struct sess *

@@ -99,3 +99,61 @@ scen_validate_usage() {
 	expect_rc 2
 	expect_home 1
 }
+
+ALL_SCENARIOS="$ALL_SCENARIOS then"
+
+# 4. --then runs only where the file was committed, after the rename: host
+#    1 fine, host 2's command fails (its copy is done, the failure is its
+#    own line, the summary counts it, exit 1, --json has it), host 3's
+#    validation fails (no --then there).  A command with quotes and $(...)
+#    in its text runs as written.
+scen_then() {
+	need_fanscp || return
+	fixture_start 3
+	SRC=$T/src/app.conf
+	mkdir -p "$T/src"
+	echo good >"$SRC"
+	touch "$(host_home 2)/thenfail"
+	touch "$(host_home 3)/refuse"
+	A='cat app.conf >>"$HOME/reloads"
+[ ! -e "$HOME/thenfail" ] || { echo "reload failed: unit app.service not found" >&2; exit 5; }
+printf "%s\n" "it'\''s \$(touch PWNED1) done" >"$HOME/then out"'
+	run_fanscp -F "$T/ssh_config" --json "$T/r.json" \
+	    --validate '! [ -e "$HOME/refuse" ] || exit 1; test -s %s' \
+	    --then "$A" "$SRC" 'lab[001-003]:app.conf'
+	expect_rc 1
+	for n in 1 2; do
+		expect_copy $n app.conf "$SRC"
+		expect_copy $n reloads "$SRC"
+	done
+	[ "$(cat "$(host_home 1)/then out")" = "it's \$(touch PWNED1) done" ] ||
+	    fail "lab001: --then's quoted text was changed"
+	expect_no_pwned
+	expect_home 3 refuse
+	expect_no_err lab001
+	expect_err lab002 "--then failed (status 5): reload failed: unit app.service not found; the copy is done"
+	expect_err lab003 "validation failed"
+	grep -q "^fanscp: 2 of 3 hosts done, 1 failed, 0 unknown .*; failed: 1 validate; --then failed: 1" \
+	    "$T/err" || fail "summary: $(grep '^fanscp: ' "$T/err")"
+	python3 - "$T/r.json" <<'PYEOF' >"$T/json.out" 2>&1 ||
+import json, sys
+d = json.load(open(sys.argv[1]))
+h = {r["target"]: r for r in d["hosts"]}
+assert h["lab001"]["status"] == "done" and h["lab001"]["then"] == {"status": 0, "output": ""}, h["lab001"]
+t = h["lab002"]["then"]
+assert h["lab002"]["status"] == "done" and t["status"] == 5, h["lab002"]
+assert t["output"] == "reload failed: unit app.service not found", t
+assert h["lab003"]["status"] == "failed" and h["lab003"]["then"] is None, h["lab003"]
+assert h["lab003"]["error_kind"] == "validate", h["lab003"]
+PYEOF
+	    fail "--json: $(cat "$T/json.out")"
+	# All well: exit 0, and --then ran once more on each host.
+	rm -f "$(host_home 2)/thenfail" "$(host_home 3)/refuse"
+	run_fanscp -F "$T/ssh_config" --then "$A" "$SRC" 'lab[001-003]:app.conf'
+	expect_rc 0
+	[ "$(wc -l <"$(host_home 2)/reloads")" = 2 ] ||
+	    fail "lab002: --then did not run again"
+	expect_copy 3 reloads "$SRC"
+	run_fanscp -F "$T/ssh_config" -r --then true "$T/src" lab001:
+	expect_rc 2
+}

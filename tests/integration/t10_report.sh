@@ -51,10 +51,11 @@ assert s == {'source': '$SRC', 'mode': 'copy', 'size': 100000, 'hosts': 4,
 assert isinstance(s['seconds'], float) and s['seconds'] > 0, s
 assert len(d['hosts']) == 4
 keys = ['target', 'uri', 'host', 'port', 'user', 'path', 'status',
-    'error_kind', 'error', 'bytes', 'seconds', 'rate', 'attempts']
+    'error_kind', 'error', 'bytes', 'seconds', 'rate', 'attempts', 'then']
 for r in d['hosts']:
     assert list(r) == keys, list(r)
     assert r['attempts'] == 1, r
+    assert r['then'] is None, r
     assert r['seconds'] is None or r['seconds'] >= 0, r
 r = h[('lab001', None)]
 assert r['target'] == 'lab001' and r['uri'] == 'scp://lab001/j.bin', r
