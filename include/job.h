@@ -45,6 +45,9 @@ struct job {
 	const char	 *validate;	/* --validate, as sh code naming the
 					   temp file "$1" (opts_validate()) */
 	const char	 *then;		/* --then: run on each host committed */
+	const char	 *chown;	/* --chown USER:GROUP; NULL: none */
+	int		  has_chmod;	/* --chmod given: */
+	unsigned int	  chmod;	/* its mode */
 	int		  retries;	/* --retries: more sessions for a host
 					   whose connection failed or was lost */
 	int		  resume;	/* --resume: take over and resume what

@@ -42,6 +42,9 @@ struct opts {
 	char	 *validate;		/* --validate, as sh code that names
 					   the temp file "$1" */
 	char	 *then;			/* --then: run where committed */
+	char	 *chown;		/* --chown USER:GROUP */
+	int	  has_chmod;		/* --chmod given: */
+	unsigned int chmod;		/* its octal mode */
 	int	  exec_stream;		/* --exec-stream: no temp copy */
 	int	  retries;		/* --retries */
 	int	  resume;		/* --resume */

@@ -130,6 +130,15 @@ struct remote_job {
 	 * "fanscp-then-output", the tail of its output.  NULL: none.
 	 */
 	const char	*then;
+	/*
+	 * --chown USER:GROUP and --chmod MODE (the file payload): set on
+	 * every file written, new or replaced, after the owner and mode it
+	 * would keep, before --validate; chown needs root, which the receive
+	 * checks before any data.  NULL, and has_chmod 0: none.
+	 */
+	const char	*chown;
+	int		 has_chmod;
+	mode_t		 chmod;
 };
 
 /* The command every channel execs; it reads a framed script on stdin. */

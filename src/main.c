@@ -408,6 +408,9 @@ build_job(struct job *job, const struct opts *o, struct source *src,
 	job->exec_cmd = o->exec_cmd;
 	job->validate = o->validate;
 	job->then = o->then;
+	job->chown = o->chown;
+	job->has_chmod = o->has_chmod;
+	job->chmod = o->chmod;
 	/* Kbit/s as scp counts them (ratelimit.h). */
 	if (o->limit > 0)
 		job->limit = ratelimit_new(o->limit * RATELIMIT_KBIT_BYTES);

@@ -22,6 +22,7 @@
 const char opts_usage[] =
 "usage: fanscp [-46BCpqrv] [-c cipher] [-F ssh_config] [-h host_file]\n"
 "              [-i identity_file] [-l limit] [-o ssh_option] [-P port]\n"
+"              [--chmod mode] [--chown user:group]\n"
 "              [--connect-timeout seconds]\n"
 "              [--exec command [--exec-stream]] [--failed file]\n"
 "              [--host-limit limit] [--inplace] [--json file]\n"
@@ -35,6 +36,7 @@ const char opts_usage[] =
 "              source target ...\n";
 
 STATIC char	*opts_validate(const char *);
+static int	opts_chmod(const char *, unsigned int *);
 
 enum {
 	OPT_WIDTH = 256,
@@ -60,6 +62,8 @@ enum {
 	OPT_NO_HISTORY,
 	OPT_VALIDATE,
 	OPT_THEN,
+	OPT_CHMOD,
+	OPT_CHOWN,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -88,6 +92,8 @@ static const struct option long_opts[] = {
 	{ "no-history", no_argument, NULL, OPT_NO_HISTORY },
 	{ "validate", required_argument, NULL, OPT_VALIDATE },
 	{ "then", required_argument, NULL, OPT_THEN },
+	{ "chmod", required_argument, NULL, OPT_CHMOD },
+	{ "chown", required_argument, NULL, OPT_CHOWN },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -359,8 +365,26 @@ opts_one(struct opts *o, int c, const char *arg, char *err, size_t errlen)
 	case OPT_JSON: free(o->json); o->json = xstrdup(arg); return 0;
 	case OPT_FAILED: free(o->failed); o->failed = xstrdup(arg); return 0;
 	case OPT_NO_HISTORY: o->no_history = 1; return 0;
+	case OPT_CHMOD:
+		if (opts_chmod(arg, &o->chmod) == 0) {
+			o->has_chmod = 1;
+			return 0;
+		}
+		snprintf(err, errlen, "--chmod: '%s' is not an octal mode "
+		    "(such as 644 or 0640)", arg);
+		return -1;
+	case OPT_CHOWN:
+		free(o->chown);
+		o->chown = xstrdup(arg);
+		if (arg[0] != '\0' && strcmp(arg, ":") != 0 &&
+		    strpbrk(arg, " \t\n") == NULL)
+			return 0;
+		snprintf(err, errlen, "--chown needs USER, USER:GROUP or "
+		    ":GROUP");
+		return -1;
 	case OPT_THEN:
 		free(o->then);
+	free(o->chown);
 		o->then = xstrdup(arg);
 		if (arg[0] != '\0')
 			return 0;
@@ -414,6 +438,26 @@ opts_validate(const char *cmd)
 	return s;
 }
 
+/* An octal mode, 0 to 07777, as chmod takes it: 644, 0640, 2775. */
+static int
+opts_chmod(const char *s, unsigned int *mode)
+{
+	unsigned long v = 0;
+	const char *p;
+
+	if (*s == '\0' || strlen(s) > 5)
+		return -1;
+	for (p = s; *p != '\0'; p++) {
+		if (*p < '0' || *p > '7')
+			return -1;
+		v = v * 8 + (unsigned long)(*p - '0');
+	}
+	if (v > 07777)
+		return -1;
+	*mode = (unsigned int)v;
+	return 0;
+}
+
 /* The options that do not go with --exec, or need it. */
 static int
 opts_check_exec(const struct opts *o, char *err, size_t errlen)
@@ -424,6 +468,14 @@ opts_check_exec(const struct opts *o, char *err, size_t errlen)
 		why = "--validate checks one file; -r sends a tree";
 	else if (o->exec_cmd == NULL && o->then != NULL && o->recursive)
 		why = "--then follows a file's commit; -r sends a tree";
+	else if ((o->chown != NULL || o->has_chmod) && o->recursive)
+		why = "--chmod and --chown set one file's; -r sends a tree "
+		    "(its archive has the modes)";
+	else if ((o->chown != NULL || o->has_chmod) && o->inplace)
+		why = "--inplace keeps the destination's inode, owner and "
+		    "mode; --chmod and --chown set a new file's";
+	else if (o->exec_cmd != NULL && (o->chown != NULL || o->has_chmod))
+		why = "--chmod and --chown set a file's; --exec writes none";
 	else if (o->exec_cmd == NULL)
 		why = o->exec_stream ? "--exec-stream needs --exec 'command'" :
 		    NULL;

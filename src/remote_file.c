@@ -294,6 +294,25 @@ static const char commit_hash[] =
     "hash \"$t\" || drop 75 \"SHA-256 mismatch for '$d'\"\n";
 
 /*
+ * --chown (O) and --chmod (M), after the owner and mode that would be
+ * kept, chown first (it clears set-id bits).  The receive refuses O
+ * without root, before the data (owner_check).
+ */
+static const char owner_check[] =
+    "[ -z \"$O\" ] || [ $r = 1 ] || die 80 \"--chown $O: only root may give "
+    "a file away (--sudo, or log in as root)\"\n";
+
+static const char commit_owner[] =
+    "if [ -n \"$O\" ]; then\n"
+    "\tv=$(chown -- \"$O\" \"$t\" 2>&1) ||\n"
+    "\t    drop 77 \"cannot set the owner of '$d' to $O: ${v##*: }\"\n"
+    "fi\n"
+    "if [ -n \"$M\" ]; then\n"
+    "\tv=$(chmod -- \"$M\" \"$t\" 2>&1) ||\n"
+    "\t    drop 77 \"cannot set the mode of '$d' to $M: ${v##*: }\"\n"
+    "fi\n";
+
+/*
  * --validate, on the temp file as it will be renamed (mode and owner
  * set): V is the user's command as sh code that names the file "$1", so
  * that the path is never part of any code; it gets an absolute path
@@ -436,13 +455,22 @@ static const char abort_body[] =
     "2>/dev/null\n"
     "echo fanscp-ok abort 0\n";
 
-/* The job's values, the shared part, and the destination resolved. */
+/*
+ * The job's values, the shared part, --chown and --chmod (O, M), and the
+ * destination resolved.
+ */
 STATIC char *
 remote_prelude(const struct remote_job *job)
 {
 	char *v = remote_vars(job);
-	char *s = xasprintf("%s%s", v, resolve);
+	char *o = shquote(job->chown != NULL ? job->chown : "");
+	char m[16] = "";
+	char *s;
 
+	if (job->has_chmod)
+		snprintf(m, sizeof(m), "%o", (unsigned int)job->chmod & 07777);
+	s = xasprintf("%sO=%s M=%s\n%s", v, o, m, resolve);
+	free(o);
 	free(v);
 	return s;
 }
@@ -453,7 +481,8 @@ file_receive_cmd(const struct remote_job *job)
 	char *pre = remote_prelude(job);
 	char *s;
 
-	s = xasprintf("%s%s%s%s%s%s%s", pre, locate, receive_head,
+	s = xasprintf("%s%s%s%s%s%s%s%s", pre, locate, owner_check,
+	    receive_head,
 	    job->keep ? keep_fns : "", receive_checks,
 	    job->keep ? keep_offer : "", receive_data);
 	free(pre);
@@ -500,12 +529,12 @@ file_commit_cmd(const struct remote_job *job)
 		free(v);
 	}
 	s = xasprintf("%s%s%s%s%s%s%s"
-	    "if [ -z \"$q\" ]; then\n%s%s%s%s%s"
+	    "if [ -z \"$q\" ]; then\n%s%s%s%s%s%s"
 	    "else\n%s%s%s%s%sfi\n%s%s",
 	    pre, locate, job->keep ? keep_fns : "", head, sha, commit_hash,
 	    mode,
 	    commit_replace, job->preserve ? "keep \"$t\" 77\n" : commit_mode,
-	    val != NULL ? val : "", commit_ready, commit_rename,
+	    commit_owner, val != NULL ? val : "", commit_ready, commit_rename,
 	    job->preserve ? inplace_owner : "", val != NULL ? val : "",
 	    commit_ready, commit_inplace,
 	    job->preserve ? "keep \"$n\" 82 'destination modified: '\n" :

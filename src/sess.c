@@ -1184,6 +1184,9 @@ sess_setup_remote(struct sess *s)
 	rj->cmd = s->job->exec_cmd;
 	rj->validate = s->job->validate;
 	rj->then = s->job->then;
+	rj->chown = s->job->chown;
+	rj->has_chmod = s->job->has_chmod;
+	rj->chmod = s->job->chmod;
 }
 
 struct sess *

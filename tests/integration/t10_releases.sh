@@ -157,3 +157,77 @@ PYEOF
 	run_fanscp -F "$T/ssh_config" -r --then true "$T/src" lab001:
 	expect_rc 2
 }
+
+ALL_SCENARIOS="$ALL_SCENARIOS chmodchown chown_sudo"
+
+# 5. --chmod and --chown (root login): set on a new file and on a replaced
+#    one alike, and seen by --validate; an unknown owner fails the host
+#    before the go-ahead, leaving the old file; bad values are usage
+#    errors.
+scen_chmodchown() {
+	need_root || return
+	need_fanscp || return
+	fixture_start 2
+	SRC=$T/src/c.conf
+	mkdir -p "$T/src"
+	echo new >"$SRC"
+	chmod 600 "$SRC"
+	echo old >"$(host_home 2)/c.conf"
+	chmod 600 "$(host_home 2)/c.conf"
+	run_fanscp -F "$T/ssh_config" --chmod 2640 --chown nobody:daemon \
+	    --validate '[ "$(stat -c %%a:%%U:%%G %s)" = 2640:nobody:daemon ]' \
+	    "$SRC" lab001:c.conf lab002:c.conf
+	expect_rc 0
+	for n in 1 2; do
+		expect_copy $n c.conf "$SRC"
+		_o=$(stat -c %a:%U:%G "$(host_home $n)/c.conf")
+		[ "$_o" = 2640:nobody:daemon ] ||
+		    fail "$(host_name $n): c.conf is $_o, not 2640:nobody:daemon"
+	done
+	# A group alone.
+	run_fanscp -F "$T/ssh_config" --chown :daemon "$SRC" lab001:c.conf
+	expect_rc 0
+	[ "$(stat -c %U:%G "$(host_home 1)/c.conf")" = nobody:daemon ] ||
+	    fail "lab001: --chown :daemon changed the owner"
+	echo older >"$(host_home 2)/c.conf"
+	run_fanscp -F "$T/ssh_config" --chown 'nosuch$(id>PWNED1)`id>PWNED2`:x' \
+	    "$SRC" lab002:c.conf
+	expect_rc 1
+	expect_err lab002 "cannot set the owner of"
+	[ "$(cat "$(host_home 2)/c.conf")" = older ] ||
+	    fail "lab002: replaced despite a failed chown"
+	expect_home 2 c.conf
+	expect_no_pwned
+	for m in 8 99999 '' u+x 10000; do
+		run_fanscp -F "$T/ssh_config" --chmod "$m" "$SRC" lab001:c.conf
+		expect_rc 2 "--chmod '$m'"
+	done
+	run_fanscp -F "$T/ssh_config" --chown '' "$SRC" lab001:c.conf
+	expect_rc 2
+	run_fanscp -F "$T/ssh_config" --chmod 644 --inplace "$SRC" lab001:c.conf
+	expect_rc 2
+	run_fanscp -F "$T/ssh_config" --chown nobody -r "$T/src" lab001:
+	expect_rc 2
+}
+
+# 6. --chown as a user who is not root: refused before the data, with
+#    what to do; through --sudo, done.
+scen_chown_sudo() {
+	need_fanscp || return
+	ok=fanscpok$$ no=fanscpno$$
+	sudo_fixture "$ok" "$no" || return
+	SRC=$T/src/f
+	mkrandom "$SRC" 200000
+	mkdir "$h/etc"
+	chmod 777 "$h/etc"
+	run_fanscp -F "$T/ssh_config" --chown nobody "$SRC" "$ok@lab001:$h/etc/a"
+	expect_rc 1
+	expect_err lab001 "only root may give a file away (--sudo"
+	expect_absent 1 "$h/etc/a"
+	[ -z "$(ls -A "$h/etc")" ] || fail "left in etc: $(ls -A "$h/etc")"
+	run_fanscp -F "$T/ssh_config" --sudo --chown nobody:nogroup --chmod 604 \
+	    "$SRC" "$ok@lab001:$h/etc/a"
+	expect_rc 0
+	[ "$(stat -c %a:%U:%G "$h/etc/a")" = 604:nobody:nogroup ] ||
+	    fail "etc/a is $(stat -c %a:%U:%G "$h/etc/a")"
+}
