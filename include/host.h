@@ -35,6 +35,9 @@ enum host_status {
 	X(REMOTE,	"remote")	/* the remote side refused or failed */ \
 	X(COMMAND,	"command")	/* --exec: the command's own status */ \
 	X(VALIDATE,	"validate")	/* --validate's command refused it */ \
+	X(SKIPPED,	"skipped")	/* other hosts failed: not started
+					   (--max-failures), not committed
+					   (--all-or-nothing) */ \
 	X(LOST,		"lost")		/* the connection, after login */ \
 	X(STALL,	"stall")	/* no progress for --stall-timeout */ \
 	X(SOURCE,	"source")	/* the source failed or changed */ \

@@ -45,6 +45,8 @@ struct opts {
 	char	 *chown;		/* --chown USER:GROUP */
 	int	  has_chmod;		/* --chmod given: */
 	unsigned int chmod;		/* its octal mode */
+	int	  max_failures;		/* --max-failures */
+	int	  all_or_nothing;	/* --all-or-nothing */
 	int	  exec_stream;		/* --exec-stream: no temp copy */
 	int	  retries;		/* --retries */
 	int	  resume;		/* --resume */

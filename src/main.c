@@ -411,6 +411,8 @@ build_job(struct job *job, const struct opts *o, struct source *src,
 	job->chown = o->chown;
 	job->has_chmod = o->has_chmod;
 	job->chmod = o->chmod;
+	job->max_failures = o->max_failures;
+	job->all_or_nothing = o->all_or_nothing;
 	/* Kbit/s as scp counts them (ratelimit.h). */
 	if (o->limit > 0)
 		job->limit = ratelimit_new(o->limit * RATELIMIT_KBIT_BYTES);
@@ -555,12 +557,27 @@ run(const struct opts *o, struct job *job, struct host *hosts, size_t n)
 	struct reports reports;
 	struct timespec t0;
 	char **eps;
+	static struct job_tally tally;
 	size_t i, failed, then_failed;
 	uint64_t size;
 	int wrote;
 
 	c.width = o->width ? o->width : OPTS_WIDTH;
 	c.startups = o->startups ? o->startups : OPTS_STARTUPS;
+	/*
+	 * --all-or-nothing holds each go-ahead until every host is ready: a
+	 * host that cannot start before others finish would hold them all.
+	 */
+	if (o->all_or_nothing && (size_t)c.width < n) {
+		char why[200];
+
+		snprintf(why, sizeof(why), "--all-or-nothing holds every "
+		    "host's go-ahead until all %zu have verified: --width must "
+		    "be at least that (it is %d)", n, c.width);
+		usage_error(why);
+	}
+	tally.total = n;
+	job->tally = &tally;
 	c.threads = thread_count(o, n);
 	/*
 	 * Short temp files are kept, to be resumed, under --retries and

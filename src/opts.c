@@ -22,11 +22,12 @@
 const char opts_usage[] =
 "usage: fanscp [-46BCpqrv] [-c cipher] [-F ssh_config] [-h host_file]\n"
 "              [-i identity_file] [-l limit] [-o ssh_option] [-P port]\n"
-"              [--chmod mode] [--chown user:group]\n"
+"              [--all-or-nothing] [--chmod mode] [--chown user:group]\n"
 "              [--connect-timeout seconds]\n"
 "              [--exec command [--exec-stream]] [--failed file]\n"
 "              [--host-limit limit] [--inplace] [--json file]\n"
-"              [--max-startups n] [--no-history] [--resume] [--retries n]\n"
+"              [--max-failures n] [--max-startups n] [--no-history]\n"
+"              [--resume] [--retries n]\n"
 "              [--sha256 hex] [--size bytes] [--spool-dir dir]\n"
 "              [--spool-max size]\n"
 "              [--stall-timeout seconds] [--sudo] [--then command]\n"
@@ -64,6 +65,8 @@ enum {
 	OPT_THEN,
 	OPT_CHMOD,
 	OPT_CHOWN,
+	OPT_MAX_FAILURES,
+	OPT_ALL_OR_NOTHING,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -94,6 +97,8 @@ static const struct option long_opts[] = {
 	{ "then", required_argument, NULL, OPT_THEN },
 	{ "chmod", required_argument, NULL, OPT_CHMOD },
 	{ "chown", required_argument, NULL, OPT_CHOWN },
+	{ "max-failures", required_argument, NULL, OPT_MAX_FAILURES },
+	{ "all-or-nothing", no_argument, NULL, OPT_ALL_OR_NOTHING },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -359,6 +364,10 @@ opts_one(struct opts *o, int c, const char *arg, char *err, size_t errlen)
 		return opts_num(arg, 0, 100, "retry count", &o->retries, err,
 		    errlen);
 	case OPT_RESUME: o->resume = 1; return 0;
+	case OPT_MAX_FAILURES:
+		return opts_num(arg, 1, 1000000000, "--max-failures count",
+		    &o->max_failures, err, errlen);
+	case OPT_ALL_OR_NOTHING: o->all_or_nothing = 1; return 0;
 	case OPT_HOST_LIMIT:
 		return opts_limit(arg, "--host-limit", &o->host_limit, err,
 		    errlen);
@@ -493,6 +502,9 @@ opts_check_exec(const struct opts *o, char *err, size_t errlen)
 	else if (o->then != NULL)
 		why = "--then runs after a file is renamed into place; --exec "
 		    "runs its command already";
+	else if (o->exec_stream && o->all_or_nothing)
+		why = "--all-or-nothing holds each go-ahead; --exec-stream runs "
+		    "the command as the data arrives, with none";
 	else if (o->exec_stream && o->verify)
 		why = "--verify checks the data before the command runs, and "
 		    "--exec-stream runs it as the data arrives: use --exec";

@@ -231,3 +231,89 @@ scen_chown_sudo() {
 	[ "$(stat -c %a:%U:%G "$h/etc/a")" = 604:nobody:nogroup ] ||
 	    fail "etc/a is $(stat -c %a:%U:%G "$h/etc/a")"
 }
+
+ALL_SCENARIOS="$ALL_SCENARIOS maxfailures allornothing"
+
+# 7. --max-failures: one host at a time, the first two refuse; with a
+#    limit of 2 the other four never start (kind skipped, nothing sent to
+#    them); with a limit of 3 they all run.
+scen_maxfailures() {
+	need_fanscp || return
+	fixture_start 6
+	kill_host 1
+	kill_host 2
+	SRC=$T/src/m
+	mkrandom "$SRC" 20000
+	run_fanscp -F "$T/ssh_config" --no-history --width 1 --threads 1 \
+	    --max-failures 2 "$SRC" 'lab[001-006]:m'
+	expect_rc 1
+	expect_kinds "2 connect, 4 skipped"
+	for n in 3 4 5 6; do
+		expect_home $n
+		expect_err "$(host_name $n)" "not started: 2 hosts failed (--max-failures)"
+	done
+	run_fanscp -F "$T/ssh_config" --no-history --width 1 --threads 1 \
+	    --max-failures 3 "$SRC" 'lab[001-006]:m'
+	expect_rc 1
+	expect_kinds "2 connect"
+	for n in 3 4 5 6; do expect_copy $n m "$SRC"; done
+	run_fanscp -F "$T/ssh_config" --max-failures 0 "$SRC" lab003:m
+	expect_rc 2
+}
+
+# 8. --all-or-nothing: every host verified before any commits (a slow
+#    validator on one holds the others); one refused host, or one whose
+#    validation fails late, and no host commits: old files kept, no temp
+#    file left, the others "skipped".  Too narrow a width is refused.
+scen_allornothing() {
+	need_fanscp || return
+	fixture_start 4
+	SRC=$T/src/a.conf
+	mkdir -p "$T/src"
+	echo new >"$SRC"
+	for n in 1 2 3 4; do echo old >"$(host_home $n)/a.conf"; done
+	touch "$(host_home 3)/slow"
+	V='! [ -e "$HOME/slow" ] || sleep 2; ! [ -e "$HOME/bad" ] || exit 1; test -s %s'
+	run_fanscp -F "$T/ssh_config" -v --all-or-nothing --validate "$V" \
+	    "$SRC" 'lab[001-004]:a.conf'
+	expect_rc 0
+	for n in 1 2 3 4; do expect_copy $n a.conf "$SRC"; done
+	grep -q "^lab001: verified; holding the go-ahead" "$T/err" ||
+	    fail "lab001 did not hold its go-ahead for lab003"
+
+	# lab003 fails its validation late: nobody commits.
+	for n in 1 2 3 4; do echo old >"$(host_home $n)/a.conf"; done
+	touch "$(host_home 3)/bad"
+	run_fanscp -F "$T/ssh_config" --all-or-nothing --validate "$V" \
+	    "$SRC" 'lab[001-004]:a.conf'
+	expect_rc 1
+	expect_kinds "1 validate, 3 skipped"
+	for n in 1 2 4; do
+		expect_err "$(host_name $n)" "verified, but not committed: another host failed (--all-or-nothing)"
+	done
+	for n in 1 2 4; do
+		[ "$(cat "$(host_home $n)/a.conf")" = old ] ||
+		    fail "$(host_name $n): committed despite lab003's failure"
+		expect_home $n a.conf
+	done
+	expect_home 3 a.conf bad slow
+
+	# One refused host: nothing committed, no temp file anywhere.
+	rm -f "$(host_home 3)/bad" "$(host_home 3)/slow"
+	kill_host 4
+	run_fanscp -F "$T/ssh_config" --all-or-nothing "$SRC" \
+	    'lab[001-004]:a.conf'
+	expect_rc 1
+	expect_kinds "1 connect, 3 skipped"
+	for n in 1 2 3; do
+		[ "$(cat "$(host_home $n)/a.conf")" = old ] ||
+		    fail "$(host_name $n): committed despite lab004's refusal"
+		wait_no_tempfile $n
+	done
+	expect_home 1 a.conf
+	expect_home 3 a.conf
+	run_fanscp -F "$T/ssh_config" --all-or-nothing --width 2 "$SRC" \
+	    'lab[001-003]:a.conf'
+	expect_rc 2
+	grep -q "width must be at least" "$T/err" || fail "no reason for exit 2"
+}
