@@ -71,6 +71,8 @@ struct host {
 	 * tail of its output.  A non-zero status is reported apart from the
 	 * copy (which is done) and makes the exit status 1.
 	 */
+	int		 unchanged;	/* done: --if-changed found the same
+					   bytes there, and sent nothing */
 	int		 then_ran;
 	int		 then_status;
 	char		 then_out[256];

@@ -49,6 +49,7 @@ struct job {
 	int		  has_chmod;	/* --chmod given: */
 	unsigned int	  chmod;	/* its mode */
 	int		  max_failures;	/* --max-failures; 0: none */
+	int		  if_changed;	/* --if-changed (implies verify) */
 	int		  all_or_nothing; /* --all-or-nothing */
 	/*
 	 * What the engines of a run share for those two, atomically: the

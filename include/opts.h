@@ -46,6 +46,7 @@ struct opts {
 	int	  has_chmod;		/* --chmod given: */
 	unsigned int chmod;		/* its octal mode */
 	int	  max_failures;		/* --max-failures */
+	int	  if_changed;		/* --if-changed */
 	int	  all_or_nothing;	/* --all-or-nothing */
 	int	  exec_stream;		/* --exec-stream: no temp copy */
 	int	  retries;		/* --retries */

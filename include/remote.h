@@ -139,6 +139,12 @@ struct remote_job {
 	const char	*chown;
 	int		 has_chmod;
 	mode_t		 chmod;
+	/*
+	 * --if-changed (the file payload): the receive first hashes an
+	 * existing destination, and if it holds sha256 already, ends with
+	 * "fanscp-ok unchanged 0" instead of "ready": nothing is sent.
+	 */
+	int		 if_changed;
 };
 
 /* The command every channel execs; it reads a framed script on stdin. */

@@ -412,6 +412,7 @@ build_job(struct job *job, const struct opts *o, struct source *src,
 	job->has_chmod = o->has_chmod;
 	job->chmod = o->chmod;
 	job->max_failures = o->max_failures;
+	job->if_changed = o->if_changed;
 	job->all_or_nothing = o->all_or_nothing;
 	/* Kbit/s as scp counts them (ratelimit.h). */
 	if (o->limit > 0)
@@ -421,6 +422,9 @@ build_job(struct job *job, const struct opts *o, struct source *src,
 		job->kind = o->exec_stream ? REMOTE_EXEC_STREAM : REMOTE_EXEC;
 	job->retries = o->retries;
 	job->resume = o->resume;
+	if (o->if_changed && source_is_stream(src))
+		usage_error("--if-changed: a stream's SHA-256 is known only at "
+		    "its end, after it was sent");
 	if (o->resume && source_is_stream(src))
 		usage_error("--resume: a stream cannot be resumed across runs: "
 		    "its bytes cannot be read again (--retries resumes within "

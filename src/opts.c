@@ -25,7 +25,8 @@ const char opts_usage[] =
 "              [--all-or-nothing] [--chmod mode] [--chown user:group]\n"
 "              [--connect-timeout seconds]\n"
 "              [--exec command [--exec-stream]] [--failed file]\n"
-"              [--host-limit limit] [--inplace] [--json file]\n"
+"              [--host-limit limit] [--if-changed] [--inplace]\n"
+"              [--json file]\n"
 "              [--max-failures n] [--max-startups n] [--no-history]\n"
 "              [--resume] [--retries n]\n"
 "              [--sha256 hex] [--size bytes] [--spool-dir dir]\n"
@@ -67,6 +68,7 @@ enum {
 	OPT_CHOWN,
 	OPT_MAX_FAILURES,
 	OPT_ALL_OR_NOTHING,
+	OPT_IF_CHANGED,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -99,6 +101,7 @@ static const struct option long_opts[] = {
 	{ "chown", required_argument, NULL, OPT_CHOWN },
 	{ "max-failures", required_argument, NULL, OPT_MAX_FAILURES },
 	{ "all-or-nothing", no_argument, NULL, OPT_ALL_OR_NOTHING },
+	{ "if-changed", no_argument, NULL, OPT_IF_CHANGED },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -368,6 +371,8 @@ opts_one(struct opts *o, int c, const char *arg, char *err, size_t errlen)
 		return opts_num(arg, 1, 1000000000, "--max-failures count",
 		    &o->max_failures, err, errlen);
 	case OPT_ALL_OR_NOTHING: o->all_or_nothing = 1; return 0;
+	/* The source's SHA-256 is needed first: --verify's. */
+	case OPT_IF_CHANGED: o->if_changed = o->verify = 1; return 0;
 	case OPT_HOST_LIMIT:
 		return opts_limit(arg, "--host-limit", &o->host_limit, err,
 		    errlen);
@@ -477,6 +482,8 @@ opts_check_exec(const struct opts *o, char *err, size_t errlen)
 		why = "--validate checks one file; -r sends a tree";
 	else if (o->exec_cmd == NULL && o->then != NULL && o->recursive)
 		why = "--then follows a file's commit; -r sends a tree";
+	else if (o->if_changed && o->recursive)
+		why = "--if-changed compares one file; -r sends a tree";
 	else if ((o->chown != NULL || o->has_chmod) && o->recursive)
 		why = "--chmod and --chown set one file's; -r sends a tree "
 		    "(its archive has the modes)";
@@ -499,6 +506,8 @@ opts_check_exec(const struct opts *o, char *err, size_t errlen)
 	else if (o->validate != NULL)
 		why = "--validate checks a file before it is renamed into "
 		    "place; --exec writes no file";
+	else if (o->if_changed)
+		why = "--if-changed compares a file there; --exec writes none";
 	else if (o->then != NULL)
 		why = "--then runs after a file is renamed into place; --exec "
 		    "runs its command already";

@@ -313,6 +313,17 @@ static const char commit_owner[] =
     "fi\n";
 
 /*
+ * --if-changed: a destination that holds the bytes already is left alone,
+ * before any temp file; the hash, under a heartbeat, may take long.
+ */
+static const char receive_same[] =
+    "if [ $e = 1 ]; then\n"
+    "\tbeat\n"
+    "\tif hash \"$n\"; then unbeat; echo fanscp-ok unchanged 0; exit 0; fi\n"
+    "\tunbeat\n"
+    "fi\n";
+
+/*
  * --validate, on the temp file as it will be renamed (mode and owner
  * set): V is the user's command as sh code that names the file "$1", so
  * that the path is never part of any code; it gets an absolute path
@@ -479,13 +490,20 @@ static char *
 file_receive_cmd(const struct remote_job *job)
 {
 	char *pre = remote_prelude(job);
+	char *same = NULL, *sha;
 	char *s;
 
-	s = xasprintf("%s%s%s%s%s%s%s%s", pre, locate, owner_check,
-	    receive_head,
+	if (job->if_changed && job->sha256 != NULL) {
+		sha = remote_sha_part(job);
+		same = xasprintf("%s%s", sha, receive_same);
+		free(sha);
+	}
+	s = xasprintf("%s%s%s%s%s%s%s%s%s", pre, locate, owner_check,
+	    same != NULL ? same : "", receive_head,
 	    job->keep ? keep_fns : "", receive_checks,
 	    job->keep ? keep_offer : "", receive_data);
 	free(pre);
+	free(same);
 	return s;
 }
 

@@ -281,18 +281,23 @@ report_summary(FILE *f, const struct host *hosts, size_t n, uint64_t size,
     double seconds)
 {
 	char sz[32], rate[32];
-	size_t i, done = 0, unknown = 0;
+	size_t i, done = 0, unknown = 0, same = 0;
+	char un[48] = "";
 
 	for (i = 0; i < n; i++) {
 		done += hosts[i].status == HOST_DONE;
+		same += hosts[i].status == HOST_DONE && hosts[i].unchanged;
 		unknown += hosts[i].status == HOST_UNKNOWN;
 	}
+	/* --if-changed: hosts that held the bytes already, counted apart. */
+	if (same > 0)
+		snprintf(un, sizeof(un), ", %zu unchanged", same);
 	fmt_size(sz, sizeof(sz), size);
 	fmt_rate(rate, sizeof(rate), seconds > 0 ?
-	    (double)size * (double)done / seconds : 0);
-	fprintf(f, "fanscp: %zu of %zu hosts done, %zu failed, %zu unknown "
-	    "(%s each, %.1f s, %s in all)", done, n, n - done - unknown,
-	    unknown, sz, seconds, rate);
+	    (double)size * (double)(done - same) / seconds : 0);
+	fprintf(f, "fanscp: %zu of %zu hosts done%s, %zu failed, %zu unknown "
+	    "(%s each, %.1f s, %s in all)", done - same, n, un,
+	    n - done - unknown, unknown, sz, seconds, rate);
 	report_kinds(f, hosts, n);
 	if ((i = report_then_failed(hosts, n)) > 0)
 		fprintf(f, "; --then failed: %zu", i);

@@ -889,6 +889,14 @@ st_exit(struct sess *s)
 	}
 	if (remote_runs_cmd(&s->rjob, "receive"))
 		return sess_cmd_end(s, "receive");
+	if (s->rjob.if_changed && !s->ready_seen && s->rx.exit_status == 0 &&
+	    remote_check_ok(s->rx.out, s->rx.outlen, "unchanged", 0) == 0) {
+		/* --if-changed: it holds these bytes; nothing was sent. */
+		s->host->unchanged = 1;
+		host_set_status(s->host, HOST_DONE);
+		sess_set_state(s, SS_CLOSE);
+		return ST_NEXT;
+	}
 	if (s->rjob.keep && s->rx.exit_status == REMOTE_EXIT_PART &&
 	    remote_check_part(s->rx.out, s->rx.outlen, &have) == 0) {
 		if (s->pausing && !s->interrupted) {
@@ -1235,6 +1243,7 @@ sess_setup_remote(struct sess *s)
 	rj->chown = s->job->chown;
 	rj->has_chmod = s->job->has_chmod;
 	rj->chmod = s->job->chmod;
+	rj->if_changed = s->job->if_changed;
 }
 
 struct sess *

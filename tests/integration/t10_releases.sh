@@ -317,3 +317,60 @@ scen_allornothing() {
 	expect_rc 2
 	grep -q "width must be at least" "$T/err" || fail "no reason for exit 2"
 }
+
+ALL_SCENARIOS="$ALL_SCENARIOS ifchanged"
+
+# 9. --if-changed: hosts that hold the same bytes are "unchanged" (inode
+#    and mtime kept, no --then run there, no temp file), the others are
+#    updated; counted apart in the summary and --json.  Streams and -r are
+#    refused.
+scen_ifchanged() {
+	need_fanscp || return
+	fixture_start 3
+	SRC=$T/src/i.bin
+	mkrandom "$SRC" 300000
+	cp "$SRC" "$(host_home 1)/i.bin"
+	touch -d '2001-01-01 00:00' "$(host_home 1)/i.bin"
+	cp "$SRC" "$(host_home 2)/i.bin"
+	printf 'x' | dd of="$(host_home 2)/i.bin" bs=1 seek=1000 conv=notrunc 2>/dev/null
+	ino1=$(stat -c %i:%Y "$(host_home 1)/i.bin")
+	run_fanscp -F "$T/ssh_config" -v --if-changed --json "$T/r.json" \
+	    --then 'touch "$HOME/ran"' "$SRC" 'lab[001-003]:i.bin'
+	expect_rc 0
+	[ "$(stat -c %i:%Y "$(host_home 1)/i.bin")" = "$ino1" ] ||
+	    fail "lab001: the unchanged file was replaced"
+	expect_home 1 i.bin
+	for n in 2 3; do
+		expect_copy $n i.bin "$SRC"
+		expect_home $n i.bin ran
+	done
+	grep -q "^fanscp: 2 of 3 hosts done, 1 unchanged, 0 failed" "$T/err" ||
+	    fail "summary: $(grep '^fanscp: ' "$T/err")"
+	python3 - "$T/r.json" <<'PYEOF' >"$T/json.out" 2>&1 ||
+import json, sys
+d = json.load(open(sys.argv[1]))
+h = {r["target"]: r for r in d["hosts"]}
+assert h["lab001"]["status"] == "unchanged" and h["lab001"]["then"] is None and h["lab001"]["bytes"] == 0, h["lab001"]
+assert h["lab002"]["bytes"] == 300000, h["lab002"]
+assert h["lab002"]["status"] == "done" and h["lab003"]["status"] == "done"
+s = d["summary"]
+assert s["done"] == 2 and s["unchanged"] == 1 and s["failed"] == 0, s
+PYEOF
+	    fail "--json: $(cat "$T/json.out")"
+	# Everything the same now: nothing sent anywhere.
+	run_fanscp -F "$T/ssh_config" -v --if-changed "$SRC" 'lab[001-003]:i.bin'
+	expect_rc 0
+	grep -q "^fanscp: 0 of 3 hosts done, 3 unchanged" "$T/err" ||
+	    fail "summary: $(grep '^fanscp: ' "$T/err")"
+	# Hostile name, new there: sent.
+	name="-x '\$(touch PWNED1)
+y"
+	run_fanscp -F "$T/ssh_config" --if-changed "$SRC" "lab001:./$name"
+	expect_rc 0
+	expect_copy 1 "$name" "$SRC"
+	expect_no_pwned
+	run_fanscp -F "$T/ssh_config" --if-changed - lab001:s </dev/null
+	expect_rc 2
+	run_fanscp -F "$T/ssh_config" --if-changed -r "$T/src" lab001:
+	expect_rc 2
+}

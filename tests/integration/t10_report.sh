@@ -46,7 +46,7 @@ scen_report_json() {
 assert d['fanscp_json'] == 1, d
 s = d['summary']
 assert s == {'source': '$SRC', 'mode': 'copy', 'size': 100000, 'hosts': 4,
-    'done': 2, 'failed': 2, 'unknown': 0, 'seconds': s['seconds'],
+    'done': 2, 'unchanged': 0, 'failed': 2, 'unknown': 0, 'seconds': s['seconds'],
     'interrupted': False}, s
 assert isinstance(s['seconds'], float) and s['seconds'] > 0, s
 assert len(d['hosts']) == 4

@@ -110,6 +110,7 @@ test_report_fields(void **state)
 	assert_non_null(strstr(r, "\"fanscp_json\": 1,"));
 	assert_non_null(strstr(r, "\"summary\": {\"source\": \"src\\n\\\"\", "
 	    "\"mode\": \"copy\", \"size\": 4096, \"hosts\": 3, \"done\": 1, "
+	    "\"unchanged\": 0, "
 	    "\"failed\": 1, \"unknown\": 1, \"seconds\": 1.500, "
 	    "\"interrupted\": false},"));
 	assert_non_null(strstr(r, "{\"target\": \"web01\", \"uri\": "
