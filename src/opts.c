@@ -398,7 +398,6 @@ opts_one(struct opts *o, int c, const char *arg, char *err, size_t errlen)
 		return -1;
 	case OPT_THEN:
 		free(o->then);
-	free(o->chown);
 		o->then = xstrdup(arg);
 		if (arg[0] != '\0')
 			return 0;
@@ -406,7 +405,6 @@ opts_one(struct opts *o, int c, const char *arg, char *err, size_t errlen)
 		return -1;
 	case OPT_VALIDATE:
 		free(o->validate);
-	free(o->then);
 		if ((o->validate = opts_validate(arg)) != NULL)
 			return 0;
 		snprintf(err, errlen, "--validate needs a command with %%s for "
@@ -598,6 +596,8 @@ opts_release(struct opts *o)
 	free(o->config);
 	free(o->exec_cmd);
 	free(o->validate);
+	free(o->then);
+	free(o->chown);
 	free(o->source);
 	free(o->spool_dir);
 	free(o->sha256);

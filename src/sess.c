@@ -893,6 +893,10 @@ st_exit(struct sess *s)
 	    remote_check_ok(s->rx.out, s->rx.outlen, "unchanged", 0) == 0) {
 		/* --if-changed: it holds these bytes; nothing was sent. */
 		s->host->unchanged = 1;
+		/* Under --all-or-nothing, as good as ready: none waits on it. */
+		if (s->job->all_or_nothing && s->job->tally != NULL)
+			__atomic_add_fetch(&s->job->tally->ready, 1,
+			    __ATOMIC_ACQ_REL);
 		host_set_status(s->host, HOST_DONE);
 		sess_set_state(s, SS_CLOSE);
 		return ST_NEXT;

@@ -226,10 +226,14 @@ scen_chown_sudo() {
 	expect_absent 1 "$h/etc/a"
 	[ -z "$(ls -A "$h/etc")" ] || fail "left in etc: $(ls -A "$h/etc")"
 	run_fanscp -F "$T/ssh_config" --sudo --chown nobody:nogroup --chmod 604 \
+	    --validate '[ "$(id -u)" = 0 ] && [ "$(stat -c %%U %s)" = nobody ]' \
+	    --then 'id -u >"$(dirname "$PWD")/then-uid"' \
 	    "$SRC" "$ok@lab001:$h/etc/a"
 	expect_rc 0
 	[ "$(stat -c %a:%U:%G "$h/etc/a")" = 604:nobody:nogroup ] ||
 	    fail "etc/a is $(stat -c %a:%U:%G "$h/etc/a")"
+	[ "$(cat "$h/then-uid" 2>/dev/null)" = 0 ] ||
+	    fail "--then did not run as root under --sudo"
 }
 
 ALL_SCENARIOS="$ALL_SCENARIOS maxfailures allornothing"
@@ -312,6 +316,14 @@ scen_allornothing() {
 	done
 	expect_home 1 a.conf
 	expect_home 3 a.conf
+	# A host --if-changed finds unchanged does not hold the others.
+	cp "$SRC" "$(host_home 1)/a.conf"
+	FANSCP_TIMEOUT=30 run_fanscp -F "$T/ssh_config" -v --all-or-nothing \
+	    --if-changed "$SRC" 'lab[001-003]:a.conf'
+	expect_rc 0
+	for n in 2 3; do expect_copy $n a.conf "$SRC"; done
+	grep -q "^fanscp: 2 of 3 hosts done, 1 unchanged" "$T/err" ||
+	    fail "summary: $(grep '^fanscp: ' "$T/err")"
 	run_fanscp -F "$T/ssh_config" --all-or-nothing --width 2 "$SRC" \
 	    'lab[001-003]:a.conf'
 	expect_rc 2

@@ -146,6 +146,40 @@ test_validate(void **state)
 	opts_release(&o);
 }
 
+/* The release options, each kept whatever comes after it. */
+static void
+test_release_opts(void **state)
+{
+	char *argv[] = { (char *)"fanscp", (char *)"--then", (char *)"t",
+	    (char *)"--chown", (char *)"u:g", (char *)"--validate",
+	    (char *)"v %s", (char *)"--chmod", (char *)"0640",
+	    (char *)"--max-failures", (char *)"3", (char *)"--if-changed",
+	    (char *)"--all-or-nothing", (char *)"--then", (char *)"t2",
+	    (char *)"src", (char *)"h:x", NULL };
+	char *bad[] = { (char *)"fanscp", (char *)"--chmod", NULL,
+	    (char *)"src", (char *)"h:x", NULL };
+	static const char *const modes[] = { "8", "10000", "", "u+x", "644 " };
+	char err[512];
+	struct opts o;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(parse(&o, argv, NARGS(argv), err, sizeof(err)), 0);
+	assert_string_equal(o.then, "t2");
+	assert_string_equal(o.chown, "u:g");
+	assert_string_equal(o.validate, "v \"$1\"");
+	assert_true(o.has_chmod && o.chmod == 0640);
+	assert_int_equal(o.max_failures, 3);
+	assert_true(o.if_changed && o.verify && o.all_or_nothing);
+	opts_release(&o);
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		bad[2] = (char *)modes[i];
+		assert_int_equal(parse(&o, bad, NARGS(bad), err, sizeof(err)),
+		    -1);
+		opts_release(&o);
+	}
+}
+
 int
 main(void)
 {
@@ -155,6 +189,7 @@ main(void)
 		cmocka_unit_test(test_bad_option_key),
 		cmocka_unit_test(test_missing_identity),
 		cmocka_unit_test(test_validate),
+		cmocka_unit_test(test_release_opts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
