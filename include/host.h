@@ -34,6 +34,10 @@ enum host_status {
 	X(AUTH,		"auth")		/* no key accepted */		\
 	X(REMOTE,	"remote")	/* the remote side refused or failed */ \
 	X(COMMAND,	"command")	/* --exec: the command's own status */ \
+	X(VALIDATE,	"validate")	/* --validate's command refused it */ \
+	X(SKIPPED,	"skipped")	/* other hosts failed: not started
+					   (--max-failures), not committed
+					   (--all-or-nothing) */ \
 	X(LOST,		"lost")		/* the connection, after login */ \
 	X(STALL,	"stall")	/* no progress for --stall-timeout */ \
 	X(SOURCE,	"source")	/* the source failed or changed */ \
@@ -62,7 +66,24 @@ struct host {
 	double		 rate;		/* its data rate, bytes/s; 0: unknown */
 	int		 verifying;	/* all sent, the remote checks and
 					   commits: no more bytes to come */
+	/*
+	 * --then, on a host done: whether it ran, its exit status, and the
+	 * tail of its output.  A non-zero status is reported apart from the
+	 * copy (which is done) and makes the exit status 1.
+	 */
+	int		 unchanged;	/* done: --if-changed found the same
+					   bytes there, and sent nothing */
+	int		 then_ran;
+	int		 then_status;
+	char		 then_out[256];
 };
+
+/* Did h's copy succeed, but its --then fail? */
+static inline int
+host_then_failed(const struct host *h)
+{
+	return h->status == HOST_DONE && h->then_ran && h->then_status != 0;
+}
 
 /*
  * The status and byte count are read by the progress line while other

@@ -42,6 +42,25 @@ struct job {
 	int		  inplace;	/* --inplace where rename cannot be */
 	int		  sudo;		/* --sudo: every script through sudo -n */
 	const char	 *exec_cmd;	/* --exec: the command fed the data */
+	const char	 *validate;	/* --validate, as sh code naming the
+					   temp file "$1" (opts_validate()) */
+	const char	 *then;		/* --then: run on each host committed */
+	const char	 *chown;	/* --chown USER:GROUP; NULL: none */
+	int		  has_chmod;	/* --chmod given: */
+	unsigned int	  chmod;	/* its mode */
+	int		  max_failures;	/* --max-failures; 0: none */
+	int		  if_changed;	/* --if-changed (implies verify) */
+	int		  all_or_nothing; /* --all-or-nothing */
+	/*
+	 * What the engines of a run share for those two, atomically: the
+	 * hosts ended not done, and (--all-or-nothing) the hosts whose
+	 * commit said "ready" and waits for the go-ahead, of total.
+	 */
+	struct job_tally {
+		size_t	  failed;
+		size_t	  ready;
+		size_t	  total;
+	}		 *tally;
 	int		  retries;	/* --retries: more sessions for a host
 					   whose connection failed or was lost */
 	int		  resume;	/* --resume: take over and resume what

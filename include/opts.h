@@ -39,6 +39,15 @@ struct opts {
 	char	 *sha256;		/* --sha256 */
 	int	  transport;		/* --transport: enum job_transport */
 	char	 *exec_cmd;		/* --exec: the remote command */
+	char	 *validate;		/* --validate, as sh code that names
+					   the temp file "$1" */
+	char	 *then;			/* --then: run where committed */
+	char	 *chown;		/* --chown USER:GROUP */
+	int	  has_chmod;		/* --chmod given: */
+	unsigned int chmod;		/* its octal mode */
+	int	  max_failures;		/* --max-failures */
+	int	  if_changed;		/* --if-changed */
+	int	  all_or_nothing;	/* --all-or-nothing */
 	int	  exec_stream;		/* --exec-stream: no temp copy */
 	int	  retries;		/* --retries */
 	int	  resume;		/* --resume */

@@ -60,6 +60,7 @@ enum remote_exit {
 					   temp file is kept to be resumed */
 	REMOTE_EXIT_HELD = 88,		/* keep: another run's receive holds
 					   the temp file */
+	REMOTE_EXIT_VALIDATE = 89,	/* --validate's command failed */
 };
 
 /*
@@ -115,6 +116,35 @@ struct remote_job {
 	int		 takeover;	/* --resume: another run's temp file
 					   may be taken over and resumed */
 	const char	*run;		/* this run's random id, hex */
+	/*
+	 * --validate (the file payload): sh code run by "/bin/sh -c" with
+	 * the checked temp file's absolute path as $1, before "ready"; its
+	 * failure drops the temp file (REMOTE_EXIT_VALIDATE), and the tail
+	 * of its output is the reason.  NULL: none.
+	 */
+	const char	*validate;
+	/*
+	 * --then (the file payload): sh code run by "/bin/sh -c" once the
+	 * file is in place, before "fanscp-ok commit": the commit then says
+	 * "fanscp-then STATUS" on stdout, and on stderr, after a line
+	 * "fanscp-then-output", the tail of its output.  NULL: none.
+	 */
+	const char	*then;
+	/*
+	 * --chown USER:GROUP and --chmod MODE (the file payload): set on
+	 * every file written, new or replaced, after the owner and mode it
+	 * would keep, before --validate; chown needs root, which the receive
+	 * checks before any data.  NULL, and has_chmod 0: none.
+	 */
+	const char	*chown;
+	int		 has_chmod;
+	mode_t		 chmod;
+	/*
+	 * --if-changed (the file payload): the receive first hashes an
+	 * existing destination, and if it holds sha256 already, ends with
+	 * "fanscp-ok unchanged 0" instead of "ready": nothing is sent.
+	 */
+	int		 if_changed;
 };
 
 /* The command every channel execs; it reads a framed script on stdin. */
@@ -223,6 +253,14 @@ int	remote_check_have(const char *out, size_t len, uint64_t *have,
 	    char hash[65]);
 /* A keep receive that kept a short temp file: 0 and *have, else -1. */
 int	remote_check_part(const char *out, size_t len, uint64_t *have);
+
+/*
+ * A commit's --then result: 0 with its exit status and output tail (in
+ * err, the commit's stderr) when out has a "fanscp-then STATUS" line;
+ * -1 when the command did not run.
+ */
+int	remote_then_result(const char *out, size_t len, const char *err,
+	    size_t errlen, int *status, const char **tail, size_t *taillen);
 
 /* A short description of a script exit status, or NULL for unknown ones. */
 const char *remote_exit_str(int status);

@@ -16,8 +16,11 @@ struct host;
  * One "host: reason" line per host not done ("host: unknown: reason"); when
  * more than a few are not done, one line per reason instead, the hosts
  * folded into nodesets: "web[03,17-19]: connection refused (4 hosts)".
+ * Hosts done whose --then failed get a line of their own first.
  */
 void	report_failures(FILE *, const struct host *hosts, size_t n);
+/* How many hosts are done but their --then failed. */
+size_t	report_then_failed(const struct host *hosts, size_t n);
 /*
  * The --failed list: one scp:// URI per host not done (unknown ones too
  * if with_unknown), which -h reads back into the very same targets.

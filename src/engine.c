@@ -87,6 +87,9 @@ struct engine {
 	int		 srcfd_watched;	/* some session waits for it */
 	int		 stopping;
 	int64_t		 stop_at;	/* when the grace period ends */
+	int		 halted;	/* --max-failures reached: no more
+					   hosts start; the live ones finish */
+	struct job_tally tally_own;	/* job->tally when the job has none */
 };
 
 static void
@@ -198,6 +201,7 @@ engine_free(struct engine *e)
 }
 
 static void engine_fd_cb(struct loop *, int, int, void *);
+static struct host *engine_unwait(struct engine *, int, char **);
 static void engine_source_cb(struct loop *, int, int, void *);
 static int64_t engine_retry_cb(struct loop *, void *);
 
@@ -257,6 +261,42 @@ engine_backoff(int attempts)
 	return ms < 30000 ? ms : 30000;
 }
 
+/* The run's shared counts (job.h). */
+static struct job_tally *
+engine_tally(struct engine *e)
+{
+	return e->job->tally != NULL ? e->job->tally : &e->tally_own;
+}
+
+/*
+ * --max-failures: once that many hosts have ended not done, in any
+ * engine, no more hosts start; those set aside for their sshd are failed
+ * at once, the queued ones when the engine ends (engine_fail_queued()).
+ */
+static int
+engine_halt(struct engine *e)
+{
+	size_t f;
+	char *ep;
+	struct host *h;
+
+	if (e->halted)
+		return 1;
+	f = __atomic_load_n(&engine_tally(e)->failed, __ATOMIC_ACQUIRE);
+	if (e->job->max_failures <= 0 || f < (size_t)e->job->max_failures)
+		return 0;
+	e->halted = 1;
+	while (e->nwaiting > 0) {
+		h = engine_unwait(e, 0, &ep);
+		free(ep);
+		host_fail(h, ERR_SKIPPED, "not started: %d hosts failed "
+		    "(--max-failures)", e->job->max_failures);
+		host_set_status(h, HOST_FAILED);
+		e->failed++;
+	}
+	return 1;
+}
+
 /*
  * A host whose session ended: paused as a probe, or failed in a way worth
  * another try while it has tries left, it is queued again (its temp file
@@ -276,7 +316,7 @@ engine_settle(struct engine *e, struct slot *sl)
 		e->exhausted = 0;
 		return;
 	}
-	if (host_status(h) == HOST_FAILED && !e->stopping &&
+	if (host_status(h) == HOST_FAILED && !e->stopping && !e->halted &&
 	    h->attempts <= e->job->retries && sess_retryable(sl->sess)) {
 		wait = engine_backoff(h->attempts);
 		hlog(LOG_VERBOSE, h->name, "%s; retrying in %lld s (attempt "
@@ -297,6 +337,8 @@ engine_settle(struct engine *e, struct slot *sl)
 	sched_finish(e->sched, i);
 	if (host_status(h) != HOST_DONE) {
 		e->failed++;
+		__atomic_add_fetch(&engine_tally(e)->failed, 1,
+		    __ATOMIC_ACQ_REL);
 		hlog(LOG_VERBOSE, h->name, "%s: %s",
 		    host_status(h) == HOST_UNKNOWN ? "unknown" : "failed",
 		    h->err);
@@ -563,7 +605,7 @@ engine_start_one(struct engine *e)
 	char *ep;
 	int i;
 
-	if (e->stopping)
+	if (e->stopping || engine_halt(e))
 		return engine_start_cleanup(e);
 	if ((e->exhausted && e->nwaiting == 0) ||
 	    engine_logging_in(e) >= e->startups)
@@ -653,9 +695,15 @@ engine_fail_queued(struct engine *e)
 		if (!__atomic_compare_exchange_n(&e->hosts[i].status, &q,
 		    HOST_FAILED, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 			continue;
-		host_fail(&e->hosts[i], ERR_INTERRUPTED,
-		    e->hosts[i].attempts > 0 ? "interrupted while it waited "
-		    "to go on" : "interrupted before it started");
+		if (e->halted && !e->stopping)
+			host_fail(&e->hosts[i], ERR_SKIPPED, "not started: %d "
+			    "hosts failed (--max-failures)",
+			    e->job->max_failures);
+		else
+			host_fail(&e->hosts[i], ERR_INTERRUPTED,
+			    e->hosts[i].attempts > 0 ? "interrupted while it "
+			    "waited to go on" : "interrupted before it "
+			    "started");
 		e->failed++;
 	}
 }
@@ -672,7 +720,8 @@ engine_run(struct engine *e, volatile int *stop)
 		e->wake_ms = -1;
 		while (engine_start_one(e))
 			;
-		if (!engine_busy(e) && (e->exhausted || e->stopping))
+		if (!engine_busy(e) && (e->exhausted || e->stopping ||
+		    e->halted))
 			break;
 		/* A host waits on handshakes that another thread may end. */
 		if (e->nwaiting > 0 && (e->wake_ms < 0 ||
@@ -680,7 +729,7 @@ engine_run(struct engine *e, volatile int *stop)
 			e->wake_ms = ENGINE_GATE_POLL_MS;
 		loop_once(e->loop, e->wake_ms);
 	}
-	if (e->stopping)
+	if (e->stopping || e->halted)
 		engine_fail_queued(e);
 	loop_timer_del(e->loop, timer);
 	if (e->srcfd_watched)

@@ -97,7 +97,7 @@ status_name(const struct host *h)
 {
 	switch (h->status) {
 	case HOST_DONE:
-		return "done";
+		return h->unchanged ? "unchanged" : "done";
 	case HOST_UNKNOWN:
 		return "unknown";
 	default:
@@ -137,7 +137,15 @@ write_host(FILE *f, const struct host *h)
 		fprintf(f, ", \"rate\": %.0f", h->rate);
 	else
 		fputs(", \"rate\": null", f);
-	fprintf(f, ", \"attempts\": %d}", h->attempts);
+	fprintf(f, ", \"attempts\": %d", h->attempts);
+	/* --then: its own result, apart from the copy's. */
+	if (ok && h->then_ran) {
+		fprintf(f, ", \"then\": {\"status\": %d, \"output\": ",
+		    h->then_status);
+		jsonout_str(f, h->then_out);
+		fputs("}}", f);
+	} else
+		fputs(", \"then\": null}", f);
 	free(uri);
 }
 
@@ -146,10 +154,11 @@ static void
 write_summary(FILE *f, const struct host *hosts, size_t n,
     const struct jsonout_run *run)
 {
-	size_t i, done = 0, unknown = 0;
+	size_t i, done = 0, unknown = 0, same = 0;
 
 	for (i = 0; i < n; i++) {
 		done += hosts[i].status == HOST_DONE;
+		same += hosts[i].status == HOST_DONE && hosts[i].unchanged;
 		unknown += hosts[i].status == HOST_UNKNOWN;
 	}
 	fputs("  \"summary\": {\"source\": ", f);
@@ -159,9 +168,10 @@ write_summary(FILE *f, const struct host *hosts, size_t n,
 		fprintf(f, ", \"size\": %llu", (unsigned long long)run->size);
 	else
 		fputs(", \"size\": null", f);
-	fprintf(f, ", \"hosts\": %zu, \"done\": %zu, \"failed\": %zu, "
-	    "\"unknown\": %zu, \"seconds\": %.3f, \"interrupted\": %s},\n",
-	    n, done, n - done - unknown, unknown, run->seconds,
+	fprintf(f, ", \"hosts\": %zu, \"done\": %zu, \"unchanged\": %zu, "
+	    "\"failed\": %zu, \"unknown\": %zu, \"seconds\": %.3f, "
+	    "\"interrupted\": %s},\n",
+	    n, done - same, same, n - done - unknown, unknown, run->seconds,
 	    run->signal ? "true" : "false");
 }
 

@@ -406,6 +406,14 @@ build_job(struct job *job, const struct opts *o, struct source *src,
 	job->inplace = o->inplace;
 	job->sudo = o->sudo;
 	job->exec_cmd = o->exec_cmd;
+	job->validate = o->validate;
+	job->then = o->then;
+	job->chown = o->chown;
+	job->has_chmod = o->has_chmod;
+	job->chmod = o->chmod;
+	job->max_failures = o->max_failures;
+	job->if_changed = o->if_changed;
+	job->all_or_nothing = o->all_or_nothing;
 	/* Kbit/s as scp counts them (ratelimit.h). */
 	if (o->limit > 0)
 		job->limit = ratelimit_new(o->limit * RATELIMIT_KBIT_BYTES);
@@ -414,6 +422,9 @@ build_job(struct job *job, const struct opts *o, struct source *src,
 		job->kind = o->exec_stream ? REMOTE_EXEC_STREAM : REMOTE_EXEC;
 	job->retries = o->retries;
 	job->resume = o->resume;
+	if (o->if_changed && source_is_stream(src))
+		usage_error("--if-changed: a stream's SHA-256 is known only at "
+		    "its end, after it was sent");
 	if (o->resume && source_is_stream(src))
 		usage_error("--resume: a stream cannot be resumed across runs: "
 		    "its bytes cannot be read again (--retries resumes within "
@@ -550,12 +561,27 @@ run(const struct opts *o, struct job *job, struct host *hosts, size_t n)
 	struct reports reports;
 	struct timespec t0;
 	char **eps;
-	size_t i, failed;
+	static struct job_tally tally;
+	size_t i, failed, then_failed;
 	uint64_t size;
 	int wrote;
 
 	c.width = o->width ? o->width : OPTS_WIDTH;
 	c.startups = o->startups ? o->startups : OPTS_STARTUPS;
+	/*
+	 * --all-or-nothing holds each go-ahead until every host is ready: a
+	 * host that cannot start before others finish would hold them all.
+	 */
+	if (o->all_or_nothing && (size_t)c.width < n) {
+		char why[200];
+
+		snprintf(why, sizeof(why), "--all-or-nothing holds every "
+		    "host's go-ahead until all %zu have verified: --width must "
+		    "be at least that (it is %d)", n, c.width);
+		usage_error(why);
+	}
+	tally.total = n;
+	job->tally = &tally;
 	c.threads = thread_count(o, n);
 	/*
 	 * Short temp files are kept, to be resumed, under --retries and
@@ -596,7 +622,10 @@ run(const struct opts *o, struct job *job, struct host *hosts, size_t n)
 	progress_free(p);
 	wrote = reports_write(o, &reports, job, hosts, n, elapsed_since(&t0));
 	report_failures(stderr, hosts, n);
-	if (!o->quiet && (failed > 0 || o->verbose > 0 || stop_signal)) {
+	/* A --then that failed fails the run, though its copy is done. */
+	then_failed = report_then_failed(hosts, n);
+	if (!o->quiet && (failed > 0 || then_failed > 0 || o->verbose > 0 ||
+	    stop_signal)) {
 		report_summary(stderr, hosts, n, size,
 		    elapsed_since(&t0));
 		report_stragglers(stderr, hosts, n);
@@ -607,7 +636,7 @@ run(const struct opts *o, struct job *job, struct host *hosts, size_t n)
 		return 128 + stop_signal;
 	if (wrote != 0)
 		return 2;
-	return failed > 0 ? 1 : 0;
+	return failed > 0 || then_failed > 0 ? 1 : 0;
 }
 
 int

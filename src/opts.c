@@ -14,6 +14,7 @@
 #include "opts.h"
 #include "ratelimit.h"
 #include "sshconf.h"
+#include "unittest.h"
 #include "xmalloc.h"
 
 #define FANSCP_VERSION	"0.1"
@@ -21,15 +22,23 @@
 const char opts_usage[] =
 "usage: fanscp [-46BCpqrv] [-c cipher] [-F ssh_config] [-h host_file]\n"
 "              [-i identity_file] [-l limit] [-o ssh_option] [-P port]\n"
+"              [--all-or-nothing] [--chmod mode] [--chown user:group]\n"
 "              [--connect-timeout seconds]\n"
 "              [--exec command [--exec-stream]] [--failed file]\n"
-"              [--host-limit limit] [--inplace] [--json file]\n"
-"              [--max-startups n] [--no-history] [--resume] [--retries n]\n"
+"              [--host-limit limit] [--if-changed] [--inplace]\n"
+"              [--json file]\n"
+"              [--max-failures n] [--max-startups n] [--no-history]\n"
+"              [--resume] [--retries n]\n"
 "              [--sha256 hex] [--size bytes] [--spool-dir dir]\n"
 "              [--spool-max size]\n"
-"              [--stall-timeout seconds] [--sudo] [--threads n]\n"
-"              [--transport auto | libssh2 | ssh] [--verify] [--width n]\n"
+"              [--stall-timeout seconds] [--sudo] [--then command]\n"
+"              [--threads n]\n"
+"              [--transport auto | libssh2 | ssh] [--validate command]\n"
+"              [--verify] [--width n]\n"
 "              source target ...\n";
+
+STATIC char	*opts_validate(const char *);
+static int	opts_chmod(const char *, unsigned int *);
 
 enum {
 	OPT_WIDTH = 256,
@@ -53,6 +62,13 @@ enum {
 	OPT_JSON,
 	OPT_FAILED,
 	OPT_NO_HISTORY,
+	OPT_VALIDATE,
+	OPT_THEN,
+	OPT_CHMOD,
+	OPT_CHOWN,
+	OPT_MAX_FAILURES,
+	OPT_ALL_OR_NOTHING,
+	OPT_IF_CHANGED,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -79,6 +95,13 @@ static const struct option long_opts[] = {
 	{ "json", required_argument, NULL, OPT_JSON },
 	{ "failed", required_argument, NULL, OPT_FAILED },
 	{ "no-history", no_argument, NULL, OPT_NO_HISTORY },
+	{ "validate", required_argument, NULL, OPT_VALIDATE },
+	{ "then", required_argument, NULL, OPT_THEN },
+	{ "chmod", required_argument, NULL, OPT_CHMOD },
+	{ "chown", required_argument, NULL, OPT_CHOWN },
+	{ "max-failures", required_argument, NULL, OPT_MAX_FAILURES },
+	{ "all-or-nothing", no_argument, NULL, OPT_ALL_OR_NOTHING },
+	{ "if-changed", no_argument, NULL, OPT_IF_CHANGED },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -344,17 +367,107 @@ opts_one(struct opts *o, int c, const char *arg, char *err, size_t errlen)
 		return opts_num(arg, 0, 100, "retry count", &o->retries, err,
 		    errlen);
 	case OPT_RESUME: o->resume = 1; return 0;
+	case OPT_MAX_FAILURES:
+		return opts_num(arg, 1, 1000000000, "--max-failures count",
+		    &o->max_failures, err, errlen);
+	case OPT_ALL_OR_NOTHING: o->all_or_nothing = 1; return 0;
+	/* The source's SHA-256 is needed first: --verify's. */
+	case OPT_IF_CHANGED: o->if_changed = o->verify = 1; return 0;
 	case OPT_HOST_LIMIT:
 		return opts_limit(arg, "--host-limit", &o->host_limit, err,
 		    errlen);
 	case OPT_JSON: free(o->json); o->json = xstrdup(arg); return 0;
 	case OPT_FAILED: free(o->failed); o->failed = xstrdup(arg); return 0;
 	case OPT_NO_HISTORY: o->no_history = 1; return 0;
+	case OPT_CHMOD:
+		if (opts_chmod(arg, &o->chmod) == 0) {
+			o->has_chmod = 1;
+			return 0;
+		}
+		snprintf(err, errlen, "--chmod: '%s' is not an octal mode "
+		    "(such as 644 or 0640)", arg);
+		return -1;
+	case OPT_CHOWN:
+		free(o->chown);
+		o->chown = xstrdup(arg);
+		if (arg[0] != '\0' && strcmp(arg, ":") != 0 &&
+		    strpbrk(arg, " \t\n") == NULL)
+			return 0;
+		snprintf(err, errlen, "--chown needs USER, USER:GROUP or "
+		    ":GROUP");
+		return -1;
+	case OPT_THEN:
+		free(o->then);
+		o->then = xstrdup(arg);
+		if (arg[0] != '\0')
+			return 0;
+		snprintf(err, errlen, "--then needs a command");
+		return -1;
+	case OPT_VALIDATE:
+		free(o->validate);
+		if ((o->validate = opts_validate(arg)) != NULL)
+			return 0;
+		snprintf(err, errlen, "--validate needs a command with %%s for "
+		    "the file to check, such as 'visudo -cf %%s'");
+		return -1;
 	case OPT_HELP: fputs(opts_usage, stdout); return 1;
 	case OPT_VERSION: puts("fanscp " FANSCP_VERSION); return 1;
 	default:
 		return opts_scp_flag(c, err, errlen);
 	}
+}
+
+/*
+ * --validate's command as sh code: each %s becomes "$1", the temp file's
+ * path passed as an argument (so no path is ever part of the code, and a
+ * path needs no quoting by the user), %% becomes %, and any other % stays.
+ * NULL when there is no %s: a validator that is not told the file would
+ * check something else.  xmalloc'd.
+ */
+STATIC char *
+opts_validate(const char *cmd)
+{
+	char *s = xmalloc(strlen(cmd) * 2 + 1), *w = s;
+	int seen = 0;
+
+	for (; *cmd != '\0'; cmd++) {
+		if (cmd[0] == '%' && cmd[1] == 's') {
+			memcpy(w, "\"$1\"", 4);
+			w += 4;
+			cmd++;
+			seen = 1;
+		} else if (cmd[0] == '%' && cmd[1] == '%') {
+			*w++ = '%';
+			cmd++;
+		} else
+			*w++ = *cmd;
+	}
+	*w = '\0';
+	if (!seen) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* An octal mode, 0 to 07777, as chmod takes it: 644, 0640, 2775. */
+static int
+opts_chmod(const char *s, unsigned int *mode)
+{
+	unsigned long v = 0;
+	const char *p;
+
+	if (*s == '\0' || strlen(s) > 5)
+		return -1;
+	for (p = s; *p != '\0'; p++) {
+		if (*p < '0' || *p > '7')
+			return -1;
+		v = v * 8 + (unsigned long)(*p - '0');
+	}
+	if (v > 07777)
+		return -1;
+	*mode = (unsigned int)v;
+	return 0;
 }
 
 /* The options that do not go with --exec, or need it. */
@@ -363,7 +476,21 @@ opts_check_exec(const struct opts *o, char *err, size_t errlen)
 {
 	const char *why = NULL;
 
-	if (o->exec_cmd == NULL)
+	if (o->exec_cmd == NULL && o->validate != NULL && o->recursive)
+		why = "--validate checks one file; -r sends a tree";
+	else if (o->exec_cmd == NULL && o->then != NULL && o->recursive)
+		why = "--then follows a file's commit; -r sends a tree";
+	else if (o->if_changed && o->recursive)
+		why = "--if-changed compares one file; -r sends a tree";
+	else if ((o->chown != NULL || o->has_chmod) && o->recursive)
+		why = "--chmod and --chown set one file's; -r sends a tree "
+		    "(its archive has the modes)";
+	else if ((o->chown != NULL || o->has_chmod) && o->inplace)
+		why = "--inplace keeps the destination's inode, owner and "
+		    "mode; --chmod and --chown set a new file's";
+	else if (o->exec_cmd != NULL && (o->chown != NULL || o->has_chmod))
+		why = "--chmod and --chown set a file's; --exec writes none";
+	else if (o->exec_cmd == NULL)
 		why = o->exec_stream ? "--exec-stream needs --exec 'command'" :
 		    NULL;
 	else if (o->exec_cmd[0] == '\0')
@@ -374,6 +501,17 @@ opts_check_exec(const struct opts *o, char *err, size_t errlen)
 		why = "-p keeps a file's mode and times; --exec writes no file";
 	else if (o->inplace)
 		why = "--inplace writes into a file; --exec writes no file";
+	else if (o->validate != NULL)
+		why = "--validate checks a file before it is renamed into "
+		    "place; --exec writes no file";
+	else if (o->if_changed)
+		why = "--if-changed compares a file there; --exec writes none";
+	else if (o->then != NULL)
+		why = "--then runs after a file is renamed into place; --exec "
+		    "runs its command already";
+	else if (o->exec_stream && o->all_or_nothing)
+		why = "--all-or-nothing holds each go-ahead; --exec-stream runs "
+		    "the command as the data arrives, with none";
 	else if (o->exec_stream && o->verify)
 		why = "--verify checks the data before the command runs, and "
 		    "--exec-stream runs it as the data arrives: use --exec";
@@ -457,6 +595,9 @@ opts_release(struct opts *o)
 {
 	free(o->config);
 	free(o->exec_cmd);
+	free(o->validate);
+	free(o->then);
+	free(o->chown);
 	free(o->source);
 	free(o->spool_dir);
 	free(o->sha256);

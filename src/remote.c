@@ -368,6 +368,39 @@ remote_check_part(const char *out, size_t len, uint64_t *have)
 	return parse_count(p, n, have);
 }
 
+int
+remote_then_result(const char *out, size_t len, const char *err,
+    size_t errlen, int *status, const char **tail, size_t *taillen)
+{
+	static const char line[] = "fanscp-then ", mark[] =
+	    "\nfanscp-then-output\n";
+	size_t pl = sizeof(line) - 1, m = sizeof(mark) - 1, i, j;
+	uint64_t v;
+
+	/* The last such line: an rc file's noise can only come first. */
+	for (i = len; i-- > 0;) {
+		if ((i > 0 && out[i - 1] != '\n') || len - i < pl ||
+		    memcmp(out + i, line, pl) != 0)
+			continue;
+		for (j = i + pl; j < len && out[j] != '\n'; j++)
+			;
+		if (j == len || parse_count(out + i + pl, j - i - pl, &v) != 0
+		    || v > 255)
+			return -1;
+		*status = (int)v;
+		*tail = "";
+		*taillen = 0;
+		for (i = errlen >= m ? errlen - m + 1 : 0; i-- > 0;)
+			if (memcmp(err + i, mark, m) == 0) {
+				*tail = err + i + m;
+				*taillen = errlen - i - m;
+				break;
+			}
+		return 0;
+	}
+	return -1;
+}
+
 const char *
 remote_exit_str(int status)
 {
@@ -410,6 +443,8 @@ remote_exit_str(int status)
 		return "the data was cut short; the temp file is kept";
 	case REMOTE_EXIT_HELD:
 		return "another fanscp run is receiving the same file";
+	case REMOTE_EXIT_VALIDATE:
+		return "the --validate command failed";
 	default:
 		return NULL;
 	}

@@ -294,6 +294,52 @@ static const char commit_hash[] =
     "hash \"$t\" || drop 75 \"SHA-256 mismatch for '$d'\"\n";
 
 /*
+ * --chown (O) and --chmod (M), after the owner and mode that would be
+ * kept, chown first (it clears set-id bits).  The receive refuses O
+ * without root, before the data (owner_check).
+ */
+static const char owner_check[] =
+    "[ -z \"$O\" ] || [ $r = 1 ] || die 80 \"--chown $O: only root may give "
+    "a file away (--sudo, or log in as root)\"\n";
+
+static const char commit_owner[] =
+    "if [ -n \"$O\" ]; then\n"
+    "\tv=$(chown -- \"$O\" \"$t\" 2>&1) ||\n"
+    "\t    drop 77 \"cannot set the owner of '$d' to $O: ${v##*: }\"\n"
+    "fi\n"
+    "if [ -n \"$M\" ]; then\n"
+    "\tv=$(chmod -- \"$M\" \"$t\" 2>&1) ||\n"
+    "\t    drop 77 \"cannot set the mode of '$d' to $M: ${v##*: }\"\n"
+    "fi\n";
+
+/*
+ * --if-changed: a destination that holds the bytes already is left alone,
+ * before any temp file; the hash, under a heartbeat, may take long.
+ */
+static const char receive_same[] =
+    "if [ $e = 1 ]; then\n"
+    "\tbeat\n"
+    "\tif hash \"$n\"; then unbeat; echo fanscp-ok unchanged 0; exit 0; fi\n"
+    "\tunbeat\n"
+    "fi\n";
+
+/*
+ * --validate, on the temp file as it will be renamed (mode and owner
+ * set): V is the user's command as sh code that names the file "$1", so
+ * that the path is never part of any code; it gets an absolute path
+ * (nginx -c wants one), no stdin (the go-ahead is read from it later),
+ * and runs under the heartbeat.  Its output's tail is the host's reason.
+ */
+static const char commit_validate[] =
+    "f=$t\n"
+    "case $f in /*) ;; *) f=$PWD/${f#./};; esac\n"
+    "v=$(/bin/sh -c \"$V\" fanscp-validate \"$f\" </dev/null 2>&1) || {\n"
+    "\tc=$?\n"
+    "\tv=$(printf '%s\\n' \"$v\" | tail -c 200)\n"
+    "\tdrop 89 \"validation failed (status $c): $v\"\n"
+    "}\n";
+
+/*
  * Wait for the go-ahead on stdin: anything else, or the end of input (the
  * client gone or giving up), removes the temp file and changes nothing.
  */
@@ -359,9 +405,20 @@ static const char commit_preserve[] =
 static const char commit_rename[] =
     "[ -d \"$n\" ] && drop 71 \"cannot create '$d': Is a directory\"\n"
     "mv -f -- \"$t\" \"$n\" || drop 77 \"cannot rename '$t' to '$d'\"\n"
-    "[ -z \"$P\" ] || rm -f -- \"$P\"\n"
-    "unbeat\n"
-    "echo fanscp-ok commit $s\n";
+    "[ -z \"$P\" ] || rm -f -- \"$P\"\n";
+
+/*
+ * --then, once the file is in place: A is the user's command, run with
+ * no stdin and under the heartbeat; its status and the tail of its
+ * output are reported apart from the copy's (remote.h), which is done.
+ * t is emptied first, so that nothing after the rename can drop it.
+ */
+static const char commit_then[] =
+    "t= P=\n"
+    "v=$(/bin/sh -c \"$A\" </dev/null 2>&1); c=$?\n"
+    "v=$(printf '%s\\n' \"$v\" | tail -c 400)\n"
+    "printf '\\nfanscp-then-output\\n%s\\n' \"$v\" >&2\n"
+    "echo \"fanscp-then $c\"\n";
 
 /*
  * --inplace, once the go-ahead came: copy the checked temp file over the
@@ -386,6 +443,7 @@ static const char inplace_owner[] =
     "[ $r = 1 ] || [ -O \"$n\" ] || drop 80 \"cannot keep the mode and "
     "times of '$d' (-p): the file belongs to another user\"\n";
 
+/* The end of every commit, after the rename or the copy (and --then). */
 static const char inplace_done[] =
     "unbeat\n"
     "echo fanscp-ok commit $s\n";
@@ -408,13 +466,22 @@ static const char abort_body[] =
     "2>/dev/null\n"
     "echo fanscp-ok abort 0\n";
 
-/* The job's values, the shared part, and the destination resolved. */
+/*
+ * The job's values, the shared part, --chown and --chmod (O, M), and the
+ * destination resolved.
+ */
 STATIC char *
 remote_prelude(const struct remote_job *job)
 {
 	char *v = remote_vars(job);
-	char *s = xasprintf("%s%s", v, resolve);
+	char *o = shquote(job->chown != NULL ? job->chown : "");
+	char m[16] = "";
+	char *s;
 
+	if (job->has_chmod)
+		snprintf(m, sizeof(m), "%o", (unsigned int)job->chmod & 07777);
+	s = xasprintf("%sO=%s M=%s\n%s", v, o, m, resolve);
+	free(o);
 	free(v);
 	return s;
 }
@@ -423,12 +490,20 @@ static char *
 file_receive_cmd(const struct remote_job *job)
 {
 	char *pre = remote_prelude(job);
+	char *same = NULL, *sha;
 	char *s;
 
-	s = xasprintf("%s%s%s%s%s%s%s", pre, locate, receive_head,
+	if (job->if_changed && job->sha256 != NULL) {
+		sha = remote_sha_part(job);
+		same = xasprintf("%s%s", sha, receive_same);
+		free(sha);
+	}
+	s = xasprintf("%s%s%s%s%s%s%s%s%s", pre, locate, owner_check,
+	    same != NULL ? same : "", receive_head,
 	    job->keep ? keep_fns : "", receive_checks,
 	    job->keep ? keep_offer : "", receive_data);
 	free(pre);
+	free(same);
 	return s;
 }
 
@@ -459,19 +534,33 @@ file_commit_cmd(const struct remote_job *job)
 	char *s;
 
 	char *head = xasprintf(commit_head, job->keep ? keep_commit : "");
+	char *val = NULL, *then = NULL, *v;
 
+	if (job->validate != NULL) {
+		v = shquote(job->validate);
+		val = xasprintf("V=%s\n%s", v, commit_validate);
+		free(v);
+	}
+	if (job->then != NULL) {
+		v = shquote(job->then);
+		then = xasprintf("A=%s\n%s", v, commit_then);
+		free(v);
+	}
 	s = xasprintf("%s%s%s%s%s%s%s"
-	    "if [ -z \"$q\" ]; then\n%s%s%s%s"
-	    "else\n%s%s%s%s%sfi\n",
+	    "if [ -z \"$q\" ]; then\n%s%s%s%s%s%s"
+	    "else\n%s%s%s%s%sfi\n%s%s",
 	    pre, locate, job->keep ? keep_fns : "", head, sha, commit_hash,
 	    mode,
 	    commit_replace, job->preserve ? "keep \"$t\" 77\n" : commit_mode,
-	    commit_ready, commit_rename,
-	    job->preserve ? inplace_owner : "", commit_ready, commit_inplace,
+	    commit_owner, val != NULL ? val : "", commit_ready, commit_rename,
+	    job->preserve ? inplace_owner : "", val != NULL ? val : "",
+	    commit_ready, commit_inplace,
 	    job->preserve ? "keep \"$n\" 82 'destination modified: '\n" :
-	    "", inplace_done);
+	    "", then != NULL ? then : "", inplace_done);
+	free(then);
 	free(pre);
 	free(head);
+	free(val);
 	free(sha);
 	free(mode);
 	return s;

@@ -153,12 +153,48 @@ report_grouped(const struct host *hosts, size_t n, size_t *ngroups)
 	return g;
 }
 
+/*
+ * "host: --then failed (status N): output; the copy is done": one line
+ * for each host whose --then failed, up to REPORT_EACH_MAX of them.
+ */
+static void
+report_then(FILE *f, const struct host *hosts, size_t n)
+{
+	size_t i, shown = 0, more = 0;
+
+	for (i = 0; i < n; i++) {
+		if (!host_then_failed(&hosts[i]))
+			continue;
+		if (shown++ >= REPORT_EACH_MAX) {
+			more++;
+			continue;
+		}
+		fprintf(f, "%s: --then failed (status %d)%s%s; the copy is "
+		    "done\n", hosts[i].name, hosts[i].then_status,
+		    hosts[i].then_out[0] ? ": " : "", hosts[i].then_out);
+	}
+	if (more > 0)
+		fprintf(f, "fanscp: and %zu more hosts whose --then failed "
+		    "(--json lists every host)\n", more);
+}
+
+size_t
+report_then_failed(const struct host *hosts, size_t n)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++)
+		k += host_then_failed(&hosts[i]);
+	return k;
+}
+
 void
 report_failures(FILE *f, const struct host *hosts, size_t n)
 {
 	struct group *g;
 	size_t i, m, bad = 0, rest = 0;
 
+	report_then(f, hosts, n);
 	for (i = 0; i < n; i++)
 		bad += hosts[i].status != HOST_DONE;
 	if (bad <= REPORT_EACH_MAX) {
@@ -245,19 +281,26 @@ report_summary(FILE *f, const struct host *hosts, size_t n, uint64_t size,
     double seconds)
 {
 	char sz[32], rate[32];
-	size_t i, done = 0, unknown = 0;
+	size_t i, done = 0, unknown = 0, same = 0;
+	char un[48] = "";
 
 	for (i = 0; i < n; i++) {
 		done += hosts[i].status == HOST_DONE;
+		same += hosts[i].status == HOST_DONE && hosts[i].unchanged;
 		unknown += hosts[i].status == HOST_UNKNOWN;
 	}
+	/* --if-changed: hosts that held the bytes already, counted apart. */
+	if (same > 0)
+		snprintf(un, sizeof(un), ", %zu unchanged", same);
 	fmt_size(sz, sizeof(sz), size);
 	fmt_rate(rate, sizeof(rate), seconds > 0 ?
-	    (double)size * (double)done / seconds : 0);
-	fprintf(f, "fanscp: %zu of %zu hosts done, %zu failed, %zu unknown "
-	    "(%s each, %.1f s, %s in all)", done, n, n - done - unknown,
-	    unknown, sz, seconds, rate);
+	    (double)size * (double)(done - same) / seconds : 0);
+	fprintf(f, "fanscp: %zu of %zu hosts done%s, %zu failed, %zu unknown "
+	    "(%s each, %.1f s, %s in all)", done - same, n, un,
+	    n - done - unknown, unknown, sz, seconds, rate);
 	report_kinds(f, hosts, n);
+	if ((i = report_then_failed(hosts, n)) > 0)
+		fprintf(f, "; --then failed: %zu", i);
 	report_retried(f, hosts, n);
 	fputc('\n', f);
 }

@@ -86,6 +86,11 @@ struct sess {
 	int		 script_started; /* this state's script is running */
 	int		 send_go;	/* the commit said "ready", and no stop */
 	int		 go_pending;	/* go-ahead sent, answer not yet read */
+	int		 held;		/* --all-or-nothing: ready, counted,
+					   and waiting for every other host */
+	int		 counted;	/* counted ready in the job's tally */
+	int		 withheld;	/* --all-or-nothing: no go-ahead, as
+					   another host failed */
 	int		 fed;		/* the user's command may have read
 					   data, and has not said how it
 					   ended (--exec-stream) */
@@ -884,6 +889,18 @@ st_exit(struct sess *s)
 	}
 	if (remote_runs_cmd(&s->rjob, "receive"))
 		return sess_cmd_end(s, "receive");
+	if (s->rjob.if_changed && !s->ready_seen && s->rx.exit_status == 0 &&
+	    remote_check_ok(s->rx.out, s->rx.outlen, "unchanged", 0) == 0) {
+		/* --if-changed: it holds these bytes; nothing was sent. */
+		s->host->unchanged = 1;
+		/* Under --all-or-nothing, as good as ready: none waits on it. */
+		if (s->job->all_or_nothing && s->job->tally != NULL)
+			__atomic_add_fetch(&s->job->tally->ready, 1,
+			    __ATOMIC_ACQ_REL);
+		host_set_status(s->host, HOST_DONE);
+		sess_set_state(s, SS_CLOSE);
+		return ST_NEXT;
+	}
 	if (s->rjob.keep && s->rx.exit_status == REMOTE_EXIT_PART &&
 	    remote_check_part(s->rx.out, s->rx.outlen, &have) == 0) {
 		if (s->pausing && !s->interrupted) {
@@ -937,6 +954,64 @@ st_commit(struct sess *s)
 	return r;
 }
 
+/* A commit that ran --then: its result, kept apart from the copy's. */
+static void
+sess_then(struct sess *s)
+{
+	const struct rexec *rx = &s->rx;
+	const char *tail;
+	size_t taillen;
+	int status;
+
+	if (s->rjob.then == NULL || remote_then_result(rx->out, rx->outlen,
+	    rx->err, rx->errlen, &status, &tail, &taillen) != 0)
+		return;
+	s->host->then_ran = 1;
+	s->host->then_status = status;
+	sess_text_tail(tail, taillen, s->host->then_out,
+	    sizeof(s->host->then_out));
+	if (status != 0)
+		hlog(LOG_VERBOSE, s->host->name, "--then failed (status %d)",
+		    status);
+}
+
+/*
+ * --all-or-nothing: a host ready to commit is counted, and holds its
+ * go-ahead until every host of the run is ready (then it goes, ST_NEXT),
+ * or any has ended not done (then none goes: its script removes the temp
+ * file).  It looks again on a timer; the wait is no stall.
+ */
+#define SESS_HOLD_MS	20
+
+static enum st_result
+sess_hold(struct sess *s)
+{
+	struct job_tally *t = s->job->tally;
+
+	if (!s->counted) {
+		s->counted = 1;
+		__atomic_add_fetch(&t->ready, 1, __ATOMIC_ACQ_REL);
+	}
+	if (s->interrupted || __atomic_load_n(&t->failed, __ATOMIC_ACQUIRE) > 0) {
+		s->held = 0;
+		s->send_go = 0;
+		s->withheld = !s->interrupted;
+		return ST_NEXT;
+	}
+	if (__atomic_load_n(&t->ready, __ATOMIC_ACQUIRE) < t->total) {
+		if (!s->held)
+			hlog(LOG_VERBOSE, s->host->name, "verified; holding "
+			    "the go-ahead for the other hosts "
+			    "(--all-or-nothing)");
+		s->held = 1;
+		s->want = 0;
+		sess_progressed(s);
+		return ST_WAIT;
+	}
+	s->held = 0;
+	return ST_NEXT;
+}
+
 /*
  * After "ready", the go-ahead, unless fanscp is stopping: without it the
  * script removes its temp file.  From the moment the go-ahead is out
@@ -950,6 +1025,9 @@ st_go(struct sess *s)
 	enum st_result r;
 	ssize_t n;
 
+	if (s->send_go && !s->go_pending && s->job->all_or_nothing &&
+	    s->job->tally != NULL && sess_hold(s) == ST_WAIT)
+		return ST_WAIT;
 	if (s->send_go && !s->go_pending) {
 		n = rexec_write(&s->rx, REMOTE_GO, strlen(REMOTE_GO));
 		if (n == LIBSSH2_ERROR_EAGAIN || n == 0)
@@ -969,12 +1047,19 @@ st_go(struct sess *s)
 	if (sess_script_error(s, "commit", msg, sizeof(msg)) != NULL) {
 		if (s->interrupted && s->rx.exit_status == REMOTE_EXIT_NOGO)
 			return sess_fail_as(s, ERR_INTERRUPTED, "interrupted");
+		if (s->withheld && s->rx.exit_status == REMOTE_EXIT_NOGO)
+			return sess_fail_as(s, ERR_SKIPPED, "verified, but not "
+			    "committed: another host failed (--all-or-nothing)");
 		if (s->rx.exit_status == REMOTE_EXIT_HASH &&
 		    source_changed(s->job->src, msg, sizeof(msg)))
 			return sess_fail_as(s, ERR_SOURCE, "SHA-256 mismatch: "
 			    "%s; not committed", msg);
+		if (s->rx.exit_status == REMOTE_EXIT_VALIDATE)
+			return sess_fail_as(s, ERR_VALIDATE, "%s; not "
+			    "committed", msg);
 		return sess_fail(s, "%s", msg);
 	}
+	sess_then(s);
 	host_set_status(s->host, HOST_DONE);
 	sess_set_state(s, SS_CLOSE);
 	return ST_NEXT;
@@ -1157,6 +1242,12 @@ sess_setup_remote(struct sess *s)
 	rj->inplace = s->job->inplace;
 	rj->sudo = s->job->sudo;
 	rj->cmd = s->job->exec_cmd;
+	rj->validate = s->job->validate;
+	rj->then = s->job->then;
+	rj->chown = s->job->chown;
+	rj->has_chmod = s->job->has_chmod;
+	rj->chmod = s->job->chmod;
+	rj->if_changed = s->job->if_changed;
 }
 
 struct sess *
@@ -1235,6 +1326,8 @@ sess_retry_ms(const struct sess *s)
 {
 	int64_t ms = s->grant_at - s->now;
 
+	if (s->held)
+		return SESS_HOLD_MS;
 	if (s->throttled && s->st == SS_SEND)
 		return ms < 1 ? 1 : ms > INT_MAX ? INT_MAX : (int)ms;
 	if (s->link == NULL)
@@ -1276,8 +1369,8 @@ sess_check_timeout(struct sess *s, int64_t now)
 
 	if (s->st == SS_DONE || s->st == SS_FAILED || now < s->deadline)
 		return 0;
-	if (sess_waits_source(s)) {
-		/* The producer is slow, not this host. */
+	if (sess_waits_source(s) || s->held) {
+		/* The producer, or the other hosts, are slow, not this host. */
 		s->deadline = now + 1000 * (int64_t)s->job->stall_timeout;
 		return 0;
 	}

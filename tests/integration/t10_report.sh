@@ -46,15 +46,16 @@ scen_report_json() {
 assert d['fanscp_json'] == 1, d
 s = d['summary']
 assert s == {'source': '$SRC', 'mode': 'copy', 'size': 100000, 'hosts': 4,
-    'done': 2, 'failed': 2, 'unknown': 0, 'seconds': s['seconds'],
+    'done': 2, 'unchanged': 0, 'failed': 2, 'unknown': 0, 'seconds': s['seconds'],
     'interrupted': False}, s
 assert isinstance(s['seconds'], float) and s['seconds'] > 0, s
 assert len(d['hosts']) == 4
 keys = ['target', 'uri', 'host', 'port', 'user', 'path', 'status',
-    'error_kind', 'error', 'bytes', 'seconds', 'rate', 'attempts']
+    'error_kind', 'error', 'bytes', 'seconds', 'rate', 'attempts', 'then']
 for r in d['hosts']:
     assert list(r) == keys, list(r)
     assert r['attempts'] == 1, r
+    assert r['then'] is None, r
     assert r['seconds'] is None or r['seconds'] >= 0, r
 r = h[('lab001', None)]
 assert r['target'] == 'lab001' and r['uri'] == 'scp://lab001/j.bin', r

@@ -82,6 +82,9 @@ sample_report(void)
 	hosts[0].t_end = 3000;
 	hosts[0].attempts = 1;
 	hosts[0].rate = 2048;
+	hosts[0].then_ran = 1;
+	hosts[0].then_status = 3;
+	snprintf(hosts[0].then_out, sizeof(hosts[0].then_out), "no \"unit\"");
 	hosts[1].t = (struct target){ u1, h1, 2222, p1 };
 	hosts[1].name = h1;
 	hosts[1].status = HOST_FAILED;
@@ -107,20 +110,22 @@ test_report_fields(void **state)
 	assert_non_null(strstr(r, "\"fanscp_json\": 1,"));
 	assert_non_null(strstr(r, "\"summary\": {\"source\": \"src\\n\\\"\", "
 	    "\"mode\": \"copy\", \"size\": 4096, \"hosts\": 3, \"done\": 1, "
+	    "\"unchanged\": 0, "
 	    "\"failed\": 1, \"unknown\": 1, \"seconds\": 1.500, "
 	    "\"interrupted\": false},"));
 	assert_non_null(strstr(r, "{\"target\": \"web01\", \"uri\": "
 	    "\"scp://web01//tmp/f\", \"host\": \"web01\", \"port\": null, "
 	    "\"user\": null, \"path\": \"/tmp/f\", \"status\": \"done\", "
 	    "\"error_kind\": null, \"error\": null, \"bytes\": 4096, "
-	    "\"seconds\": 2.000, \"rate\": 2048, \"attempts\": 1}"));
+	    "\"seconds\": 2.000, \"rate\": 2048, \"attempts\": 1, "
+	    "\"then\": {\"status\": 3, \"output\": \"no \\\"unit\\\"\"}}"));
 	assert_non_null(strstr(r, "{\"target\": \"web02\", \"uri\": "
 	    "\"scp://b%22o%0Ab@web02:2222/x%FF%01y\", \"host\": \"web02\", "
 	    "\"port\": 2222, \"user\": \"b\\\"o\\nb\", \"path\": "
 	    "\"x\\ufffd\\u0001y\", \"status\": \"failed\", \"error_kind\": "
 	    "\"remote\", \"error\": \"cannot \\\"x\\\"\\n\\u001b[31m\", "
 	    "\"bytes\": 0, \"seconds\": null, \"rate\": null, "
-	    "\"attempts\": 2}"));
+	    "\"attempts\": 2, \"then\": null}"));
 	assert_non_null(strstr(r, "\"uri\": \"scp://[::1]:22\""));
 	assert_non_null(strstr(r, "\"status\": \"unknown\", \"error_kind\": "
 	    "\"lost\", \"error\": \"lost\""));

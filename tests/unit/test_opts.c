@@ -121,6 +121,65 @@ test_missing_identity(void **state)
 	opts_release(&o);
 }
 
+/* --validate: %s becomes "$1", %% a %, other % stay; no %s is refused. */
+static void
+test_validate(void **state)
+{
+	char *argv[] = { (char *)"fanscp", (char *)"--validate", NULL,
+	    (char *)"src", (char *)"h:x", NULL };
+	char err[512];
+	struct opts o;
+
+	(void)state;
+	argv[2] = (char *)"visudo -cf %s && stat -c %a %s && echo 100%%";
+	assert_int_equal(parse(&o, argv, NARGS(argv), err, sizeof(err)), 0);
+	assert_string_equal(o.validate,
+	    "visudo -cf \"$1\" && stat -c %a \"$1\" && echo 100%");
+	opts_release(&o);
+	argv[2] = (char *)"visudo -c %%s";
+	assert_int_equal(parse(&o, argv, NARGS(argv), err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "%s"));
+	opts_release(&o);
+	argv[2] = (char *)"'%s'";
+	assert_int_equal(parse(&o, argv, NARGS(argv), err, sizeof(err)), 0);
+	assert_string_equal(o.validate, "'\"$1\"'");
+	opts_release(&o);
+}
+
+/* The release options, each kept whatever comes after it. */
+static void
+test_release_opts(void **state)
+{
+	char *argv[] = { (char *)"fanscp", (char *)"--then", (char *)"t",
+	    (char *)"--chown", (char *)"u:g", (char *)"--validate",
+	    (char *)"v %s", (char *)"--chmod", (char *)"0640",
+	    (char *)"--max-failures", (char *)"3", (char *)"--if-changed",
+	    (char *)"--all-or-nothing", (char *)"--then", (char *)"t2",
+	    (char *)"src", (char *)"h:x", NULL };
+	char *bad[] = { (char *)"fanscp", (char *)"--chmod", NULL,
+	    (char *)"src", (char *)"h:x", NULL };
+	static const char *const modes[] = { "8", "10000", "", "u+x", "644 " };
+	char err[512];
+	struct opts o;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(parse(&o, argv, NARGS(argv), err, sizeof(err)), 0);
+	assert_string_equal(o.then, "t2");
+	assert_string_equal(o.chown, "u:g");
+	assert_string_equal(o.validate, "v \"$1\"");
+	assert_true(o.has_chmod && o.chmod == 0640);
+	assert_int_equal(o.max_failures, 3);
+	assert_true(o.if_changed && o.verify && o.all_or_nothing);
+	opts_release(&o);
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		bad[2] = (char *)modes[i];
+		assert_int_equal(parse(&o, bad, NARGS(bad), err, sizeof(err)),
+		    -1);
+		opts_release(&o);
+	}
+}
+
 int
 main(void)
 {
@@ -129,6 +188,8 @@ main(void)
 		cmocka_unit_test(test_compression_cipher),
 		cmocka_unit_test(test_bad_option_key),
 		cmocka_unit_test(test_missing_identity),
+		cmocka_unit_test(test_validate),
+		cmocka_unit_test(test_release_opts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2720,6 +2720,36 @@ test_exec_result(void **state)
 	}
 }
 
+/* --then's result: its status line on stdout, its output after a mark. */
+static void
+test_then_result(void **state)
+{
+	static const char out[] = "noise\nfanscp-then 0\nfanscp-alive\n"
+	    "fanscp-then 3\nfanscp-ok commit 5\n";
+	static const char err[] = "rc noise\nfanscp-then-output\nx\n"
+	    "\nfanscp-then-output\nunit not found\n";
+	const char *tail;
+	size_t taillen;
+	int status;
+
+	(void)state;
+	assert_int_equal(remote_then_result(out, strlen(out), err,
+	    strlen(err), &status, &tail, &taillen), 0);
+	assert_int_equal(status, 3);
+	assert_int_equal(taillen, strlen("unit not found\n"));
+	assert_memory_equal(tail, "unit not found\n", taillen);
+	assert_int_equal(remote_then_result("fanscp-ok commit 5\n", 19, "",
+	    0, &status, &tail, &taillen), -1);
+	assert_int_equal(remote_then_result("xfanscp-then 1\n", 15, "", 0,
+	    &status, &tail, &taillen), -1);
+	assert_int_equal(remote_then_result("fanscp-then 256\n", 16, "", 0,
+	    &status, &tail, &taillen), -1);
+	assert_int_equal(remote_then_result("fanscp-then 7\n", 14, "", 0,
+	    &status, &tail, &taillen), 0);
+	assert_int_equal(status, 7);
+	assert_int_equal(taillen, 0);
+}
+
 #define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -2727,6 +2757,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_shquote_known),
+		T(test_then_result),
 		T(test_shquote_roundtrip),
 		T(test_prelude_shared),
 		T(test_happy_all_shells),
