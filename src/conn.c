@@ -22,6 +22,7 @@
 
 #include <libssh2.h>
 
+#include "algs.h"
 #include "auth.h"
 #include "conn.h"
 #include "fmt.h"
@@ -440,6 +441,44 @@ conn_nomatch(struct conn *c)
 	return conn_fail(c, "%s", msg);
 }
 
+/*
+ * Ciphers, MACs and KexAlgorithms, where set: OpenSSH's reading of them,
+ * held to libssh2's names (algs.h); conn_configure() or, under auto,
+ * transport_needs_ssh() made sure each leaves some.
+ */
+static void
+conn_algs_pref(struct conn *c)
+{
+	static const int methods[ALG_NCLASSES][2] = {
+		[ALG_CIPHER] = { LIBSSH2_METHOD_CRYPT_CS,
+		    LIBSSH2_METHOD_CRYPT_SC },
+		[ALG_MAC] = { LIBSSH2_METHOD_MAC_CS, LIBSSH2_METHOD_MAC_SC },
+		[ALG_KEX] = { LIBSSH2_METHOD_KEX, -1 },
+	};
+	char lists[ALG_NCLASSES][ALGS_MAX], why[2 * ALGS_MAX];
+	int k, d;
+
+	if (algs_host(&c->cfg, NULL, lists, why, sizeof(why)) != 0)
+		return;
+	for (k = 0; k < ALG_NCLASSES; k++) {
+		if (lists[k][0] == '\0')
+			continue;
+		debug("%s: %s %s", c->host->name,
+		    algs_keyword((enum alg_class)k), lists[k]);
+		for (d = 0; d < 2 && methods[k][d] >= 0; d++)
+			libssh2_session_method_pref(c->ssh, methods[k][d],
+			    lists[k]);
+	}
+}
+
+static const char *
+conn_method(struct conn *c, int type)
+{
+	const char *m = libssh2_session_methods(c->ssh, type);
+
+	return m != NULL ? m : "?";
+}
+
 static enum st_result
 conn_handshake(struct conn *c)
 {
@@ -461,6 +500,7 @@ conn_handshake(struct conn *c)
 		debug("%s: host key algorithms %s", c->host->name, pref);
 		libssh2_session_method_pref(c->ssh, LIBSSH2_METHOD_HOSTKEY,
 		    pref);
+		conn_algs_pref(c);
 		conn_tap_start(c);
 	}
 	rc = libssh2_session_handshake(c->ssh, c->fd);
@@ -470,6 +510,11 @@ conn_handshake(struct conn *c)
 	r = conn_rc(c, rc, "SSH handshake");
 	if (r == ST_NEXT) {
 		conn_tap_stop(c);
+		/* What was chosen, at -vv: Ciphers and the like apply. */
+		debug("%s: kex %s, cipher %s, mac %s", c->host->name,
+		    conn_method(c, LIBSSH2_METHOD_KEX),
+		    conn_method(c, LIBSSH2_METHOD_CRYPT_CS),
+		    conn_method(c, LIBSSH2_METHOD_MAC_CS));
 		conn_set_state(c, CS_HOSTKEY);
 	}
 	return r;
@@ -652,7 +697,8 @@ static int
 conn_configure(struct conn *c)
 {
 	const struct job *job = c->job;
-	char err[512], **ids;
+	char err[2 * ALGS_MAX], **ids;
+	char algs[ALG_NCLASSES][ALGS_MAX];
 	size_t nids, i;
 
 	if (sshconf_resolve(job->conf, c->host->t.host, c->host->t.user,
@@ -671,6 +717,13 @@ conn_configure(struct conn *c)
 	    job->transport == JOB_TRANSPORT_LIBSSH2) {
 		host_fail(c->host, ERR_CONFIG, "%s: only ssh honours it: "
 		    "--transport auto or ssh", c->cfg.needs_ssh);
+		return -1;
+	}
+	/* Ciphers, MACs, KexAlgorithms: libssh2 must have some of each. */
+	if (job->transport == JOB_TRANSPORT_LIBSSH2 &&
+	    algs_host(&c->cfg, NULL, algs, err, sizeof(err)) != 0) {
+		host_fail(c->host, ERR_CONFIG, "%s: only ssh can: --transport "
+		    "auto or ssh", err);
 		return -1;
 	}
 	/* We never call libssh2_channel_request_auth_agent(). */
