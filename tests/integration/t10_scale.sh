@@ -1,6 +1,7 @@
 # Issue 10, at scale: Ciphers, MACs and KexAlgorithms held to what
-# libssh2 1.10 supports (a host goes to ssh only when nothing is left).
-ALL_SCENARIOS="$ALL_SCENARIOS scale_algs scale_algs_config"
+# libssh2 1.10 supports (a host goes to ssh only when nothing is left);
+# 10,000 targets in one run; the file-descriptor limit.
+ALL_SCENARIOS="$ALL_SCENARIOS scale_algs scale_algs_config scale_10k scale_nofile"
 
 # _used_libssh2 N: the last client of host N's sshd was libssh2's (it
 # says "fanscp done" on leaving; ssh says "disconnected by user").
@@ -90,4 +91,123 @@ scen_scale_algs_config() {
 	expect_err lab002 "aes128-ctr"
 	expect_home 1 a.bin
 	expect_home 2
+}
+
+# _targets N: N targets that fail at once (port 1, refused), one a line.
+_refused_targets() {
+	seq -f 'scp://127.0.0.1:1/f%g' 1 "$1"
+}
+
+# 10,000 targets in one run: 48 on four sshds (12 files each), the rest
+# refused at once (a login costs ~140 ms of CPU: 10,000 real ones would
+# take minutes here).  Every target has its JSON record; memory stays
+# small: peak RSS under 48 MiB (about 1.4 KiB a target on top of ~10 MiB),
+# and 10,000 targets cost less than 2 KiB a target more than 1,000 do.
+scen_scale_10k() {
+	need_fanscp || return
+	fixture_start 4
+	SRC=$T/src/data.bin
+	mkrandom "$SRC" 4096
+	_refused_targets 9952 >"$T/targets"
+	for h in 1 2 3 4; do
+		seq -f "$(host_name $h):f%02g" 1 12
+	done >>"$T/targets"
+	FANSCP_RSS=$T/rss.10k
+	# shellcheck disable=SC2046
+	run_fanscp -F "$T/ssh_config" --width 256 --json "$T/run.json" \
+	    "$SRC" $(cat "$T/targets")
+	FANSCP_RSS=
+	expect_rc 1
+	for h in 1 2 3 4; do
+		expect_copy "$h" f01 "$SRC"
+		expect_copy "$h" f12 "$SRC"
+		expect_home "$h" $(seq -f 'f%02g' 1 12)
+	done
+	python3 - "$T/run.json" <<'PY' || fail "the JSON does not hold every record"
+import json, sys
+d = json.load(open(sys.argv[1]))
+h = d["hosts"]
+st = {}
+for r in h:
+	st[r["status"]] = st.get(r["status"], 0) + 1
+assert len(h) == 10000, len(h)
+assert len(set(r["target"] for r in h)) == 10000
+assert st == {"done": 48, "failed": 9952}, st
+assert d["summary"]["hosts"] == 10000, d["summary"]
+assert all(r["error_kind"] == "connect" for r in h if r["status"] == "failed")
+PY
+	FANSCP_RSS=$T/rss.1k
+	# shellcheck disable=SC2046
+	run_fanscp -F "$T/ssh_config" --width 256 "$SRC" \
+	    $(_refused_targets 1000)
+	FANSCP_RSS=
+	expect_rc 1
+	# time(1) says "Command exited with non-zero status 1" first.
+	r1=$(tail -n 1 "$T/rss.1k") r10=$(tail -n 1 "$T/rss.10k")
+	diag "peak RSS: $r1 KiB at 1,000 targets, $r10 KiB at 10,000"
+	[ "$r10" -lt 49152 ] || fail "peak RSS $r10 KiB at 10,000 targets"
+	[ $((r10 - r1)) -lt 18000 ] ||
+	    fail "10,000 targets cost $((r10 - r1)) KiB more than 1,000"
+}
+
+# --width 2000: the descriptor limit is raised to fit (no note); with a
+# hard limit of 256 the width is cut to what fits, said under -v, and no
+# host fails for want of a descriptor.  130 listeners that never
+# answer (two targets each: fanscp starts few logins at a time on
+# one server) would hold more than 256 connections open until
+# --connect-timeout.
+scen_scale_nofile() {
+	need_fanscp || return
+	fixture_start 1
+	SRC=$T/src/data.bin
+	mkrandom "$SRC" 1024
+	python3 - "$T/hole.port" <<'PY' &
+import os, socket, sys, time
+ss = []
+for i in range(130):
+	s = socket.socket()
+	s.bind(("127.0.0.1", 0))
+	s.listen(64)
+	ss.append(s)
+with open(sys.argv[1] + ".tmp", "w") as f:
+	for s in ss:
+		f.write("%d\n" % s.getsockname()[1])
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+time.sleep(120)
+PY
+	hole=$!
+	i=0
+	while [ ! -s "$T/hole.port" ] && [ $i -lt 50 ]; do
+		sleep 0.1; i=$((i + 1))
+	done
+	for p in $(cat "$T/hole.port"); do
+		seq -f "scp://127.0.0.1:$p/h%g" 1 2
+	done >"$T/hole.targets"
+	run_fanscp -F "$T/ssh_config" -v --width 2000 "$SRC" \
+	    $(_refused_targets 2000) lab001:a
+	expect_rc 1
+	expect_copy 1 a "$SRC"
+	grep -q 'cut to' "$T/err" && fail "the width was cut at 2000"
+	grep -qi 'too many open files' "$T/err" && fail "EMFILE at 2000"
+	real=$FANSCP
+	printf '#!/bin/sh\nexec prlimit --nofile=256:256 %s "$@"\n' \
+	    "$(shq "$real")" >"$T/lowfd"
+	chmod +x "$T/lowfd"
+	FANSCP=$T/lowfd
+	# shellcheck disable=SC2046
+	_t0=$(date +%s)
+	run_fanscp -F "$T/ssh_config" -v --width 2000 --max-startups 2000 \
+	    --connect-timeout 2 \
+	    "$SRC" $(cat "$T/hole.targets") lab001:b
+	FANSCP=$real
+	diag "260 silent targets at width 96: $(($(date +%s) - _t0)) s"
+	kill "$hole" 2>/dev/null
+	wait "$hole" 2>/dev/null
+	expect_rc 1
+	expect_copy 1 b "$SRC"
+	_err_has "fanscp: --width 2000 cut to 96: the file-descriptor limit is 256 (ulimit -Hn)"
+	grep -qi 'too many open files' "$T/err" && fail "EMFILE under 256"
+	n=$(grep -c 'timed out after 2 s' "$T/err")
+	[ "$n" -ge 1 ] || fail "no target timed out at the listeners"
+	expect_home 1 a b
 }
