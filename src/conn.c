@@ -32,13 +32,15 @@
 #include "knownhosts.h"
 #include "log.h"
 #include "loop.h"
+#include "resolve.h"
 #include "sshcmd.h"
 #include "sshconf.h"
 #include "transport.h"
 #include "xmalloc.h"
 
 #define CONN_STATES(X)							\
-	X(CONNECT)	/* resolve, non-blocking TCP connect */		\
+	X(RESOLVE)	/* the name, off the loop (resolve.h) */	\
+	X(CONNECT)	/* non-blocking TCP connect */			\
 	X(HANDSHAKE)	/* SSH banner and key exchange */		\
 	X(HOSTKEY)	/* known_hosts check, before any auth */	\
 	X(AUTH)		/* agent, then identity files */		\
@@ -62,6 +64,7 @@ struct conn {
 	int		 port;
 	struct addrinfo	*ai;		/* all addresses, and the one tried */
 	struct addrinfo	*ai_cur;
+	struct resolve	*rq;		/* the name being resolved */
 	char		 connect_err[128];
 	int		 fd;
 	int		 want;		/* LOOP_READ and/or LOOP_WRITE */
@@ -105,6 +108,7 @@ static enum host_err
 conn_err_kind(const struct conn *c)
 {
 	switch (c->st) {
+	case CS_RESOLVE:
 	case CS_CONNECT:
 		return ERR_CONNECT;
 	case CS_HANDSHAKE:
@@ -197,24 +201,53 @@ conn_close_fd(struct conn *c)
 	c->fd = -1;
 }
 
-/* Resolve the name once; the address list is walked on failures. */
+/*
+ * Resolve the name once; the address list is walked on failures.  A
+ * numeric address is taken at once; a name is resolved by a thread of its
+ * own (resolve.h), so that a slow DNS stalls no other session of this
+ * loop, and the connection waits for its eventfd meanwhile.
+ */
 static enum st_result
 conn_resolve(struct conn *c)
 {
-	struct addrinfo hints;
+	struct addrinfo hints, numeric;
 	char port[16];
 	int r;
 
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = c->job->family ? c->job->family :
-	    c->cfg.address_family >= 0 ? c->cfg.address_family : AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	snprintf(port, sizeof(port), "%d", c->port);
-	r = getaddrinfo(c->hostname, port, &hints, &c->ai);
-	if (r != 0)
+	if (c->rq != NULL) {
+		if (!resolve_take(c->rq, &r, &c->ai)) {
+			c->want = LOOP_READ;
+			return ST_WAIT;
+		}
+		resolve_drop(c->rq);
+		c->rq = NULL;
+	} else {
+		memset(&hints, 0, sizeof(hints));
+		hints.ai_family = c->job->family ? c->job->family :
+		    c->cfg.address_family >= 0 ? c->cfg.address_family :
+		    AF_UNSPEC;
+		hints.ai_socktype = SOCK_STREAM;
+		snprintf(port, sizeof(port), "%d", c->port);
+		numeric = hints;
+		numeric.ai_flags |= AI_NUMERICHOST;
+		r = getaddrinfo(c->hostname, port, &numeric, &c->ai);
+		if (r == EAI_NONAME) {
+			if ((c->rq = resolve_start(c->hostname, port,
+			    &hints)) != NULL) {
+				c->want = LOOP_READ;
+				return ST_WAIT;
+			}
+			/* No thread to be had: resolve in place. */
+			r = getaddrinfo(c->hostname, port, &hints, &c->ai);
+		}
+	}
+	if (r != 0) {
+		c->ai = NULL;
 		return conn_fail(c, "cannot resolve '%s': %s", c->hostname,
 		    gai_strerror(r));
+	}
 	c->ai_cur = c->ai;
+	conn_set_state(c, CS_CONNECT);
 	return ST_NEXT;
 }
 
@@ -265,8 +298,6 @@ conn_connect(struct conn *c)
 	socklen_t len = sizeof(int);
 	int err = 0;
 
-	if (c->ai == NULL && conn_resolve(c) == ST_FAIL)
-		return ST_FAIL;
 	if (c->fd >= 0) {
 		/* Woken for writability: did the connect finish? */
 		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
@@ -775,6 +806,7 @@ conn_endpoint(const struct job *job, const struct host *h)
 }
 
 static st_handler *const handlers[] = {
+	[CS_RESOLVE] = conn_resolve,
 	[CS_CONNECT] = conn_connect,
 	[CS_HANDSHAKE] = conn_handshake,
 	[CS_HOSTKEY] = conn_hostkey,
@@ -808,7 +840,7 @@ conn_new(const struct job *job, struct host *host)
 	c->job = job;
 	c->host = host;
 	c->fd = -1;
-	c->st = CS_CONNECT;
+	c->st = CS_RESOLVE;
 	c->nomatch = -1;
 	c->cfg.strict = SHK_UNSET;
 	pthread_mutex_lock(&conn_shared);
@@ -822,7 +854,7 @@ conn_new(const struct job *job, struct host *host)
 int
 conn_fd(const struct conn *c)
 {
-	return c->fd;
+	return c->rq != NULL ? resolve_fd(c->rq) : c->fd;
 }
 
 int
@@ -848,7 +880,7 @@ conn_connect_timeout(const struct conn *c)
 int
 conn_connecting(const struct conn *c)
 {
-	return c->st == CS_CONNECT;
+	return c->st == CS_RESOLVE || c->st == CS_CONNECT;
 }
 
 int
@@ -907,6 +939,9 @@ conn_teardown(struct conn *c)
 		libssh2_session_free(c->ssh);
 	c->ssh = NULL;
 	conn_close_fd(c);
+	/* A name still being resolved: its thread lets go of it. */
+	resolve_drop(c->rq);
+	c->rq = NULL;
 	c->want = 0;
 }
 

@@ -1,7 +1,8 @@
 # Issue 10, at scale: Ciphers, MACs and KexAlgorithms held to what
 # libssh2 1.10 supports (a host goes to ssh only when nothing is left);
-# 10,000 targets in one run; the file-descriptor limit.
-ALL_SCENARIOS="$ALL_SCENARIOS scale_algs scale_algs_config scale_10k scale_nofile"
+# 10,000 targets in one run; the file-descriptor limit; names resolved
+# off the event loop.
+ALL_SCENARIOS="$ALL_SCENARIOS scale_algs scale_algs_config scale_10k scale_nofile scale_resolve"
 
 # _used_libssh2 N: the last client of host N's sshd was libssh2's (it
 # says "fanscp done" on leaving; ssh says "disconnected by user").
@@ -210,4 +211,92 @@ PY
 	n=$(grep -c 'timed out after 2 s' "$T/err")
 	[ "$n" -ge 1 ] || fail "no target timed out at the listeners"
 	expect_home 1 a b
+}
+
+# A slow DNS stalls no session: with one engine thread, 30 names that
+# take 3 s each to fail (an LD_PRELOAD getaddrinfo) and one name that
+# resolves at once (named.fast.test, to 127.0.0.1); the named host's copy
+# is done within 2 s, while the slow names are still being looked up.
+# (Blocking in the loop, the run took 90 s and stalled it too.)
+scen_scale_resolve() {
+	need_fanscp || return
+	if ldd "$FANSCP" 2>/dev/null | grep -q 'libasan'; then
+		skip "an LD_PRELOAD shim cannot come before ASan's runtime"
+		return
+	fi
+	fixture_start 1
+	SRC=$T/src/data.bin
+	mkrandom "$SRC" 4194304
+	cat >"$T/gai.c" <<'C'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <netdb.h>
+#include <string.h>
+#include <time.h>
+
+static int
+ends(const char *s, const char *t)
+{
+	size_t n = strlen(s), m = strlen(t);
+
+	return n >= m && strcmp(s + n - m, t) == 0;
+}
+
+int
+getaddrinfo(const char *node, const char *port, const struct addrinfo *h,
+    struct addrinfo **res)
+{
+	int (*real)(const char *, const char *, const struct addrinfo *,
+	    struct addrinfo **) = dlsym(RTLD_NEXT, "getaddrinfo");
+	struct timespec ts = { 3, 0 };
+
+	/* A numeric-only lookup asks no DNS: it never blocks. */
+	if (node != NULL && ends(node, ".slow.test") &&
+	    !(h->ai_flags & AI_NUMERICHOST)) {
+		nanosleep(&ts, NULL);
+		return EAI_NONAME;
+	}
+	if (node != NULL && strcmp(node, "named.fast.test") == 0)
+		node = "127.0.0.1";
+	return real(node, port, h, res);
+}
+C
+	cc -shared -fPIC -o "$T/gai.so" "$T/gai.c" -ldl ||
+	    { fail "cannot build the getaddrinfo shim"; return; }
+	p=$(host_port 1)
+	cfg=$T/named.conf
+	{ printf 'Host named\n\tHostName named.fast.test\n\tPort %s\n' "$p"
+	  sed -n '/^Host lab001$/,/^$/p' "$T/ssh_config" | sed '1,3d'
+	  cat "$T/ssh_config"; } >"$cfg"
+	set -- $(cat "$(host_dir 1)/ssh_host_ed25519_key.pub")
+	printf '[named.fast.test]:%s %s %s\n' "$p" "$1" "$2" >>"$T/known_hosts"
+	real=$FANSCP
+	printf '#!/bin/sh\nLD_PRELOAD=%s exec %s "$@"\n' "$(shq "$T/gai.so")" \
+	    "$(shq "$real")" >"$T/shimmed"
+	chmod +x "$T/shimmed"
+	FANSCP=$T/shimmed
+	_t0=$(date +%s%N)
+	# shellcheck disable=SC2046
+	run_fanscp -F "$cfg" --threads 1 --width 64 --max-startups 64 \
+	    --json "$T/run.json" "$SRC" named:a \
+	    $(seq -f 'h%g.slow.test:f' 1 30)
+	FANSCP=$real
+	ms=$((($(date +%s%N) - _t0) / 1000000))
+	expect_rc 1
+	expect_copy 1 a "$SRC"
+	_err_has "h[1-30].slow.test: cannot resolve"
+	diag "run: $ms ms"
+	[ "$ms" -ge 2900 ] || fail "the slow names took $ms ms, not 3 s"
+	[ "$ms" -lt 20000 ] || fail "the slow names were resolved one by one ($ms ms)"
+	python3 - "$T/run.json" <<'PY' || fail "the named host waited for DNS"
+import json, sys
+h = {r["host"]: r for r in json.load(open(sys.argv[1]))["hosts"]}
+assert h["named"]["status"] == "done", h["named"]
+assert h["named"]["seconds"] < 2.0, h["named"]
+assert sum(r["status"] == "failed" for r in h.values()) == 30
+assert h["h7.slow.test"]["error"].startswith(
+    "cannot resolve 'h7.slow.test': "), h["h7.slow.test"]
+assert h["h7.slow.test"]["seconds"] >= 2.9, h["h7.slow.test"]
+PY
+	expect_home 1 a
 }
