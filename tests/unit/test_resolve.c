@@ -165,7 +165,7 @@ test_many(void **state)
 	enum { N = 200 };
 	struct resolve *r[N];
 	struct addrinfo *ai;
-	char port[8];
+	char port[16];
 	int i, rc;
 
 	(void)state;
