@@ -53,6 +53,9 @@ struct hostcfg {
 	char	 *proxy_command; /* ProxyCommand, likewise ("none": NULL) */
 	char	 *host_key_alias; /* HostKeyAlias: the known_hosts name */
 	char	 *host_key_algorithms; /* HostKeyAlgorithms, as written */
+	char	 *ciphers;	/* Ciphers, MACs, KexAlgorithms as written: */
+	char	 *macs;		/* held to libssh2's in algs.c */
+	char	 *kex_algorithms;
 	int	  forward_agent; /* ForwardAgent: 1 for yes or a socket */
 	char	**known_hosts_command; /* KnownHostsCommand words, NULL-ended;
 				   %p %H %I %t %f %K %% still to expand */

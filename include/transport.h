@@ -18,6 +18,8 @@
 
 #include <stddef.h>
 
+#include "algs.h"
+
 struct hostcfg;
 
 enum transport_reason {
@@ -32,6 +34,8 @@ enum transport_reason {
 	TR_CERT_AUTHORITY,	/* a @cert-authority host key (conn.c) */
 	TR_AGENT_CERT,		/* the agent holds a certificate */
 	TR_SSHCONF,		/* an ssh_config key only ssh honours */
+	TR_ALGS,		/* Ciphers, MACs or KexAlgorithms leave
+				   nothing libssh2 supports (algs.h) */
 };
 
 /* The world as transport_needs_ssh() sees it. */
@@ -49,6 +53,8 @@ struct transport_env {
 	void		(*key_type)(const char *path, char *type, size_t len,
 			    void *arg);
 	const char	*auth_sock;	/* SSH_AUTH_SOCK, or NULL */
+	/* libssh2's names per enum alg_class; NULL: algs_libssh2()'s */
+	const char	*algs[ALG_NCLASSES];
 	/* Does the agent at sock hold a certificate? */
 	int		(*agent_cert)(const char *sock, void *arg);
 	void		*arg;

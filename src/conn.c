@@ -22,6 +22,7 @@
 
 #include <libssh2.h>
 
+#include "algs.h"
 #include "auth.h"
 #include "conn.h"
 #include "fmt.h"
@@ -31,13 +32,15 @@
 #include "knownhosts.h"
 #include "log.h"
 #include "loop.h"
+#include "resolve.h"
 #include "sshcmd.h"
 #include "sshconf.h"
 #include "transport.h"
 #include "xmalloc.h"
 
 #define CONN_STATES(X)							\
-	X(CONNECT)	/* resolve, non-blocking TCP connect */		\
+	X(RESOLVE)	/* the name, off the loop (resolve.h) */	\
+	X(CONNECT)	/* non-blocking TCP connect */			\
 	X(HANDSHAKE)	/* SSH banner and key exchange */		\
 	X(HOSTKEY)	/* known_hosts check, before any auth */	\
 	X(AUTH)		/* agent, then identity files */		\
@@ -61,6 +64,7 @@ struct conn {
 	int		 port;
 	struct addrinfo	*ai;		/* all addresses, and the one tried */
 	struct addrinfo	*ai_cur;
+	struct resolve	*rq;		/* the name being resolved */
 	char		 connect_err[128];
 	int		 fd;
 	int		 want;		/* LOOP_READ and/or LOOP_WRITE */
@@ -104,6 +108,7 @@ static enum host_err
 conn_err_kind(const struct conn *c)
 {
 	switch (c->st) {
+	case CS_RESOLVE:
 	case CS_CONNECT:
 		return ERR_CONNECT;
 	case CS_HANDSHAKE:
@@ -196,24 +201,53 @@ conn_close_fd(struct conn *c)
 	c->fd = -1;
 }
 
-/* Resolve the name once; the address list is walked on failures. */
+/*
+ * Resolve the name once; the address list is walked on failures.  A
+ * numeric address is taken at once; a name is resolved by a thread of its
+ * own (resolve.h), so that a slow DNS stalls no other session of this
+ * loop, and the connection waits for its eventfd meanwhile.
+ */
 static enum st_result
 conn_resolve(struct conn *c)
 {
-	struct addrinfo hints;
+	struct addrinfo hints, numeric;
 	char port[16];
 	int r;
 
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = c->job->family ? c->job->family :
-	    c->cfg.address_family >= 0 ? c->cfg.address_family : AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	snprintf(port, sizeof(port), "%d", c->port);
-	r = getaddrinfo(c->hostname, port, &hints, &c->ai);
-	if (r != 0)
+	if (c->rq != NULL) {
+		if (!resolve_take(c->rq, &r, &c->ai)) {
+			c->want = LOOP_READ;
+			return ST_WAIT;
+		}
+		resolve_drop(c->rq);
+		c->rq = NULL;
+	} else {
+		memset(&hints, 0, sizeof(hints));
+		hints.ai_family = c->job->family ? c->job->family :
+		    c->cfg.address_family >= 0 ? c->cfg.address_family :
+		    AF_UNSPEC;
+		hints.ai_socktype = SOCK_STREAM;
+		snprintf(port, sizeof(port), "%d", c->port);
+		numeric = hints;
+		numeric.ai_flags |= AI_NUMERICHOST;
+		r = getaddrinfo(c->hostname, port, &numeric, &c->ai);
+		if (r == EAI_NONAME) {
+			if ((c->rq = resolve_start(c->hostname, port,
+			    &hints)) != NULL) {
+				c->want = LOOP_READ;
+				return ST_WAIT;
+			}
+			/* No thread to be had: resolve in place. */
+			r = getaddrinfo(c->hostname, port, &hints, &c->ai);
+		}
+	}
+	if (r != 0) {
+		c->ai = NULL;
 		return conn_fail(c, "cannot resolve '%s': %s", c->hostname,
 		    gai_strerror(r));
+	}
 	c->ai_cur = c->ai;
+	conn_set_state(c, CS_CONNECT);
 	return ST_NEXT;
 }
 
@@ -264,8 +298,6 @@ conn_connect(struct conn *c)
 	socklen_t len = sizeof(int);
 	int err = 0;
 
-	if (c->ai == NULL && conn_resolve(c) == ST_FAIL)
-		return ST_FAIL;
 	if (c->fd >= 0) {
 		/* Woken for writability: did the connect finish? */
 		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
@@ -440,6 +472,44 @@ conn_nomatch(struct conn *c)
 	return conn_fail(c, "%s", msg);
 }
 
+/*
+ * Ciphers, MACs and KexAlgorithms, where set: OpenSSH's reading of them,
+ * held to libssh2's names (algs.h); conn_configure() or, under auto,
+ * transport_needs_ssh() made sure each leaves some.
+ */
+static void
+conn_algs_pref(struct conn *c)
+{
+	static const int methods[ALG_NCLASSES][2] = {
+		[ALG_CIPHER] = { LIBSSH2_METHOD_CRYPT_CS,
+		    LIBSSH2_METHOD_CRYPT_SC },
+		[ALG_MAC] = { LIBSSH2_METHOD_MAC_CS, LIBSSH2_METHOD_MAC_SC },
+		[ALG_KEX] = { LIBSSH2_METHOD_KEX, -1 },
+	};
+	char lists[ALG_NCLASSES][ALGS_MAX], why[2 * ALGS_MAX];
+	int k, d;
+
+	if (algs_host(&c->cfg, NULL, lists, why, sizeof(why)) != 0)
+		return;
+	for (k = 0; k < ALG_NCLASSES; k++) {
+		if (lists[k][0] == '\0')
+			continue;
+		debug("%s: %s %s", c->host->name,
+		    algs_keyword((enum alg_class)k), lists[k]);
+		for (d = 0; d < 2 && methods[k][d] >= 0; d++)
+			libssh2_session_method_pref(c->ssh, methods[k][d],
+			    lists[k]);
+	}
+}
+
+static const char *
+conn_method(struct conn *c, int type)
+{
+	const char *m = libssh2_session_methods(c->ssh, type);
+
+	return m != NULL ? m : "?";
+}
+
 static enum st_result
 conn_handshake(struct conn *c)
 {
@@ -461,6 +531,7 @@ conn_handshake(struct conn *c)
 		debug("%s: host key algorithms %s", c->host->name, pref);
 		libssh2_session_method_pref(c->ssh, LIBSSH2_METHOD_HOSTKEY,
 		    pref);
+		conn_algs_pref(c);
 		conn_tap_start(c);
 	}
 	rc = libssh2_session_handshake(c->ssh, c->fd);
@@ -470,6 +541,11 @@ conn_handshake(struct conn *c)
 	r = conn_rc(c, rc, "SSH handshake");
 	if (r == ST_NEXT) {
 		conn_tap_stop(c);
+		/* What was chosen, at -vv: Ciphers and the like apply. */
+		debug("%s: kex %s, cipher %s, mac %s", c->host->name,
+		    conn_method(c, LIBSSH2_METHOD_KEX),
+		    conn_method(c, LIBSSH2_METHOD_CRYPT_CS),
+		    conn_method(c, LIBSSH2_METHOD_MAC_CS));
 		conn_set_state(c, CS_HOSTKEY);
 	}
 	return r;
@@ -652,7 +728,8 @@ static int
 conn_configure(struct conn *c)
 {
 	const struct job *job = c->job;
-	char err[512], **ids;
+	char err[2 * ALGS_MAX], **ids;
+	char algs[ALG_NCLASSES][ALGS_MAX];
 	size_t nids, i;
 
 	if (sshconf_resolve(job->conf, c->host->t.host, c->host->t.user,
@@ -671,6 +748,13 @@ conn_configure(struct conn *c)
 	    job->transport == JOB_TRANSPORT_LIBSSH2) {
 		host_fail(c->host, ERR_CONFIG, "%s: only ssh honours it: "
 		    "--transport auto or ssh", c->cfg.needs_ssh);
+		return -1;
+	}
+	/* Ciphers, MACs, KexAlgorithms: libssh2 must have some of each. */
+	if (job->transport == JOB_TRANSPORT_LIBSSH2 &&
+	    algs_host(&c->cfg, NULL, algs, err, sizeof(err)) != 0) {
+		host_fail(c->host, ERR_CONFIG, "%s: only ssh can: --transport "
+		    "auto or ssh", err);
 		return -1;
 	}
 	/* We never call libssh2_channel_request_auth_agent(). */
@@ -722,6 +806,7 @@ conn_endpoint(const struct job *job, const struct host *h)
 }
 
 static st_handler *const handlers[] = {
+	[CS_RESOLVE] = conn_resolve,
 	[CS_CONNECT] = conn_connect,
 	[CS_HANDSHAKE] = conn_handshake,
 	[CS_HOSTKEY] = conn_hostkey,
@@ -755,7 +840,7 @@ conn_new(const struct job *job, struct host *host)
 	c->job = job;
 	c->host = host;
 	c->fd = -1;
-	c->st = CS_CONNECT;
+	c->st = CS_RESOLVE;
 	c->nomatch = -1;
 	c->cfg.strict = SHK_UNSET;
 	pthread_mutex_lock(&conn_shared);
@@ -769,7 +854,7 @@ conn_new(const struct job *job, struct host *host)
 int
 conn_fd(const struct conn *c)
 {
-	return c->fd;
+	return c->rq != NULL ? resolve_fd(c->rq) : c->fd;
 }
 
 int
@@ -795,7 +880,7 @@ conn_connect_timeout(const struct conn *c)
 int
 conn_connecting(const struct conn *c)
 {
-	return c->st == CS_CONNECT;
+	return c->st == CS_RESOLVE || c->st == CS_CONNECT;
 }
 
 int
@@ -854,6 +939,9 @@ conn_teardown(struct conn *c)
 		libssh2_session_free(c->ssh);
 	c->ssh = NULL;
 	conn_close_fd(c);
+	/* A name still being resolved: its thread lets go of it. */
+	resolve_drop(c->rq);
+	c->rq = NULL;
 	c->want = 0;
 }
 

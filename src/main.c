@@ -313,17 +313,38 @@ free_hosts(struct host *hosts, size_t n)
 	free(hosts);
 }
 
-/* Enough descriptors for the width, within the hard limit. */
-static void
+/*
+ * Enough descriptors for the width, within the hard limit: a slot holds
+ * one (a libssh2 socket) or two (an ssh child's socketpair end and its
+ * stderr pipe), and the run keeps a few more (the source, the spool,
+ * known_hosts, reports).  Where the hard limit is too low for the width,
+ * the width is cut to what fits, said under -v, rather than hosts failing
+ * with EMFILE.  Returns the width to use.
+ */
+#define NOFILE_PER_SLOT	2
+#define NOFILE_SPARE	64
+
+static int
 raise_nofile(int width)
 {
 	struct rlimit rl;
-	rlim_t want = (rlim_t)width + 64;
+	rlim_t want = (rlim_t)width * NOFILE_PER_SLOT + NOFILE_SPARE;
+	int fit;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
-		return;
-	rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;
-	setrlimit(RLIMIT_NOFILE, &rl);
+		return width;
+	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || want < rl.rlim_max ?
+	    want : rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0 &&
+	    getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return width;
+	if (rl.rlim_cur >= want)
+		return width;
+	fit = rl.rlim_cur > NOFILE_SPARE + NOFILE_PER_SLOT ?
+	    (int)((rl.rlim_cur - NOFILE_SPARE) / NOFILE_PER_SLOT) : 1;
+	verbose("--width %d cut to %d: the file-descriptor limit is %llu "
+	    "(ulimit -Hn)", width, fit, (unsigned long long)rl.rlim_cur);
+	return fit;
 }
 
 static double
@@ -588,10 +609,10 @@ run(const struct opts *o, struct job *job, struct host *hosts, size_t n)
 	 * --resume, and where the scheduler may probe hosts and pause them:
 	 * a file copy with fewer slots than hosts.
 	 */
+	c.width = raise_nofile(c.width);
 	job->keep = job->retries > 0 || job->resume ||
 	    (job->kind == REMOTE_FILE && !source_is_stream(job->src) &&
 	    (size_t)c.width < n);
-	raise_nofile(c.width);
 	reports_open(o, &reports);
 	setup_signals();
 	clock_gettime(CLOCK_MONOTONIC, &t0);

@@ -88,6 +88,9 @@ enum kw {
 	KW_CONTROLMASTER,
 	KW_COMPRESSION,
 	KW_IGNOREUNKNOWN,
+	KW_CIPHERS,
+	KW_MACS,
+	KW_KEXALGORITHMS,
 	KW_OTHER,	/* known to ssh, not implemented: see its policy */
 	KW_UNKNOWN,	/* unknown, but IgnoreUnknown may cover it */
 };
@@ -232,6 +235,10 @@ static const struct keyword keywords[] = {
 	{ "ControlMaster", KW_CONTROLMASTER, V_CHOICE, cm_choices, P_HONOUR, NULL, NULL },
 	{ "Compression", KW_COMPRESSION, V_CHOICE, flag_choices, P_HONOUR, NULL, NULL },
 	{ "IgnoreUnknown", KW_IGNOREUNKNOWN, V_STRING, NULL, P_HONOUR, NULL, NULL },
+	/* Held to what libssh2 supports (algs.c); none left: ssh. */
+	{ "Ciphers", KW_CIPHERS, V_STRING, NULL, P_HONOUR, NULL, NULL },
+	{ "MACs", KW_MACS, V_STRING, NULL, P_HONOUR, NULL, NULL },
+	{ "KexAlgorithms", KW_KEXALGORITHMS, V_STRING, NULL, P_HONOUR, NULL, NULL },
 	/* "HostName" matches the man page's "Hostname" (no case). */
 
 	/* Known to ssh, not implemented: ignoring these is safe. */
@@ -320,9 +327,6 @@ static const struct keyword keywords[] = {
 	/* They decide where packets go, the crypto, or what is sent. */
 	VIA_SSH("BindAddress", NULL, "chooses the local address"),
 	VIA_SSH("BindInterface", NULL, "chooses the local interface"),
-	VIA_SSH("Ciphers", NULL, WHY_ALGS),
-	VIA_SSH("KexAlgorithms", NULL, WHY_ALGS),
-	VIA_SSH("MACs", NULL, WHY_ALGS),
 	VIA_SSH("PubkeyAcceptedAlgorithms", NULL, WHY_ALGS),
 	VIA_SSH("PubkeyAcceptedKeyTypes", NULL, WHY_ALGS),
 	VIA_SSH("RequiredRSASize", "1024", "libssh2 cannot check the size "
@@ -452,6 +456,9 @@ struct rstate {
 	const struct directive	 *proxy;
 	const struct directive	 *hkalias;	/* HostKeyAlias */
 	const struct directive	 *hkalgs;	/* HostKeyAlgorithms */
+	const struct directive	 *ciphers;	/* Ciphers */
+	const struct directive	 *macs;		/* MACs */
+	const struct directive	 *kexalgs;	/* KexAlgorithms */
 	const struct directive	 *khcmd;	/* KnownHostsCommand */
 	const struct directive	 *checkip;	/* CheckHostIP */
 	const struct directive	 *dns;		/* VerifyHostKeyDNS */
@@ -1725,6 +1732,15 @@ apply(const struct directive *d, struct rstate *st)
 	case KW_HOSTKEYALGORITHMS:
 		set_dir(&st->hkalgs, d);
 		break;
+	case KW_CIPHERS:
+		set_dir(&st->ciphers, d);
+		break;
+	case KW_MACS:
+		set_dir(&st->macs, d);
+		break;
+	case KW_KEXALGORITHMS:
+		set_dir(&st->kexalgs, d);
+		break;
 	case KW_KNOWNHOSTSCOMMAND:
 		set_dir(&st->khcmd, d);
 		break;
@@ -2200,6 +2216,12 @@ finish_hostkey(const struct rstate *st, const struct expand *e, char *err,
 		h->host_key_alias = xstrdup(st->hkalias->args.v[0]);
 	if (st->hkalgs != NULL)
 		h->host_key_algorithms = xstrdup(st->hkalgs->args.v[0]);
+	if (st->ciphers != NULL)
+		h->ciphers = xstrdup(st->ciphers->args.v[0]);
+	if (st->macs != NULL)
+		h->macs = xstrdup(st->macs->args.v[0]);
+	if (st->kexalgs != NULL)
+		h->kex_algorithms = xstrdup(st->kexalgs->args.v[0]);
 	if ((d = st->fwdagent) != NULL)
 		h->forward_agent = strcasecmp(d->args.v[0], "no") != 0 &&
 		    strcasecmp(d->args.v[0], "false") != 0;
@@ -2420,6 +2442,9 @@ hostcfg_release(struct hostcfg *h)
 	free(h->needs_ssh);
 	free(h->host_key_alias);
 	free(h->host_key_algorithms);
+	free(h->ciphers);
+	free(h->macs);
+	free(h->kex_algorithms);
 	if (h->known_hosts_command != NULL)
 		for (i = 0; h->known_hosts_command[i] != NULL; i++)
 			free(h->known_hosts_command[i]);

@@ -16,6 +16,7 @@
 
 #include <openssl/evp.h>
 
+#include "algs.h"
 #include "sshconf.h"
 #include "transport.h"
 #include "unittest.h"
@@ -252,6 +253,13 @@ transport_needs_ssh(const struct transport_host *h,
 		return why(TR_PROXYCOMMAND, buf, len, "ProxyCommand is set");
 	if (cfg->needs_ssh != NULL)
 		return why(TR_SSHCONF, buf, len, "%s", cfg->needs_ssh);
+	if (cfg->ciphers != NULL || cfg->macs != NULL ||
+	    cfg->kex_algorithms != NULL) {
+		char lists[ALG_NCLASSES][ALGS_MAX], msg[ALGS_MAX];
+
+		if (algs_host(cfg, e->algs, lists, msg, sizeof(msg)) != 0)
+			return why(TR_ALGS, buf, len, "%s", msg);
+	}
 	/* ssh reuses a master unless it is to be one (yes, ask). */
 	if (cfg->control_path != NULL && cfg->control_master != CM_YES &&
 	    cfg->control_master != CM_ASK &&

@@ -101,8 +101,9 @@ scen_strict_ignoreunknown() {
 
 # Keys ssh knows and fanscp does not implement.  Safe ones are ignored
 # with a -v note and the copy is done; a refused one fails its host,
-# as ssh fails to log in with it; Ciphers, only ssh can honour:
-# --transport libssh2 fails the host, auto hands it to ssh.
+# as ssh fails to log in with it; a Ciphers that leaves nothing libssh2
+# 1.10 has (t10_scale.sh): --transport libssh2 fails the host, auto hands
+# it to ssh.
 scen_strict_keys() {
 	need_fanscp || return
 	fixture_start 3
@@ -114,7 +115,7 @@ scen_strict_keys() {
 	  printf '\tRemoteCommand false\n\tRequestTTY force\n'
 	  printf '\tSendEnv LANG\n\tCompression yes\n'
 	  printf 'Host lab002\n\tPubkeyAuthentication no\n'
-	  printf 'Host lab003\n\tCiphers aes256-ctr\n'
+	  printf 'Host lab003\n\tCiphers chacha20-poly1305@openssh.com\n'
 	  cat "$T/ssh_config"; } >"$cfg"
 	run_fanscp -F "$cfg" -v --transport libssh2 "$SRC" \
 	    'lab[001-003]:a.bin'
@@ -124,7 +125,8 @@ scen_strict_keys() {
 	_err_has "$cfg:3: LocalForward ignored: fanscp opens no forwarding"
 	_err_has "$cfg:4: RemoteCommand ignored: fanscp runs its own remote command"
 	expect_err lab002 "$cfg:9: PubkeyAuthentication no is not supported: fanscp logs in with public keys only"
-	expect_err lab003 "Ciphers is set (libssh2 cannot be held to this algorithm list): only ssh honours it: --transport auto or ssh"
+	expect_err lab003 "Ciphers chacha20-poly1305@openssh.com leaves nothing libssh2 1.10 supports (it offers aes128-ctr"
+	expect_err lab003 "only ssh can: --transport auto or ssh"
 	expect_home 2
 	expect_home 3
 	# ssh with PubkeyAuthentication no cannot log in either.
@@ -134,13 +136,14 @@ scen_strict_keys() {
 	run_fanscp -F "$cfg" -v "$SRC" lab003:b.bin
 	expect_rc 0
 	expect_copy 3 b.bin "$SRC"
-	_err_has "Ciphers is set"
+	_err_has "lab003: using ssh: Ciphers chacha20-poly1305@openssh.com leaves nothing"
 	expect_home 1 a.bin
 }
 
-# -c and -C: -c is Ciphers for every host, honoured through ssh; a host
-# whose sshd takes only aes256-ctr is reached with -c aes256-ctr and not
-# with -c aes128-ctr (so -c is not ignored).  -C (Compression yes) copies
+# -c and -C: -c is Ciphers for every host, held to libssh2's (or, with
+# nothing left, honoured through ssh); a host whose sshd takes only
+# aes256-ctr is reached with -c aes256-ctr and not with -c aes128-ctr
+# (so -c is not ignored), by libssh2 and by ssh.  -C (Compression yes) copies
 # through libssh2 and through ssh.
 scen_strict_cipher() {
 	need_fanscp || return
@@ -153,13 +156,17 @@ scen_strict_cipher() {
 	expect_copy 1 a.bin "$SRC"
 	run_fanscp -F "$T/ssh_config" -c aes128-ctr "$SRC" lab001:b.bin
 	expect_rc 1
-	expect_err lab001 "ssh exited"
+	expect_err lab001 "no matching cipher found; the server offers aes256-ctr; libssh2 offers aes128-ctr; over ssh too: ssh exited"
 	grep -q "no matching cipher found. Their offer: aes128-ctr" \
 	    "$(host_log 1)" || fail "sshd saw no aes128-ctr-only offer"
 	run_fanscp -F "$T/ssh_config" -c aes256-ctr --transport libssh2 \
 	    "$SRC" lab001:c.bin
-	expect_rc 1
-	expect_err lab001 "Ciphers is set"
+	expect_rc 0
+	expect_copy 1 c.bin "$SRC"
+	run_fanscp -F "$T/ssh_config" -c aes256-ctr --transport ssh \
+	    "$SRC" lab001:d.bin
+	expect_rc 0
+	expect_copy 1 d.bin "$SRC"
 	run_fanscp -F "$T/ssh_config" -C --transport libssh2 "$SRC" \
 	    lab002:a.bin
 	expect_rc 0
@@ -167,7 +174,7 @@ scen_strict_cipher() {
 	run_fanscp -F "$T/ssh_config" -C --transport ssh "$SRC" lab002:b.bin
 	expect_rc 0
 	expect_copy 2 b.bin "$SRC"
-	expect_home 1 a.bin
+	expect_home 1 a.bin c.bin d.bin
 	expect_home 2 a.bin b.bin
 }
 

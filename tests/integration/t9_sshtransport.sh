@@ -262,17 +262,25 @@ scen_auto_hardened() {
 	    "$T/err" || fail "the server was not remembered"
 	grep -q '^lab002: using ssh' "$T/err" && fail "lab002 went to ssh"
 	_ssh_leftovers
-	# Ciphers and MACs given: libssh2 cannot be held to them, so the host
-	# goes straight to ssh (t10_strict.sh), which the server refuses.
+	# MACs given that libssh2 1.10 lacks (EtM): nothing is left for it,
+	# so the host goes straight to ssh, held to that list.
 	run_fanscp -F "$T/ssh_config" -v -o Ciphers=aes128-ctr \
-	    -o MACs=hmac-sha2-256 "$SRC" lab001:h
-	expect_rc 1
-	grep -q '^lab001: using ssh: Ciphers is set' "$T/err" ||
+	    -o MACs=hmac-sha2-256-etm@openssh.com "$SRC" lab001:h
+	expect_rc 0
+	expect_copy 1 h "$SRC"
+	grep -q '^lab001: using ssh: MACs hmac-sha2-256-etm@openssh.com leaves nothing libssh2 1.10 supports' "$T/err" ||
 	    fail "no -v line for the hand-over: $(head -5 "$T/err")"
-	expect_err lab001 "ssh exited with status 255"
+	# MACs both clients have but the server lacks: libssh2 is held to
+	# it and fails naming the MAC; ssh, tried next, fails as well.
+	run_fanscp -F "$T/ssh_config" -v -o Ciphers=aes128-ctr \
+	    -o MACs=hmac-sha2-256 "$SRC" lab001:i
+	expect_rc 1
+	grep -q '^lab001: using ssh: no matching MAC found; .*; libssh2 offers hmac-sha2-256$' "$T/err" ||
+	    fail "no -v line for the fallback: $(head -5 "$T/err")"
+	expect_err lab001 "libssh2 offers hmac-sha2-256; over ssh too: ssh exited with status 255"
 	grep -q "no matching MAC found. Their offer: hmac-sha2-256" \
 	    "$(host_log 1)" || fail "sshd saw no hmac-sha2-256 offer"
-	expect_home 1 f g
+	expect_home 1 f g h
 	_ssh_leftovers
 }
 

@@ -648,6 +648,15 @@ __wrap_libssh2_session_method_pref(LIBSSH2_SESSION *s, int type,
 	return 0;
 }
 
+/* The algorithms negotiated, for conn.c's -vv line. */
+const char *
+__wrap_libssh2_session_methods(LIBSSH2_SESSION *s, int type)
+{
+	(void)mock_sess_of(s);
+	(void)type;
+	return "mock";
+}
+
 int
 __wrap_libssh2_session_handshake(LIBSSH2_SESSION *s, libssh2_socket_t fd)
 {

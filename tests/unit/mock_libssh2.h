@@ -271,6 +271,7 @@ int		 mock_closed_port(void);
 LIBSSH2_SESSION	*__wrap_libssh2_session_init_ex(LIBSSH2_ALLOC_FUNC((*)),
 		    LIBSSH2_FREE_FUNC((*)), LIBSSH2_REALLOC_FUNC((*)), void *);
 void		 __wrap_libssh2_session_set_blocking(LIBSSH2_SESSION *, int);
+const char	*__wrap_libssh2_session_methods(LIBSSH2_SESSION *, int);
 int		 __wrap_libssh2_session_method_pref(LIBSSH2_SESSION *, int,
 		    const char *);
 int		 __wrap_libssh2_session_handshake(LIBSSH2_SESSION *,

@@ -1079,6 +1079,7 @@ test_policies(void **state)
 	    "  LocalForward 8080 localhost:80\n"
 	    "  SendEnv LANG LC_*\n"
 	    "  Ciphers aes256-gcm@openssh.com\n"
+	    "  SetEnv A=b\n"
 	    "Host rsa-default\n"
 	    "  RequiredRSASize 1024\n"
 	    "Host rsa\n"
@@ -1100,8 +1101,11 @@ test_policies(void **state)
 	    "forwarding"));
 	assert_true(has_note("cfg:4: SendEnv ignored"));
 	resolve(c, "ign", NULL, &h);
-	assert_string_equal(h.needs_ssh, "Ciphers is set (libssh2 cannot be "
-	    "held to this algorithm list)");
+	/* Ciphers is held to libssh2's names (algs.c), not handed to ssh. */
+	assert_string_equal(h.ciphers, "aes256-gcm@openssh.com");
+	assert_null(h.macs);
+	assert_string_equal(h.needs_ssh, "SetEnv is set (sends variables the "
+	    "server may act on)");
 	assert_int_equal(h.compression, -1);
 	hostcfg_release(&h);
 	resolve(c, "rsa-default", NULL, &h);
@@ -1113,7 +1117,7 @@ test_policies(void **state)
 	hostcfg_release(&h);
 	assert_int_equal(sshconf_resolve(c, "nopub", NULL, &h, err,
 	    sizeof(err)), -1);
-	assert_string_equal(err, "cfg:11: PubkeyAuthentication no is not "
+	assert_string_equal(err, "cfg:12: PubkeyAuthentication no is not "
 	    "supported: fanscp logs in with public keys only");
 	resolve(c, "pub", NULL, &h);
 	hostcfg_release(&h);

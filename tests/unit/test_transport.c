@@ -161,6 +161,32 @@ test_reasons(void **state)
 	assert_string_equal(why, "Pro");
 }
 
+/* Ciphers, MACs, KexAlgorithms: only an empty intersection needs ssh. */
+static void
+test_algs(void **state)
+{
+	char why[512];
+
+	(void)state;
+	env.algs[ALG_CIPHER] = "aes128-ctr,aes256-ctr";
+	env.algs[ALG_MAC] = "hmac-sha2-256";
+	env.algs[ALG_KEX] = "curve25519-sha256";
+	cfg.ciphers = "aes256-ctr,chacha20-poly1305@openssh.com";
+	cfg.macs = "+hmac-sha1";
+	cfg.kex_algorithms = "-diffie-hellman-*";
+	assert_int_equal(decide(why, sizeof(why)), TR_NONE);
+	cfg.kex_algorithms = "-curve25519-sha256";
+	assert_int_equal(decide(why, sizeof(why)), TR_ALGS);
+	assert_string_equal(why, "KexAlgorithms -curve25519-sha256 leaves "
+	    "nothing libssh2 1.10 supports (it offers curve25519-sha256)");
+	cfg.kex_algorithms = NULL;
+	cfg.ciphers = "chacha20-poly1305@openssh.com";
+	assert_int_equal(decide(why, sizeof(why)), TR_ALGS);
+	/* ProxyCommand comes first. */
+	cfg.proxy_command = "nc %h %p";
+	assert_int_equal(decide(why, sizeof(why)), TR_PROXYCOMMAND);
+}
+
 /* ssh loads "ID-cert" as well as "ID-cert.pub". */
 static void
 test_cert_beside(void **state)
@@ -489,6 +515,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_plain, setup),
 		cmocka_unit_test_setup(test_reasons, setup),
+		cmocka_unit_test_setup(test_algs, setup),
 		cmocka_unit_test_setup(test_cert_beside, setup),
 		cmocka_unit_test_setup(test_sk_defaults, setup),
 		cmocka_unit_test_setup(test_control_master, setup),
