@@ -41,8 +41,9 @@ check_added(const struct target_list *l, size_t n)
 
 	for (i = n; i < l->n; i++) {
 		t = &l->v[i];
+		/* An scp:// line's own path wins over the lone PATH. */
 		if (t->host == NULL || t->host[0] == '\0' ||
-		    t->path == NULL || strcmp(t->path, PATH) != 0 ||
+		    t->path == NULL ||
 		    t->port < 0 || t->port > 65535 ||
 		    (t->user != NULL && t->user[0] == '\0'))
 			abort();
