@@ -1026,20 +1026,7 @@ wait_no_tempfile() {
 
 # Wait (up to $2 s, default 30) for a temp file of size > 0 under host $1's
 # home; prints its name.
-wait_tempfile() {
-	_i=0
-	_lim=$(( ${2:-30} * 10 ))
-	while [ $_i -lt $_lim ]; do
-		_f=$(find "$(host_home "$1")" -name '.*.fanscp.*' -size +0c \
-		    2>/dev/null | head -1)
-		[ -n "$_f" ] && { printf '%s\n' "$_f"; return 0; }
-		[ -n "${FANSCP_PID:-}" ] && ! kill -0 "$FANSCP_PID" 2>/dev/null &&
-		    return 1
-		sleep 0.1
-		_i=$((_i + 1))
-	done
-	return 1
-}
+wait_tempfile() { wait_temp_over "$1" 0 "${2:-30}"; }
 
 # No temp file, and no pid file, anywhere under host $1's home.
 expect_no_stray() {
@@ -1047,10 +1034,12 @@ expect_no_stray() {
 	[ -z "$_s" ] || fail "$(host_name "$1"): left behind: $_s"
 }
 
-# Wait until host $1 holds a temp file of more than $2 bytes.
+# Wait (up to $3 s, default 30) until host $1 holds a temp file (not its
+# pid file) of more than $2 bytes; prints its name.
 wait_temp_over() {
 	_i=0
-	while [ $_i -lt 300 ]; do
+	_lim=$(( ${3:-30} * 10 ))
+	while [ $_i -lt $_lim ]; do
 		_f=$(find "$(host_home "$1")" -name '.*.fanscp.*' ! -name '*.pid' \
 		    -size +"$2"c 2>/dev/null | head -1)
 		[ -n "$_f" ] && { printf '%s\n' "$_f"; return 0; }
