@@ -33,6 +33,19 @@ enum conn_result {
  * (a bad ssh_config), the host is failed and conn_step says so at once.
  */
 struct conn	*conn_new(const struct job *, struct host *);
+/*
+ * A jump host's connection (tunnel.c): resolved from the files alone (no
+ * -o, no -P), through jump if not NULL, else through its own ProxyJump.
+ */
+struct conn	*conn_new_hop(const struct job *, struct host *,
+		    const char *jump);
+/* Where a connection with a ProxyJump opens its channel (before a step). */
+struct tunnels;
+void		 conn_set_tunnels(struct conn *, struct tunnels *);
+/* The ProxyJump it goes through, or NULL. */
+const char	*conn_jump(const struct conn *);
+/* Why its jump host's tunnel failed it, or NULL. */
+const char	*conn_via_error(const struct conn *);
 /* Go as far as possible without blocking. */
 enum conn_result conn_step(struct conn *);
 int		 conn_fd(const struct conn *);

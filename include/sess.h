@@ -35,6 +35,9 @@ struct sess	*sess_new(const struct job *, struct host *, int64_t now);
  */
 struct sess	*sess_new_cleanup(const struct job *, struct host *,
 		    int64_t now);
+/* Where its connection opens a channel if it goes through a jump host. */
+struct tunnels;
+void		 sess_use_tunnels(struct sess *, struct tunnels *);
 /*
  * Drive the session as far as it goes without blocking.  Returns 1 when
  * the host has finished (its record says done or failed), else 0: then

@@ -49,8 +49,8 @@ struct hostcfg {
 	int	  batch_mode;	/* BatchMode yes/no */
 	int	  address_family; /* AddressFamily: AF_INET, AF_INET6, AF_UNSPEC */
 	char	 *identity_agent; /* IdentityAgent ("none", a path, SSH_AUTH_SOCK) */
-	char	 *proxy_jump;	/* ProxyJump, to refuse it clearly for now */
-	char	 *proxy_command; /* ProxyCommand, likewise ("none": NULL) */
+	char	 *proxy_jump;	/* ProxyJump as written ("none": NULL) */
+	char	 *proxy_command; /* ProxyCommand, likewise: ssh's alone */
 	char	 *host_key_alias; /* HostKeyAlias: the known_hosts name */
 	char	 *host_key_algorithms; /* HostKeyAlgorithms, as written */
 	char	 *ciphers;	/* Ciphers, MACs, KexAlgorithms as written: */
@@ -105,6 +105,9 @@ int	sshconf_add_option(struct sshconf *, const char *opt, char *err,
  * ("file:line: reason": an unknown ~user or an unset ${VAR} in a path).
  */
 int	sshconf_resolve(const struct sshconf *, const char *host,
+	    const char *user, struct hostcfg *out, char *err, size_t errlen);
+/* The same for a jump host: the files only, no -o option. */
+int	sshconf_resolve_hop(const struct sshconf *, const char *host,
 	    const char *user, struct hostcfg *out, char *err, size_t errlen);
 /* Free what a hostcfg holds and reset it to "nothing set". */
 void	hostcfg_release(struct hostcfg *);

@@ -36,6 +36,7 @@
 #include "sshcmd.h"
 #include "sshconf.h"
 #include "transport.h"
+#include "tunnel.h"
 #include "xmalloc.h"
 
 #define CONN_STATES(X)							\
@@ -82,6 +83,11 @@ struct conn {
 	/* What ssh would do here that libssh2 cannot (transport.h). */
 	enum transport_reason ssh_why;
 	char		 ssh_only[160];
+	/* Through jump hosts (tunnel.h): the ProxyJump to go through. */
+	char		*jump;
+	int		 hop;		/* this is a jump host's connection */
+	struct tunnels	*tunnels;	/* the engine's, to open chan in */
+	struct tchan	*chan;		/* the channel our socket is on */
 };
 
 typedef enum st_result st_handler(struct conn *);
@@ -128,8 +134,15 @@ static enum st_result
 conn_fail(struct conn *c, const char *fmt, ...)
 {
 	char msg[sizeof(c->host->err)];
+	enum host_err kind;
+	const char *why;
 	va_list ap;
 
+	/* What the tunnel saw comes first: the socket only read EOF. */
+	if (c->chan != NULL && (why = tchan_error(c->chan, &kind)) != NULL) {
+		host_fail(c->host, kind, "%s", why);
+		return ST_FAIL;
+	}
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
@@ -221,6 +234,19 @@ conn_resolve(struct conn *c)
 		}
 		resolve_drop(c->rq);
 		c->rq = NULL;
+	} else if (c->jump != NULL) {
+		/* The bastion resolves and connects: as ssh -W does. */
+		if (c->tunnels == NULL)
+			return conn_fail(c, "ProxyJump %s: no tunnel here",
+			    c->jump);
+		c->chan = tunnels_open(c->tunnels, c->jump, c->hostname,
+		    c->port, c->host->name);
+		c->fd = tchan_take_fd(c->chan);
+		if (c->fd < 0)
+			return conn_fail(c, "ProxyJump %s: cannot open a "
+			    "channel", c->jump);
+		conn_set_state(c, CS_HANDSHAKE);
+		return ST_NEXT;
 	} else {
 		memset(&hints, 0, sizeof(hints));
 		hints.ai_family = c->job->family ? c->job->family :
@@ -663,13 +689,44 @@ conn_identities(const struct job *job, const struct hostcfg *c, size_t *n)
 }
 
 
-/* The port: the target's, else -P, else ssh_config's, else 22. */
+/*
+ * The port: the target's, else -P, else ssh_config's, else 22.  -P is the
+ * targets' alone: a jump host has its own, or its config's.
+ */
 static int
 conn_port(const struct job *job, const struct host *h,
-    const struct hostcfg *cfg)
+    const struct hostcfg *cfg, int hop)
 {
-	return h->t.port ? h->t.port : job->port ? job->port :
+	return h->t.port ? h->t.port : job->port && !hop ? job->port :
 	    cfg->port > 0 ? cfg->port : 22;
+}
+
+/*
+ * The ProxyJump a connection goes through.  A jump host's own ProxyJump
+ * is followed too, unless it names the jump host itself (ssh would loop
+ * until it ran out of descriptors).
+ */
+static void
+conn_choose_jump(struct conn *c)
+{
+	struct jump_hop *hops;
+	char err[256];
+	int i, n;
+
+	if (c->jump != NULL || c->cfg.proxy_jump == NULL)
+		return;
+	if (c->hop) {
+		if ((n = jump_parse(c->cfg.proxy_jump, &hops, err,
+		    sizeof(err))) < 0)
+			return;
+		for (i = 0; i < n; i++)
+			if (strcmp(hops[i].host, c->host->t.host) == 0)
+				break;
+		jump_hops_free(hops, n);
+		if (i < n)
+			return;
+	}
+	c->jump = xstrdup(c->cfg.proxy_jump);
 }
 
 /*
@@ -732,17 +789,30 @@ conn_configure(struct conn *c)
 	char algs[ALG_NCLASSES][ALGS_MAX];
 	size_t nids, i;
 
-	if (sshconf_resolve(job->conf, c->host->t.host, c->host->t.user,
-	    &c->cfg, err, sizeof(err)) != 0) {
+	if ((c->hop ? sshconf_resolve_hop : sshconf_resolve)(job->conf,
+	    c->host->t.host, c->host->t.user, &c->cfg, err,
+	    sizeof(err)) != 0) {
 		host_fail(c->host, ERR_CONFIG, "%s", err);
 		return -1;
 	}
 	/* ssh can: --transport auto hands the host to it (sshlink.c). */
-	if ((c->cfg.proxy_jump != NULL || c->cfg.proxy_command != NULL) &&
+	if (c->cfg.proxy_command != NULL &&
 	    job->transport == JOB_TRANSPORT_LIBSSH2) {
-		host_fail(c->host, ERR_CONFIG, "ProxyJump and ProxyCommand "
-		    "need ssh: --transport auto or ssh");
+		host_fail(c->host, ERR_CONFIG, "ProxyCommand needs ssh: "
+		    "--transport auto or ssh");
 		return -1;
+	}
+	if (c->cfg.proxy_jump != NULL) {
+		struct jump_hop *hops;
+		int n;
+
+		if ((n = jump_parse(c->cfg.proxy_jump, &hops, err,
+		    sizeof(err))) < 0) {
+			host_fail(c->host, ERR_CONFIG, "ProxyJump: %s", err);
+			return -1;
+		}
+		jump_hops_free(hops, n);
+		conn_choose_jump(c);
 	}
 	if (c->cfg.needs_ssh != NULL &&
 	    job->transport == JOB_TRANSPORT_LIBSSH2) {
@@ -764,14 +834,10 @@ conn_configure(struct conn *c)
 	c->hostname = xstrdup(c->cfg.hostname ? c->cfg.hostname :
 	    c->host->t.host);
 	c->user = conn_user(&c->cfg);
-	c->port = conn_port(job, c->host, &c->cfg);
+	c->port = conn_port(job, c->host, &c->cfg, c->hop);
 	ids = conn_identities(job, &c->cfg, &nids);
 	conn_transport_note(c, ids, nids,
 	    job->n_identities + c->cfg.n_identity_files == 0);
-	if (c->cfg.proxy_jump != NULL && c->ssh_why == TR_NONE) {
-		c->ssh_why = TR_PROXYCOMMAND;
-		snprintf(c->ssh_only, sizeof(c->ssh_only), "ProxyJump is set");
-	}
 	if (c->ssh_why == TR_NONE && conn_host_ca(c)) {
 		c->ssh_why = TR_CERT_AUTHORITY;
 		snprintf(c->ssh_only, sizeof(c->ssh_only), "a @cert-authority "
@@ -797,7 +863,7 @@ conn_endpoint(const struct job *job, const struct host *h)
 	if (sshconf_resolve(job->conf, h->t.host, h->t.user, &cfg, err,
 	    sizeof(err)) == 0) {
 		ep = xasprintf("%s port %d", cfg.hostname ? cfg.hostname :
-		    h->t.host, conn_port(job, h, &cfg));
+		    h->t.host, conn_port(job, h, &cfg, 0));
 		conn_lower(ep, ep, strlen(ep) + 1);
 	}
 	pthread_mutex_unlock(&conn_shared);
@@ -831,12 +897,14 @@ conn_step(struct conn *c)
 	return c->st == CS_READY ? CONN_READY : CONN_FAILED;
 }
 
-struct conn *
-conn_new(const struct job *job, struct host *host)
+static struct conn *
+conn_make(const struct job *job, struct host *host, int hop, const char *jump)
 {
 	struct conn *c = xcalloc(1, sizeof(*c));
 	int r;
 
+	c->hop = hop;
+	c->jump = jump != NULL ? xstrdup(jump) : NULL;
 	c->job = job;
 	c->host = host;
 	c->fd = -1;
@@ -849,6 +917,38 @@ conn_new(const struct job *job, struct host *host)
 	if (r != 0)
 		c->st = CS_FAILED;
 	return c;
+}
+
+struct conn *
+conn_new(const struct job *job, struct host *host)
+{
+	return conn_make(job, host, 0, NULL);
+}
+
+struct conn *
+conn_new_hop(const struct job *job, struct host *host, const char *jump)
+{
+	return conn_make(job, host, 1, jump);
+}
+
+void
+conn_set_tunnels(struct conn *c, struct tunnels *t)
+{
+	c->tunnels = t;
+}
+
+const char *
+conn_jump(const struct conn *c)
+{
+	return c->jump;
+}
+
+const char *
+conn_via_error(const struct conn *c)
+{
+	enum host_err kind;
+
+	return c->chan != NULL ? tchan_error(c->chan, &kind) : NULL;
 }
 
 int
@@ -957,5 +1057,7 @@ conn_free(struct conn *c)
 		freeaddrinfo(c->ai);
 	free(c->hostname);
 	free(c->user);
+	free(c->jump);
+	tchan_release(c->chan);
 	free(c);
 }

@@ -23,6 +23,7 @@
 #include "sess.h"
 #include "source.h"
 #include "strmap.h"
+#include "tunnel.h"
 #include "unittest.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -83,6 +84,7 @@ struct engine {
 	int		 width;
 	int		 startups;
 	struct loop	*loop;
+	struct tunnels	*tunnels;	/* its jump hosts' connections */
 	int		 srcfd;		/* a stream's "grown" notification */
 	int		 srcfd_watched;	/* some session waits for it */
 	int		 stopping;
@@ -587,6 +589,7 @@ engine_start_cleanup(struct engine *e)
 		sl->host = h;
 		sl->endpoint = NULL;
 		sl->sess = sess_new_cleanup(e->job, h, loop_now(e->loop));
+	sess_use_tunnels(sl->sess, e->tunnels);
 		host_fail(h, ERR_INTERRUPTED, "interrupted while it waited "
 		    "to go on");
 		hlog(LOG_DEBUG, h->name, "removing its temp file");
@@ -618,6 +621,7 @@ engine_start_one(struct engine *e)
 	sl->host = h;
 	sl->endpoint = ep;
 	sl->sess = sess_new(e->job, sl->host, loop_now(e->loop));
+	sess_use_tunnels(sl->sess, e->tunnels);
 	hlog(LOG_DEBUG, sl->host->name, "started in slot %d",
 	    (int)(sl - e->slots));
 	engine_drive(e, sl);
@@ -714,6 +718,7 @@ engine_run(struct engine *e, volatile int *stop)
 	int timer;
 
 	timer = loop_timer_add(e->loop, ENGINE_TIMER_MS, engine_timer, e);
+	e->tunnels = tunnels_new(e->job, e->loop);
 	for (;;) {
 		if (stop != NULL && *stop && !e->stopping)
 			engine_stop(e);
@@ -731,6 +736,11 @@ engine_run(struct engine *e, volatile int *stop)
 	}
 	if (e->stopping || e->halted)
 		engine_fail_queued(e);
+	if (tunnels_count(e->tunnels) > 0)
+		debug("jump host connections of this thread: %d",
+		    tunnels_count(e->tunnels));
+	tunnels_free(e->tunnels);
+	e->tunnels = NULL;
 	loop_timer_del(e->loop, timer);
 	if (e->srcfd_watched)
 		loop_unwatch(e->loop, e->srcfd);

@@ -14,6 +14,7 @@
 #include "opts.h"
 #include "ratelimit.h"
 #include "sshconf.h"
+#include "tunnel.h"
 #include "unittest.h"
 #include "xmalloc.h"
 
@@ -21,7 +22,8 @@
 
 const char opts_usage[] =
 "usage: fanscp [-46BCpqrv] [-c cipher] [-F ssh_config] [-h host_file]\n"
-"              [-i identity_file] [-l limit] [-o ssh_option] [-P port]\n"
+"              [-i identity_file] [-J destination] [-l limit]\n"
+"              [-o ssh_option] [-P port]\n"
 "              [--all-or-nothing] [--chmod mode] [--chown user:group]\n"
 "              [--connect-timeout seconds]\n"
 "              [--exec command [--exec-stream]] [--failed file]\n"
@@ -240,9 +242,6 @@ static const struct {
 	{ 'A', "fanscp never forwards the agent" },
 	{ 'D', "fanscp runs no sftp-server: it speaks neither SFTP nor "
 	    "scp's protocol" },
-	{ 'J', "jump hosts on the command line are not supported yet; "
-	    "ProxyJump in ssh_config is, through ssh (--transport auto or "
-	    "ssh)" },
 	{ 'O', "fanscp has its own protocol, neither scp's nor SFTP" },
 	{ 'R', "fanscp copies from here to the hosts, never between two "
 	    "remote hosts" },
@@ -297,6 +296,22 @@ opts_ssh_alias(struct opts *o, const char *key, const char *value)
 	return 0;
 }
 
+/* -J: ProxyJump, checked now as ssh does (tunnel.h). */
+static int
+opts_jump(struct opts *o, const char *arg, char *err, size_t errlen)
+{
+	struct jump_hop *hops;
+	char why[256];
+	int n;
+
+	if ((n = jump_parse(arg, &hops, why, sizeof(why))) < 0) {
+		snprintf(err, errlen, "-J: %s", why);
+		return -1;
+	}
+	jump_hops_free(hops, n);
+	return opts_ssh_alias(o, "ProxyJump", arg);
+}
+
 /* Handle one option character c with argument arg; 0, 1 (exit) or -1. */
 static int
 opts_one(struct opts *o, int c, const char *arg, char *err, size_t errlen)
@@ -314,6 +329,7 @@ opts_one(struct opts *o, int c, const char *arg, char *err, size_t errlen)
 	case 'i': opts_identity(o, arg); return 0;
 	case 'C': return opts_ssh_alias(o, "Compression", "yes");
 	case 'c': return opts_ssh_alias(o, "Ciphers", arg);
+	case 'J': return opts_jump(o, arg, err, errlen);
 	case 'o': opts_push(&o->options, &o->n_options, arg); return 0;
 	case 'l':
 		return opts_limit(arg, "-l limit", &o->limit, err, errlen);

@@ -224,6 +224,11 @@ sess_fail_ssh(struct sess *s, int rc, const char *what)
 	case LIBSSH2_ERROR_SOCKET_RECV:
 	case LIBSSH2_ERROR_SOCKET_SEND:
 	case LIBSSH2_ERROR_SOCKET_DISCONNECT:
+		/* A jump host's tunnel went: say so, not "closed by". */
+		if (conn_via_error(s->conn) != NULL)
+			return sess_fail_as(s, ERR_LOST, "connection lost "
+			    "after %s (%s)", fmt_size(sz, sizeof(sz), s->off),
+			    conn_via_error(s->conn));
 		if (conn_bye(s->conn)[0] != '\0')
 			return sess_fail_as(s, ERR_LOST, "the server "
 			    "disconnected during %s after %s: \"%s\"", what,
@@ -1278,6 +1283,12 @@ sess_new(const struct job *job, struct host *host, int64_t now)
 	if (job->host_limit > 0)
 		s->host_limit = ratelimit_new(job->host_limit);
 	return s;
+}
+
+void
+sess_use_tunnels(struct sess *s, struct tunnels *t)
+{
+	conn_set_tunnels(s->conn, t);
 }
 
 struct sess *

@@ -2371,9 +2371,9 @@ wants_final(const struct dirlist *l)
  * "final" and "canonical" true, where the first value obtained still wins.
  * We never canonicalize, so the name stays the one given.
  */
-int
-sshconf_resolve(const struct sshconf *c, const char *host, const char *user,
-    struct hostcfg *out, char *err, size_t errlen)
+static int
+resolve(const struct sshconf *c, const char *host, const char *user,
+    struct hostcfg *out, char *err, size_t errlen, int cmdline)
 {
 	struct rstate st;
 	char *luser = local_user();
@@ -2388,7 +2388,8 @@ sshconf_resolve(const struct sshconf *c, const char *host, const char *user,
 	    sizeof(*st.other));
 	st.out = out;
 	active = 1;
-	walk(&c->cmdline, &st, &active, 0);
+	if (cmdline)
+		walk(&c->cmdline, &st, &active, 0);
 	if (st.user == NULL)
 		st.user = user;
 	for (i = 0; i < c->nfiles; i++) {
@@ -2411,6 +2412,25 @@ sshconf_resolve(const struct sshconf *c, const char *host, const char *user,
 	if (r == -1)
 		hostcfg_release(out);
 	return r;
+}
+
+int
+sshconf_resolve(const struct sshconf *c, const char *host, const char *user,
+    struct hostcfg *out, char *err, size_t errlen)
+{
+	return resolve(c, host, user, out, err, errlen, 1);
+}
+
+/*
+ * A jump host is resolved as the ssh that ssh starts for it is: from the
+ * files alone.  The -o options are the target's (a -o ProxyJump would
+ * otherwise send the bastion through itself).
+ */
+int
+sshconf_resolve_hop(const struct sshconf *c, const char *host,
+    const char *user, struct hostcfg *out, char *err, size_t errlen)
+{
+	return resolve(c, host, user, out, err, errlen, 0);
 }
 
 static void

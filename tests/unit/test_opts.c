@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "opts.h"
+#include "tunnel.h"
 
 #define NARGS(a)	(int)(sizeof(a) / sizeof((a)[0]) - 1)
 
@@ -27,7 +28,7 @@ static void
 test_scp_flags_refused(void **state)
 {
 	static const char *const flags[][2] = {
-		{ "-3", NULL }, { "-A", NULL }, { "-D", "/x" }, { "-J", "b" },
+		{ "-3", NULL }, { "-A", NULL }, { "-D", "/x" },
 		{ "-O", NULL }, { "-R", NULL }, { "-S", "ssh" }, { "-s", NULL },
 		{ "-T", NULL }, { "-X", "nsessions=1" },
 	};
@@ -55,13 +56,60 @@ test_scp_flags_refused(void **state)
 	}
 	/* Without its argument, the flag is still named. */
 	argv[0] = (char *)"fanscp";
-	argv[1] = (char *)"-J";
+	argv[1] = (char *)"-D";
 	argv[2] = NULL;
 	assert_int_equal(parse(&o, argv, 2, err, sizeof(err)), -1);
-	assert_string_equal(err, "-J is not supported: jump hosts on the "
-	    "command line are not supported yet; ProxyJump in ssh_config is, "
-	    "through ssh (--transport auto or ssh)");
+	assert_string_equal(err, "-D is not supported: fanscp runs no "
+	    "sftp-server: it speaks neither SFTP nor scp's protocol");
 	opts_release(&o);
+}
+
+/* -J is ProxyJump, checked at once: a bad hop is a usage error. */
+static void
+test_jump(void **state)
+{
+	char *argv[] = { (char *)"fanscp", (char *)"-J", NULL, (char *)"src",
+	    (char *)"h:x", NULL };
+	static const char *const good[] = { "b", "u@b:2222,c",
+	    "ssh://u@b:22", "[::1]:22,u@[fe80::1]", "a,b,c,d,e,f,g,h" };
+	static const char *const bad[] = { "", "b:", "b:0", "b:65536",
+	    "b,,c", "@b", "b/c", "[::1", "[::1]x", "a,b,c,d,e,f,g,h,i",
+	    "b c" };
+	struct jump_hop *hops;
+	char err[512];
+	struct opts o;
+	size_t i;
+	int n;
+
+	(void)state;
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		argv[2] = (char *)good[i];
+		if (parse(&o, argv, NARGS(argv), err, sizeof(err)) != 0)
+			fail_msg("-J %s: %s", good[i], err);
+		assert_int_equal(o.n_options, 1);
+		assert_true(strncmp(o.options[0], "ProxyJump=", 10) == 0);
+		assert_string_equal(o.options[0] + 10, good[i]);
+		opts_release(&o);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		argv[2] = (char *)bad[i];
+		if (parse(&o, argv, NARGS(argv), err, sizeof(err)) != -1)
+			fail_msg("-J '%s' was taken", bad[i]);
+		assert_true(strncmp(err, "-J: ", 4) == 0);
+		opts_release(&o);
+	}
+	/* The hops, first first, with users, ports and brackets taken off. */
+	n = jump_parse("ssh://u@b:2222,[::1],c:7", &hops, err, sizeof(err));
+	assert_int_equal(n, 3);
+	assert_string_equal(hops[0].user, "u");
+	assert_string_equal(hops[0].host, "b");
+	assert_int_equal(hops[0].port, 2222);
+	assert_null(hops[1].user);
+	assert_string_equal(hops[1].host, "::1");
+	assert_int_equal(hops[1].port, 0);
+	assert_string_equal(hops[2].host, "c");
+	assert_int_equal(hops[2].port, 7);
+	jump_hops_free(hops, n);
 }
 
 /* -C and -c become -o options, in their place among the others. */
@@ -185,6 +233,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_scp_flags_refused),
+		cmocka_unit_test(test_jump),
 		cmocka_unit_test(test_compression_cipher),
 		cmocka_unit_test(test_bad_option_key),
 		cmocka_unit_test(test_missing_identity),

@@ -1,0 +1,942 @@
+/*
+ * Jump hosts: a bastion connection per engine, and its channels pumped
+ * into socketpairs (see tunnel.h).
+ *
+ * The pump runs whenever the bastion's socket or a channel's socketpair
+ * end has something for it.  One pass visits every channel: it opens the
+ * next queued channel (one open at a time: libssh2 keeps the state of an
+ * open in the session), moves bytes up (socketpair → channel_write) and
+ * down (channel_read → socketpair), passes each EOF on, and closes the
+ * channels whose both directions ended.  A libssh2 call that returns
+ * EAGAIN with the session blocked outbound has left a packet half sent:
+ * the pass stops there, and the next one repeats that very call first
+ * (t->pend).  An EAGAIN blocked inbound parks nothing (libssh2.md §1.2),
+ * so the pass goes on to the other channels.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <libssh2.h>
+
+#include "conn.h"
+#include "host.h"
+#include "job.h"
+#include "log.h"
+#include "loop.h"
+#include "tunnel.h"
+#include "xmalloc.h"
+
+#define TCHAN_BUF	(64 * 1024)	/* each way, for each channel */
+#define JUMP_MAX_HOPS	8
+#define TUNNEL_PASSES	16		/* passes a run makes at most */
+
+enum tchan_state { TC_QUEUED, TC_OPENING, TC_OPEN, TC_CLOSING, TC_DONE };
+enum pend_op { OP_NONE, OP_OPEN, OP_WRITE, OP_EOF, OP_READ, OP_CLOSE };
+
+struct tunnel;
+
+struct tchan {
+	struct tchan	*next;
+	struct tunnel	*t;		/* NULL once the tunnel is gone */
+	char		*host;		/* as the bastion is to resolve it */
+	int		 port;
+	char		*name;		/* the target, for messages */
+	int		 fd_sess;	/* the session's end, until taken */
+	int		 fd;		/* ours, or -1 */
+	int		 watched;	/* the events fd is watched for */
+	LIBSSH2_CHANNEL	*ch;
+	enum tchan_state st;
+	unsigned char	*up;		/* session → channel */
+	size_t		 up_len, up_off;
+	int		 up_eof;	/* the session closed its side */
+	int		 eof_sent;
+	unsigned char	*down;		/* channel → session */
+	size_t		 down_len, down_off;
+	int		 down_eof;	/* the target closed its side */
+	int		 gone;		/* the session's end is closed */
+	int		 released;	/* the connection let go of it */
+	int		 failed;
+	enum host_err	 kind;
+	char		 err[sizeof(((struct host *)0)->err)];
+};
+
+struct tunnel {
+	struct tunnel	*next;
+	struct tunnels	*set;
+	char		*spec;		/* the ProxyJump value: the key */
+	struct host	 bastion;	/* the record its connection uses */
+	struct conn	*conn;
+	LIBSSH2_SESSION	*ssh;		/* once logged in */
+	int		 fd;		/* watched: the connection's socket */
+	int		 watched;
+	int		 ready;
+	int		 failed;
+	enum host_err	 kind;		/* why it failed */
+	char		 err[sizeof(((struct host *)0)->err)];
+	struct tchan	*chans;
+	struct tchan	*opening;	/* the channel whose open is on */
+	enum pend_op	 pend;		/* a call to repeat first, on */
+	struct tchan	*pend_c;	/* this channel */
+	int		 out_blocked;	/* the last EAGAIN was outbound */
+	int		 moved;		/* a pass did something */
+	int		 drained;	/* a pass read the socket */
+	int		 timer;		/* the login deadline, or -1 */
+	int		 kick;		/* a run due next turn, or -1 */
+	int		 in_run;
+};
+
+struct tunnels {
+	const struct job *job;
+	struct loop	*loop;
+	struct tunnel	*list;
+	int		 made;		/* bastion connections started */
+};
+
+static void	tunnel_run(struct tunnel *);
+static int64_t	tunnel_kick_cb(struct loop *, void *);
+
+/*
+ * ProxyJump values.
+ */
+
+/* One hop: [ssh://][user@]host[:port], host maybe in brackets. */
+static int
+jump_hop(const char *s, size_t len, struct jump_hop *h, char *err,
+    size_t errlen)
+{
+	char *w = xstrndup(s, len), *p = w, *at, *colon, *end;
+	long port;
+
+	memset(h, 0, sizeof(*h));
+	if (strncmp(p, "ssh://", 6) == 0)
+		p += 6;
+	if ((at = strrchr(p, '@')) != NULL) {
+		*at = '\0';
+		h->user = xstrdup(p);
+		p = at + 1;
+	}
+	if (*p == '[') {
+		if ((end = strchr(p, ']')) == NULL)
+			goto bad;
+		*end = '\0';
+		colon = end[1] == ':' ? end + 1 : NULL;
+		if (end[1] != '\0' && colon == NULL)
+			goto bad;
+		p++;
+	} else
+		colon = strchr(p, ':');
+	if (colon != NULL) {
+		*colon = '\0';
+		port = strtol(colon + 1, &end, 10);
+		if (colon[1] == '\0' || *end != '\0' || port < 1 ||
+		    port > 65535)
+			goto bad;
+		h->port = (int)port;
+	}
+	if (*p == '\0' || (h->user != NULL && *h->user == '\0') ||
+	    strpbrk(p, " \t/") != NULL)
+		goto bad;
+	h->host = xstrdup(p);
+	free(w);
+	return 0;
+bad:
+	snprintf(err, errlen, "'%.*s' is not [user@]host[:port]", (int)len,
+	    s);
+	free(h->user);
+	h->user = NULL;
+	free(w);
+	return -1;
+}
+
+int
+jump_parse(const char *spec, struct jump_hop **hops, char *err,
+    size_t errlen)
+{
+	struct jump_hop *v = xcalloc(JUMP_MAX_HOPS, sizeof(*v));
+	const char *s = spec, *comma;
+	int n = 0;
+
+	for (;;) {
+		comma = strchr(s, ',');
+		if (n == JUMP_MAX_HOPS) {
+			snprintf(err, errlen, "more than %d jump hosts",
+			    JUMP_MAX_HOPS);
+			break;
+		}
+		if (jump_hop(s, comma ? (size_t)(comma - s) : strlen(s),
+		    &v[n], err, errlen) != 0)
+			break;
+		n++;
+		if (comma == NULL) {
+			*hops = v;
+			return n;
+		}
+		s = comma + 1;
+	}
+	jump_hops_free(v, n);
+	return -1;
+}
+
+void
+jump_hops_free(struct jump_hop *v, int n)
+{
+	int i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		free(v[i].user);
+		free(v[i].host);
+	}
+	free(v);
+}
+
+/*
+ * Channels.
+ */
+
+static void
+tchan_close_fd(struct tchan *c)
+{
+	if (c->fd < 0)
+		return;
+	if (c->t != NULL && c->watched)
+		loop_unwatch(c->t->set->loop, c->fd);
+	c->watched = 0;
+	close(c->fd);
+	c->fd = -1;
+}
+
+static void
+tchan_free(struct tchan *c)
+{
+	if (c->fd_sess >= 0)
+		close(c->fd_sess);
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c->host);
+	free(c->name);
+	free(c->up);
+	free(c->down);
+	free(c);
+}
+
+/*
+ * The channel failed: its session reads EOF, and learns why from
+ * tchan_error().  The libssh2 channel, if any, is still closed politely.
+ */
+static void
+tchan_fail(struct tchan *c, enum host_err kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+tchan_fail(struct tchan *c, enum host_err kind, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!c->failed) {
+		c->failed = 1;
+		c->kind = kind;
+		va_start(ap, fmt);
+		vsnprintf(c->err, sizeof(c->err), fmt, ap);
+		va_end(ap);
+	}
+	tchan_close_fd(c);
+	c->gone = 1;
+	c->up_eof = 1;
+	c->up_off = c->up_len;
+	c->down_off = c->down_len;
+	if (c->st == TC_QUEUED || c->st == TC_OPENING)
+		c->st = c->ch != NULL ? TC_CLOSING : TC_DONE;
+	else if (c->st == TC_OPEN)
+		c->st = TC_CLOSING;
+}
+
+int
+tchan_take_fd(struct tchan *c)
+{
+	int fd = c->fd_sess;
+
+	c->fd_sess = -1;
+	return fd;
+}
+
+const char *
+tchan_error(const struct tchan *c, enum host_err *kind)
+{
+	if (!c->failed)
+		return NULL;
+	*kind = c->kind;
+	return c->err;
+}
+
+/* Unlink c from its tunnel's list. */
+static void
+tchan_unlink(struct tchan *c)
+{
+	struct tchan **pp;
+
+	for (pp = &c->t->chans; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			return;
+		}
+}
+
+void
+tchan_release(struct tchan *c)
+{
+	if (c == NULL)
+		return;
+	c->released = 1;
+	if (c->t == NULL || c->st == TC_DONE) {
+		if (c->t != NULL)
+			tchan_unlink(c);
+		tchan_free(c);
+	}
+}
+
+/*
+ * The tunnel.
+ */
+
+/* "jump host NAME: why", unless why already names a jump host. */
+static void
+tunnel_fail(struct tunnel *t, enum host_err kind, const char *why)
+{
+	struct tchan *c, *next;
+
+	if (t->failed)
+		return;
+	t->failed = 1;
+	t->kind = kind;
+	if (strncmp(why, "jump host ", 10) == 0)
+		snprintf(t->err, sizeof(t->err), "%s", why);
+	else
+		snprintf(t->err, sizeof(t->err), "jump host %s: %s",
+		    t->bastion.name, why);
+	if (kind != ERR_INTERRUPTED)
+		hlog(LOG_VERBOSE, t->bastion.name, "%s", t->err);
+	for (c = t->chans; c != NULL; c = c->next)
+		tchan_fail(c, kind, "%s", t->err);
+	/* The session goes with its channels: none is closed politely. */
+	for (c = t->chans; c != NULL; c = c->next) {
+		c->ch = NULL;
+		c->st = TC_DONE;
+	}
+	if (t->watched)
+		loop_unwatch(t->set->loop, t->fd);
+	t->watched = 0;
+	t->fd = -1;
+	conn_free(t->conn);
+	t->conn = NULL;
+	t->ssh = NULL;
+	for (c = t->chans; c != NULL; c = next) {
+		next = c->next;
+		if (c->released)
+			tchan_free(c);
+		else
+			c->t = NULL;
+	}
+	t->chans = NULL;
+}
+
+/* A libssh2 error on the session, not the channel: the tunnel is lost. */
+static int
+tunnel_session_error(int rc)
+{
+	switch (rc) {
+	case LIBSSH2_ERROR_SOCKET_SEND:
+	case LIBSSH2_ERROR_SOCKET_RECV:
+	case LIBSSH2_ERROR_SOCKET_DISCONNECT:
+	case LIBSSH2_ERROR_SOCKET_TIMEOUT:
+	case LIBSSH2_ERROR_TIMEOUT:
+	case LIBSSH2_ERROR_DECRYPT:
+	case LIBSSH2_ERROR_ALLOC:
+	case LIBSSH2_ERROR_PROTO:
+	case LIBSSH2_ERROR_KEX_FAILURE:
+	case LIBSSH2_ERROR_BAD_USE:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static const char *
+tunnel_ssh_msg(struct tunnel *t)
+{
+	char *msg = NULL;
+
+	if (t->ssh == NULL ||
+	    libssh2_session_last_error(t->ssh, &msg, NULL, 0) == 0 ||
+	    msg == NULL)
+		return "unknown error";
+	return msg;
+}
+
+/*
+ * A call on c returned rc < 0 (not EAGAIN): the tunnel or the channel
+ * fails.  Returns 0: the pass ends if the tunnel went.
+ */
+static int
+tchan_error_rc(struct tunnel *t, struct tchan *c, int rc, const char *what)
+{
+	char msg[300];
+
+	snprintf(msg, sizeof(msg), "%s", tunnel_ssh_msg(t));
+	if (tunnel_session_error(rc)) {
+		char why[400];
+
+		snprintf(why, sizeof(why), "connection lost (%s: %s)", what,
+		    msg);
+		tunnel_fail(t, ERR_LOST, why);
+		return 0;
+	}
+	tchan_fail(c, ERR_LOST, "jump host %s: the channel to %s port %d "
+	    "failed (%s: %s)", t->bastion.name, c->host, c->port, what, msg);
+	return 1;
+}
+
+/*
+ * libssh2 returned EAGAIN for op on c.  Blocked outbound, the packet it
+ * made is half sent, and op is the next call the session may see: 1.
+ */
+static int
+tunnel_parked(struct tunnel *t, struct tchan *c, enum pend_op op)
+{
+	if (!(libssh2_session_block_directions(t->ssh) &
+	    LIBSSH2_SESSION_BLOCK_OUTBOUND))
+		return 0;
+	t->pend = op;
+	t->pend_c = c;
+	t->out_blocked = 1;
+	return 1;
+}
+
+/* Each step below returns 0 when the pass must stop (a call parked). */
+
+static int
+tchan_open(struct tunnel *t, struct tchan *c)
+{
+	const char *msg;
+	int rc;
+
+	c->ch = libssh2_channel_direct_tcpip_ex(t->ssh, c->host, c->port,
+	    "127.0.0.1", 0);
+	if (c->ch == NULL) {
+		rc = libssh2_session_last_errno(t->ssh);
+		if (rc == LIBSSH2_ERROR_EAGAIN)
+			return !tunnel_parked(t, c, OP_OPEN);
+		t->opening = NULL;
+		if (tunnel_session_error(rc))
+			return tchan_error_rc(t, c, rc, "opening a channel");
+		msg = tunnel_ssh_msg(t);
+		tchan_fail(c, ERR_CONNECT, "jump host %s cannot reach %s port "
+		    "%d: %s%s", t->bastion.name, c->host, c->port, msg,
+		    strstr(msg, "prohibited") ? " (AllowTcpForwarding on the "
+		    "jump host?)" : "");
+		t->moved = 1;
+		return 1;
+	}
+	t->opening = NULL;
+	c->st = TC_OPEN;
+	c->up = xmalloc(TCHAN_BUF);
+	c->down = xmalloc(TCHAN_BUF);
+	hlog(LOG_DEBUG, c->name, "channel open through jump host %s",
+	    t->bastion.name);
+	t->moved = 1;
+	return 1;
+}
+
+/* Session → channel. */
+static int
+tchan_up(struct tunnel *t, struct tchan *c)
+{
+	ssize_t n;
+
+	for (;;) {
+		if (c->up_off == c->up_len && !c->up_eof) {
+			n = read(c->fd, c->up, TCHAN_BUF);
+			if (n > 0) {
+				c->up_len = (size_t)n;
+				c->up_off = 0;
+			} else if (n == 0 || (errno != EAGAIN &&
+			    errno != EINTR)) {
+				c->up_eof = 1;
+				t->moved = 1;
+			} else
+				return 1;
+		}
+		if (c->up_off == c->up_len)
+			return 1;
+		n = libssh2_channel_write(c->ch, (char *)c->up + c->up_off,
+		    c->up_len - c->up_off);
+		if (n == LIBSSH2_ERROR_EAGAIN)
+			return !tunnel_parked(t, c, OP_WRITE);
+		if (n < 0)
+			return tchan_error_rc(t, c, (int)n, "write");
+		c->up_off += (size_t)n;
+		t->moved = 1;
+	}
+}
+
+static int
+tchan_eof(struct tunnel *t, struct tchan *c)
+{
+	int rc;
+
+	if (!c->up_eof || c->up_off < c->up_len || c->eof_sent)
+		return 1;
+	rc = libssh2_channel_send_eof(c->ch);
+	if (rc == LIBSSH2_ERROR_EAGAIN)
+		return !tunnel_parked(t, c, OP_EOF);
+	if (rc < 0)
+		return tchan_error_rc(t, c, rc, "EOF");
+	c->eof_sent = 1;
+	t->moved = 1;
+	return 1;
+}
+
+/* Channel → session. */
+static int
+tchan_down(struct tunnel *t, struct tchan *c)
+{
+	ssize_t n;
+
+	for (;;) {
+		if (c->down_off < c->down_len) {
+			n = send(c->fd, c->down + c->down_off,
+			    c->down_len - c->down_off, MSG_NOSIGNAL);
+			if (n < 0 && (errno == EAGAIN || errno == EINTR))
+				return 1;
+			if (n <= 0) {
+				/* The session has gone: drop what comes. */
+				c->gone = 1;
+				n = (ssize_t)(c->down_len - c->down_off);
+			}
+			c->down_off += (size_t)n;
+			t->moved = 1;
+			continue;
+		}
+		if (c->down_eof)
+			return 1;
+		/*
+		 * The first read of a pass takes in what the socket holds, for
+		 * every channel; after it, a channel with nothing queued in
+		 * libssh2 costs no call and no syscall.
+		 */
+		if (t->drained && !libssh2_poll_channel_read(c->ch, 0) &&
+		    !libssh2_channel_eof(c->ch))
+			return 1;
+		t->drained = 1;
+		n = libssh2_channel_read(c->ch, (char *)c->down, TCHAN_BUF);
+		if (n == LIBSSH2_ERROR_EAGAIN)
+			return !tunnel_parked(t, c, OP_READ);
+		if (n < 0)
+			return tchan_error_rc(t, c, (int)n, "read");
+		if (n == 0) {
+			if (libssh2_channel_eof(c->ch)) {
+				c->down_eof = 1;
+				if (c->fd >= 0)
+					shutdown(c->fd, SHUT_WR);
+				t->moved = 1;
+			}
+			return 1;
+		}
+		c->down_len = (size_t)n;
+		c->down_off = 0;
+		t->moved = 1;
+	}
+}
+
+static int
+tchan_close(struct tunnel *t, struct tchan *c)
+{
+	int rc;
+
+	if (c->ch != NULL) {
+		rc = libssh2_channel_close(c->ch);
+		if (rc == LIBSSH2_ERROR_EAGAIN)
+			return !tunnel_parked(t, c, OP_CLOSE);
+		if (rc < 0 && tunnel_session_error(rc))
+			return tchan_error_rc(t, c, rc, "close");
+		libssh2_channel_free(c->ch);
+		c->ch = NULL;
+	}
+	c->st = TC_DONE;
+	tchan_close_fd(c);
+	t->moved = 1;
+	return 1;
+}
+
+/* One channel's turn in a pass. */
+static int
+tchan_pump(struct tunnel *t, struct tchan *c)
+{
+	if (c->st == TC_QUEUED && t->opening == NULL) {
+		t->opening = c;
+		c->st = TC_OPENING;
+	}
+	if (c->st == TC_OPENING && !tchan_open(t, c))
+		return 0;
+	if (c->st == TC_OPEN) {
+		if (!tchan_up(t, c) || !tchan_eof(t, c))
+			return 0;
+		if (c->st == TC_OPEN && !tchan_down(t, c))
+			return 0;
+		if (c->st == TC_OPEN && c->eof_sent && (c->gone ||
+		    (c->down_eof && c->down_off == c->down_len)))
+			c->st = TC_CLOSING;
+	}
+	if (c->st == TC_CLOSING && !tchan_close(t, c))
+		return 0;
+	return 1;
+}
+
+/* Repeat the call that parked a packet; 0 if it parked again. */
+static int
+tunnel_repeat(struct tunnel *t)
+{
+	struct tchan *c = t->pend_c;
+	enum pend_op op = t->pend;
+
+	t->pend = OP_NONE;
+	t->pend_c = NULL;
+	switch (op) {
+	case OP_OPEN:
+		return tchan_open(t, c);
+	case OP_WRITE:
+		return tchan_up(t, c);
+	case OP_EOF:
+		return tchan_eof(t, c);
+	case OP_READ:
+		return tchan_down(t, c);
+	case OP_CLOSE:
+		return tchan_close(t, c);
+	default:
+		return 1;
+	}
+}
+
+/* What the loop watches: the bastion's socket, each socketpair end. */
+static void tunnel_fd_cb(struct loop *, int, int, void *);
+static void tchan_fd_cb(struct loop *, int, int, void *);
+
+static void
+tunnel_watch(struct tunnel *t)
+{
+	struct loop *l = t->set->loop;
+	struct tchan *c;
+	int fd, ev;
+
+	if (t->failed)
+		return;
+	if (!t->ready) {
+		fd = conn_fd(t->conn);
+		ev = conn_events(t->conn);
+	} else {
+		fd = conn_fd(t->conn);
+		ev = LOOP_READ | (t->pend != OP_NONE || t->out_blocked ?
+		    LOOP_WRITE : 0);
+	}
+	if (fd != t->fd || ev != t->watched) {
+		if (t->watched && t->fd >= 0)
+			loop_unwatch(l, t->fd);
+		t->watched = 0;
+		t->fd = fd;
+		if (fd >= 0 && ev != 0) {
+			loop_watch(l, fd, ev, tunnel_fd_cb, t);
+			t->watched = ev;
+		}
+	}
+	for (c = t->chans; c != NULL; c = c->next) {
+		ev = 0;
+		if (c->st == TC_OPEN && c->up_off == c->up_len && !c->up_eof)
+			ev |= LOOP_READ;
+		if (c->st == TC_OPEN && c->down_off < c->down_len)
+			ev |= LOOP_WRITE;
+		if (c->fd < 0 || ev == c->watched)
+			continue;
+		if (ev == 0)
+			loop_unwatch(l, c->fd);
+		else
+			loop_watch(l, c->fd, ev, tchan_fd_cb, c);
+		c->watched = ev;
+	}
+}
+
+/* Free what is done: channels closed and let go of, a failed tunnel. */
+static void
+tunnel_reap(struct tunnel *t)
+{
+	struct tchan **pp, *c;
+	struct tunnel **tp;
+
+	for (pp = &t->chans; (c = *pp) != NULL;) {
+		if (c->st == TC_DONE && c->released) {
+			*pp = c->next;
+			tchan_free(c);
+		} else
+			pp = &c->next;
+	}
+	if (!t->failed || t->in_run)
+		return;
+	for (tp = &t->set->list; *tp != NULL; tp = &(*tp)->next)
+		if (*tp == t) {
+			*tp = t->next;
+			break;
+		}
+	if (t->timer >= 0)
+		loop_timer_del(t->set->loop, t->timer);
+	if (t->kick >= 0)
+		loop_timer_del(t->set->loop, t->kick);
+	free(t->spec);
+	free(t->bastion.name);
+	free(t->bastion.t.host);
+	free(t->bastion.t.user);
+	free(t);
+}
+
+/* Log in to the bastion; 1 once logged in. */
+static int
+tunnel_login(struct tunnel *t)
+{
+	switch (conn_step(t->conn)) {
+	case CONN_READY:
+		t->ssh = conn_ssh(t->conn);
+		t->ready = 1;
+		if (t->timer >= 0)
+			loop_timer_del(t->set->loop, t->timer);
+		t->timer = -1;
+		hlog(LOG_VERBOSE, t->bastion.name, "jump host: logged in; "
+		    "this thread's targets behind it share the connection");
+		return 1;
+	case CONN_WAIT:
+		return 0;
+	default:
+		tunnel_fail(t, t->bastion.kind ? t->bastion.kind :
+		    ERR_CONNECT, t->bastion.err[0] ? t->bastion.err :
+		    "cannot log in");
+		return 0;
+	}
+}
+
+static void
+tunnel_run(struct tunnel *t)
+{
+	struct tchan *c, **pp;
+	int passes = 0;
+
+	if (t->failed || t->in_run)
+		return;
+	t->in_run = 1;
+	if (!t->ready && !tunnel_login(t))
+		goto out;
+	do {
+		t->moved = 0;
+		t->drained = 0;
+		t->out_blocked = 0;
+		if (t->pend != OP_NONE && !tunnel_repeat(t))
+			break;
+		for (c = t->chans; c != NULL && !t->failed; c = c->next)
+			if (!tchan_pump(t, c))
+				break;
+	} while (!t->failed && t->moved && t->pend == OP_NONE &&
+	    ++passes < TUNNEL_PASSES);
+	/* Still moving: go on next turn, after the others had theirs. */
+	if (!t->failed && t->moved && t->pend == OP_NONE && t->kick < 0)
+		t->kick = loop_timer_add(t->set->loop, 0, tunnel_kick_cb, t);
+	/* The next run starts one channel further: none is always first. */
+	if (!t->failed && t->chans != NULL && t->chans->next != NULL) {
+		c = t->chans;
+		t->chans = c->next;
+		for (pp = &t->chans; *pp != NULL; pp = &(*pp)->next)
+			;
+		*pp = c;
+		c->next = NULL;
+	}
+out:
+	t->in_run = 0;
+	tunnel_watch(t);
+	tunnel_reap(t);
+}
+
+static int64_t
+tunnel_kick_cb(struct loop *l, void *arg)
+{
+	struct tunnel *t = arg;
+
+	(void)l;
+	t->kick = -1;
+	tunnel_run(t);
+	return -1;
+}
+
+static void
+tunnel_fd_cb(struct loop *l, int fd, int events, void *arg)
+{
+	(void)l;
+	(void)fd;
+	(void)events;
+	tunnel_run(arg);
+}
+
+static void
+tchan_fd_cb(struct loop *l, int fd, int events, void *arg)
+{
+	struct tchan *c = arg;
+
+	(void)l;
+	(void)fd;
+	(void)events;
+	if (c->t != NULL)
+		tunnel_run(c->t);
+}
+
+/* Not logged in to the bastion in time: its targets fail. */
+static int64_t
+tunnel_deadline_cb(struct loop *l, void *arg)
+{
+	struct tunnel *t = arg;
+	char why[160];
+
+	(void)l;
+	t->timer = -1;
+	if (!t->ready && !t->failed) {
+		snprintf(why, sizeof(why), "not logged in within %d s "
+		    "(ConnectTimeout)", conn_connect_timeout(t->conn));
+		tunnel_fail(t, ERR_TIMEOUT, why);
+		tunnel_reap(t);
+	}
+	return -1;
+}
+
+struct tunnels *
+tunnels_new(const struct job *job, struct loop *loop)
+{
+	struct tunnels *set = xcalloc(1, sizeof(*set));
+
+	set->job = job;
+	set->loop = loop;
+	return set;
+}
+
+/* The tunnel for spec: the live one, or a new one, connecting. */
+static struct tunnel *
+tunnel_get(struct tunnels *set, const char *spec)
+{
+	struct jump_hop *hops;
+	struct tunnel *t;
+	char err[256], *via = NULL;
+	int n;
+
+	for (t = set->list; t != NULL; t = t->next)
+		if (!t->failed && strcmp(t->spec, spec) == 0)
+			return t;
+	t = xcalloc(1, sizeof(*t));
+	t->set = set;
+	t->spec = xstrdup(spec);
+	t->fd = -1;
+	t->timer = -1;
+	t->kick = -1;
+	t->next = set->list;
+	set->list = t;
+	if ((n = jump_parse(spec, &hops, err, sizeof(err))) < 0) {
+		t->bastion.name = xstrdup(spec);
+		tunnel_fail(t, ERR_CONFIG, err);
+		return t;
+	}
+	/* The last hop is this bastion; the ones before lead to it. */
+	t->bastion.t.host = xstrdup(hops[n - 1].host);
+	t->bastion.t.user = hops[n - 1].user ? xstrdup(hops[n - 1].user) :
+	    NULL;
+	t->bastion.t.port = hops[n - 1].port;
+	t->bastion.t.path = NULL;
+	t->bastion.name = xstrdup(hops[n - 1].host);
+	if (n > 1) {
+		const char *comma = strrchr(spec, ',');
+
+		via = xstrndup(spec, (size_t)(comma - spec));
+	}
+	jump_hops_free(hops, n);
+	t->conn = conn_new_hop(set->job, &t->bastion, via);
+	free(via);
+	conn_set_tunnels(t->conn, set);
+	set->made++;
+	if (host_has_error(&t->bastion)) {
+		tunnel_fail(t, t->bastion.kind, t->bastion.err);
+		return t;
+	}
+	t->timer = loop_timer_add(set->loop,
+	    1000 * (int64_t)conn_connect_timeout(t->conn),
+	    tunnel_deadline_cb, t);
+	hlog(LOG_DEBUG, t->bastion.name, "jump host: connecting");
+	return t;
+}
+
+struct tchan *
+tunnels_open(struct tunnels *set, const char *spec, const char *host,
+    int port, const char *via_of)
+{
+	struct tunnel *t = tunnel_get(set, spec);
+	struct tchan *c = xcalloc(1, sizeof(*c)), **pp;
+	int sp[2];
+
+	c->host = xstrdup(host);
+	c->port = port;
+	c->name = xstrdup(via_of);
+	c->fd = c->fd_sess = -1;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0, sp) == 0) {
+		c->fd_sess = sp[0];
+		c->fd = sp[1];
+	}
+	/* Its configuration failed at once: the channel fails with it. */
+	if (t->failed || c->fd < 0) {
+		if (t->failed)
+			tchan_fail(c, t->kind, "%s", t->err);
+		else
+			tchan_fail(c, ERR_CONNECT, "socketpair: %s",
+			    strerror(errno));
+		c->st = TC_DONE;
+		tunnel_reap(t);
+		return c;
+	}
+	c->t = t;
+	for (pp = &t->chans; *pp != NULL; pp = &(*pp)->next)
+		;
+	*pp = c;
+	/* Run once the caller's turn is over: no pump inside its step. */
+	if (t->kick < 0)
+		t->kick = loop_timer_add(set->loop, 0, tunnel_kick_cb, t);
+	return c;
+}
+
+int
+tunnels_count(const struct tunnels *set)
+{
+	return set->made;
+}
+
+void
+tunnels_free(struct tunnels *set)
+{
+	struct tunnel *t;
+
+	if (set == NULL)
+		return;
+	/* Say goodbye where nothing is half sent, without waiting. */
+	for (t = set->list; t != NULL; t = t->next)
+		if (t->ready && !t->failed && t->pend == OP_NONE)
+			libssh2_session_disconnect(t->ssh, "done");
+	while ((t = set->list) != NULL) {
+		if (!t->failed)
+			tunnel_fail(t, ERR_INTERRUPTED, "closed");
+		tunnel_reap(t);
+	}
+	free(set);
+}

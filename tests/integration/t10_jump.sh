@@ -1,0 +1,183 @@
+# Jump hosts (issue 10): -J and ProxyJump carry every target's session
+# through direct-tcpip channels of one connection to the bastion per
+# engine thread.  Host 1 is the bastion (AllowTcpForwarding yes; the
+# fixture's other sshds forward nothing); the targets' host keys and the
+# bastion's are checked, each under its own name.
+ALL_SCENARIOS="$ALL_SCENARIOS jump_basic jump_config jump_threads jump_chain jump_refused jump_down jump_hostkey jump_lost"
+
+# The logins host N's sshd accepted so far.
+_logins() { grep -c 'Accepted publickey' "$(host_log "$1")" 2>/dev/null || true; }
+
+# _jump_copies SRC NAME N...: hosts N... hold NAME, identical to SRC.
+_jump_copies() {
+	_src=$1; _name=$2; shift 2
+	for _n in "$@"; do
+		expect_copy "$_n" "$_name" "$_src"
+		expect_no_err "$(host_name "$_n")"
+	done
+}
+
+# 1. -J lab001: 4 targets at --threads 1 through one bastion login; every
+#    copy verified; the bastion itself receives nothing.
+scen_jump_basic() {
+	need_fanscp || return
+	host_sshd_option 1 "AllowTcpForwarding yes"
+	fixture_start 5
+	SRC=$T/src/j.bin
+	mkrandom "$SRC" 3000000
+	_b0=$(_logins 1)
+	run_fanscp -F "$T/ssh_config" --threads 1 --verify -J lab001 "$SRC" \
+	    'lab[002-005]:j.bin'
+	expect_rc 0
+	_jump_copies "$SRC" j.bin 2 3 4 5
+	expect_absent 1 j.bin
+	_b1=$(_logins 1)
+	[ $((_b1 - _b0)) -eq 1 ] ||
+	    fail "the bastion saw $((_b1 - _b0)) logins, not 1"
+}
+
+# 2. ProxyJump from ssh_config, and as -o ProxyJump= (which the bastion's
+#    own resolution does not take: -o options are the targets').
+scen_jump_config() {
+	need_fanscp || return
+	host_sshd_option 1 "AllowTcpForwarding yes"
+	fixture_start 3
+	SRC=$T/src/c.bin
+	mkrandom "$SRC" 200000
+	{ printf 'Host lab002 lab003\n\tProxyJump lab001\n\n'
+	  cat "$T/ssh_config"; } >"$T/jump_config"
+	_b0=$(_logins 1)
+	run_fanscp -F "$T/jump_config" --threads 1 "$SRC" 'lab[002-003]:c.bin'
+	expect_rc 0
+	_jump_copies "$SRC" c.bin 2 3
+	[ $(($(_logins 1) - _b0)) -eq 1 ] ||
+	    fail "ProxyJump in ssh_config: the bastion saw $(($(_logins 1) - _b0)) logins, not 1"
+	rm -f "$(host_home 2)/c.bin" "$(host_home 3)/c.bin"
+	_b0=$(_logins 1)
+	run_fanscp -F "$T/ssh_config" --threads 1 -o ProxyJump=lab001 "$SRC" \
+	    'lab[002-003]:c.bin'
+	expect_rc 0
+	_jump_copies "$SRC" c.bin 2 3
+	[ $(($(_logins 1) - _b0)) -eq 1 ] ||
+	    fail "-o ProxyJump: the bastion saw $(($(_logins 1) - _b0)) logins, not 1"
+	# A malformed -J is refused before anything connects.
+	run_fanscp -F "$T/ssh_config" -J 'lab001:99999' "$SRC" lab002:c2.bin
+	expect_rc 2
+	grep -q "^fanscp: -J: 'lab001:99999' is not \[user@\]host\[:port\]" \
+	    "$T/err" || fail "no clear -J error: $(head -1 "$T/err")"
+}
+
+# 3. --threads 2: at most one bastion connection per engine thread, for
+#    8 targets at width 8.
+scen_jump_threads() {
+	need_fanscp || return
+	host_sshd_option 1 "AllowTcpForwarding yes"
+	fixture_start 9
+	SRC=$T/src/t.bin
+	mkrandom "$SRC" 1000000
+	_b0=$(_logins 1)
+	run_fanscp -F "$T/ssh_config" --threads 2 --width 8 -J lab001 "$SRC" \
+	    'lab[002-009]:t.bin'
+	expect_rc 0
+	_jump_copies "$SRC" t.bin 2 3 4 5 6 7 8 9
+	_n=$(($(_logins 1) - _b0))
+	[ "$_n" -ge 1 ] && [ "$_n" -le 2 ] ||
+	    fail "--threads 2: the bastion saw $_n logins, not 1 or 2"
+}
+
+# 4. A chain: -J lab001,lab002 to lab003; each bastion logged in to once,
+#    lab002 from lab001 (through its tunnel).
+scen_jump_chain() {
+	need_fanscp || return
+	host_sshd_option 1 "AllowTcpForwarding yes"
+	host_sshd_option 2 "AllowTcpForwarding yes"
+	fixture_start 4
+	SRC=$T/src/ch.bin
+	mkrandom "$SRC" 500000
+	_a0=$(_logins 1); _b0=$(_logins 2)
+	run_fanscp -F "$T/ssh_config" --threads 1 -J lab001,lab002 "$SRC" \
+	    'lab[003-004]:ch.bin'
+	expect_rc 0
+	_jump_copies "$SRC" ch.bin 3 4
+	expect_absent 2 ch.bin
+	[ $(($(_logins 1) - _a0)) -eq 1 ] && [ $(($(_logins 2) - _b0)) -eq 1 ] ||
+	    fail "chain: bastion logins $(($(_logins 1) - _a0)) and $(($(_logins 2) - _b0)), not 1 and 1"
+}
+
+# 5. A bastion that forwards nothing (the fixture's default): every target
+#    fails with the channel's reason and a hint; nothing written anywhere.
+scen_jump_refused() {
+	need_fanscp || return
+	fixture_start 3
+	SRC=$T/src/r.bin
+	mkrandom "$SRC" 100000
+	run_fanscp -F "$T/ssh_config" -J lab001 "$SRC" 'lab[002-003]:r.bin'
+	expect_rc 1
+	for _n in 2 3; do
+		expect_err "$(host_name "$_n")" "jump host lab001 cannot reach"
+		expect_err "$(host_name "$_n")" "AllowTcpForwarding"
+		expect_absent "$_n" r.bin
+		expect_no_stray "$_n"
+	done
+	expect_kinds "2 connect"
+}
+
+# 6. A bastion that is down: each target names it and the cause; a bastion
+#    whose host key changed: refused before any login, as a host key error.
+scen_jump_down() {
+	need_fanscp || return
+	host_sshd_option 1 "AllowTcpForwarding yes"
+	fixture_start 3
+	SRC=$T/src/d.bin
+	mkrandom "$SRC" 100000
+	change_hostkey 1
+	_b0=$(_logins 1)
+	run_fanscp -F "$T/ssh_config" -J lab001 "$SRC" 'lab[002-003]:d.bin'
+	expect_rc 1
+	for _n in 2 3; do
+		expect_err "$(host_name "$_n")" "jump host lab001:"
+		expect_err "$(host_name "$_n")" "host key"
+		expect_absent "$_n" d.bin
+	done
+	expect_kinds "2 hostkey"
+	[ "$(_logins 1)" -eq "$_b0" ] ||
+	    fail "fanscp logged in to a bastion whose key changed"
+	kill_host 1
+	run_fanscp -F "$T/ssh_config" -J lab001 "$SRC" 'lab[002-003]:d.bin'
+	expect_rc 1
+	for _n in 2 3; do
+		expect_err "$(host_name "$_n")" "jump host lab001: connection refused"
+		expect_absent "$_n" d.bin
+	done
+	expect_kinds "2 connect"
+}
+
+# 7. The bastion dies mid-transfer (its sshd and sessions killed): both
+#    targets fail as lost, naming the jump host, within seconds; neither
+#    holds the file or a temp file afterwards.
+scen_jump_lost() {
+	need_fanscp || return
+	host_sshd_option 1 "AllowTcpForwarding yes"
+	fixture_start 3
+	SRC=$T/src/l.bin
+	mkrandom "$SRC" 8000000
+	slow_host 2
+	slow_host 3
+	start_fanscp -F "$T/ssh_config" --threads 1 -J lab001 "$SRC" \
+	    'lab[002-003]:l.bin'
+	wait_temp_over 2 200000 30 >/dev/null || fail "no data reached lab002"
+	_t0=$(date +%s)
+	kill_host 1
+	wait_fanscp
+	_dt=$(($(date +%s) - _t0))
+	expect_rc 1
+	[ "$_dt" -le 15 ] || fail "the run took $_dt s to end after the bastion died"
+	for _n in 2 3; do
+		expect_err "$(host_name "$_n")" "jump host lab001"
+		expect_absent "$_n" l.bin
+	done
+	expect_kinds "2 lost"
+	sleep 2
+	expect_no_stray 2
+	expect_no_stray 3
+}
