@@ -181,3 +181,34 @@ scen_jump_lost() {
 	expect_no_stray 2
 	expect_no_stray 3
 }
+
+# 8. The shaped-link lab (netns.sh), made so that fanscp's namespace
+#    reaches only the bastion: its route to the hosts' segment is cut down
+#    to lab001's address.  Direct, the targets are unreachable; through
+#    -J lab001 all 6 get verified copies, and the bastion sees at most
+#    --threads (2) logins for the whole run.
+ALL_SCENARIOS="$ALL_SCENARIOS jump_netns"
+scen_jump_netns() {
+	need_fanscp || return
+	host_sshd_option 1 "AllowTcpForwarding yes"
+	lab_up 1000 1000 1000 1000 1000 1000 1000 1000 1000 || return
+	_s=$(lab_ns_sender)
+	ip -n "$_s" route del 10.77.0.0/16 dev eth0 &&
+	    ip -n "$_s" route add 10.77.1.1/32 dev eth0 src 10.77.0.1 ||
+	    { fail "cannot cut the sender's routes down to the bastion"; return; }
+	SRC=$T/src/n.bin
+	mkrandom "$SRC" 2000000
+	run_fanscp -F "$T/ssh_config" --connect-timeout 5 "$SRC" lab002:n.bin
+	expect_rc 1
+	expect_err lab002 "unreachable"
+	expect_absent 2 n.bin
+	_b0=$(_logins 1)
+	run_fanscp -F "$T/ssh_config" --threads 2 --width 6 --verify \
+	    -J lab001 "$SRC" 'lab[003-008]:n.bin'
+	expect_rc 0
+	_jump_copies "$SRC" n.bin 3 4 5 6 7 8
+	_n=$(($(_logins 1) - _b0))
+	diag "the bastion saw $_n logins for 6 targets at --threads 2"
+	[ "$_n" -ge 1 ] && [ "$_n" -le 2 ] ||
+	    fail "the bastion saw $_n logins, not 1 or 2 (--threads 2)"
+}
