@@ -69,10 +69,10 @@ scen_params() {
 # The tools of scenario S, fanscp (the reference of the ratios) first.
 scen_tools() {
 	case $1 in
-	A) echo fanscp fanscp-ssh pdcp par-ssh clush par-scp tee pscp ;;
+	A) echo fanscp fanscp-sha1 fanscp-ssh pdcp par-ssh clush par-scp tee pscp ;;
 	B) echo fanscp fanscp-ssh fanscp-w16 pdcp par-ssh clush par-scp tee pscp ;;
 	C) echo fanscp fanscp-ssh fanscp-ms64 pdcp par-ssh clush par-scp tee pscp ;;
-	D) echo fanscp ssh ssh-ctr scp ;;
+	D) echo fanscp fanscp-sha1 ssh ssh-ctr scp ;;
 	S) echo fanscp fanscp-stream tee-pipe ;;
 	esac
 }
@@ -99,7 +99,7 @@ build_cmd() {
 	STDIN=/dev/null
 	TW=$W
 	case $t in
-	fanscp | fanscp-w16 | fanscp-ms64 | fanscp-ssh)
+	fanscp | fanscp-w16 | fanscp-ms64 | fanscp-ssh | fanscp-sha1)
 		LABEL="fanscp"
 		[ "$t" = fanscp-w16 ] && TW=16
 		CMD=("$FANSCP" -F "$cfg" --width "$TW")
@@ -108,6 +108,12 @@ build_cmd() {
 			# ControlMaster per host, OpenSSH's own crypto.
 			CMD+=(--transport ssh)
 			LABEL="fanscp --transport ssh"
+		fi
+		if [ "$t" = fanscp-sha1 ]; then
+			# hmac-sha1 first, where the server offers it
+			# (bench/sendpath/README.md); the cipher stays.
+			CMD+=(-o 'MACs=^hmac-sha1')
+			LABEL="fanscp -o MACs=^hmac-sha1"
 		fi
 		if [ "$t" = fanscp-ms64 ]; then
 			CMD+=(--max-startups 64)

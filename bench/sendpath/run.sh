@@ -149,10 +149,11 @@ run_send() {	# ROUND C M
 
 # One fanscp run of pair c m ("default": no -o): a line in RAW.
 run_fanscp() {	# ROUND C M
-	local s0 s1 st=ok wall user sys x y z rc home
+	local s0 s1 st=ok wall user sys x y z rc home got
 	home=$(host_home 1)
 	rm -f "$home/bench.bin"
-	set -- "$1" "$2" "$3" "$FANSCP" -F "$T/ssh_config" -q
+	# -vv: the log names the cipher and MAC that were negotiated.
+	set -- "$1" "$2" "$3" "$FANSCP" -F "$T/ssh_config" -vv
 	[ "$2" = default ] || set -- "$@" -o "Ciphers=$2" -o "MACs=$3"
 	wait_server
 	s0=$(server_ticks)
@@ -163,6 +164,10 @@ run_fanscp() {	# ROUND C M
 	read -r wall user sys x y z rc <"$T/m.out"
 	[ "$rc" = 0 ] || st="exit-$rc"
 	[ "$(sha256 "$home/bench.bin" 2>/dev/null)" = "$SRCSUM" ] || st="$st,bad-copy"
+	got=$(sed -n 's/.*, cipher \([^,]*\), mac \([^ ]*\).*/\1 \2/p' "$T/fanscp.log" | tail -1)
+	[ "$2" = default ] && note "fanscp's default negotiated: $got"
+	[ "$2" = default ] || [ "$got" = "$2 $3" ] || st="$st,negotiated-$got"
+	[ "$2" = default ] && printf '%s\n' "$got" >"$T/default.algs"
 	rm -f "$home/bench.bin"
 	printf 'fanscp\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$2" "$3" "$1" "$wall" \
 	    "$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')" \
@@ -252,10 +257,11 @@ report() {
 		fcpu=$(col fanscp default default 6 | median)
 		fsrv=$(col fanscp default default 7 | median)
 		awk -v fw="$fw" -v fcpu="$fcpu" -v fsrv="$fsrv" -v mib="$MIB" -v gib="$gib" \
+		    -v got="$(cat "$T/default.algs" 2>/dev/null)" \
 		    'BEGIN {
 			if (fw == "-") { print "| fanscp, no -o | (its default) | | | | | FAILED | | | |"; exit }
-			printf "| fanscp, no -o | (its default) | | | | | %.2f | %.0f | %.2f | %.2f |\n",
-			    fw, mib * 1.048576 / fw, fcpu / gib, fsrv / gib }'
+			printf "| fanscp, no -o | (its default: %s) | | | | | %.2f | %.0f | %.2f | %.2f |\n",
+			    got, fw, mib * 1.048576 / fw, fcpu / gib, fsrv / gib }'
 	fi
 	say ""
 	say "Pairs that are not \`ok\` were refused: \`refused-by-sshd\` (the sshd's default Ciphers/MACs lack it), \`unsupported-by-libssh2\`, or an error."
