@@ -26,8 +26,14 @@
 # for every tool alike; sshd 9.x re-execs itself per connection
 # (sshd -R) and forks a privsep child, also for every tool.
 #
+# Then it runs the tool RT_RUNS more times untraced, and gives the median
+# wall time and the server CPU (the rise in utime+stime+cutime+cstime of
+# the host's listening sshd, which collects every finished session
+# process) of one run.
+#
 # Environment: RT_BYTES (default 4096), RT_TOOLS (default "fanscp
-# fanscp-ssh ssh scp"), RT_KEEP=1 keeps the straces, FANSCP (./fanscp).
+# fanscp-ssh ssh ssh-c25519 scp"), RT_RUNS (default 9), RT_KEEP=1 keeps the
+# straces, FANSCP (./fanscp).
 if [ -z "${BASH_VERSION:-}" ]; then
 	exec bash "$0" "$@"
 fi
@@ -36,7 +42,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 cd "$here/.." || exit 2
 root=$(pwd)
 BYTES=${RT_BYTES:-4096}
-TOOLS=${RT_TOOLS:-fanscp fanscp-ssh ssh scp}
+TOOLS=${RT_TOOLS:-fanscp fanscp-ssh ssh ssh-c25519 scp}
+RUNS=${RT_RUNS:-9}
 
 say() { printf '%s\n' "$*"; }
 note() { printf 'roundtrips: %s\n' "$*" >&2; }
@@ -72,6 +79,15 @@ mkrandom "$SRC" "$BYTES"
 SUM=$(sha256 "$SRC")
 SSHO="-F $T/ssh_config -oBatchMode=yes"
 
+HZ=$(getconf CLK_TCK)
+server_ticks() {
+	sed 's/.*) //' "/proc/$(host_pid 1)/stat" | awk '{ print $12 + $13 + $14 + $15 }'
+}
+median() {
+	sort -g | awk '{ v[NR] = $1 } END {
+		if (NR == 0) { print "-"; exit }
+		if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
 wait_server() {
 	local i
 	for ((i = 0; i < 150; i++)); do
@@ -85,6 +101,9 @@ tool_cmd() {
 	fanscp) CMD=("$FANSCP" -F "$T/ssh_config" -q "$SRC" lab001:rt.bin) ;;
 	fanscp-ssh) CMD=("$FANSCP" -F "$T/ssh_config" -q --transport ssh "$SRC" lab001:rt.bin) ;;
 	ssh) CMD=(sh -c 'exec ssh "$@" lab001 "cat > rt.bin" < "$0"' "$SRC" $SSHO) ;;
+	ssh-c25519)	# the key exchange fanscp's libssh2 gets
+		CMD=(sh -c 'exec ssh "$@" lab001 "cat > rt.bin" < "$0"' "$SRC" $SSHO
+		    -oKexAlgorithms=curve25519-sha256) ;;
 	scp) CMD=(scp -O -q $SSHO "$SRC" lab001:rt.bin) ;;
 	*) die "unknown tool $1" ;;
 	esac
@@ -92,7 +111,7 @@ tool_cmd() {
 
 # The counts of one tool, as a tab-separated line in $T/rows.
 measure() {
-	local t=$1 log l0 conns sess procs execs rtt up down ok
+	local t=$1 log l0 conns sess procs execs rtt up down ok wall srv
 	tool_cmd "$t"
 	log=$(host_log 1)
 	rm -f "$(host_home 1)/rt.bin"
@@ -131,8 +150,26 @@ measure() {
 		if (op ~ /^(write|sendto|sendmsg|writev)$/) { up += n; sent = 1 }
 		else { down += n; if (sent) { rt++; sent = 0 } }
 	    } END { printf "%d %d %d\n", rt, up, down }')
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$ok" "$conns" "$sess" \
-	    "$procs" "$nexec" "$rtt" "$up" "$down" "$execs" >>"$T/rows"
+	rm -f "$(host_home 1)/rt.bin"
+	# Untraced runs: wall and server CPU, medians.
+	local k s0 s1 t0 t1
+	: >"$T/runs.$t"
+	for ((k = 0; k < RUNS; k++)); do
+		wait_server
+		s0=$(server_ticks)
+		t0=$(date +%s%N)
+		HOME=$T/local "${CMD[@]}" >/dev/null 2>&1 </dev/null
+		t1=$(date +%s%N)
+		wait_server
+		s1=$(server_ticks)
+		rm -f "$(host_home 1)/rt.bin"
+		printf '%s %s\n' $(( (t1 - t0) / 1000000 )) \
+		    "$(awk -v a="$s0" -v b="$s1" -v hz="$HZ" 'BEGIN { print (b - a) * 1000 / hz }')" >>"$T/runs.$t"
+	done
+	wall=$(cut -d' ' -f1 "$T/runs.$t" | median)
+	srv=$(cut -d' ' -f2 "$T/runs.$t" | median)
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$ok" "$conns" "$sess" \
+	    "$procs" "$nexec" "$rtt" "$up" "$down" "$wall" "$srv" "$execs" >>"$T/rows"
 	note "$t: exit $ok, $conns connection(s), $sess session(s), $procs processes, $nexec execs, $rtt round trips"
 	rm -f "$(host_home 1)/rt.bin"
 }
@@ -144,8 +181,10 @@ say "# Per-host cost of one small file ($BYTES bytes) to one host, $(date '+%Y-%
 say ""
 say "Produced by \`sh bench/roundtrips.sh\`. Remote side: \`strace -f -e trace=execve\` on the host's listening sshd; client side: \`strace -f -yy\`, socket I/O to the host's port. Every tool pays for sshd's own re-exec and privsep child per connection and for the fixture's session.sh wrapper (one \`sh\`) per session."
 say ""
-say "| tool | exit | connections | sessions (channels exec'd) | remote processes | remote execs | round trips | bytes up | bytes down | remote execs by program |"
-say "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
-awk -F'\t' '{ printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10 }' "$T/rows"
+say "| tool | exit | connections | sessions (channels exec'd) | remote processes | remote execs | round trips | bytes up | bytes down | wall ms | server CPU ms | remote execs by program |"
+say "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+awk -F'\t' '{ printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 }' "$T/rows"
 say ""
-say "Commands: fanscp: \`fanscp -F \$T/ssh_config -q src lab001:rt.bin\`; fanscp-ssh: the same with \`--transport ssh\`; ssh: \`ssh -F … lab001 'cat > rt.bin' < src\`; scp: \`scp -O -q -F … src lab001:rt.bin\`."
+say "wall ms and server CPU ms: medians of $RUNS untraced runs (CPU ticks are $((1000 / HZ)) ms, so read them over many runs)."
+say ""
+say "Commands: fanscp: \`fanscp -F \$T/ssh_config -q src lab001:rt.bin\`; fanscp-ssh: the same with \`--transport ssh\`; ssh: \`ssh -F … lab001 'cat > rt.bin' < src\` (OpenSSH's default key exchange, sntrup761x25519); ssh-c25519: the same with \`-oKexAlgorithms=curve25519-sha256\`, the key exchange fanscp's libssh2 negotiates; scp: \`scp -O -q -F … src lab001:rt.bin\`."
