@@ -18,6 +18,7 @@
 #   SENDPATH_FANSCP=0    skip the fanscp rows
 #   SENDPATH_SPEED_S=N   seconds per `openssl speed` algorithm (default 3)
 #   SENDPATH_OUT=FILE    also write the report there
+#   SENDPATH_CFLAGS=…    how to compile sendpath.c (default -O2)
 #   FANSCP=PATH          the binary (default ./fanscp, built if absent)
 if [ -z "${BASH_VERSION:-}" ]; then
 	exec bash "$0" "$@"
@@ -70,7 +71,7 @@ unset SSH_AUTH_SOCK
 SP=$T/sendpath
 REAP=$T/reap
 # shellcheck disable=SC2046
-cc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -o "$SP" "$here/sendpath.c" \
+cc -std=c11 -D_GNU_SOURCE ${SENDPATH_CFLAGS:--O2} -Wall -Wextra -o "$SP" "$here/sendpath.c" \
     $(pkg-config --cflags --libs libssh2 openssl) || die "cannot build sendpath.c"
 cc -O2 -o "$REAP" "$root/bench/reap.c" || die "cannot build bench/reap.c"
 HZ=$(getconf CLK_TCK)

@@ -83,7 +83,25 @@ status_line(const char *mode, const char *c, const char *m, long mib,
     const char *why)
 {
 	printf("%s\t%s\t%s\t%ld\t%s\n", mode, c, m, mib, why);
+	fflush(stdout);
 	return 3;
+}
+
+/* The same, after freeing the session and the socket. */
+static int
+fail(LIBSSH2_SESSION *s, LIBSSH2_CHANNEL *ch, int fd, const char *c,
+    const char *m, long mib, const char *why)
+{
+	if (s != NULL) {
+		libssh2_session_set_blocking(s, 1);
+		if (ch != NULL)
+			libssh2_channel_free(ch);
+		libssh2_session_free(s);
+	}
+	if (fd >= 0)
+		close(fd);
+	libssh2_exit();
+	return status_line("send", c, m, mib, why);
 }
 
 /* --------------------------------------------------------- -B: crypto */
@@ -283,19 +301,19 @@ main(int argc, char **argv)
 	    libssh2_session_method_pref(s, LIBSSH2_METHOD_CRYPT_SC, c) != 0 ||
 	    libssh2_session_method_pref(s, LIBSSH2_METHOD_MAC_CS, m) != 0 ||
 	    libssh2_session_method_pref(s, LIBSSH2_METHOD_MAC_SC, m) != 0)
-		return status_line("send", c, m, mib, "unsupported-by-libssh2");
+		return fail(s, NULL, fd, c, m, mib, "unsupported-by-libssh2");
 	if (libssh2_session_handshake(s, fd) != 0)
-		return status_line("send", c, m, mib, "refused-by-sshd");
+		return fail(s, NULL, fd, c, m, mib, "refused-by-sshd");
 	got_c = libssh2_session_methods(s, LIBSSH2_METHOD_CRYPT_CS);
 	got_m = libssh2_session_methods(s, LIBSSH2_METHOD_MAC_CS);
 	if (got_c == NULL || got_m == NULL || strcmp(got_c, c) != 0 ||
 	    strcmp(got_m, m) != 0)
-		return status_line("send", c, m, mib, "not-negotiated");
+		return fail(s, NULL, fd, c, m, mib, "not-negotiated");
 	if (libssh2_userauth_publickey_fromfile(s, user, pub, key, NULL) != 0)
-		return status_line("send", c, m, mib, "error:auth");
+		return fail(s, NULL, fd, c, m, mib, "error:auth");
 	if ((chan = libssh2_channel_open_session(s)) == NULL ||
 	    libssh2_channel_exec(chan, cmd) != 0)
-		return status_line("send", c, m, mib, "error:exec");
+		return fail(s, chan, fd, c, m, mib, "error:exec");
 	libssh2_session_set_blocking(s, 0);
 
 	/* fanscp's st_send: a turn, then back to the loop for POLLOUT. */
@@ -322,7 +340,7 @@ main(int argc, char **argv)
 				continue;	/* the same write again */
 			}
 			if (n < 0)
-				return status_line("send", c, m, mib,
+				return fail(s, chan, fd, c, m, mib,
 				    "error:write");
 			writes++;
 			sent += (unsigned long long)n;
@@ -363,6 +381,7 @@ main(int argc, char **argv)
 	libssh2_session_disconnect(s, "done");
 	libssh2_session_free(s);
 	close(fd);
+	libssh2_exit();
 	if (rc != 0)
 		return status_line("send", c, m, mib, "error:remote-exit");
 	printf("send\t%s\t%s\t%ld\tok\t%.3f\t%.3f\t%.3f\t%.3f\t%.0f\t%.3f\t"
