@@ -222,17 +222,18 @@ report() {
 	say ""
 	say "## One channel, $MIB MiB, medians of $R"
 	say ""
-	say "bound: the crypto libssh2 does per packet, alone, in this process (sendpath -B). send: libssh2 into \`cat > /dev/null\` on the fixture's sshd, fanscp's discipline (wall from the first write to the remote close, client CPU of the send loop). fanscp: \`fanscp -o Ciphers=C -o MACs=M src lab001:bench.bin\` (whole run: login, checks, commit; the copy is a file on $(df -PT "$(host_home 1)" | awk 'NR==2 { print $2 }')). server: CPU of the host's sshd and session processes."
+	say "bound: the crypto libssh2 1.10 does per packet, alone, in this process (sendpath -B): as libssh2 does it (16 bytes per EVP_Cipher call), with those calls served from a CTR keystream made 32 KiB at a time (what a shim under libssh2 could reach; CTR only), and with one cipher call per packet. send: libssh2 into \`cat > /dev/null\` on the fixture's sshd, fanscp's discipline (wall from the first write to the remote close, client CPU of the send loop). fanscp: \`fanscp -o Ciphers=C -o MACs=M src lab001:bench.bin\` (whole run: login, checks, commit; the copy is a file on $(df -PT "$(host_home 1)" | awk 'NR==2 { print $2 }')). server: CPU of the host's sshd and session processes."
 	say ""
-	say "| cipher | MAC | bound CPU s/GiB (bulk cipher) | send MB/s | send client CPU s/GiB | send server CPU s/GiB | fanscp wall s | fanscp MB/s | fanscp client CPU s/GiB | fanscp server CPU s/GiB |"
+	say "| cipher | MAC | bound CPU s/GiB: libssh2 1.10 / keystream shim / bulk cipher | send MB/s | send client CPU s/GiB | send server CPU s/GiB | fanscp wall s | fanscp MB/s | fanscp client CPU s/GiB | fanscp server CPU s/GiB |"
 	say "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 	for c in $CIPHERS; do
 		for m in $MACS; do
 			bnd=$(awk -F'\t' -v c="$c" -v m="$m" '$1 == "bound" && $2 == c && $3 == m && $5 == "ok" { print $11 }' "$T/bound.tsv")
 			bbulk=$(awk -F'\t' -v c="$c" -v m="$m" '$1 == "bound-bulk" && $2 == c && $3 == m && $5 == "ok" { print $11 }' "$T/bound.tsv")
+			bks=$(awk -F'\t' -v c="$c" -v m="$m" '$1 == "bound-ks" && $2 == c && $3 == m { print ($5 == "ok" ? $11 : $5) }' "$T/bound.tsv")
 			st=$(awk -F'\t' -v c="$c" -v m="$m" '$1 == "send" && $2 == c && $3 == m { s = $8 } END { print s }' "$RAW")
 			if [ "$st" != ok ]; then
-				say "| $c | $m | ${bnd:--} (${bbulk:--}) | $st | | | | | | |"
+				say "| $c | $m | ${bnd:--} / ${bks:--} / ${bbulk:--} | $st | | | | | | |"
 				continue
 			fi
 			w=$(col send "$c" "$m" 5 | median)
@@ -241,12 +242,12 @@ report() {
 			fw=$(col fanscp "$c" "$m" 5 | median)
 			fcpu=$(col fanscp "$c" "$m" 6 | median)
 			fsrv=$(col fanscp "$c" "$m" 7 | median)
-			awk -v c="$c" -v m="$m" -v b="${bnd:--}" -v bb="${bbulk:--}" -v w="$w" \
+			awk -v c="$c" -v m="$m" -v b="${bnd:--}" -v bb="${bbulk:--}" -v bk="${bks:--}" -v w="$w" \
 			    -v cpu="$cpu" -v srv="$srv" -v fw="$fw" -v fcpu="$fcpu" -v fsrv="$fsrv" \
 			    -v mib="$MIB" -v gib="$gib" 'function f(x, d) { return x == "-" ? "-" : sprintf(d, x) }
 			    BEGIN {
 				mb = mib * 1.048576
-				printf "| %s | %s | %s (%s) | %s | %s | %s |", c, m, b, bb,
+				printf "| %s | %s | %s / %s / %s | %s | %s | %s |", c, m, b, bk, bb,
 				    f(mb / w, "%.0f"), f(cpu / gib, "%.2f"), f(srv / gib, "%.2f")
 				if (fw == "-") { print " - | - | - | - |"; exit }
 				printf " %.2f | %.0f | %.2f | %.2f |\n", fw, mb / fw, fcpu / gib, fsrv / gib
