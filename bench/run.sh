@@ -200,6 +200,8 @@ build_cmd() {
 }
 
 tool_enabled() {
+	# The experiment needs its shim built (see main).
+	[ "$1" = fanscp-shim ] && [ ! -f "$T/ctrshim.so" ] && return 1
 	[ -z "$ONLY_TOOLS" ] && return 0
 	case " $ONLY_TOOLS " in *" $1 "*) return 0 ;; esac
 	return 1
@@ -610,7 +612,7 @@ cc -O2 -o "$REAP" "$here/reap.c" || die "cannot build bench/reap.c"
 # shellcheck disable=SC2046
 cc -std=c11 -D_GNU_SOURCE -O2 -fPIC -shared -o "$T/ctrshim.so" \
     "$here/sendpath/ctrshim.c" $(pkg-config --cflags --libs openssl) -ldl \
-    -pthread || die "cannot build bench/sendpath/ctrshim.c"
+    -pthread || note "cannot build bench/sendpath/ctrshim.c; no fanscp-shim runs"
 HZ=$(getconf CLK_TCK)
 RAW=$T/raw.tsv
 : >"$RAW"
