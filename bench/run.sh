@@ -69,10 +69,10 @@ scen_params() {
 # The tools of scenario S, fanscp (the reference of the ratios) first.
 scen_tools() {
 	case $1 in
-	A) echo fanscp fanscp-ssh pdcp par-ssh clush par-scp tee pscp ;;
+	A) echo fanscp fanscp-sha1 fanscp-shim fanscp-ssh pdcp par-ssh clush par-scp tee pscp ;;
 	B) echo fanscp fanscp-ssh fanscp-w16 pdcp par-ssh clush par-scp tee pscp ;;
 	C) echo fanscp fanscp-ssh fanscp-ms64 pdcp par-ssh clush par-scp tee pscp ;;
-	D) echo fanscp ssh ssh-ctr scp ;;
+	D) echo fanscp fanscp-sha1 fanscp-shim ssh ssh-ctr scp ;;
 	S) echo fanscp fanscp-stream tee-pipe ;;
 	esac
 }
@@ -99,15 +99,27 @@ build_cmd() {
 	STDIN=/dev/null
 	TW=$W
 	case $t in
-	fanscp | fanscp-w16 | fanscp-ms64 | fanscp-ssh)
+	fanscp | fanscp-w16 | fanscp-ms64 | fanscp-ssh | fanscp-sha1 | fanscp-shim)
 		LABEL="fanscp"
 		[ "$t" = fanscp-w16 ] && TW=16
 		CMD=("$FANSCP" -F "$cfg" --width "$TW")
+		if [ "$t" = fanscp-shim ]; then
+			# An experiment: libssh2's 16-byte cipher calls
+			# answered from a keystream made ahead (sendpath/).
+			CMD=(env "LD_PRELOAD=$T/ctrshim.so" "${CMD[@]}")
+			LABEL="fanscp under ctrshim.so (experiment)"
+		fi
 		if [ "$t" = fanscp-ssh ]; then
 			# The ssh transport: an ssh child per step, one
 			# ControlMaster per host, OpenSSH's own crypto.
 			CMD+=(--transport ssh)
 			LABEL="fanscp --transport ssh"
+		fi
+		if [ "$t" = fanscp-sha1 ]; then
+			# hmac-sha1 first, where the server offers it
+			# (bench/sendpath/README.md); the cipher stays.
+			CMD+=(-o 'MACs=^hmac-sha1')
+			LABEL="fanscp -o MACs=^hmac-sha1"
 		fi
 		if [ "$t" = fanscp-ms64 ]; then
 			CMD+=(--max-startups 64)
@@ -188,6 +200,8 @@ build_cmd() {
 }
 
 tool_enabled() {
+	# The experiment needs its shim built (see main).
+	[ "$1" = fanscp-shim ] && [ ! -f "$T/ctrshim.so" ] && return 1
 	[ -z "$ONLY_TOOLS" ] && return 0
 	case " $ONLY_TOOLS " in *" $1 "*) return 0 ;; esac
 	return 1
@@ -595,6 +609,10 @@ FANSCP=$T/bin/fanscp
 FANSCP_SUM=$(sha256 "$FANSCP" | cut -c1-16)
 REAP=$T/reap
 cc -O2 -o "$REAP" "$here/reap.c" || die "cannot build bench/reap.c"
+# shellcheck disable=SC2046
+cc -std=c11 -D_GNU_SOURCE -O2 -fPIC -shared -o "$T/ctrshim.so" \
+    "$here/sendpath/ctrshim.c" $(pkg-config --cflags --libs openssl) -ldl \
+    -pthread || note "cannot build bench/sendpath/ctrshim.c; no fanscp-shim runs"
 HZ=$(getconf CLK_TCK)
 RAW=$T/raw.tsv
 : >"$RAW"
