@@ -81,7 +81,6 @@ struct tunnel {
 	struct tchan	*opening;	/* the channel whose open is on */
 	enum pend_op	 pend;		/* a call to repeat first, on */
 	struct tchan	*pend_c;	/* this channel */
-	int		 out_blocked;	/* the last EAGAIN was outbound */
 	int		 moved;		/* a pass did something */
 	int		 drained;	/* a pass read the socket */
 	int		 timer;		/* the login deadline, or -1 */
@@ -413,7 +412,8 @@ tunnel_parked(struct tunnel *t, struct tchan *c, enum pend_op op)
 		return 0;
 	t->pend = op;
 	t->pend_c = c;
-	t->out_blocked = 1;
+	debug("jump host %s: a packet half sent, to finish first",
+	    t->bastion.name);
 	return 1;
 }
 
@@ -639,9 +639,13 @@ tunnel_watch(struct tunnel *t)
 		fd = conn_fd(t->conn);
 		ev = conn_events(t->conn);
 	} else {
+		/*
+		 * Parked, only the socket's room can help: what came in stays
+		 * in it until the repeated call has gone (no other call may
+		 * read it), and would wake the pump for nothing.
+		 */
 		fd = conn_fd(t->conn);
-		ev = LOOP_READ | (t->pend != OP_NONE || t->out_blocked ?
-		    LOOP_WRITE : 0);
+		ev = t->pend != OP_NONE ? LOOP_WRITE : LOOP_READ;
 	}
 	if (fd != t->fd || ev != t->watched) {
 		if (t->watched && t->fd >= 0)
@@ -653,11 +657,18 @@ tunnel_watch(struct tunnel *t)
 			t->watched = ev;
 		}
 	}
+	/*
+	 * While a packet is parked, nothing but the bastion's socket can move
+	 * the pump: the channels wait (watched, they would wake it for
+	 * nothing as long as the socket stays full).
+	 */
 	for (c = t->chans; c != NULL; c = c->next) {
 		ev = 0;
-		if (c->st == TC_OPEN && c->up_off == c->up_len && !c->up_eof)
+		if (c->st == TC_OPEN && c->up_off == c->up_len &&
+		    !c->up_eof && t->pend == OP_NONE)
 			ev |= LOOP_READ;
-		if (c->st == TC_OPEN && c->down_off < c->down_len)
+		if (c->st == TC_OPEN && c->down_off < c->down_len &&
+		    t->pend == OP_NONE)
 			ev |= LOOP_WRITE;
 		if (c->fd < 0 || ev == c->watched)
 			continue;
@@ -739,7 +750,6 @@ tunnel_run(struct tunnel *t)
 	do {
 		t->moved = 0;
 		t->drained = 0;
-		t->out_blocked = 0;
 		if (t->pend != OP_NONE && !tunnel_repeat(t))
 			break;
 		for (c = t->chans; c != NULL && !t->failed; c = c->next)

@@ -186,12 +186,15 @@ scen_jump_lost() {
 #    reaches only the bastion: its route to the hosts' segment is cut down
 #    to lab001's address.  Direct, the targets are unreachable; through
 #    -J lab001 all 6 get verified copies, and the bastion sees at most
-#    --threads (2) logins for the whole run.
+#    --threads (2) logins for the whole run.  The link to the bastion is
+#    shaped to 40 Mbit/s, so that its socket fills and the pump meets
+#    libssh2's half-sent packets (EAGAIN, blocked outbound) and repeats
+#    them.
 ALL_SCENARIOS="$ALL_SCENARIOS jump_netns"
 scen_jump_netns() {
 	need_fanscp || return
 	host_sshd_option 1 "AllowTcpForwarding yes"
-	lab_up 1000 1000 1000 1000 1000 1000 1000 1000 1000 || return
+	lab_up 1000 40 1000 1000 1000 1000 1000 1000 1000 || return
 	_s=$(lab_ns_sender)
 	ip -n "$_s" route del 10.77.0.0/16 dev eth0 &&
 	    ip -n "$_s" route add 10.77.1.1/32 dev eth0 src 10.77.0.1 ||
@@ -203,10 +206,14 @@ scen_jump_netns() {
 	expect_err lab002 "unreachable"
 	expect_absent 2 n.bin
 	_b0=$(_logins 1)
-	run_fanscp -F "$T/ssh_config" --threads 2 --width 6 --verify \
+	run_fanscp -vv -F "$T/ssh_config" --threads 2 --width 6 --verify \
 	    -J lab001 "$SRC" 'lab[003-008]:n.bin'
 	expect_rc 0
-	_jump_copies "$SRC" n.bin 3 4 5 6 7 8
+	for _n in 3 4 5 6 7 8; do expect_copy "$_n" n.bin "$SRC"; done
+	grep -q ': failed: ' "$T/err" && fail "a failure at -vv: $(grep ': failed: ' "$T/err" | head -3)"
+	_p=$(grep -c '^fanscp: jump host lab001: a packet half sent' "$T/err")
+	diag "the pump finished $_p half-sent packets first"
+	[ "$_p" -ge 1 ] || fail "the shaped bastion link never filled its socket: the pump's repeat went untested"
 	_n=$(($(_logins 1) - _b0))
 	diag "the bastion saw $_n logins for 6 targets at --threads 2"
 	[ "$_n" -ge 1 ] && [ "$_n" -le 2 ] ||
