@@ -33,6 +33,7 @@
 #define TCHAN_BUF	(64 * 1024)	/* each way, for each channel */
 #define JUMP_MAX_HOPS	8
 #define TUNNEL_PASSES	16		/* passes a run makes at most */
+#define TUNNEL_IDLE_MS	10000		/* a bastion with no channel: close */
 
 enum tchan_state { TC_QUEUED, TC_OPENING, TC_OPEN, TC_CLOSING, TC_DONE };
 enum pend_op { OP_NONE, OP_OPEN, OP_WRITE, OP_EOF, OP_READ, OP_CLOSE };
@@ -83,7 +84,8 @@ struct tunnel {
 	struct tchan	*pend_c;	/* this channel */
 	int		 moved;		/* a pass did something */
 	int		 drained;	/* a pass read the socket */
-	int		 timer;		/* the login deadline, or -1 */
+	int		 timer;		/* the login deadline, or the idle
+					   time's end; or -1 */
 	int		 kick;		/* a run due next turn, or -1 */
 	int		 in_run;
 };
@@ -96,6 +98,8 @@ struct tunnels {
 };
 
 static void	tunnel_run(struct tunnel *);
+static void	tunnel_watch(struct tunnel *);
+static void	tunnel_reap(struct tunnel *);
 static int64_t	tunnel_kick_cb(struct loop *, void *);
 
 /*
@@ -289,13 +293,19 @@ tchan_unlink(struct tchan *c)
 void
 tchan_release(struct tchan *c)
 {
+	struct tunnel *t;
+
 	if (c == NULL)
 		return;
 	c->released = 1;
 	if (c->t == NULL || c->st == TC_DONE) {
-		if (c->t != NULL)
+		t = c->t;
+		if (t != NULL)
 			tchan_unlink(c);
 		tchan_free(c);
+		/* Its last channel: the tunnel starts its idle time. */
+		if (t != NULL && t->chans == NULL && !t->in_run)
+			tunnel_watch(t);
 	}
 }
 
@@ -622,6 +632,57 @@ tunnel_repeat(struct tunnel *t)
 	}
 }
 
+/*
+ * Would a pass take in what the bastion sends?  Only a call on a channel
+ * reads the socket: one opening or closing, or one with room for more
+ * (tchan_down).  When none would, input there must not wake the pump: it
+ * waits for a socketpair to take what is already read.
+ */
+static int
+tunnel_reads(const struct tunnel *t)
+{
+	const struct tchan *c;
+
+	for (c = t->chans; c != NULL; c = c->next)
+		if (c->st == TC_OPENING || c->st == TC_CLOSING ||
+		    (c->st == TC_OPEN && c->down_off == c->down_len &&
+		    !c->down_eof))
+			return 1;
+	return 0;
+}
+
+static int64_t	tunnel_idle_cb(struct loop *, void *);
+
+/*
+ * A bastion with no channel left is closed after a while (and made again
+ * if a target needs it): it is idle, and nothing would answer its
+ * keepalives.  Input while idle closes it at once (tunnel_fd_cb).
+ */
+static void
+tunnel_idle(struct tunnel *t)
+{
+	if (t->chans == NULL && t->timer < 0)
+		t->timer = loop_timer_add(t->set->loop, TUNNEL_IDLE_MS,
+		    tunnel_idle_cb, t);
+	else if (t->chans != NULL && t->timer >= 0) {
+		loop_timer_del(t->set->loop, t->timer);
+		t->timer = -1;
+	}
+}
+
+/* Close an idle tunnel: a goodbye if it can go without waiting. */
+static void
+tunnel_close_idle(struct tunnel *t)
+{
+	if (t->chans != NULL || t->failed)
+		return;
+	hlog(LOG_DEBUG, t->bastion.name, "jump host: idle, closed");
+	if (t->pend == OP_NONE)
+		libssh2_session_disconnect(t->ssh, "idle");
+	tunnel_fail(t, ERR_INTERRUPTED, "idle");
+	tunnel_reap(t);
+}
+
 /* What the loop watches: the bastion's socket, each socketpair end. */
 static void tunnel_fd_cb(struct loop *, int, int, void *);
 static void tchan_fd_cb(struct loop *, int, int, void *);
@@ -645,7 +706,9 @@ tunnel_watch(struct tunnel *t)
 		 * read it), and would wake the pump for nothing.
 		 */
 		fd = conn_fd(t->conn);
-		ev = t->pend != OP_NONE ? LOOP_WRITE : LOOP_READ;
+		ev = t->pend != OP_NONE ? LOOP_WRITE :
+		    tunnel_reads(t) || t->chans == NULL ? LOOP_READ : 0;
+		tunnel_idle(t);
 	}
 	if (fd != t->fd || ev != t->watched) {
 		if (t->watched && t->fd >= 0)
@@ -789,10 +852,26 @@ tunnel_kick_cb(struct loop *l, void *arg)
 static void
 tunnel_fd_cb(struct loop *l, int fd, int events, void *arg)
 {
+	struct tunnel *t = arg;
+
 	(void)l;
 	(void)fd;
 	(void)events;
-	tunnel_run(arg);
+	if (t->ready && t->chans == NULL)
+		tunnel_close_idle(t);
+	else
+		tunnel_run(t);
+}
+
+static int64_t
+tunnel_idle_cb(struct loop *l, void *arg)
+{
+	struct tunnel *t = arg;
+
+	(void)l;
+	t->timer = -1;
+	tunnel_close_idle(t);
+	return -1;
 }
 
 static void

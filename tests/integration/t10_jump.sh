@@ -219,3 +219,30 @@ scen_jump_netns() {
 	[ "$_n" -ge 1 ] && [ "$_n" -le 2 ] ||
 	    fail "the bastion saw $_n logins, not 1 or 2 (--threads 2)"
 }
+
+# 9. Retries behind a bastion that probes idle clients (ClientAliveInterval
+#    1): lab002 is down, so its channel fails and it waits for its retries
+#    (1 s, then 2 s) with no channel open on the bastion; the idle tunnel
+#    is closed rather than left unanswering, and each retry fails for the
+#    real reason (the jump host cannot reach it), not "connection lost".
+#    lab003, behind the same bastion, is done.
+ALL_SCENARIOS="$ALL_SCENARIOS jump_idle"
+scen_jump_idle() {
+	need_fanscp || return
+	host_sshd_option 1 "AllowTcpForwarding yes"
+	host_sshd_option 1 "ClientAliveInterval 1"
+	fixture_start 3
+	SRC=$T/src/i.bin
+	mkrandom "$SRC" 100000
+	kill_host 2
+	_b0=$(_logins 1)
+	run_fanscp -F "$T/ssh_config" --threads 1 --retries 2 -J lab001 \
+	    "$SRC" lab002:i.bin lab003:i.bin
+	expect_rc 1
+	expect_err lab002 "jump host lab001 cannot reach"
+	expect_copy 3 i.bin "$SRC"
+	expect_no_err lab003
+	grep -q '; failed: 1 connect; retried: lab002 (3 attempts)$' "$T/err" ||
+	    fail "lab002 was not tried 3 times: $(tail -1 "$T/err")"
+	diag "bastion logins over the run: $(($(_logins 1) - _b0))"
+}
