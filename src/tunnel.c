@@ -329,7 +329,8 @@ tunnel_fail(struct tunnel *t, enum host_err kind, const char *why)
 		snprintf(t->err, sizeof(t->err), "jump host %s: %s",
 		    t->bastion.name, why);
 	if (kind != ERR_INTERRUPTED)
-		hlog(LOG_VERBOSE, t->bastion.name, "%s", t->err);
+		hlog(LOG_VERBOSE, t->bastion.name, "failed as a jump host: %s",
+		    why);
 	for (c = t->chans; c != NULL; c = c->next)
 		tchan_fail(c, kind, "%s", t->err);
 	/* The session goes with its channels: none is closed politely. */
