@@ -34,6 +34,16 @@ scen_jump_basic() {
 	_b1=$(_logins 1)
 	[ $((_b1 - _b0)) -eq 1 ] ||
 	    fail "the bastion saw $((_b1 - _b0)) logins, not 1"
+	# A target's own key is checked end to end, under its own name: a
+	# changed one fails that target alone, before anything is sent.
+	change_hostkey 3
+	run_fanscp -F "$T/ssh_config" --threads 1 -J lab001 "$SRC" \
+	    'lab[002-003]:k.bin'
+	expect_rc 1
+	expect_err lab003 "host key"
+	expect_absent 3 k.bin
+	expect_copy 2 k.bin "$SRC"
+	expect_kinds "1 hostkey"
 }
 
 # 2. ProxyJump from ssh_config, and as -o ProxyJump= (which the bastion's
