@@ -43,3 +43,183 @@ assert len(hosts) == 3, hosts
 assert all(h["status"] == "done" for h in hosts), hosts
 PY
 }
+
+# A target that is not a directory fails that host alone, with nothing
+# written there: a file, a symlink to a file, a missing path.  And a
+# destination that cannot be replaced (a directory where a source lands)
+# fails its host before anything is placed, the other sources included.
+scen_multi_notdir() {
+	need_fanscp || return
+	fixture_start 4
+	S=$T/src
+	mkdir -p "$S" "$(host_home 1)/dir" "$(host_home 4)/dir/b"
+	echo aaa >"$S/a"
+	echo bbb >"$S/b"
+	echo keep >"$(host_home 2)/dir"
+	ln -s dir "$(host_home 3)/link"
+	echo keep >"$(host_home 3)/dir"
+	run_fanscp -F "$T/ssh_config" --failed "$T/retry" "$S/a" "$S/b" \
+	    lab001:dir lab002:dir lab003:link/ lab004:dir/
+	expect_rc 1
+	expect_copy 1 dir/a "$S/a"
+	expect_copy 1 dir/b "$S/b"
+	expect_no_err lab001
+	expect_err lab002 "'dir': not a directory"
+	expect_err lab003 "not a directory"
+	expect_err lab004 "cannot create 'dir/b': Is a directory"
+	[ "$(cat "$(host_home 2)/dir")" = keep ] || fail "lab002: 'dir' changed"
+	[ "$(cat "$(host_home 3)/dir")" = keep ] || fail "lab003: 'dir' changed"
+	expect_home 2 dir
+	expect_home 3 dir link
+	# Nothing placed on lab004, not even 'a', which could have been.
+	expect_absent 4 dir/a
+	expect_no_stray 4
+	# The retry list names the failed hosts with their target directory.
+	for h in lab002/dir lab003/link/ lab004/dir/; do
+		grep -qxF "scp://$h" "$T/retry" ||
+		    fail "--failed lacks scp://$h: $(cat "$T/retry")"
+	done
+	[ "$(wc -l <"$T/retry")" = 3 ] || fail "--failed: $(cat "$T/retry")"
+	run_fanscp -F "$T/ssh_config" "$S/a" "$S/b" lab001:no/such/
+	expect_rc 1
+	expect_err lab001 "No such file or directory"
+	expect_absent 1 no
+}
+
+# What is refused before anything is sent (exit 2, no login): the same
+# name twice, a directory without -r, a stream, a missing source, and the
+# options that have no single file to apply to.
+scen_multi_usage() {
+	need_fanscp || return
+	fixture_start 1
+	S=$T/src
+	mkdir -p "$S/x" "$S/d" "$(host_home 1)/dir"
+	echo 1 >"$S/f"
+	echo 2 >"$S/x/f"
+	b=$(logins 1)
+	run_fanscp -F "$T/ssh_config" "$S/f" "$S/x/f" lab001:dir/
+	expect_rc 2
+	grep -qF "'$S/f' and '$S/x/f' would both land as 'f'" "$T/err" ||
+	    fail "same name twice: $(cat "$T/err")"
+	run_fanscp -F "$T/ssh_config" "$S/f" "$S/d" lab001:dir/
+	expect_rc 2
+	grep -qF "'$S/d': is a directory" "$T/err" ||
+	    fail "a directory without -r: $(cat "$T/err")"
+	run_fanscp -F "$T/ssh_config" "$S/f" - lab001:dir/
+	expect_rc 2
+	grep -qF "'-' (a stream) cannot be one of several sources" "$T/err" ||
+	    fail "a stream: $(cat "$T/err")"
+	run_fanscp -F "$T/ssh_config" "$S/f" "$S/nosuch" lab001:dir/
+	expect_rc 2
+	grep -qF "cannot open '$S/nosuch'" "$T/err" ||
+	    fail "a missing source: $(cat "$T/err")"
+	for opt in "--chmod 600" "--chown root:root" "--then true" \
+	    "--validate true" --if-changed --inplace --resume "--size 2" \
+	    "--exec cat"; do
+		# shellcheck disable=SC2086
+		run_fanscp -F "$T/ssh_config" $opt "$S/f" "$S/x/f" lab001:dir/
+		[ "$RC" = 2 ] || fail "$opt with several sources: exit $RC"
+	done
+	[ "$(logins 1)" = "$b" ] || fail "lab001 was logged in to"
+	expect_home 1 dir
+}
+
+# Hostile names as sources ($(..), quotes, spaces, a newline, a leading
+# dash) and as the target directory: byte for byte, nothing run.
+scen_multi_hostile() {
+	need_fanscp || return
+	fixture_start 2
+	S=$T/src
+	mkdir -p "$S"
+	D='-dst $(touch PWNED) '\''q'\'''
+	mkdir "$(host_home 1)/$D" "$(host_home 2)/$D"
+	set -- '$(touch PWNED)' "it's \"q\"" 'with space' "$(printf 'new\nline')" \
+	    -dash '`touch PWNED2`'
+	for f in "$@"; do printf '%s' "$f" >"$S/$f"; done
+	nl=$(printf 'new\nline')
+	# Relative names, after "--" (as scp wants for "-dash").
+	(cd "$S" && run_fanscp -F ../ssh_config -- '$(touch PWNED)' \
+	    "it's \"q\"" 'with space' "$nl" -dash '`touch PWNED2`' \
+	    "lab001:$D" "lab002:$D/"; echo "$RC" >"$T/rc.rel")
+	[ "$(cat "$T/rc.rel")" = 0 ] || fail "relative names: exit $(cat "$T/rc.rel")"
+	for n in 1 2; do
+		for f in "$@"; do expect_copy $n "$D/$f" "$S/$f"; done
+		rm -f "$(host_home $n)/$D"/*
+	done
+	run_fanscp -F "$T/ssh_config" "$S/\$(touch PWNED)" "$S/it's \"q\"" \
+	    "$S/with space" "$S/$nl" "$S/-dash" "$S/\`touch PWNED2\`" \
+	    "lab001:$D" "lab002:$D/"
+	expect_rc 0
+	for n in 1 2; do
+		for f in "$@"; do expect_copy $n "$D/$f" "$S/$f"; done
+		expect_no_stray $n
+	done
+	expect_no_pwned
+}
+
+# -r with a directory and a file together: the tree lands as DIR/NAME
+# (new, and merged into an existing one), the file beside it.
+scen_multi_tree() {
+	need_fanscp || return
+	fixture_start 2
+	S=$T/src
+	mkdir -p "$S/tree/sub" "$(host_home 1)/dir" "$(host_home 2)/dir/tree"
+	echo deep >"$S/tree/sub/f"
+	echo top >"$S/tree/g"
+	ln -s sub/f "$S/tree/link"
+	mkrandom "$S/file" 70000
+	echo mine >"$(host_home 2)/dir/tree/own"
+	chmod 750 "$(host_home 2)/dir/tree"
+	run_fanscp -F "$T/ssh_config" -r "$S/tree" "$S/file" 'lab[001-002]:dir'
+	expect_rc 0
+	for n in 1 2; do
+		expect_copy $n dir/file "$S/file"
+		expect_copy $n dir/tree/sub/f "$S/tree/sub/f"
+		expect_copy $n dir/tree/g "$S/tree/g"
+		[ "$(readlink "$(host_home $n)/dir/tree/link")" = sub/f ] ||
+		    fail "$(host_name $n): the symlink did not arrive as one"
+		expect_no_stray $n
+	done
+	# Merged: what was there stays, and so does the directory's mode.
+	[ "$(cat "$(host_home 2)/dir/tree/own")" = mine ] ||
+	    fail "lab002: the merge lost 'own'"
+	expect_mode 2 dir/tree 750
+	# A file where the tree lands fails the host; nothing is placed.
+	rm -rf "$(host_home 1)/dir/tree" "$(host_home 1)/dir/file"
+	echo x >"$(host_home 1)/dir/tree"
+	run_fanscp -F "$T/ssh_config" -r "$S/tree" "$S/file" lab001:dir/
+	expect_rc 1
+	expect_err lab001 "it exists and is not a directory"
+	expect_absent 1 dir/file
+	expect_no_stray 1
+}
+
+# -p keeps each source's mode and times; without it, new files get the
+# mode less the umask and the time of the copy.  --verify checks the
+# archive on each host.
+scen_multi_preserve() {
+	need_fanscp || return
+	fixture_start 1
+	S=$T/src
+	mkdir -p "$S" "$(host_home 1)/p" "$(host_home 1)/n"
+	echo one >"$S/one" && chmod 751 "$S/one"
+	echo two >"$S/two" && chmod 604 "$S/two"
+	touch -m -d '2001-02-03 04:05:06 UTC' "$S/one"
+	touch -m -d '2002-03-04 05:06:07 UTC' "$S/two"
+	echo old >"$(host_home 1)/p/two" && chmod 600 "$(host_home 1)/p/two"
+	run_fanscp -F "$T/ssh_config" -p --verify "$S/one" "$S/two" lab001:p/
+	expect_rc 0
+	for f in one two; do
+		expect_copy 1 "p/$f" "$S/$f"
+		expect_mode 1 "p/$f" "$(stat -c %a "$S/$f")"
+		[ "$(stat -c %Y "$(host_home 1)/p/$f")" = "$(stat -c %Y "$S/$f")" ] ||
+		    fail "lab001: p/$f lost its mtime"
+	done
+	um=$(ssh_host 1 umask | tr -d '\r')
+	run_fanscp -F "$T/ssh_config" "$S/one" "$S/two" lab001:n
+	expect_rc 0
+	expect_mode 1 n/one "$(printf %o $((0751 & ~0$um)))"
+	[ "$(stat -c %Y "$(host_home 1)/n/one")" != "$(stat -c %Y "$S/one")" ] ||
+	    fail "lab001: n/one kept its mtime without -p"
+	expect_no_stray 1
+}
