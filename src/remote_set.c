@@ -29,9 +29,11 @@
 #include "xmalloc.h"
 
 /*
- * The directory: D, entered, is B (absolute, symlinks resolved); L names
- * it in messages.  t is the archive's temp file in it and U the temp
- * directory it is unpacked into.  each FN runs FN NAME TYPE (f or d) on
+ * The directory: D, entered, is B (absolute, symlinks resolved, with a
+ * '/'); L names it in messages, and Q prefixes a name in it as the user
+ * gave it.  t is the archive's temp file in it and U the temp directory
+ * it is unpacked into, named as the file payload's temp files are
+ * (".NAME.fanscp.TOKEN"), with suffixes that no file's temp name has.  each FN runs FN NAME TYPE (f or d) on
  * every entry, j being its number; the names are N1..Nnc, the types
  * Y1..Ync.  follow NAME sets f to the final target of B/NAME (fd its
  * directory, with '/', fb its name); checkf and checkd judge a file's and
@@ -56,7 +58,7 @@ static const char set_resolve[] =
     "    die 80 \"cannot copy into '$L': Permission denied\"\n"
     "B=$PWD\n"
     "case $B in */) ;; *) B=$B/;; esac\n"
-    "t=$B.fanscp.$k.tar U=$B.fanscp.$k\n"
+    "t=$B.sources.fanscp.$k.tar U=$B.sources.fanscp.$k.dir\n"
     "r=0\n"
     "[ \"$(id -u)\" = 0 ] && r=1\n"
     "each() {\n"

@@ -1,6 +1,6 @@
 # Several sources (scp a b c host:dir/): one archive per run, one login per
 # host, each source landing as DIR/NAME, atomically.
-ALL_SCENARIOS="$ALL_SCENARIOS multi_copy multi_notdir multi_usage multi_hostile multi_tree multi_preserve"
+ALL_SCENARIOS="$ALL_SCENARIOS multi_copy multi_notdir multi_usage multi_hostile multi_tree multi_preserve multi_late"
 
 # logins N: how many logins host N's sshd has accepted so far (its log, at
 # LogLevel VERBOSE, has one "Accepted publickey" line per login).
@@ -38,10 +38,28 @@ scen_multi_copy() {
 	python3 - "$T/report.json" <<'PY' || fail "--json: one record per host, done"
 import json, sys
 r = json.load(open(sys.argv[1]))
-hosts = r["hosts"] if isinstance(r, dict) else r
+hosts = r["hosts"]
 assert len(hosts) == 3, hosts
 assert all(h["status"] == "done" for h in hosts), hosts
 PY
+	# A BusyBox world (its sh, tar, stat, mv), and OpenSSH's ssh as the
+	# transport: the same, one login each.
+	set_shell 1 busybox
+	echo old >"$(host_home 1)/dir/a.bin"
+	chmod 604 "$(host_home 1)/dir/a.bin"
+	for n in 1 2; do eval "before$n=\$(logins $n)"; done
+	run_fanscp -F "$T/ssh_config" --transport ssh --verify "$S/a.bin" \
+	    "$S/b.bin" "$S/empty" 'lab[001-002]:dir/'
+	expect_rc 0
+	for n in 1 2; do
+		for f in a.bin b.bin empty; do expect_copy $n "dir/$f" "$S/$f"; done
+		eval "b=\$before$n"
+		a=$(logins $n)
+		[ $((a - b)) = 1 ] ||
+		    fail "$(host_name $n): $((a - b)) logins over ssh, expected 1"
+		expect_no_stray $n
+	done
+	expect_mode 1 dir/a.bin 604
 }
 
 # A target that is not a directory fails that host alone, with nothing
@@ -170,6 +188,7 @@ scen_multi_tree() {
 	mkrandom "$S/file" 70000
 	echo mine >"$(host_home 2)/dir/tree/own"
 	chmod 750 "$(host_home 2)/dir/tree"
+	set_shell 2 busybox
 	run_fanscp -F "$T/ssh_config" -r "$S/tree" "$S/file" 'lab[001-002]:dir'
 	expect_rc 0
 	for n in 1 2; do
@@ -222,4 +241,34 @@ scen_multi_preserve() {
 	[ "$(stat -c %Y "$(host_home 1)/n/one")" != "$(stat -c %Y "$S/one")" ] ||
 	    fail "lab001: n/one kept its mtime without -p"
 	expect_no_stray 1
+}
+
+# What the commit finds wrong fails the host with nothing placed: a
+# destination that became a directory while the data was on its way (the
+# receive checked it before), and with --verify an archive that arrived
+# altered.  The other hosts are done.
+scen_multi_late() {
+	need_fanscp || return
+	fixture_start 3
+	S=$T/src
+	mkdir -p "$S"
+	for n in 1 2 3; do mkdir "$(host_home $n)/dir"; done
+	mkrandom "$S/a" 3000000
+	printf 'AAAA' >"$S/b"
+	slow_host 1
+	corrupt_host 2
+	start_fanscp -F "$T/ssh_config" --verify "$S/a" "$S/b" 'lab[001-003]:dir'
+	wait_temp_over 1 0 30 >/dev/null || fail "lab001: no archive arrived"
+	mkdir "$(host_home 1)/dir/b"
+	wait_fanscp
+	expect_rc 1
+	expect_err lab001 "cannot create 'dir/b': Is a directory"
+	expect_err lab002 "SHA-256 mismatch"
+	expect_no_err lab003
+	for n in 1 2; do
+		expect_absent $n dir/a
+		expect_no_stray $n
+	done
+	for f in a b; do expect_copy 3 "dir/$f" "$S/$f"; done
+	expect_no_stray 3
 }
