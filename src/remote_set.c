@@ -36,9 +36,10 @@
  * (".NAME.fanscp.TOKEN"), with suffixes that no file's temp name has.  each FN runs FN NAME TYPE (f or d) on
  * every entry, j being its number; the names are N1..Nnc, the types
  * Y1..Ync.  follow NAME sets f to the final target of B/NAME (fd its
- * directory, with '/', fb its name); checkf and checkd judge a file's and
- * a directory's destination, and fail (which the steps define) on what
- * they refuse.
+ * directory, with '/', fb its name), and q to how messages name it (as
+ * the user gave it, or the link's target); checkf and checkd judge a
+ * file's and a directory's destination, and fail (which the steps
+ * define) on what they refuse.
  */
 static const char set_resolve[] =
     "unset TAR_OPTIONS POSIXLY_CORRECT\n"

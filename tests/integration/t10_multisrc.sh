@@ -241,6 +241,16 @@ scen_multi_preserve() {
 	[ "$(stat -c %Y "$(host_home 1)/n/one")" != "$(stat -c %Y "$S/one")" ] ||
 	    fail "lab001: n/one kept its mtime without -p"
 	expect_no_stray 1
+	# A host file's hosts take their directory from a lone ":path".
+	echo lab001 >"$T/hosts"
+	run_fanscp -F "$T/ssh_config" -h "$T/hosts" "$S/one" "$S/two" :h/
+	expect_rc 1
+	expect_err lab001 "No such file or directory"
+	mkdir "$(host_home 1)/h"
+	run_fanscp -F "$T/ssh_config" -h "$T/hosts" "$S/one" "$S/two" :h/
+	expect_rc 0
+	expect_copy 1 h/one "$S/one"
+	expect_copy 1 h/two "$S/two"
 }
 
 # What the commit finds wrong fails the host with nothing placed: a
