@@ -742,6 +742,34 @@ test_set_all_shells(void **state)
 			set_path();
 }
 
+/*
+ * A tree commit that fails (a short archive) removes its archive and
+ * nothing else: not a file named "0" or "1" beside it (-p's flag once
+ * shared its name with the pid file that drop() removes).
+ */
+static void
+test_tree_drop_keeps_others(void **state)
+{
+	struct remote_job job;
+	struct result res;
+	int p;
+
+	(void)state;
+	for (p = 0; p < 2; p++) {
+		job_init(&job, "", "x", 10);
+		job.kind = REMOTE_TREE;
+		job.preserve = p;
+		put_file("0", "zero", 0644);
+		put_file("1", "one", 0644);
+		put_file(".x.fanscp." TOKEN ".tar", "short", 0600);
+		assert_int_equal(commit(&job, &res), 74);
+		result_free(&res);
+		assert_file("0", "zero", 4);
+		assert_file("1", "one", 3);
+		assert_no_temps();
+	}
+}
+
 static void
 test_absolute_and_dotted(void **state)
 {
@@ -2836,6 +2864,7 @@ main(void)
 		T(test_happy_all_shells),
 		T(test_absolute_and_dotted),
 		T(test_set_all_shells),
+		T(test_tree_drop_keeps_others),
 		T(test_hostile_names),
 		T(test_long_name),
 		T(test_long_utf8_name),
