@@ -1,6 +1,6 @@
 # Several sources (scp a b c host:dir/): one archive per run, one login per
 # host, each source landing as DIR/NAME, atomically.
-ALL_SCENARIOS="$ALL_SCENARIOS multi_copy multi_notdir multi_usage multi_hostile multi_tree multi_preserve multi_late"
+ALL_SCENARIOS="$ALL_SCENARIOS multi_copy multi_notdir multi_usage multi_hostile multi_tree multi_preserve multi_late multi_sudo"
 
 # logins N: how many logins host N's sshd has accepted so far (its log, at
 # LogLevel VERBOSE, has one "Accepted publickey" line per login).
@@ -281,4 +281,36 @@ scen_multi_late() {
 	done
 	for f in a b; do expect_copy 3 "dir/$f" "$S/$f"; done
 	expect_no_stray 3
+}
+
+# --sudo: several sources into a root-owned directory, as the file copy
+# does it: refused without it, before the data; with it, a replaced file
+# keeps its owner, group and mode, a new one is root's.
+scen_multi_sudo() {
+	need_fanscp || return
+	ok=fsmok$$ no=fsmno$$
+	sudo_fixture "$ok" "$no" || return
+	S=$T/src
+	mkdir -p "$S" "$h/etc"
+	chmod 755 "$T/src" "$h/etc"
+	echo one >"$S/one"
+	echo two >"$S/two"
+	chmod 644 "$S/one" "$S/two"
+	echo old >"$h/etc/one"
+	chown nobody:nogroup "$h/etc/one"
+	chmod 640 "$h/etc/one"
+	run_fanscp -F "$T/ssh_config" "$S/one" "$S/two" "$ok@lab001:$h/etc"
+	expect_rc 1
+	expect_err lab001 "Permission denied"
+	[ "$(cat "$h/etc/one")" = old ] || fail "one changed without --sudo"
+	run_fanscp -F "$T/ssh_config" --sudo "$S/one" "$S/two" \
+	    "$ok@lab001:$h/etc/"
+	expect_rc 0
+	cmp -s "$S/one" "$h/etc/one" || fail "one not replaced"
+	cmp -s "$S/two" "$h/etc/two" || fail "two not written"
+	[ "$(stat -c '%U:%G %a' "$h/etc/one")" = "nobody:nogroup 640" ] ||
+	    fail "one is now $(stat -c '%U:%G %a' "$h/etc/one")"
+	[ "$(stat -c %U "$h/etc/two")" = root ] ||
+	    fail "two belongs to $(stat -c %U "$h/etc/two")"
+	expect_no_stray 1
 }
