@@ -77,3 +77,58 @@ r = h['127.0.0.1']
 assert (r['port'], r['status']) == ($p1, 'done'), r
 "
 }
+
+# _still_link PATH TARGET: PATH is a symlink that reads TARGET.
+_still_link() {
+	[ -h "$1" ] && [ "$(readlink "$1")" = "$2" ] ||
+	    fail "'$1' is no longer the symlink to '$2': $(ls -l "$1")"
+}
+
+# 2. --json and --failed paths that are symlinks, dangling first, then to
+#    the files written: the links stay, their targets hold the reports.
+#    "-" is still stdout.  A link into a read-only directory stops the run
+#    before any connection (exit 2), as an unwritable path always did.
+scen_fleetfix_symlink() {
+	need_fanscp || return
+	fixture_start 2
+	kill_host 2
+	SRC=$T/src/s.bin
+	mkrandom "$SRC" 10000
+	mkdir "$T/logs"
+	ln -s "$T/logs/latest.json" "$T/latest.json"	# dangling, absolute
+	ln -s logs/failed.txt "$T/failed.txt"		# dangling, relative
+	for round in 1 2; do
+		run_fanscp -F "$T/ssh_config" --json "$T/latest.json" \
+		    --failed "$T/failed.txt" "$SRC" lab001:s.bin lab002:s.bin
+		expect_rc 1
+		expect_copy 1 s.bin "$SRC"
+		_still_link "$T/latest.json" "$T/logs/latest.json"
+		_still_link "$T/failed.txt" logs/failed.txt
+		[ -f "$T/logs/latest.json" ] && [ ! -h "$T/logs/latest.json" ] ||
+		    fail "round $round: no report where the link points"
+		_fleet_json "$T/latest.json" "
+assert h['lab001']['status'] == 'done' and h['lab002']['status'] == 'failed', h
+"
+		[ "$(cat "$T/logs/failed.txt")" = "scp://lab002/s.bin" ] ||
+		    fail "round $round: --failed through the link: $(cat "$T/logs/failed.txt")"
+		ls "$T" "$T/logs" | grep -q 'fanscp\.' &&
+		    fail "round $round: a temp file is left: $(ls "$T" "$T/logs")"
+		rm -f "$(host_home 1)/s.bin"
+	done
+	run_fanscp -F "$T/ssh_config" --json - "$SRC" lab001:s.bin
+	expect_rc 0
+	python3 -m json.tool "$T/out" >/dev/null ||
+	    fail "--json - did not write JSON on stdout: $(head -c 300 "$T/out")"
+	[ "$(id -u)" = 0 ] || return 0
+	mkdir "$T/ro"
+	mount -t tmpfs -o ro,size=1m tmpfs "$T/ro" || return 0
+	fixture_cleanup "umount '$T/ro'"
+	ln -s "$T/ro/r.json" "$T/ro.json"
+	rm -f "$(host_home 1)/s.bin"
+	run_fanscp -F "$T/ssh_config" --json "$T/ro.json" "$SRC" lab001:s.bin
+	expect_rc 2
+	grep -q "^fanscp: --json: cannot create '$T/ro/r.json.fanscp.XXXXXX': Read-only file system" "$T/err" ||
+	    fail "no error naming the link's target: $(cat "$T/err")"
+	expect_absent 1 s.bin
+	_still_link "$T/ro.json" "$T/ro/r.json"
+}
