@@ -661,21 +661,20 @@ index_init(struct sched *s)
 }
 
 /*
- * Mark ready the queued hosts whose backoff has passed by now; 0 when now
- * is behind the clock already seen (another thread's loop), where only
- * the scans can tell.
+ * The clock a pick goes by: the latest any thread has shown (a loop whose
+ * clock is a few ms behind another's takes the other's; by then those
+ * backoffs have passed anyway).  Marks ready the queued hosts whose
+ * backoff has passed by then.
  */
-static int
+static int64_t
 index_advance(struct sched *s, int64_t now)
 {
-	if (now < s->pnow)
-		return 0;
 	if (now > s->pnow) {
 		s->pnow = now;
 		t_promote(&s->known_q, s->known_q.root, now);
 		t_promote(&s->unknown_q, s->unknown_q.root, now);
 	}
-	return 1;
+	return s->pnow;
 }
 
 /* A login's time, s: the mean of those seen, or a guess. */
@@ -1287,13 +1286,14 @@ pick_scan(struct sched *s, int64_t now)
 	return i;
 }
 
+/* The host to start at now (index_advance()'s clock), or -1. */
 static long
 pick(struct sched *s, int64_t now)
 {
+	if (s->scan)
+		return pick_scan(s, now);
 	if (!s->anyknown)
 		return pick_first(s, now);
-	if (s->scan || !index_advance(s, now))
-		return pick_scan(s, now);
 	if (s->conf.size == 0)
 		return pick_stream_indexed(s);
 	if (s->live <= ROLLOUT_MAX)
@@ -1305,22 +1305,23 @@ enum sched_verdict
 sched_next(struct sched *s, int64_t now, size_t *ip, int *wait_ms)
 {
 	enum sched_verdict v = SCHED_NONE;
-	int64_t soon = INT64_MAX;
+	int64_t soon = INT64_MAX, t;
 	long p;
 	size_t i;
 
 	pthread_mutex_lock(&s->mu);
-	if ((p = pick(s, now)) >= 0) {
+	t = s->scan ? now : index_advance(s, now);
+	if ((p = pick(s, t)) >= 0) {
 		i = (size_t)p;
 		index_out(s, i);
 		s->h[i].state = SACTIVE;
 		index_in(s, i);
 		s->h[i].probe = probing(s) && known(s, i) == 0;
 		s->h[i].data = 0;
-		s->h[i].started = now;
+		s->h[i].started = t;
 		*ip = i;
 		v = SCHED_START;
-	} else if (!s->scan && index_advance(s, now)) {
+	} else if (!s->scan) {
 		/* Nothing is ready: every queued host is in its backoff. */
 		if (s->known_q.root != NIL)
 			soon = s->qn[s->known_q.root].mnb;
@@ -1412,7 +1413,7 @@ below_share(const struct sched *s, size_t i)
 	return top == 0 || s->h[i].rate < SHARED * top;
 }
 
-/* pause_probe() over the index (the clock advanced to now). */
+/* pause_probe() over the index. */
 static int
 pause_indexed(struct sched *s, size_t i)
 {
@@ -1437,7 +1438,7 @@ pause_probe(struct sched *s, size_t i, int64_t now)
 	size_t j, self = 0;
 	int pause = 0;
 
-	if (!s->scan && s->live > ROLLOUT_MAX && index_advance(s, now))
+	if (!s->scan && s->live > ROLLOUT_MAX)
 		return pause_indexed(s, i);
 	plan_init(&p, s, now, i, &self);
 	d = plan_dur(&p, self);
@@ -1459,6 +1460,8 @@ sched_progress(struct sched *s, size_t i, uint64_t have, int64_t now)
 	int pause = 0;
 
 	pthread_mutex_lock(&s->mu);
+	if (!s->scan)
+		index_advance(s, now);	/* the latest clock shown */
 	if (i >= s->conf.nhosts || s->h[i].state != SACTIVE)
 		goto out;
 	h = &s->h[i];

@@ -6,8 +6,9 @@
  * seeded run of a few thousand hosts, with rates from a history (some
  * alike, some missing), measured rates, probes, failures retried after a
  * backoff, bytes kept across a requeue, a clock that steps back (another
- * thread's loop) and -l, must give the same verdict, host and wait at
- * every pick, and the same pause at every progress.  Then the cost: the
+ * thread's loop, which goes by the latest clock) and -l, must give the
+ * same verdict, host and wait at every pick, and the same pause at every
+ * progress.  Then the cost: the
  * tree nodes a pick visits grow with log n, not n (counted, not timed).
  */
 #include <stdarg.h>
@@ -45,13 +46,18 @@ struct drive {
 	struct sched	*idx, *ref;
 	struct dhost	*h;
 	size_t		 n, done, picks;
+	int64_t		 seen;		/* the latest clock shown */
 	int		 width, busy;
 	uint64_t	 size, seed;
 };
 
-/* Both schedulers pick while a slot is free; they must agree. */
+/*
+ * Both schedulers pick while a slot is free; they must agree.  The index
+ * is given now, the scans seen, the latest clock shown so far: a thread
+ * whose clock is behind goes by the latest.
+ */
 static void
-pick_both(struct drive *d, int64_t now)
+pick_both(struct drive *d, int64_t now, int64_t seen)
 {
 	enum sched_verdict va, vb;
 	size_t ia = 0, ib = 0;
@@ -59,11 +65,11 @@ pick_both(struct drive *d, int64_t now)
 
 	while (d->busy < d->width) {
 		va = sched_next(d->idx, now, &ia, &wa);
-		vb = sched_next(d->ref, now, &ib, &wb);
+		vb = sched_next(d->ref, seen, &ib, &wb);
 		assert_int_equal(va, vb);
 		if (va != SCHED_START) {
 			if (va == SCHED_WAIT)
-				assert_int_equal(wa, wb);
+				assert_int_equal(now + wa, seen + wb);
 			return;
 		}
 		if (ia != ib)
@@ -71,7 +77,7 @@ pick_both(struct drive *d, int64_t now)
 			    d->picks, (long long)now, ia, ib);
 		assert_int_equal(d->h[ia].state, 0);
 		d->h[ia].state = 1;
-		d->h[ia].until = now + 100 + (int64_t)(rnd(&d->seed) % 300);
+		d->h[ia].until = seen + 100 + (int64_t)(rnd(&d->seed) % 300);
 		d->busy++;
 		d->picks++;
 	}
@@ -127,6 +133,7 @@ step(struct drive *d, int64_t now)
 			continue;
 		}
 		pa = sched_progress(d->idx, i, h->have, now);
+		d->seen = now;
 		pb = sched_progress(d->ref, i, h->have, now);
 		assert_int_equal(pa, pb);
 		h->until = now + 50;
@@ -176,9 +183,16 @@ compare_run(uint64_t seed, size_t n, int w, int known, int alike,
 	}
 	while (d.done < n) {
 		assert_true(now < 10000000);
-		/* Now and then a thread whose clock is a little behind. */
-		pick_both(&d, rnd(&d.seed) % 20 == 0 && now >= 7 ? now - 7 :
-		    now);
+		/*
+		 * Now and then a thread whose clock is a little behind the
+		 * latest shown (the last tick's).
+		 */
+		if (rnd(&d.seed) % 20 == 0 && d.seen >= 7) {
+			pick_both(&d, d.seen - 7, d.seen);
+		} else {
+			pick_both(&d, now, now);
+			d.seen = now;
+		}
 		now += 50;
 		step(&d, now);
 	}
