@@ -37,7 +37,8 @@
  * With more than ROLLOUT_MAX hosts left, and for a stream, the same picks
  * come from an index of the queue instead (struct tree, below), in
  * O(width + log n): 50,000 refused hosts with rates known took 42 s of
- * CPU with the scans, 3 s with the index.  tests/unit/test_sched_index.c holds the two to the same picks.
+ * CPU with the scans, 3 s with the index.  tests/unit/test_sched_index.c
+ * holds the two to the same picks.
  *
  * Probing, when the source is a file (conf.probe), the width is below the
  * host count and a host has no rate known: it starts as a probe.  Once its
@@ -101,13 +102,14 @@ struct shost {
  * holds every known rate, for the median.  Each subtree sums what the
  * rules weigh (the bytes left, the times left ÷ rate) and knows its ready
  * hosts with the most time and the most bytes left, the lower number on a
- * tie, as the scans above choose.  A host's rate above the uplink counts
- * as the uplink's: such hosts are the tree's tail past the uplink's rate,
- * where the time is the bytes left ÷ the uplink's rate.  The active hosts,
- * at most the width, are walked.  "Ready" is kept against the latest clock
- * seen (pnow): a host whose backoff ends by then is ready.  The sums may
- * round differently from the scans' (another order of the same terms);
- * the maxima and every comparison between hosts are exact.
+ * tie, as plan_urgent() and plan_fill() choose.  A host's rate above the
+ * uplink counts as the uplink's: such hosts are the tree's tail past the
+ * uplink's rate, where the time is the bytes left ÷ the uplink's rate.
+ * The active hosts, at most the width, are walked.  "Ready" is kept
+ * against the latest clock seen (pnow): a host whose backoff ends by then
+ * is ready.  The sums may round differently from the scans' (another
+ * order of the same terms); the maxima and every comparison between hosts
+ * are exact.
  */
 #define NIL	((size_t)-1)
 
