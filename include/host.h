@@ -57,7 +57,8 @@ struct host {
 	/*
 	 * Where the connection went, set by conn.c once ssh_config resolved
 	 * it: the HostName (the host as given when none) and the port (the
-	 * target's, -P, Port or 22).  NULL and 0 for a host never started.
+	 * target's, -P, Port or 22).  NULL and 0 for a host never started,
+	 * or whose ssh_config failed.
 	 */
 	char		*hostname;
 	int		 port;
