@@ -55,6 +55,7 @@
  * model, S1-S4 (128 MiB) land at 1.005-1.06× the bound on a first run and
  * 1.005-1.026× with history; see the test's output.
  */
+#include <assert.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -111,27 +112,34 @@ struct shost {
  * order of the same terms); the maxima and every comparison between hosts
  * are exact.
  */
-#define NIL	((size_t)-1)
+#define NIL	((uint32_t)-1)		/* no node; host numbers fit 32 bits */
 
 /* What a subtree holds. */
 struct agg {
-	size_t		 cnt, nready;
 	uint64_t	 sleft, mleft;	/* bytes left: sum, most */
 	double		 sv, mv;	/* left ÷ key: sum, most */
-	size_t		 bv, bl;	/* ready: the most v, the most left */
+	uint32_t	 cnt, nready;
+	uint32_t	 bv, bl;	/* ready: the most v, the most left */
 };
 
+/* Small: one for each host (and one more for each rate known). */
 struct tnode {
 	double		 key;		/* the known rate; 0 when none */
-	uint32_t	 prio;
-	int		 ready;
-	size_t		 l, r;
 	uint64_t	 left;
-	double		 v;		/* left ÷ key, or 0 */
 	int64_t		 nb;		/* not_before */
 	int64_t		 mnb;		/* the subtree's least nb not ready */
+	uint32_t	 l, r;
+	uint32_t	 prio;
+	uint32_t	 ready;
 	struct agg	 a;
 };
+
+/* Node x's time left at its own rate (v), or 0: as plan_dur() has it. */
+static double
+t_v(const struct tnode *n, size_t x)
+{
+	return n[x].key > 0 ? (double)n[x].left / n[x].key : 0;
+}
 
 struct tree {
 	struct tnode	*n;		/* by host number */
@@ -147,8 +155,8 @@ better_v(const struct tnode *n, size_t i, size_t j)
 {
 	if (i == NIL || j == NIL)
 		return i == NIL ? j : i;
-	if (n[i].v != n[j].v)
-		return n[i].v > n[j].v ? i : j;
+	if (t_v(n, i) != t_v(n, j))
+		return t_v(n, i) > t_v(n, j) ? i : j;
 	return i < j ? i : j;
 }
 
@@ -183,7 +191,7 @@ agg_node(const struct tnode *n, size_t x, struct agg *g)
 	g->cnt = 1;
 	g->nready = n[x].ready;
 	g->sleft = g->mleft = n[x].left;
-	g->sv = g->mv = n[x].v;
+	g->sv = g->mv = t_v(n, x);
 	if (n[x].ready)
 		g->bv = g->bl = x;
 }
@@ -235,18 +243,18 @@ t_merge(struct tree *t, size_t a, size_t b)
 
 /* Split x into the nodes before node i (*lo) and the rest (*hi). */
 static void
-t_split(struct tree *t, size_t x, size_t i, size_t *lo, size_t *hi)
+t_split(struct tree *t, size_t x, size_t i, uint32_t *lo, uint32_t *hi)
 {
 	if (x == NIL) {
 		*lo = *hi = NIL;
 	} else if (before(t->n, x, i)) {
 		t_split(t, t->n[x].r, i, &t->n[x].r, hi);
 		pull(t, x);
-		*lo = x;
+		*lo = (uint32_t)x;
 	} else {
 		t_split(t, t->n[x].l, i, lo, &t->n[x].l);
 		pull(t, x);
-		*hi = x;
+		*hi = (uint32_t)x;
 	}
 }
 
@@ -488,7 +496,7 @@ struct sched {
 	struct tree	 known_q;	/* queued, a rate known */
 	struct tree	 unknown_q;	/* queued, none known */
 	struct tree	 rates;		/* every host with a rate known */
-	size_t		*act, *apos;	/* the active hosts; where each is */
+	uint32_t	*act, *apos;	/* the active hosts; where each is */
 	size_t		 nact;
 	size_t		 live;		/* hosts not finished */
 	int64_t		 pnow;		/* the latest clock a pick saw */
@@ -497,6 +505,7 @@ struct sched {
 };
 
 static void	index_init(struct sched *);
+static void	index_need(struct sched *);
 static void	index_out(struct sched *, size_t);
 static void	index_in(struct sched *, size_t);
 
@@ -509,7 +518,6 @@ sched_new(const struct sched_conf *conf)
 	if (s->conf.width < 1)
 		s->conf.width = 1;
 	s->h = xcalloc(conf->nhosts ? conf->nhosts : 1, sizeof(*s->h));
-	index_init(s);
 	pthread_mutex_init(&s->mu, NULL);
 	return s;
 }
@@ -532,6 +540,7 @@ void
 sched_prior(struct sched *s, size_t i, double rate)
 {
 	pthread_mutex_lock(&s->mu);
+	index_need(s);
 	if (i < s->conf.nhosts && rate > 0 && isfinite(rate)) {
 		index_out(s, i);
 		s->h[i].prior = rate;
@@ -628,15 +637,17 @@ index_in(struct sched *s, size_t i)
 	if (h->state == SQUEUED) {
 		q->key = k;
 		q->left = s->conf.size > h->have ? s->conf.size - h->have : 0;
-		q->v = k > 0 ? (double)q->left / k : 0;
 		q->nb = h->not_before;
 		q->ready = h->not_before <= s->pnow;
 		t_insert(k > 0 ? &s->known_q : &s->unknown_q, i);
 	} else if (h->state == SACTIVE) {
-		s->apos[i] = s->nact;
-		s->act[s->nact++] = i;
+		s->apos[i] = (uint32_t)s->nact;
+		s->act[s->nact++] = (uint32_t)i;
 	}
 	if (k > 0) {
+		if (s->mn == NULL)	/* made once a rate is known */
+			s->rates.n = s->mn = xcalloc(s->conf.nhosts,
+			    sizeof(*s->mn));
 		s->mn[i].key = k;
 		s->mn[i].ready = 1;
 		t_insert(&s->rates, i);
@@ -649,17 +660,28 @@ index_init(struct sched *s)
 {
 	size_t n = s->conf.nhosts ? s->conf.nhosts : 1, i;
 
+	assert(n < NIL);
 	s->qn = xcalloc(n, sizeof(*s->qn));
-	s->mn = xcalloc(n, sizeof(*s->mn));
 	s->act = xcalloc(n, sizeof(*s->act));
 	s->apos = xcalloc(n, sizeof(*s->apos));
 	s->known_q = (struct tree){ s->qn, NIL, &s->visits };
 	s->unknown_q = (struct tree){ s->qn, NIL, &s->visits };
-	s->rates = (struct tree){ s->mn, NIL, &s->visits };
+	s->rates = (struct tree){ NULL, NIL, &s->visits };
 	s->live = s->conf.nhosts;
 	s->pnow = INT64_MIN;
 	for (i = 0; i < s->conf.nhosts; i++)
 		index_in(s, i);
+}
+
+/*
+ * The index is made when first needed: an engine thread's own scheduler,
+ * replaced by the run's shared one, never costs its memory.
+ */
+static void
+index_need(struct sched *s)
+{
+	if (s->qn == NULL)
+		index_init(s);
 }
 
 /*
@@ -1154,7 +1176,7 @@ view_urgent(const struct sched *s, const struct view *v)
 	double bd = 0;
 
 	if (v->lo.bv != NIL)
-		longer(&best, &bd, v->lo.bv, n[v->lo.bv].v);
+		longer(&best, &bd, v->lo.bv, t_v(n, v->lo.bv));
 	if (v->hi.bl != NIL)
 		longer(&best, &bd, v->hi.bl, (double)n[v->hi.bl].left / v->up);
 	if (u->bl != NIL)
@@ -1222,7 +1244,7 @@ view_fill(struct sched *s, const struct view *v)
 		q.dist = fabs(n[above].key - f.want);
 	t_span(t, t->root, &q, 1, 1, &g);
 	if (g.bv != NIL)
-		fill_offer(&f, g.bv, n[g.bv].key, n[g.bv].v);
+		fill_offer(&f, g.bv, n[g.bv].key, t_v(n, g.bv));
 	return f.best;
 }
 
@@ -1312,6 +1334,7 @@ sched_next(struct sched *s, int64_t now, size_t *ip, int *wait_ms)
 	size_t i;
 
 	pthread_mutex_lock(&s->mu);
+	index_need(s);
 	t = s->scan ? now : index_advance(s, now);
 	if ((p = pick(s, t)) >= 0) {
 		i = (size_t)p;
@@ -1462,6 +1485,7 @@ sched_progress(struct sched *s, size_t i, uint64_t have, int64_t now)
 	int pause = 0;
 
 	pthread_mutex_lock(&s->mu);
+	index_need(s);
 	if (!s->scan)
 		index_advance(s, now);	/* the latest clock shown */
 	if (i >= s->conf.nhosts || s->h[i].state != SACTIVE)
@@ -1487,6 +1511,7 @@ void
 sched_requeue(struct sched *s, size_t i, uint64_t have, int64_t not_before)
 {
 	pthread_mutex_lock(&s->mu);
+	index_need(s);
 	if (i < s->conf.nhosts && s->h[i].state == SACTIVE) {
 		index_out(s, i);
 		s->h[i].state = SQUEUED;
@@ -1510,6 +1535,7 @@ sched_finish(struct sched *s, size_t i)
 	struct shost *h;
 
 	pthread_mutex_lock(&s->mu);
+	index_need(s);
 	if (i < s->conf.nhosts) {
 		h = &s->h[i];
 		index_out(s, i);
