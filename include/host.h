@@ -62,6 +62,8 @@ struct host {
 	 */
 	char		*hostname;
 	int		 port;
+	char		*jump;		/* the ProxyJump it went through (-J),
+					   as given; NULL: none */
 	enum host_status status;
 	char		 err[512];	/* the first error, for a failed or
 					   unknown host */

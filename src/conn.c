@@ -839,6 +839,8 @@ conn_configure(struct conn *c)
 	free(c->host->hostname);
 	c->host->hostname = xstrdup(c->hostname);
 	c->host->port = c->port;
+	free(c->host->jump);
+	c->host->jump = c->jump != NULL ? xstrdup(c->jump) : NULL;
 	ids = conn_identities(job, &c->cfg, &nids);
 	conn_transport_note(c, ids, nids,
 	    job->n_identities + c->cfg.n_identity_files == 0);

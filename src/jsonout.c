@@ -122,6 +122,7 @@ write_host(FILE *f, const struct host *h)
 		fprintf(f, ", \"port\": %d", h->port);
 	else
 		fputs(", \"port\": null", f);
+	field_str(f, "jump", h->jump);
 	field_str(f, "user", h->t.user);
 	field_str(f, "path", h->t.path);
 	field_str(f, "status", status_name(h));

@@ -675,6 +675,7 @@ tunnel_reap(struct tunnel *t)
 	free(t->spec);
 	free(t->bastion.name);
 	free(t->bastion.hostname);
+	free(t->bastion.jump);
 	free(t->bastion.t.host);
 	free(t->bastion.t.user);
 	free(t);

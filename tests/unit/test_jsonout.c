@@ -96,6 +96,7 @@ sample_report(void)
 	hosts[1].kind = ERR_REMOTE;
 	snprintf(hosts[1].err, sizeof(hosts[1].err), "cannot \"x\"\n\x1b[31m");
 	hosts[1].attempts = 2;
+	hosts[1].jump = (char *)"ops@bastion:2022,gw";
 	hosts[2].t = (struct target){ NULL, h2, 22, p2 };
 	hosts[2].name = h2;
 	hosts[2].status = HOST_UNKNOWN;
@@ -120,7 +121,7 @@ test_report_fields(void **state)
 	    "\"interrupted\": false},"));
 	assert_non_null(strstr(r, "{\"target\": \"web01\", \"uri\": "
 	    "\"scp://web01//tmp/f\", \"host\": \"web01\", \"hostname\": "
-	    "\"web01.example.com\", \"port\": 2200, "
+	    "\"web01.example.com\", \"port\": 2200, \"jump\": null, "
 	    "\"user\": null, \"path\": \"/tmp/f\", \"status\": \"done\", "
 	    "\"error_kind\": null, \"error\": null, \"bytes\": 4096, "
 	    "\"seconds\": 2.000, \"rate\": 2048, \"attempts\": 1, "
@@ -128,14 +129,14 @@ test_report_fields(void **state)
 	assert_non_null(strstr(r, "{\"target\": \"web02\", \"uri\": "
 	    "\"scp://b%22o%0Ab@web02:2222/x%FF%01y\", \"host\": \"web02\", "
 	    "\"hostname\": \"10.0.0.2\", \"port\": 2222, "
-	    "\"user\": \"b\\\"o\\nb\", \"path\": "
+	    "\"jump\": \"ops@bastion:2022,gw\", \"user\": \"b\\\"o\\nb\", \"path\": "
 	    "\"x\\ufffd\\u0001y\", \"status\": \"failed\", \"error_kind\": "
 	    "\"remote\", \"error\": \"cannot \\\"x\\\"\\n\\u001b[31m\", "
 	    "\"bytes\": 0, \"seconds\": null, \"rate\": null, "
 	    "\"attempts\": 2, \"then\": null}"));
 	/* Never started: the target's port stays in the URI alone. */
 	assert_non_null(strstr(r, "\"uri\": \"scp://[::1]:22\", \"host\": "
-	    "\"::1\", \"hostname\": null, \"port\": null,"));
+	    "\"::1\", \"hostname\": null, \"port\": null, \"jump\": null,"));
 	assert_non_null(strstr(r, "\"status\": \"unknown\", \"error_kind\": "
 	    "\"lost\", \"error\": \"lost\""));
 	free(r);
