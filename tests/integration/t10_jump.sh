@@ -34,7 +34,7 @@ scen_jump_basic() {
 r = json.load(open(sys.argv[1]))
 j = sorted((h["target"], h["jump"]) for h in r["hosts"])
 assert j == [("lab00%d" % n, "lab001") for n in range(2, 6)], j' "$T/j.json" ||
-	    fail "--json: no \"jump\": \"lab001\" on every record
+	    fail "--json: no \"jump\": \"lab001\" on every record"
 	_jump_copies "$SRC" j.bin 2 3 4 5
 	expect_absent 1 j.bin
 	_b1=$(_logins 1)
