@@ -50,7 +50,7 @@ assert s == {'source': '$SRC', 'mode': 'copy', 'size': 100000, 'hosts': 4,
     'interrupted': False}, s
 assert isinstance(s['seconds'], float) and s['seconds'] > 0, s
 assert len(d['hosts']) == 4
-keys = ['target', 'uri', 'host', 'hostname', 'port', 'user', 'path', 'status',
+keys = ['target', 'uri', 'host', 'hostname', 'port', 'jump', 'user', 'path', 'status',
     'error_kind', 'error', 'bytes', 'seconds', 'rate', 'attempts', 'then']
 for r in d['hosts']:
     assert list(r) == keys, list(r)
