@@ -141,5 +141,7 @@ void	host_fail(struct host *h, enum host_err kind, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 /* Has an error been noted for h? */
 int	host_has_error(const struct host *h);
+/* Free what the connection noted on h (hostname, jump). */
+void	host_release_conn(struct host *h);
 
 #endif

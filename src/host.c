@@ -1,5 +1,6 @@
 /* Host records: the first error noted is the one kept. */
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stdio.h>
 
 #include "host.h"
@@ -32,4 +33,13 @@ int
 host_has_error(const struct host *h)
 {
 	return h->err[0] != '\0';
+}
+
+void
+host_release_conn(struct host *h)
+{
+	free(h->hostname);
+	free(h->jump);
+	h->hostname = NULL;
+	h->jump = NULL;
 }

@@ -308,8 +308,7 @@ free_hosts(struct host *hosts, size_t n)
 		free(hosts[i].t.user);
 		free(hosts[i].t.host);
 		free(hosts[i].name);
-		free(hosts[i].hostname);
-		free(hosts[i].jump);
+		host_release_conn(&hosts[i]);
 		free(hosts[i].t.path);
 	}
 	free(hosts);

@@ -674,8 +674,7 @@ tunnel_reap(struct tunnel *t)
 		loop_timer_del(t->set->loop, t->kick);
 	free(t->spec);
 	free(t->bastion.name);
-	free(t->bastion.hostname);
-	free(t->bastion.jump);
+	host_release_conn(&t->bastion);
 	free(t->bastion.t.host);
 	free(t->bastion.t.user);
 	free(t);

@@ -131,8 +131,11 @@ static int
 teardown(void **state)
 {
 	struct fx *fx = *state;
+	int i;
 
 	server_stop(&fx->sv);
+	for (i = 0; i < NHOSTS_MAX; i++)
+		host_release_conn(&fx->hosts[i]);
 	mock_world_release(&fx->w);
 	mock_reset();
 	assert_int_equal(count_fds(), fx->fds_before);
@@ -147,6 +150,7 @@ hosts_init(struct fx *fx, int n)
 
 	for (i = 0; i < n; i++) {
 		snprintf(fx->names[i], sizeof(fx->names[i]), "h%d", i);
+		host_release_conn(&fx->hosts[i]);
 		mock_host_init(&fx->hosts[i], fx->names[i]);
 	}
 }

@@ -58,6 +58,7 @@ teardown(void **state)
 
 	if (fx->s != NULL)
 		sess_free(fx->s);
+	host_release_conn(&fx->host);
 	mock_world_release(&fx->w);
 	mock_reset();
 	test_free(fx);
@@ -928,6 +929,7 @@ test_stall_around_go(void **state)
 	stop(fx);
 	mock_reset();
 
+	host_release_conn(&fx->host);
 	mock_host_init(&fx->host, "web01");
 	mock.commit_no_ready = 1;
 	start(fx);
@@ -983,6 +985,7 @@ test_verify_blames_source(void **state)
 	mock_reset();
 
 	/* The source as it was: the host takes the blame. */
+	host_release_conn(&fx->host);
 	mock_host_init(&fx->host, "web01");
 	mock_world_source(&fx->w, FILE_SIZE);
 	mock.commit_exit = REMOTE_EXIT_HASH;
