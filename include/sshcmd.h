@@ -55,6 +55,12 @@ struct sshcmd {
 	const char	*control_path;	/* fanscp's socket (MASTER, CLIENT) */
 	const char	*host;		/* the host as typed */
 	const char	*command;	/* the remote command, one argument */
+	const char	*forward;	/* or "host:port" for -W (a jump host's
+					   channel), then no command */
+	const char	*proxy_command;	/* ProxyCommand, set before the user's
+					   -o (its ProxyJump then does not
+					   apply), or NULL */
+	const char	*proxy_jump;	/* ProxyJump likewise ("none" too) */
 };
 
 /*

@@ -116,7 +116,9 @@ forced(struct argv *a, const struct sshcmd *c)
 	opt(a, "UpdateHostKeys", "no");
 	if (c->host_key_alias != NULL)
 		opt(a, "HostKeyAlias", c->host_key_alias);
-	opt(a, "ClearAllForwardings", "yes");
+	/* -W is a forwarding: ClearAllForwardings would cancel it. */
+	if (c->forward == NULL)
+		opt(a, "ClearAllForwardings", "yes");
 	opt(a, "Tunnel", "no");
 	opt(a, "RemoteCommand", "none");
 	opt(a, "RequestTTY", "no");
@@ -127,8 +129,13 @@ forced(struct argv *a, const struct sshcmd *c)
 		snprintf(num, sizeof(num), "%d", c->connect_timeout);
 		opt(a, "ConnectTimeout", num);
 	}
+	/* Where it goes through: the first value ssh obtains is kept. */
+	if (c->proxy_command != NULL)
+		opt(a, "ProxyCommand", c->proxy_command);
+	else if (c->proxy_jump != NULL)
+		opt(a, "ProxyJump", c->proxy_jump);
 	/* Options of OpenSSH 8.7 and later: older ones reject the names. */
-	if (c->version >= 87) {
+	if (c->version >= 87 && c->forward == NULL) {
 		opt(a, "SessionType", "default");
 		opt(a, "StdinNull", "no");
 		opt(a, "ForkAfterAuthentication", "no");
@@ -176,7 +183,8 @@ sshcmd_argv(const struct sshcmd *c, char *err, size_t errlen)
 		    c->control_path ? c->control_path : "");
 		return NULL;
 	}
-	if (c->command == NULL || c->port < 0 || c->port > 65535) {
+	if ((c->command == NULL) == (c->forward == NULL) || c->port < 0 ||
+	    c->port > 65535) {
 		snprintf(err, errlen, "cannot run ssh without a command or "
 		    "with port %d", c->port);
 		free(cp);
@@ -207,9 +215,14 @@ sshcmd_argv(const struct sshcmd *c, char *err, size_t errlen)
 		add(&a, "-i");
 		add(&a, c->identities[i]);
 	}
+	if (c->forward != NULL) {
+		add(&a, "-W");
+		add(&a, c->forward);
+	}
 	add(&a, "--");
 	add(&a, c->host);
-	add(&a, c->command);
+	if (c->command != NULL)
+		add(&a, c->command);
 	return a.v;
 }
 

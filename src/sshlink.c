@@ -18,6 +18,7 @@
 #include "job.h"
 #include "log.h"
 #include "loop.h"
+#include "remote.h"
 #include "sshcmd.h"
 #include "sshlink.h"
 #include "strmap.h"
@@ -51,6 +52,8 @@ struct sshlink {
 	char		 err[2048];	/* the end of its stderr */
 	size_t		 errlen;
 	char		*l2msg;		/* libssh2's failure, after a fallback */
+	char		*jump;		/* cmd.proxy_jump, owned */
+	char		*proxy;		/* cmd.proxy_command, owned */
 	int		 user_mux;	/* steps through the user's own live
 					   master: none of ours */
 	int64_t		 close_by;	/* ms: kill it after this */
@@ -358,6 +361,89 @@ sshlink_argv(const struct sshlink *l, const char *cmd, char *err,
 	return sshcmd_argv(&c, err, errlen);
 }
 
+void
+sshlink_hop(struct sshlink *l, const char *jump)
+{
+	l->cmd.options = NULL;
+	l->cmd.n_options = 0;
+	free(l->jump);
+	l->jump = xstrdup(jump != NULL ? jump : "none");
+	l->cmd.proxy_jump = l->jump;
+}
+
+/* A -W argument: an IPv6 address in brackets. */
+static char *
+link_fwd_spec(const char *host, const char *port)
+{
+	return strchr(host, ':') != NULL ? xasprintf("[%s]:%s", host, port) :
+	    xasprintf("%s:%s", host, port);
+}
+
+/* The -W child's settings: the master's, and no command. */
+static char **
+link_fwd_argv(const struct sshlink *l, const char *fwd, char *err,
+    size_t errlen)
+{
+	struct sshcmd c = l->cmd;
+
+	c.mux = l->user_mux ? SSHCMD_MUX_USER : SSHCMD_MUX_CLIENT;
+	c.control_path = l->user_mux ? NULL : l->sock;
+	c.command = NULL;
+	c.forward = fwd;
+	return sshcmd_argv(&c, err, errlen);
+}
+
+char **
+sshlink_forward_argv(const struct sshlink *l, const char *host, int port,
+    char *err, size_t errlen)
+{
+	char num[16], *fwd, **argv;
+
+	snprintf(num, sizeof(num), "%d", port);
+	fwd = link_fwd_spec(host, num);
+	argv = link_fwd_argv(l, fwd, err, errlen);
+	free(fwd);
+	return argv;
+}
+
+char *
+sshlink_proxy_command(const struct sshlink *l)
+{
+	char err[256], **argv, *q, *out = NULL, *o;
+	size_t i, j, len = 0;
+
+	/* A placeholder that no argument holds, for %h:%p. */
+	if ((argv = link_fwd_argv(l, "\001", err, sizeof(err))) == NULL)
+		return NULL;
+	for (i = 0; argv[i] != NULL; i++) {
+		q = strcmp(argv[i], "\001") == 0 ? xstrdup("%h:%p") :
+		    shquote(argv[i]);
+		out = xreallocarray(out, len + 2 * strlen(q) + 2, 1);
+		o = out + len;
+		if (i > 0)
+			*o++ = ' ';
+		/* ssh expands %-tokens in a ProxyCommand: '%' is doubled. */
+		for (j = 0; q[j] != '\0'; j++) {
+			*o++ = q[j];
+			if (q[j] == '%' && strcmp(argv[i], "\001") != 0)
+				*o++ = '%';
+		}
+		*o = '\0';
+		len = (size_t)(o - out);
+		free(q);
+	}
+	sshcmd_free(argv);
+	return out;
+}
+
+void
+sshlink_set_proxy(struct sshlink *l, const char *cmd)
+{
+	free(l->proxy);
+	l->proxy = xstrdup(cmd);
+	l->cmd.proxy_command = l->proxy;
+}
+
 int
 sshlink_close(struct sshlink *l)
 {
@@ -414,5 +500,7 @@ sshlink_free(struct sshlink *l)
 	free(l->user);
 	free(l->alias);
 	free(l->l2msg);
+	free(l->jump);
+	free(l->proxy);
 	free(l);
 }

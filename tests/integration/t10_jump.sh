@@ -212,3 +212,128 @@ scen_jump_netns() {
 	[ "$_n" -ge 1 ] && [ "$_n" -le 2 ] ||
 	    fail "the bastion saw $_n logins, not 1 or 2 (--threads 2)"
 }
+
+# Bastions that libssh2 cannot log in to (issue 10: "use a private ssh -M
+# connection to the bastion, and carry each target through ssh -S ctl -W
+# host:port").  Host 1's sshd offers one cipher that libssh2 1.10 lacks.
+ALL_SCENARIOS="$ALL_SCENARIOS jump_ssh jump_ssh_libssh2 jump_ssh_refused jump_ssh_transport"
+_JUMP_SSH_CIPHER="Ciphers aes256-gcm@openssh.com"
+
+# ssh processes of this fixture still running (the run's children).
+_jump_ssh_left() {
+	pgrep -f -- "-F $T/ssh_config" 2>/dev/null | while read -r _p; do
+		ps -o args= -p "$_p" 2>/dev/null
+	done
+}
+
+# _jump_no_kids: no ssh child of fanscp survived the run.
+_jump_no_kids() {
+	sleep 0.3
+	_left=$(_jump_ssh_left)
+	[ -z "$_left" ] || fail "ssh children left running: $_left"
+}
+
+# 9. --transport auto: libssh2 finds no cipher in common with the bastion,
+#    so the tunnel logs in over ssh (one ControlMaster) and carries each
+#    target through "ssh -S -W"; 3 verified copies, ONE bastion login at
+#    --threads 1, and -v says why ssh is used for it.
+scen_jump_ssh() {
+	need_fanscp || return
+	host_sshd_option 1 "AllowTcpForwarding yes"
+	host_sshd_option 1 "$_JUMP_SSH_CIPHER"
+	fixture_start 4
+	SRC=$T/src/s.bin
+	mkrandom "$SRC" 2000000
+	_b0=$(_logins 1)
+	run_fanscp -F "$T/ssh_config" --threads 1 --verify -v -J lab001 \
+	    "$SRC" 'lab[002-004]:s.bin'
+	expect_rc 0
+	for _n in 2 3 4; do
+		expect_copy "$_n" s.bin "$SRC"
+	done
+	expect_absent 1 s.bin
+	_n=$(($(_logins 1) - _b0))
+	[ "$_n" -eq 1 ] || fail "the bastion saw $_n logins, not 1"
+	expect_err lab001 "using ssh: no matching cipher"
+	expect_err lab001 "logged in over ssh"
+	_jump_no_kids
+	# --threads 2: at most one ssh master per engine thread.
+	_b0=$(_logins 1)
+	run_fanscp -F "$T/ssh_config" --threads 2 -J lab001 "$SRC" \
+	    'lab[002-004]:s2.bin'
+	expect_rc 0
+	for _n in 2 3 4; do
+		expect_copy "$_n" s2.bin "$SRC"
+		expect_no_err "$(host_name "$_n")"
+	done
+	_n=$(($(_logins 1) - _b0))
+	[ "$_n" -ge 1 ] && [ "$_n" -le 2 ] ||
+	    fail "--threads 2: the bastion saw $_n logins, not 1 or 2"
+	_jump_no_kids
+}
+
+# 10. The same bastion under --transport libssh2: every target fails,
+#     naming the jump host and the cipher; no ssh runs; exit 1.
+scen_jump_ssh_libssh2() {
+	need_fanscp || return
+	host_sshd_option 1 "AllowTcpForwarding yes"
+	host_sshd_option 1 "$_JUMP_SSH_CIPHER"
+	fixture_start 3
+	SRC=$T/src/l2.bin
+	mkrandom "$SRC" 100000
+	_b0=$(_logins 1)
+	run_fanscp -F "$T/ssh_config" --transport libssh2 -J lab001 "$SRC" \
+	    'lab[002-003]:l2.bin'
+	expect_rc 1
+	for _n in 2 3; do
+		expect_err "$(host_name "$_n")" "jump host lab001: no matching cipher"
+		expect_err "$(host_name "$_n")" "--transport auto)"
+		expect_absent "$_n" l2.bin
+	done
+	expect_kinds "2 ssh"
+	[ "$(_logins 1)" -eq "$_b0" ] || fail "something logged in to the bastion"
+	_jump_no_kids
+}
+
+# 11. A bastion over ssh that forwards nothing (AllowTcpForwarding no, the
+#     fixture's default): each target fails naming the jump host, the
+#     target and ssh's reason, with the hint; nothing written, no child
+#     left.
+scen_jump_ssh_refused() {
+	need_fanscp || return
+	host_sshd_option 1 "$_JUMP_SSH_CIPHER"
+	fixture_start 3
+	SRC=$T/src/sr.bin
+	mkrandom "$SRC" 100000
+	run_fanscp -F "$T/ssh_config" -J lab001 "$SRC" 'lab[002-003]:sr.bin'
+	expect_rc 1
+	for _n in 2 3; do
+		expect_err "$(host_name "$_n")" "jump host lab001 cannot reach 127.0.0.1 port $(host_port "$_n")"
+		expect_err "$(host_name "$_n")" "forwarding request failed"
+		expect_err "$(host_name "$_n")" "AllowTcpForwarding"
+		expect_absent "$_n" sr.bin
+		expect_no_stray "$_n"
+	done
+	expect_kinds "2 connect"
+	_jump_no_kids
+}
+
+# 12. --transport ssh: the bastion goes through a private ControlMaster,
+#     and so does each target's own ssh, by a ProxyCommand through that
+#     master ("targets on the ssh transport behind -J reuse that same
+#     connection"): one bastion login for 3 targets at --threads 1.
+scen_jump_ssh_transport() {
+	need_fanscp || return
+	host_sshd_option 1 "AllowTcpForwarding yes"
+	fixture_start 4
+	SRC=$T/src/st.bin
+	mkrandom "$SRC" 1000000
+	_b0=$(_logins 1)
+	run_fanscp -F "$T/ssh_config" --transport ssh --threads 1 --verify \
+	    -J lab001 "$SRC" 'lab[002-004]:st.bin'
+	expect_rc 0
+	_jump_copies "$SRC" st.bin 2 3 4
+	_n=$(($(_logins 1) - _b0))
+	[ "$_n" -eq 1 ] || fail "the bastion saw $_n logins, not 1"
+	_jump_no_kids
+}
