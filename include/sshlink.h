@@ -85,6 +85,12 @@ char		**sshlink_forward_argv(const struct sshlink *, const char *host,
  * shell ssh runs it with), or NULL if it cannot be built; xmalloc'd.
  */
 char		*sshlink_proxy_command(const struct sshlink *);
+/*
+ * Is the master that was up still there?  Reads what it has to say; at
+ * its end, reaps it and puts ssh's reason in why: 0.  A link through the
+ * user's own master is taken as alive.
+ */
+int		 sshlink_alive(struct sshlink *, char *why, size_t len);
 /* Let the link's ssh go through cmd (a ProxyCommand), not its ProxyJump. */
 void		 sshlink_set_proxy(struct sshlink *, const char *cmd);
 /* End the master politely: 1 once it has exited, 0 wait. */

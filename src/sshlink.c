@@ -436,6 +436,24 @@ sshlink_proxy_command(const struct sshlink *l)
 	return out;
 }
 
+int
+sshlink_alive(struct sshlink *l, char *why, size_t len)
+{
+	if (l->st != LS_UP || l->user_mux || l->master.pid <= 0)
+		return 1;
+	link_drain(l);
+	if (!l->out_eof)
+		return 1;
+	/* Its stdout ends as it exits; one that lingers is ended. */
+	if (child_reap(&l->master) == 0)
+		sshlink_kill(l);
+	if (sshcmd_verdict(l->master.status, l->err, l->errlen, 1, why,
+	    len) == ERR_NONE || why[0] == '\0')
+		snprintf(why, len, "its ssh ended");
+	l->st = LS_DONE;
+	return 0;
+}
+
 void
 sshlink_set_proxy(struct sshlink *l, const char *cmd)
 {

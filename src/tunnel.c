@@ -788,6 +788,7 @@ static void
 tunnel_ssh_run(struct tunnel *t)
 {
 	struct tchan *c;
+	char why[300], msg[400];
 
 	if (!t->ready) {
 		switch (sshlink_step(t->link)) {
@@ -808,6 +809,11 @@ tunnel_ssh_run(struct tunnel *t)
 			    "cannot log in over ssh");
 			return;
 		}
+	} else if (!sshlink_alive(t->link, why, sizeof(why))) {
+		/* Its targets' children die with it: they fail as lost. */
+		snprintf(msg, sizeof(msg), "connection lost (%s)", why);
+		tunnel_fail(t, ERR_LOST, msg);
+		return;
 	}
 	for (c = t->chans; c != NULL && !t->failed; c = c->next) {
 		if (c->st == TC_QUEUED)
@@ -840,12 +846,12 @@ tunnel_ssh_watch(struct tunnel *t)
 	struct tchan *c;
 	int fd = -1, ev = 0, efd = -1, ms = 0;
 
-	if (!t->ready) {
-		fd = sshlink_fd(t->link);
-		ev = sshlink_events(t->link);
-		efd = sshlink_fd_err(t->link);
+	/* Up, its master says nothing: its stdout reads only its end. */
+	fd = sshlink_fd(t->link);
+	ev = sshlink_events(t->link);
+	efd = sshlink_fd_err(t->link);
+	if (!t->ready)
 		ms = sshlink_retry_ms(t->link);
-	}
 	if (fd < 0 || ev == 0) {
 		fd = -1;
 		ev = 0;

@@ -216,7 +216,7 @@ scen_jump_netns() {
 # Bastions that libssh2 cannot log in to (issue 10: "use a private ssh -M
 # connection to the bastion, and carry each target through ssh -S ctl -W
 # host:port").  Host 1's sshd offers one cipher that libssh2 1.10 lacks.
-ALL_SCENARIOS="$ALL_SCENARIOS jump_ssh jump_ssh_libssh2 jump_ssh_refused jump_ssh_transport"
+ALL_SCENARIOS="$ALL_SCENARIOS jump_ssh jump_ssh_libssh2 jump_ssh_refused jump_ssh_transport jump_ssh_lost"
 _JUMP_SSH_CIPHER="Ciphers aes256-gcm@openssh.com"
 
 # ssh processes of this fixture still running (the run's children).
@@ -336,4 +336,36 @@ scen_jump_ssh_transport() {
 	_n=$(($(_logins 1) - _b0))
 	[ "$_n" -eq 1 ] || fail "the bastion saw $_n logins, not 1"
 	_jump_no_kids
+}
+
+# 13. The bastion over ssh dies mid-transfer: its master ends, and with it
+#     each target's ssh -W; both targets fail as lost, naming the jump
+#     host, within seconds; no file, no temp file, no child left.
+scen_jump_ssh_lost() {
+	need_fanscp || return
+	host_sshd_option 1 "AllowTcpForwarding yes"
+	host_sshd_option 1 "$_JUMP_SSH_CIPHER"
+	fixture_start 3
+	SRC=$T/src/sl.bin
+	mkrandom "$SRC" 8000000
+	slow_host 2
+	slow_host 3
+	start_fanscp -F "$T/ssh_config" --threads 1 -J lab001 "$SRC" \
+	    'lab[002-003]:sl.bin'
+	wait_temp_over 2 200000 30 >/dev/null || fail "no data reached lab002"
+	_t0=$(date +%s)
+	kill_host 1
+	wait_fanscp
+	_dt=$(($(date +%s) - _t0))
+	expect_rc 1
+	[ "$_dt" -le 15 ] || fail "the run took $_dt s to end after the bastion died"
+	for _n in 2 3; do
+		expect_err "$(host_name "$_n")" "jump host lab001"
+		expect_absent "$_n" sl.bin
+	done
+	expect_kinds "2 lost"
+	_jump_no_kids
+	sleep 2
+	expect_no_stray 2
+	expect_no_stray 3
 }
