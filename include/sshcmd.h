@@ -84,6 +84,12 @@ void	  sshcmd_free(char **);
  */
 enum host_err sshcmd_verdict(int wstatus, const char *err, size_t len,
 	    int started, char *msg, size_t msglen);
+/*
+ * Does ssh's stderr say that a jump host could not open the channel to
+ * the host (ssh -W, or ProxyJump's)?  The line that says it goes in line.
+ */
+int	  sshcmd_forward_failed(const char *err, size_t len, char *line,
+	    size_t linelen);
 /* "OpenSSH_9.2p1 Debian-2, OpenSSL ..." (ssh -V) as 92; 0 if not OpenSSH. */
 int	  sshcmd_version(const char *banner);
 

@@ -91,8 +91,13 @@ char		*sshlink_proxy_command(const struct sshlink *);
  * user's own master is taken as alive.
  */
 int		 sshlink_alive(struct sshlink *, char *why, size_t len);
-/* Let the link's ssh go through cmd (a ProxyCommand), not its ProxyJump. */
-void		 sshlink_set_proxy(struct sshlink *, const char *cmd);
+/*
+ * The link's ssh goes through the jump host(s) via (its ProxyJump, for
+ * messages), and through cmd (a ProxyCommand) rather than ssh's own
+ * connection to them, if cmd is not NULL.
+ */
+void		 sshlink_set_jump(struct sshlink *, const char *via,
+		    const char *cmd);
 /* End the master politely: 1 once it has exited, 0 wait. */
 int		 sshlink_close(struct sshlink *);
 /* Kill the master if it still runs, and reap it. */

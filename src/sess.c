@@ -314,10 +314,12 @@ sess_jump_ssh(struct sess *s)
 		    s->host->name);
 	if ((r = tchan_proxy(s->jchan, &cmd)) == 0)
 		return ST_WAIT;		/* sess_retry_ms() looks again */
-	if (r == 1) {
+	if (r == 1)
 		hlog(LOG_DEBUG, s->host->name, "ProxyCommand %s", cmd);
-		sshlink_set_proxy(s->link, cmd);
-	} else if (r == -1 && (why = tchan_error(s->jchan, &kind)) != NULL)
+	if (r == 1 || r == -2)
+		sshlink_set_jump(s->link, conn_jump(s->conn), r == 1 ? cmd :
+		    NULL);
+	else if (r == -1 && (why = tchan_error(s->jchan, &kind)) != NULL)
 		host_fail(s->host, kind, "%s", why);
 	tchan_release(s->jchan);
 	s->jchan = NULL;

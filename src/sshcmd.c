@@ -318,6 +318,16 @@ negotiation(const char *line, char *msg, size_t msglen)
 	return 1;
 }
 
+int
+sshcmd_forward_failed(const char *err, size_t len, char *line, size_t linelen)
+{
+	/* The channel's own reason first, then ssh's words on -W. */
+	return line_with(err, len, ": open failed: ", line, linelen) != NULL ||
+	    line_with(err, len, "forwarding request failed", line,
+	    linelen) != NULL || line_with(err, len, "stdio forwarding failed",
+	    line, linelen) != NULL;
+}
+
 enum host_err
 sshcmd_verdict(int wstatus, const char *err, size_t len, int started,
     char *msg, size_t msglen)
@@ -350,6 +360,11 @@ sshcmd_verdict(int wstatus, const char *err, size_t len, int started,
 		p = strstr(line, "Permission denied (");
 		snprintf(msg, msglen, "%s", tidy((char *)(uintptr_t)p));
 		return ERR_AUTH;
+	}
+	/* A jump host (-W, ProxyJump) could not open the channel. */
+	if (sshcmd_forward_failed(err, len, line, sizeof(line))) {
+		snprintf(msg, msglen, "%s", tidy(line));
+		return ERR_CONNECT;
 	}
 	if (line_with(err, len, "ssh: connect to host ", line,
 	    sizeof(line)) != NULL) {

@@ -54,6 +54,7 @@ struct sshlink {
 	char		*l2msg;		/* libssh2's failure, after a fallback */
 	char		*jump;		/* cmd.proxy_jump, owned */
 	char		*proxy;		/* cmd.proxy_command, owned */
+	char		*via;		/* the jump host(s), for messages */
 	int		 user_mux;	/* steps through the user's own live
 					   master: none of ours */
 	int64_t		 close_by;	/* ms: kill it after this */
@@ -272,7 +273,7 @@ link_spawn(struct sshlink *l)
 static int
 link_failed(struct sshlink *l)
 {
-	char msg[512];
+	char msg[512], line[512];
 	enum host_err kind;
 
 	kind = sshcmd_verdict(l->master.status, l->err, l->errlen, 0, msg,
@@ -284,7 +285,13 @@ link_failed(struct sshlink *l)
 		    WIFEXITED(l->master.status) ?
 		    WEXITSTATUS(l->master.status) : -1);
 	}
-	if (l->l2msg != NULL)
+	if (l->via != NULL && kind == ERR_CONNECT &&
+	    sshcmd_forward_failed(l->err, l->errlen, line, sizeof(line)))
+		host_fail(l->host, kind, "jump host %s cannot reach %s: %s%s",
+		    l->via, l->host->name, msg, strstr(l->err, "refused") ||
+		    strstr(l->err, "prohibited") ? " (AllowTcpForwarding on "
+		    "the jump host?)" : "");
+	else if (l->l2msg != NULL)
 		host_fail(l->host, kind, "%s; over ssh too: %s", l->l2msg,
 		    msg);
 	else
@@ -455,10 +462,12 @@ sshlink_alive(struct sshlink *l, char *why, size_t len)
 }
 
 void
-sshlink_set_proxy(struct sshlink *l, const char *cmd)
+sshlink_set_jump(struct sshlink *l, const char *via, const char *cmd)
 {
+	free(l->via);
+	l->via = xstrdup(via);
 	free(l->proxy);
-	l->proxy = xstrdup(cmd);
+	l->proxy = cmd != NULL ? xstrdup(cmd) : NULL;
 	l->cmd.proxy_command = l->proxy;
 }
 
@@ -520,5 +529,6 @@ sshlink_free(struct sshlink *l)
 	free(l->l2msg);
 	free(l->jump);
 	free(l->proxy);
+	free(l->via);
 	free(l);
 }

@@ -41,6 +41,7 @@
 #define JUMP_MAX_HOPS	8
 #define TUNNEL_PASSES	16		/* passes a run makes at most */
 #define TUNNEL_REAP_MS	10		/* how often an ssh's exit is looked for */
+#define TUNNEL_JUMP_MS	20		/* how often the hops before are asked */
 
 enum tchan_state { TC_QUEUED, TC_OPENING, TC_OPEN, TC_CLOSING, TC_DONE };
 enum pend_op { OP_NONE, OP_OPEN, OP_WRITE, OP_EOF, OP_READ, OP_CLOSE };
@@ -108,6 +109,9 @@ struct tunnel {
 	int		 started;	/* its login began, or is due */
 	/* Through ssh (tunnel.h): the private master, and its stderr. */
 	struct sshlink	*link;
+	struct tchan	*jchan;		/* the hops before it, asked for a
+					   ProxyCommand (tunnels_proxy) */
+	int		 jump_asked;
 	int		 efd;
 	int		 reap_timer;	/* an exit awaited, or -1 */
 };
@@ -386,6 +390,8 @@ tunnel_fail(struct tunnel *t, enum host_err kind, const char *why)
 	t->efd = -1;
 	sshlink_free(t->link);
 	t->link = NULL;
+	tchan_release(t->jchan);
+	t->jchan = NULL;
 	conn_free(t->conn);
 	t->conn = NULL;
 	t->ssh = NULL;
@@ -689,7 +695,7 @@ tunnel_repeat(struct tunnel *t)
 static void
 tchan_kid_verdict(struct tunnel *t, struct tchan *c)
 {
-	char msg[512];
+	char msg[512], line[512];
 	enum host_err kind;
 	int st = c->kid.status;
 
@@ -699,9 +705,7 @@ tchan_kid_verdict(struct tunnel *t, struct tchan *c)
 	if (kind == ERR_NONE)
 		snprintf(msg, sizeof(msg), "ssh exited with status %d",
 		    WIFEXITED(st) ? WEXITSTATUS(st) : -1);
-	/* ssh -W says the channel failed as "... forwarding ... failed". */
-	if (strstr(c->kerr, "forwarding") != NULL ||
-	    strstr(c->kerr, "open failed") != NULL)
+	if (sshcmd_forward_failed(c->kerr, c->kerrlen, line, sizeof(line)))
 		tchan_fail(c, ERR_CONNECT, "jump host %s cannot reach %s port "
 		    "%d: %s%s", t->bastion.name, c->host, c->port, msg,
 		    strstr(c->kerr, "refused") || strstr(c->kerr,
@@ -784,12 +788,49 @@ tchan_kid_spawn(struct tunnel *t, struct tchan *c)
 	t->moved = 1;
 }
 
+/*
+ * A bastion behind others (-J a,b, or its own ProxyJump) over ssh: its
+ * master goes through the tunnel of the hops before it, if that is over
+ * ssh too; else ssh makes its own connection to them (ProxyJump).
+ * Returns 0 while that tunnel logs in or once this one failed.
+ */
+static int
+tunnel_ssh_jump(struct tunnel *t)
+{
+	const char *jump = conn_jump(t->conn), *cmd, *why;
+	enum host_err kind;
+	int r;
+
+	if (t->jump_asked)
+		return 1;
+	if (jump == NULL) {
+		t->jump_asked = 1;
+		return 1;
+	}
+	if (t->jchan == NULL)
+		t->jchan = tunnels_proxy(t->set, jump, t->bastion.name);
+	if ((r = tchan_proxy(t->jchan, &cmd)) == 0)
+		return 0;
+	if (r == -1) {
+		why = tchan_error(t->jchan, &kind);
+		tunnel_fail(t, kind, why != NULL ? why : "its jump host failed");
+		return 0;
+	}
+	sshlink_set_jump(t->link, jump, r == 1 ? cmd : NULL);
+	tchan_release(t->jchan);
+	t->jchan = NULL;
+	t->jump_asked = 1;
+	return 1;
+}
+
 static void
 tunnel_ssh_run(struct tunnel *t)
 {
 	struct tchan *c;
 	char why[300], msg[400];
 
+	if (!t->ready && !tunnel_ssh_jump(t))
+		return;
 	if (!t->ready) {
 		switch (sshlink_step(t->link)) {
 		case 1:
@@ -851,7 +892,8 @@ tunnel_ssh_watch(struct tunnel *t)
 	ev = sshlink_events(t->link);
 	efd = sshlink_fd_err(t->link);
 	if (!t->ready)
-		ms = sshlink_retry_ms(t->link);
+		ms = t->jchan != NULL ? TUNNEL_JUMP_MS :
+		    sshlink_retry_ms(t->link);
 	if (fd < 0 || ev == 0) {
 		fd = -1;
 		ev = 0;

@@ -216,7 +216,7 @@ scen_jump_netns() {
 # Bastions that libssh2 cannot log in to (issue 10: "use a private ssh -M
 # connection to the bastion, and carry each target through ssh -S ctl -W
 # host:port").  Host 1's sshd offers one cipher that libssh2 1.10 lacks.
-ALL_SCENARIOS="$ALL_SCENARIOS jump_ssh jump_ssh_libssh2 jump_ssh_refused jump_ssh_transport jump_ssh_lost"
+ALL_SCENARIOS="$ALL_SCENARIOS jump_ssh jump_ssh_libssh2 jump_ssh_refused jump_ssh_transport jump_ssh_lost jump_ssh_chain"
 _JUMP_SSH_CIPHER="Ciphers aes256-gcm@openssh.com"
 
 # ssh processes of this fixture still running (the run's children).
@@ -316,6 +316,18 @@ scen_jump_ssh_refused() {
 	done
 	expect_kinds "2 connect"
 	_jump_no_kids
+	# --transport ssh: the targets' own ssh through the master, refused
+	# alike, each saying so in the same words.
+	run_fanscp -F "$T/ssh_config" --transport ssh -J lab001 "$SRC" \
+	    'lab[002-003]:sr.bin'
+	expect_rc 1
+	for _n in 2 3; do
+		expect_err "$(host_name "$_n")" "jump host lab001 cannot reach $(host_name "$_n"): stdio forwarding request failed"
+		expect_err "$(host_name "$_n")" "AllowTcpForwarding"
+		expect_absent "$_n" sr.bin
+	done
+	expect_kinds "2 connect"
+	_jump_no_kids
 }
 
 # 12. --transport ssh: the bastion goes through a private ControlMaster,
@@ -368,4 +380,27 @@ scen_jump_ssh_lost() {
 	sleep 2
 	expect_no_stray 2
 	expect_no_stray 3
+}
+
+# 14. A chain of two bastions libssh2 cannot log in to (-J lab001,lab002):
+#     lab002's master goes through lab001's (a ProxyCommand), and the
+#     targets through lab002's; one login on each bastion.
+scen_jump_ssh_chain() {
+	need_fanscp || return
+	for _n in 1 2; do
+		host_sshd_option "$_n" "AllowTcpForwarding yes"
+		host_sshd_option "$_n" "$_JUMP_SSH_CIPHER"
+	done
+	fixture_start 4
+	SRC=$T/src/sc.bin
+	mkrandom "$SRC" 500000
+	_a0=$(_logins 1); _b0=$(_logins 2)
+	run_fanscp -F "$T/ssh_config" --threads 1 -J lab001,lab002 "$SRC" \
+	    'lab[003-004]:sc.bin'
+	expect_rc 0
+	_jump_copies "$SRC" sc.bin 3 4
+	expect_absent 2 sc.bin
+	[ $(($(_logins 1) - _a0)) -eq 1 ] && [ $(($(_logins 2) - _b0)) -eq 1 ] ||
+	    fail "chain: bastion logins $(($(_logins 1) - _a0)) and $(($(_logins 2) - _b0)), not 1 and 1"
+	_jump_no_kids
 }
