@@ -42,6 +42,7 @@
 #define TUNNEL_PASSES	16		/* passes a run makes at most */
 #define TUNNEL_REAP_MS	10		/* how often an ssh's exit is looked for */
 #define TUNNEL_JUMP_MS	20		/* how often the hops before are asked */
+#define TUNNEL_LINGER_MS 500		/* a master's end awaited (see below) */
 
 enum tchan_state { TC_QUEUED, TC_OPENING, TC_OPEN, TC_CLOSING, TC_DONE };
 enum pend_op { OP_NONE, OP_OPEN, OP_WRITE, OP_EOF, OP_READ, OP_CLOSE };
@@ -74,6 +75,7 @@ struct tchan {
 	/* Through ssh: the ssh -W child on fd, and the end of its stderr. */
 	struct child	 kid;
 	int		 kid_on;	/* spawned, not yet reaped */
+	int64_t		 linger;	/* ms: its end told after this, or 0 */
 	int		 kerr_eof;
 	int		 kerr_watched;
 	char		 kerr[1024];
@@ -718,6 +720,17 @@ tchan_kid_verdict(struct tunnel *t, struct tchan *c)
 		    c->host, c->port, msg);
 }
 
+static void	tchan_kid_done(struct tunnel *, struct tchan *);
+
+/* Has the session closed its end of the socketpair? */
+static int
+tchan_session_closed(struct tchan *c)
+{
+	char b;
+
+	return c->fd < 0 || recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
 /* Follow a channel's child: its stderr, then its exit. */
 static void
 tchan_kid_step(struct tunnel *t, struct tchan *c)
@@ -747,6 +760,25 @@ tchan_kid_step(struct tunnel *t, struct tchan *c)
 	child_release(&c->kid);
 	c->kid_on = 0;
 	tchan_kid_verdict(t, c);
+	/*
+	 * ssh -W hands its stdin and stdout to the master, and exits 0 when
+	 * the master lets go of them: the channel closed, or the master is
+	 * ending (its last act).  If the session still holds its end, wait
+	 * a little for the master's end before the session reads EOF, so
+	 * that it learns why (tunnel_fail); else it is the target's close.
+	 */
+	if (!c->failed && !tchan_session_closed(c)) {
+		c->linger = util_now_ms() + TUNNEL_LINGER_MS;
+		return;
+	}
+	tchan_kid_done(t, c);
+}
+
+/* The child's channel is over: the session reads EOF now. */
+static void
+tchan_kid_done(struct tunnel *t, struct tchan *c)
+{
+	c->linger = 0;
 	tchan_close_fd(c);
 	c->st = TC_DONE;
 	hlog(LOG_DEBUG, c->name, "ssh -W through jump host %s ended",
@@ -857,10 +889,18 @@ tunnel_ssh_run(struct tunnel *t)
 		return;
 	}
 	for (c = t->chans; c != NULL && !t->failed; c = c->next) {
+		/* Its session gave up while the master logged in. */
+		if (c->st == TC_QUEUED && c->released) {
+			tchan_close_fd(c);
+			c->st = TC_DONE;
+		}
 		if (c->st == TC_QUEUED)
 			tchan_kid_spawn(t, c);
-		if (c->st == TC_OPEN)
+		if (c->st == TC_OPEN && c->kid_on)
 			tchan_kid_step(t, c);
+		else if (c->st == TC_OPEN && (util_now_ms() >= c->linger ||
+		    tchan_session_closed(c)))
+			tchan_kid_done(t, c);
 	}
 }
 
@@ -916,7 +956,7 @@ tunnel_ssh_watch(struct tunnel *t)
 			loop_watch(l, c->kid.err, LOOP_READ, tchan_fd_cb, c);
 			c->kerr_watched = 1;
 		}
-		if (c->kid_on && c->kerr_eof)
+		if ((c->kid_on && c->kerr_eof) || c->linger > 0)
 			ms = TUNNEL_REAP_MS;
 	}
 	if (ms > 0 && t->reap_timer < 0)
