@@ -216,7 +216,7 @@ scen_jump_netns() {
 # Bastions that libssh2 cannot log in to (issue 10: "use a private ssh -M
 # connection to the bastion, and carry each target through ssh -S ctl -W
 # host:port").  Host 1's sshd offers one cipher that libssh2 1.10 lacks.
-ALL_SCENARIOS="$ALL_SCENARIOS jump_ssh jump_ssh_libssh2 jump_ssh_refused jump_ssh_transport jump_ssh_lost jump_ssh_chain"
+ALL_SCENARIOS="$ALL_SCENARIOS jump_ssh jump_ssh_libssh2 jump_ssh_refused jump_ssh_transport jump_ssh_lost jump_ssh_chain jump_ssh_hostile"
 _JUMP_SSH_CIPHER="Ciphers aes256-gcm@openssh.com"
 
 # ssh processes of this fixture still running (the run's children).
@@ -402,5 +402,39 @@ scen_jump_ssh_chain() {
 	expect_absent 2 sc.bin
 	[ $(($(_logins 1) - _a0)) -eq 1 ] && [ $(($(_logins 2) - _b0)) -eq 1 ] ||
 	    fail "chain: bastion logins $(($(_logins 1) - _a0)) and $(($(_logins 2) - _b0)), not 1 and 1"
+	_jump_no_kids
+}
+
+# 15. A bastion whose alias holds shell syntax ($(...), backquotes, ${IFS},
+#     ';'): fanscp passes it to ssh as one argument, and ssh refuses such a
+#     host name before any shell could see it (a ProxyCommand quotes it
+#     too: test_sshlink.c).  Each target fails naming the jump host and
+#     ssh's reason; nothing runs, no child is left.
+scen_jump_ssh_hostile() {
+	need_fanscp || return
+	host_sshd_option 1 "AllowTcpForwarding yes"
+	host_sshd_option 1 "$_JUMP_SSH_CIPHER"
+	fixture_start 3
+	_evil='b$(touch${IFS}PWNED1)`touch${IFS}PWNED2`;touch${IFS}PWNED3'
+	{ printf 'Host %s\n\tHostName %s\n\tPort %s\n' "$_evil" \
+	    "$(host_addr 1)" "$(host_port 1)"
+	  sed -n '/^Host lab001$/,/^$/p' "$T/ssh_config" | sed 1,3d
+	  cat "$T/ssh_config"; } >"$T/evil_config"
+	SRC=$T/src/h.bin
+	mkrandom "$SRC" 300000
+	for _tr in auto ssh; do
+		run_fanscp -F "$T/evil_config" --transport "$_tr" --threads 1 \
+		    -J "$_evil" "$SRC" "lab[002-003]:h.bin"
+		expect_rc 1
+		for _n in 2 3; do
+			expect_err "$(host_name "$_n")" "jump host $_evil:"
+			expect_err "$(host_name "$_n")" "invalid characters"
+			expect_absent "$_n" h.bin
+		done
+	done
+	# A shell would have run in fanscp's directory (the repository's).
+	for _f in PWNED1 PWNED2 PWNED3; do
+		[ ! -e "$_f" ] || fail "$_f was created"
+	done
 	_jump_no_kids
 }
