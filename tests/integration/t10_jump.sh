@@ -221,7 +221,7 @@ _JUMP_SSH_CIPHER="Ciphers aes256-gcm@openssh.com"
 
 # ssh processes of this fixture still running (the run's children).
 _jump_ssh_left() {
-	pgrep -f -- "-F $T/ssh_config" 2>/dev/null | while read -r _p; do
+	pgrep -f -- "-F $T/" 2>/dev/null | while read -r _p; do
 		ps -o args= -p "$_p" 2>/dev/null
 	done
 }
@@ -365,6 +365,12 @@ scen_jump_ssh_lost() {
 	start_fanscp -F "$T/ssh_config" --threads 1 -J lab001 "$SRC" \
 	    'lab[002-003]:sl.bin'
 	wait_temp_over 2 200000 30 >/dev/null || fail "no data reached lab002"
+	# The master and a -W child per target run now (and so the check
+	# for children left afterwards can see them).
+	_kids=$(_jump_ssh_left | grep -c -- ' -W ')
+	[ "$_kids" -eq 2 ] || fail "$_kids ssh -W children run, not 2"
+	_jump_ssh_left | grep -q 'ControlMaster=yes' ||
+	    fail "no ssh master runs: $(_jump_ssh_left)"
 	_t0=$(date +%s)
 	kill_host 1
 	wait_fanscp
@@ -372,7 +378,7 @@ scen_jump_ssh_lost() {
 	expect_rc 1
 	[ "$_dt" -le 15 ] || fail "the run took $_dt s to end after the bastion died"
 	for _n in 2 3; do
-		expect_err "$(host_name "$_n")" "jump host lab001"
+		expect_err "$(host_name "$_n")" "jump host lab001: connection lost"
 		expect_absent "$_n" sl.bin
 	done
 	expect_kinds "2 lost"
