@@ -19,27 +19,12 @@
 #define FANSCP_TUNNEL_H
 
 #include "host.h"
+#include "jump.h"
 
 struct job;
 struct loop;
 struct tunnels;
 struct tchan;
-
-/* Where one hop of a ProxyJump list goes. */
-struct jump_hop {
-	char	*user;		/* or NULL */
-	char	*host;
-	int	 port;		/* or 0 */
-};
-
-/*
- * Split a ProxyJump value ("[user@]host[:port],…", each hop also as
- * ssh://[user@]host[:port]) into hops, first hop first.  Returns the
- * number of hops (freed with jump_hops_free), or -1 with a message.
- */
-int		 jump_parse(const char *spec, struct jump_hop **hops,
-		    char *err, size_t errlen);
-void		 jump_hops_free(struct jump_hop *, int n);
 
 /* An engine's tunnels, on its loop. */
 struct tunnels	*tunnels_new(const struct job *, struct loop *);

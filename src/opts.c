@@ -11,10 +11,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "jump.h"
 #include "opts.h"
 #include "ratelimit.h"
 #include "sshconf.h"
-#include "tunnel.h"
 #include "unittest.h"
 #include "xmalloc.h"
 

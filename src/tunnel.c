@@ -38,11 +38,11 @@
 #include "xmalloc.h"
 
 #define TCHAN_BUF	(64 * 1024)	/* each way, for each channel */
-#define JUMP_MAX_HOPS	8
 #define TUNNEL_PASSES	16		/* passes a run makes at most */
 #define TUNNEL_REAP_MS	10		/* how often an ssh's exit is looked for */
 #define TUNNEL_JUMP_MS	20		/* how often the hops before are asked */
 #define TUNNEL_LINGER_MS 500		/* a master's end awaited (see below) */
+#define TUNNEL_IDLE_MS	10000		/* a bastion with no channel: close */
 
 enum tchan_state { TC_QUEUED, TC_OPENING, TC_OPEN, TC_CLOSING, TC_DONE };
 enum pend_op { OP_NONE, OP_OPEN, OP_WRITE, OP_EOF, OP_READ, OP_CLOSE };
@@ -102,10 +102,10 @@ struct tunnel {
 	struct tchan	*opening;	/* the channel whose open is on */
 	enum pend_op	 pend;		/* a call to repeat first, on */
 	struct tchan	*pend_c;	/* this channel */
-	int		 out_blocked;	/* the last EAGAIN was outbound */
 	int		 moved;		/* a pass did something */
 	int		 drained;	/* a pass read the socket */
-	int		 timer;		/* the login deadline, or -1 */
+	int		 timer;		/* the login deadline, or the idle
+					   time's end; or -1 */
 	int		 kick;		/* a run due next turn, or -1 */
 	int		 in_run;
 	int		 started;	/* its login began, or is due */
@@ -126,103 +126,9 @@ struct tunnels {
 };
 
 static void	tunnel_run(struct tunnel *);
+static void	tunnel_watch(struct tunnel *);
+static void	tunnel_reap(struct tunnel *);
 static int64_t	tunnel_kick_cb(struct loop *, void *);
-
-/*
- * ProxyJump values.
- */
-
-/* One hop: [ssh://][user@]host[:port], host maybe in brackets. */
-static int
-jump_hop(const char *s, size_t len, struct jump_hop *h, char *err,
-    size_t errlen)
-{
-	char *w = xstrndup(s, len), *p = w, *at, *colon, *end;
-	long port;
-
-	memset(h, 0, sizeof(*h));
-	if (strncmp(p, "ssh://", 6) == 0)
-		p += 6;
-	if ((at = strrchr(p, '@')) != NULL) {
-		*at = '\0';
-		h->user = xstrdup(p);
-		p = at + 1;
-	}
-	if (*p == '[') {
-		if ((end = strchr(p, ']')) == NULL)
-			goto bad;
-		*end = '\0';
-		colon = end[1] == ':' ? end + 1 : NULL;
-		if (end[1] != '\0' && colon == NULL)
-			goto bad;
-		p++;
-	} else
-		colon = strchr(p, ':');
-	if (colon != NULL) {
-		*colon = '\0';
-		port = strtol(colon + 1, &end, 10);
-		if (colon[1] == '\0' || *end != '\0' || port < 1 ||
-		    port > 65535)
-			goto bad;
-		h->port = (int)port;
-	}
-	if (*p == '\0' || (h->user != NULL && *h->user == '\0') ||
-	    strpbrk(p, " \t/") != NULL)
-		goto bad;
-	h->host = xstrdup(p);
-	free(w);
-	return 0;
-bad:
-	snprintf(err, errlen, "'%.*s' is not [user@]host[:port]", (int)len,
-	    s);
-	free(h->user);
-	h->user = NULL;
-	free(w);
-	return -1;
-}
-
-int
-jump_parse(const char *spec, struct jump_hop **hops, char *err,
-    size_t errlen)
-{
-	struct jump_hop *v = xcalloc(JUMP_MAX_HOPS, sizeof(*v));
-	const char *s = spec, *comma;
-	int n = 0;
-
-	for (;;) {
-		comma = strchr(s, ',');
-		if (n == JUMP_MAX_HOPS) {
-			snprintf(err, errlen, "more than %d jump hosts",
-			    JUMP_MAX_HOPS);
-			break;
-		}
-		if (jump_hop(s, comma ? (size_t)(comma - s) : strlen(s),
-		    &v[n], err, errlen) != 0)
-			break;
-		n++;
-		if (comma == NULL) {
-			*hops = v;
-			return n;
-		}
-		s = comma + 1;
-	}
-	jump_hops_free(v, n);
-	return -1;
-}
-
-void
-jump_hops_free(struct jump_hop *v, int n)
-{
-	int i;
-
-	if (v == NULL)
-		return;
-	for (i = 0; i < n; i++) {
-		free(v[i].user);
-		free(v[i].host);
-	}
-	free(v);
-}
 
 /*
  * Channels.
@@ -344,13 +250,19 @@ tchan_unlink(struct tchan *c)
 void
 tchan_release(struct tchan *c)
 {
+	struct tunnel *t;
+
 	if (c == NULL)
 		return;
 	c->released = 1;
 	if (c->t == NULL || c->st == TC_DONE) {
-		if (c->t != NULL)
+		t = c->t;
+		if (t != NULL)
 			tchan_unlink(c);
 		tchan_free(c);
+		/* Its last channel: the tunnel starts its idle time. */
+		if (t != NULL && t->chans == NULL && !t->in_run)
+			tunnel_watch(t);
 	}
 }
 
@@ -374,7 +286,8 @@ tunnel_fail(struct tunnel *t, enum host_err kind, const char *why)
 		snprintf(t->err, sizeof(t->err), "jump host %s: %s",
 		    t->bastion.name, why);
 	if (kind != ERR_INTERRUPTED)
-		hlog(LOG_VERBOSE, t->bastion.name, "%s", t->err);
+		hlog(LOG_VERBOSE, t->bastion.name, "failed as a jump host: %s",
+		    why);
 	for (c = t->chans; c != NULL; c = c->next)
 		tchan_fail(c, kind, "%s", t->err);
 	/* The session goes with its channels: none is closed politely. */
@@ -475,7 +388,8 @@ tunnel_parked(struct tunnel *t, struct tchan *c, enum pend_op op)
 		return 0;
 	t->pend = op;
 	t->pend_c = c;
-	t->out_blocked = 1;
+	debug("jump host %s: a packet half sent, to finish first",
+	    t->bastion.name);
 	return 1;
 }
 
@@ -915,6 +829,58 @@ tunnel_reap_cb(struct loop *l, void *arg)
 	return -1;
 }
 
+/*
+ * Would a pass take in what the bastion sends?  Only a call on a channel
+ * reads the socket: one opening or closing, or one with room for more
+ * (tchan_down).  When none would, input there must not wake the pump: it
+ * waits for a socketpair to take what is already read.
+ */
+static int
+tunnel_reads(const struct tunnel *t)
+{
+	const struct tchan *c;
+
+	for (c = t->chans; c != NULL; c = c->next)
+		if (c->st == TC_OPENING || c->st == TC_CLOSING ||
+		    (c->st == TC_OPEN && c->down_off == c->down_len &&
+		    !c->down_eof))
+			return 1;
+	return 0;
+}
+
+static int64_t	tunnel_idle_cb(struct loop *, void *);
+
+/*
+ * A bastion with no channel left is closed after a while (and made again
+ * if a target needs it): it is idle, and nothing would answer its
+ * keepalives.  Input while idle closes it at once (tunnel_fd_cb).
+ */
+static void
+tunnel_idle(struct tunnel *t)
+{
+	if (t->chans == NULL && t->timer < 0)
+		t->timer = loop_timer_add(t->set->loop, TUNNEL_IDLE_MS,
+		    tunnel_idle_cb, t);
+	else if (t->chans != NULL && t->timer >= 0) {
+		loop_timer_del(t->set->loop, t->timer);
+		t->timer = -1;
+	}
+}
+
+/* Close an idle tunnel: a goodbye if it can go without waiting. */
+static void
+tunnel_close_idle(struct tunnel *t)
+{
+	if (t->chans != NULL || t->failed)
+		return;
+	hlog(LOG_DEBUG, t->bastion.name, "jump host: idle, closed");
+	/* Over ssh, the master is ended with the tunnel (tunnel_fail). */
+	if (t->link == NULL && t->pend == OP_NONE)
+		libssh2_session_disconnect(t->ssh, "idle");
+	tunnel_fail(t, ERR_INTERRUPTED, "idle");
+	tunnel_reap(t);
+}
+
 /* What the loop watches: the bastion's socket, each socketpair end. */
 static void tunnel_fd_cb(struct loop *, int, int, void *);
 static void tchan_fd_cb(struct loop *, int, int, void *);
@@ -934,6 +900,8 @@ tunnel_ssh_watch(struct tunnel *t)
 	if (!t->ready)
 		ms = t->jchan != NULL ? TUNNEL_JUMP_MS :
 		    sshlink_retry_ms(t->link);
+	else
+		tunnel_idle(t);
 	if (fd < 0 || ev == 0) {
 		fd = -1;
 		ev = 0;
@@ -980,9 +948,15 @@ tunnel_watch(struct tunnel *t)
 		fd = conn_fd(t->conn);
 		ev = conn_events(t->conn);
 	} else {
+		/*
+		 * Parked, only the socket's room can help: what came in stays
+		 * in it until the repeated call has gone (no other call may
+		 * read it), and would wake the pump for nothing.
+		 */
 		fd = conn_fd(t->conn);
-		ev = LOOP_READ | (t->pend != OP_NONE || t->out_blocked ?
-		    LOOP_WRITE : 0);
+		ev = t->pend != OP_NONE ? LOOP_WRITE :
+		    tunnel_reads(t) || t->chans == NULL ? LOOP_READ : 0;
+		tunnel_idle(t);
 	}
 	if (fd != t->fd || ev != t->watched) {
 		if (t->watched && t->fd >= 0)
@@ -994,11 +968,18 @@ tunnel_watch(struct tunnel *t)
 			t->watched = ev;
 		}
 	}
+	/*
+	 * While a packet is parked, nothing but the bastion's socket can move
+	 * the pump: the channels wait (watched, they would wake it for
+	 * nothing as long as the socket stays full).
+	 */
 	for (c = t->chans; c != NULL; c = c->next) {
 		ev = 0;
-		if (c->st == TC_OPEN && c->up_off == c->up_len && !c->up_eof)
+		if (c->st == TC_OPEN && c->up_off == c->up_len &&
+		    !c->up_eof && t->pend == OP_NONE)
 			ev |= LOOP_READ;
-		if (c->st == TC_OPEN && c->down_off < c->down_len)
+		if (c->st == TC_OPEN && c->down_off < c->down_len &&
+		    t->pend == OP_NONE)
 			ev |= LOOP_WRITE;
 		if (c->fd < 0 || ev == c->watched)
 			continue;
@@ -1106,7 +1087,6 @@ tunnel_run(struct tunnel *t)
 	do {
 		t->moved = 0;
 		t->drained = 0;
-		t->out_blocked = 0;
 		if (t->pend != OP_NONE && !tunnel_repeat(t))
 			break;
 		for (c = t->chans; c != NULL && !t->failed; c = c->next)
@@ -1146,10 +1126,26 @@ tunnel_kick_cb(struct loop *l, void *arg)
 static void
 tunnel_fd_cb(struct loop *l, int fd, int events, void *arg)
 {
+	struct tunnel *t = arg;
+
 	(void)l;
 	(void)fd;
 	(void)events;
-	tunnel_run(arg);
+	if (t->ready && t->chans == NULL)
+		tunnel_close_idle(t);
+	else
+		tunnel_run(t);
+}
+
+static int64_t
+tunnel_idle_cb(struct loop *l, void *arg)
+{
+	struct tunnel *t = arg;
+
+	(void)l;
+	t->timer = -1;
+	tunnel_close_idle(t);
+	return -1;
 }
 
 static void

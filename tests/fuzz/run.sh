@@ -41,6 +41,7 @@ srcs() {
 	knownhosts)		echo "src/knownhosts.c src/xmalloc.c" \
 				    "src/log.c src/util.c tests/fuzz/home.c" ;;
 	kexinit)		echo "src/kexinit.c src/xmalloc.c" ;;
+	jump)			echo "src/jump.c src/xmalloc.c" ;;
 	*)			echo "fuzz: no target '$1'" >&2; return 1 ;;
 	esac
 }

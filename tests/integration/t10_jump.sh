@@ -34,6 +34,16 @@ scen_jump_basic() {
 	_b1=$(_logins 1)
 	[ $((_b1 - _b0)) -eq 1 ] ||
 	    fail "the bastion saw $((_b1 - _b0)) logins, not 1"
+	# A target's own key is checked end to end, under its own name: a
+	# changed one fails that target alone, before anything is sent.
+	change_hostkey 3
+	run_fanscp -F "$T/ssh_config" --threads 1 -J lab001 "$SRC" \
+	    'lab[002-003]:k.bin'
+	expect_rc 1
+	expect_err lab003 "host key"
+	expect_absent 3 k.bin
+	expect_copy 2 k.bin "$SRC"
+	expect_kinds "1 hostkey"
 }
 
 # 2. ProxyJump from ssh_config, and as -o ProxyJump= (which the bastion's
@@ -186,12 +196,15 @@ scen_jump_lost() {
 #    reaches only the bastion: its route to the hosts' segment is cut down
 #    to lab001's address.  Direct, the targets are unreachable; through
 #    -J lab001 all 6 get verified copies, and the bastion sees at most
-#    --threads (2) logins for the whole run.
+#    --threads (2) logins for the whole run.  The link to the bastion is
+#    shaped to 40 Mbit/s, so that its socket fills and the pump meets
+#    libssh2's half-sent packets (EAGAIN, blocked outbound) and repeats
+#    them.
 ALL_SCENARIOS="$ALL_SCENARIOS jump_netns"
 scen_jump_netns() {
 	need_fanscp || return
 	host_sshd_option 1 "AllowTcpForwarding yes"
-	lab_up 1000 1000 1000 1000 1000 1000 1000 1000 1000 || return
+	lab_up 1000 40 1000 1000 1000 1000 1000 1000 1000 || return
 	_s=$(lab_ns_sender)
 	ip -n "$_s" route del 10.77.0.0/16 dev eth0 &&
 	    ip -n "$_s" route add 10.77.1.1/32 dev eth0 src 10.77.0.1 ||
@@ -203,14 +216,45 @@ scen_jump_netns() {
 	expect_err lab002 "unreachable"
 	expect_absent 2 n.bin
 	_b0=$(_logins 1)
-	run_fanscp -F "$T/ssh_config" --threads 2 --width 6 --verify \
+	run_fanscp -vv -F "$T/ssh_config" --threads 2 --width 6 --verify \
 	    -J lab001 "$SRC" 'lab[003-008]:n.bin'
 	expect_rc 0
-	_jump_copies "$SRC" n.bin 3 4 5 6 7 8
+	for _n in 3 4 5 6 7 8; do expect_copy "$_n" n.bin "$SRC"; done
+	grep -q ': failed: ' "$T/err" && fail "a failure at -vv: $(grep ': failed: ' "$T/err" | head -3)"
+	_p=$(grep -c '^fanscp: jump host lab001: a packet half sent' "$T/err")
+	diag "the pump finished $_p half-sent packets first"
+	[ "$_p" -ge 1 ] || fail "the shaped bastion link never filled its socket: the pump's repeat went untested"
 	_n=$(($(_logins 1) - _b0))
 	diag "the bastion saw $_n logins for 6 targets at --threads 2"
 	[ "$_n" -ge 1 ] && [ "$_n" -le 2 ] ||
 	    fail "the bastion saw $_n logins, not 1 or 2 (--threads 2)"
+}
+
+# 9. Retries behind a bastion that probes idle clients (ClientAliveInterval
+#    1): lab002 is down, so its channel fails and it waits for its retries
+#    (1 s, then 2 s) with no channel open on the bastion; the idle tunnel
+#    is closed rather than left unanswering, and each retry fails for the
+#    real reason (the jump host cannot reach it), not "connection lost".
+#    lab003, behind the same bastion, is done.
+ALL_SCENARIOS="$ALL_SCENARIOS jump_idle"
+scen_jump_idle() {
+	need_fanscp || return
+	host_sshd_option 1 "AllowTcpForwarding yes"
+	host_sshd_option 1 "ClientAliveInterval 1"
+	fixture_start 3
+	SRC=$T/src/i.bin
+	mkrandom "$SRC" 100000
+	kill_host 2
+	_b0=$(_logins 1)
+	run_fanscp -F "$T/ssh_config" --threads 1 --retries 2 -J lab001 \
+	    "$SRC" lab002:i.bin lab003:i.bin
+	expect_rc 1
+	expect_err lab002 "jump host lab001 cannot reach"
+	expect_copy 3 i.bin "$SRC"
+	expect_no_err lab003
+	grep -q '; failed: 1 connect; retried: lab002 (3 attempts)$' "$T/err" ||
+	    fail "lab002 was not tried 3 times: $(tail -1 "$T/err")"
+	diag "bastion logins over the run: $(($(_logins 1) - _b0))"
 }
 
 # Bastions that libssh2 cannot log in to (issue 10: "use a private ssh -M
@@ -233,7 +277,7 @@ _jump_no_kids() {
 	[ -z "$_left" ] || fail "ssh children left running: $_left"
 }
 
-# 9. --transport auto: libssh2 finds no cipher in common with the bastion,
+# 10. --transport auto: libssh2 finds no cipher in common with the bastion,
 #    so the tunnel logs in over ssh (one ControlMaster) and carries each
 #    target through "ssh -S -W"; 3 verified copies, ONE bastion login at
 #    --threads 1, and -v says why ssh is used for it.
@@ -272,7 +316,7 @@ scen_jump_ssh() {
 	_jump_no_kids
 }
 
-# 10. The same bastion under --transport libssh2: every target fails,
+# 11. The same bastion under --transport libssh2: every target fails,
 #     naming the jump host and the cipher; no ssh runs; exit 1.
 scen_jump_ssh_libssh2() {
 	need_fanscp || return
@@ -295,7 +339,7 @@ scen_jump_ssh_libssh2() {
 	_jump_no_kids
 }
 
-# 11. A bastion over ssh that forwards nothing (AllowTcpForwarding no, the
+# 12. A bastion over ssh that forwards nothing (AllowTcpForwarding no, the
 #     fixture's default): each target fails naming the jump host, the
 #     target and ssh's reason, with the hint; nothing written, no child
 #     left.
@@ -330,7 +374,7 @@ scen_jump_ssh_refused() {
 	_jump_no_kids
 }
 
-# 12. --transport ssh: the bastion goes through a private ControlMaster,
+# 13. --transport ssh: the bastion goes through a private ControlMaster,
 #     and so does each target's own ssh, by a ProxyCommand through that
 #     master ("targets on the ssh transport behind -J reuse that same
 #     connection"): one bastion login for 3 targets at --threads 1.
@@ -350,7 +394,7 @@ scen_jump_ssh_transport() {
 	_jump_no_kids
 }
 
-# 13. The bastion over ssh dies mid-transfer: its master ends, and with it
+# 14. The bastion over ssh dies mid-transfer: its master ends, and with it
 #     each target's ssh -W; both targets fail as lost, naming the jump
 #     host, within seconds; no file, no temp file, no child left.
 scen_jump_ssh_lost() {
@@ -388,7 +432,7 @@ scen_jump_ssh_lost() {
 	expect_no_stray 3
 }
 
-# 14. A chain of two bastions libssh2 cannot log in to (-J lab001,lab002):
+# 15. A chain of two bastions libssh2 cannot log in to (-J lab001,lab002):
 #     lab002's master goes through lab001's (a ProxyCommand), and the
 #     targets through lab002's; one login on each bastion.
 scen_jump_ssh_chain() {
@@ -411,33 +455,33 @@ scen_jump_ssh_chain() {
 	_jump_no_kids
 }
 
-# 15. A bastion whose alias holds shell syntax ($(...), backquotes, ${IFS},
-#     ';'): fanscp passes it to ssh as one argument, and ssh refuses such a
-#     host name before any shell could see it (a ProxyCommand quotes it
-#     too: test_sshlink.c).  Each target fails naming the jump host and
-#     ssh's reason; nothing runs, no child is left.
+# 16. A bastion named with shell syntax ($(...), backquotes, ${IFS}, ';')
+#     under --transport ssh, where names reach ssh command lines and the
+#     targets' ProxyCommand: as -J, a usage error; as ProxyJump in
+#     ssh_config, each target fails on its configuration.  Nothing runs
+#     (a ProxyCommand quotes the name anyway: test_sshlink.c), no child
+#     is left.
 scen_jump_ssh_hostile() {
 	need_fanscp || return
-	host_sshd_option 1 "AllowTcpForwarding yes"
-	host_sshd_option 1 "$_JUMP_SSH_CIPHER"
 	fixture_start 3
 	_evil='b$(touch${IFS}PWNED1)`touch${IFS}PWNED2`;touch${IFS}PWNED3'
-	{ printf 'Host %s\n\tHostName %s\n\tPort %s\n' "$_evil" \
-	    "$(host_addr 1)" "$(host_port 1)"
-	  sed -n '/^Host lab001$/,/^$/p' "$T/ssh_config" | sed 1,3d
-	  cat "$T/ssh_config"; } >"$T/evil_config"
 	SRC=$T/src/h.bin
-	mkrandom "$SRC" 300000
-	for _tr in auto ssh; do
-		run_fanscp -F "$T/evil_config" --transport "$_tr" --threads 1 \
-		    -J "$_evil" "$SRC" "lab[002-003]:h.bin"
-		expect_rc 1
-		for _n in 2 3; do
-			expect_err "$(host_name "$_n")" "jump host $_evil:"
-			expect_err "$(host_name "$_n")" "invalid characters"
-			expect_absent "$_n" h.bin
-		done
+	mkrandom "$SRC" 1000
+	run_fanscp -F "$T/ssh_config" --transport ssh -J "$_evil" "$SRC" \
+	    'lab[002-003]:h.bin'
+	expect_rc 2
+	grep -qF -- "fanscp: -J: '$_evil' is not" "$T/err" ||
+	    fail "no clear -J error: $(head -1 "$T/err")"
+	{ printf 'Host lab002 lab003\n\tProxyJump %s\n\n' "$_evil"
+	  cat "$T/ssh_config"; } >"$T/evil_config"
+	run_fanscp -F "$T/evil_config" --transport ssh "$SRC" \
+	    'lab[002-003]:h.bin'
+	expect_rc 1
+	for _n in 2 3; do
+		expect_err "$(host_name "$_n")" "ProxyJump"
+		expect_absent "$_n" h.bin
 	done
+	expect_kinds "2 config"
 	# A shell would have run in fanscp's directory (the repository's).
 	for _f in PWNED1 PWNED2 PWNED3; do
 		[ ! -e "$_f" ] || fail "$_f was created"

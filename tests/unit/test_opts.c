@@ -11,8 +11,8 @@
 
 #include <cmocka.h>
 
+#include "jump.h"
 #include "opts.h"
-#include "tunnel.h"
 
 #define NARGS(a)	(int)(sizeof(a) / sizeof((a)[0]) - 1)
 
@@ -74,7 +74,8 @@ test_jump(void **state)
 	    "ssh://u@b:22", "[::1]:22,u@[fe80::1]", "a,b,c,d,e,f,g,h" };
 	static const char *const bad[] = { "", "b:", "b:0", "b:65536",
 	    "b,,c", "@b", "b/c", "[::1", "[::1]x", "a,b,c,d,e,f,g,h,i",
-	    "b c" };
+	    "b c", "-oProxyCommand=x", "-b", "-u@b", "u;id@b", "b;id",
+	    "$(id)", "b\nc" };
 	struct jump_hop *hops;
 	char err[512];
 	struct opts o;
