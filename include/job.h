@@ -25,6 +25,10 @@ enum job_transport {
 struct job {
 	enum remote_kind  kind;		/* what each host receives */
 	struct source	 *src;
+	/* REMOTE_SET: the sources' names in DIR, and which are directories */
+	char		**names;
+	unsigned char	 *name_dirs;
+	size_t		  n_names;
 	struct sshconf	 *conf;
 	struct knownhosts *kh;
 	enum job_transport transport;

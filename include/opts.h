@@ -54,7 +54,10 @@ struct opts {
 	int	  no_history;		/* --no-history: no rate history */
 	char	 *json;			/* --json: the report's file, "-" */
 	char	 *failed;		/* --failed: the retry list's file */
-	char	 *source;		/* the first operand */
+	char	 *source;		/* the first operand: sources[0] */
+	char	**sources;		/* the leading local operands, as
+					   scp reads them (one under --exec) */
+	size_t	  n_sources;
 	char	**targets;		/* the rest */
 	size_t	  n_targets;
 };

@@ -82,6 +82,8 @@ enum remote_kind {
 	REMOTE_TREE,		/* -r: a tar archive, unpacked (remote_tree.c) */
 	REMOTE_EXEC,		/* --exec: a checked temp file, then CMD < it */
 	REMOTE_EXEC_STREAM,	/* --exec-stream: the data straight into CMD */
+	REMOTE_SET,		/* several sources: an archive of them,
+				   each placed in a directory (remote_set.c) */
 };
 
 struct remote_job {
@@ -145,6 +147,13 @@ struct remote_job {
 	 * "fanscp-ok unchanged 0" instead of "ready": nothing is sent.
 	 */
 	int		 if_changed;
+	/*
+	 * REMOTE_SET: the archive's top entries, each landing as PATH/NAME;
+	 * name_dirs[i] is 1 for a directory (-r), 0 for a file.
+	 */
+	char *const	*names;
+	const unsigned char *name_dirs;
+	size_t		 n_names;
 };
 
 /* The command every channel execs; it reads a framed script on stdin. */
@@ -187,6 +196,7 @@ int	remote_sealed(const struct remote_job *job);
 
 extern const struct remote_payload remote_file_payload;
 extern const struct remote_payload remote_tree_payload;
+extern const struct remote_payload remote_set_payload;
 extern const struct remote_payload remote_exec_payload;
 extern const struct remote_payload remote_exec_stream_payload;
 

@@ -72,6 +72,12 @@ int	hostfile_parse(const char *text, size_t len, const char *name,
  * percent-encoded, an IPv6 address in brackets, no port if t has none).
  */
 char	*target_uri(const struct target *t);
+/*
+ * Is arg a target rather than a local path, as scp tells them: an
+ * scp:// URI, or a ':' before any '/' (outside brackets)?  A lone ":path"
+ * is one; "-" and "dir/a:b" are not.
+ */
+int	target_is_remote(const char *arg);
 /* Append a copy of t to list. */
 void	target_list_add(struct target_list *list, const struct target *t);
 /* Free every target and the array; the list is empty afterwards. */

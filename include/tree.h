@@ -47,4 +47,20 @@ int	tree_archive(int dirfd, const char *name, int fd,
 int	tree_source(struct source *src, const char *path, char *err,
 	    size_t errlen);
 
+/*
+ * Several sources (paths[i], landing as names[i], distinct): one archive
+ * whose top entries are them, each followed if a symlink: a regular file,
+ * or with recursive a directory and all under it.  Anything else fails.
+ * tree_set_source() adopts it as src, as tree_source() does.  0, or -1
+ * with a message in err.
+ */
+int	tree_set_archive(char *const *paths, char *const *names, size_t n,
+	    int recursive, int fd, struct tree_stats *st, char *err,
+	    size_t errlen);
+int	tree_set_source(struct source *src, char *const *paths,
+	    char *const *names, size_t n, int recursive, char *err,
+	    size_t errlen);
+/* The name path lands as (DIR/NAME), xmalloc'd; NULL when none ("/"). */
+char	*tree_set_name(const char *path);
+
 #endif

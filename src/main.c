@@ -358,19 +358,80 @@ elapsed_since(const struct timespec *t0)
 }
 
 /*
+ * Several sources, judged before anything is opened for sending, as scp
+ * does: each must be a file, or with -r a directory (a stream cannot be
+ * one of several), and no two may land under the same name in the
+ * target directory.  Each failure is a local error (exit 2).
+ */
+struct srcset {
+	char		**names;
+	unsigned char	 *dirs;
+};
+
+static void
+check_sources(const struct opts *o, struct srcset *set)
+{
+	struct strmap *seen = strmap_new();
+	struct stat st;
+	long *slot;
+	size_t i;
+
+	set->names = xcalloc(o->n_sources, sizeof(*set->names));
+	set->dirs = xcalloc(o->n_sources, 1);
+	for (i = 0; i < o->n_sources; i++) {
+		const char *p = o->sources[i];
+
+		if (stat(p, &st) != 0)
+			fatal("cannot open '%s': %s", p, strerror(errno));
+		if (S_ISDIR(st.st_mode) && !o->recursive)
+			fatal("'%s': is a directory (-r copies a tree)", p);
+		if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
+			fatal("'%s': not a regular file (a stream cannot be "
+			    "one of several sources)", p);
+		set->dirs[i] = S_ISDIR(st.st_mode) != 0;
+		if ((set->names[i] = tree_set_name(p)) == NULL)
+			fatal("'%s' has no name to land as in the target "
+			    "directory", p);
+		slot = strmap_slot(seen, set->names[i]);
+		if (*slot != 0)
+			fatal("'%s' and '%s' would both land as '%s' in the "
+			    "target directory", o->sources[*slot - 1], p,
+			    set->names[i]);
+		*slot = (long)i + 1;
+	}
+	strmap_free(seen);
+}
+
+static void
+free_srcset(struct srcset *set, size_t n)
+{
+	size_t i;
+
+	for (i = 0; set->names != NULL && i < n; i++)
+		free(set->names[i]);
+	free(set->names);
+	free(set->dirs);
+}
+
+/*
  * The source: a file, or under -r a directory, sent as a tar archive (a
- * file given with -r is sent as a file, as scp -r does).
+ * file given with -r is sent as a file, as scp -r does); several sources
+ * as one archive of them all (tree.h).
  */
 static void
 open_source(const struct opts *o, const struct source_conf *sc,
-    struct source *src, enum remote_kind *kind)
+    const struct srcset *set, struct source *src, enum remote_kind *kind)
 {
 	struct stat st;
 	char err[512];
 	int r;
 
 	*kind = REMOTE_FILE;
-	if (o->recursive && stat(o->source, &st) == 0 && S_ISDIR(st.st_mode)) {
+	if (o->n_sources > 1) {
+		*kind = REMOTE_SET;
+		r = tree_set_source(src, o->sources, set->names, o->n_sources,
+		    o->recursive, err, sizeof(err));
+	} else if (o->recursive && stat(o->source, &st) == 0 && S_ISDIR(st.st_mode)) {
 		/* The archive is fanscp's own: --size and --sha256 mean nothing. */
 		if (o->has_size || o->sha256 != NULL)
 			usage_error("--size and --sha256 are for a file or a "
@@ -665,6 +726,7 @@ main(int argc, char **argv)
 {
 	struct target_list list = { 0 };
 	struct source_conf sc;
+	struct srcset set = { 0 };
 	struct source src;
 	enum remote_kind kind;
 	struct opts o;
@@ -682,13 +744,18 @@ main(int argc, char **argv)
 	log_init("fanscp", o.quiet ? LOG_QUIET : (enum log_level)(o.verbose >
 	    2 ? 2 : o.verbose));
 	source_conf(&o, &sc);
-	open_source(&o, &sc, &src, &kind);
+	if (o.n_sources > 1)
+		check_sources(&o, &set);
+	open_source(&o, &sc, &set, &src, &kind);
 	build_targets(&o, &list);
 	if (!source_is_stream(&src))
 		check_file(&o, &src);
 	else if (o.exec_cmd == NULL)	/* a command needs no file name */
 		check_stream_targets(&list);
 	build_job(&job, &o, &src, kind);
+	job.names = set.names;
+	job.name_dirs = set.dirs;
+	job.n_names = o.n_sources > 1 ? o.n_sources : 0;
 	if (libssh2_init(0) != 0)
 		fatal("cannot initialise libssh2");
 	hosts = build_hosts(&list, &n);
@@ -700,6 +767,7 @@ main(int argc, char **argv)
 	ratelimit_free(job.limit);
 	target_list_release(&list);
 	source_close(&src);
+	free_srcset(&set, o.n_sources);
 	opts_release(&o);
 	return r;
 }

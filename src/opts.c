@@ -15,6 +15,7 @@
 #include "opts.h"
 #include "ratelimit.h"
 #include "sshconf.h"
+#include "target.h"
 #include "unittest.h"
 #include "xmalloc.h"
 
@@ -37,7 +38,7 @@ const char opts_usage[] =
 "              [--threads n]\n"
 "              [--transport auto | libssh2 | ssh] [--validate command]\n"
 "              [--verify] [--width n]\n"
-"              source target ...\n";
+"              source ... target ...\n";
 
 STATIC char	*opts_validate(const char *);
 static int	opts_chmod(const char *, unsigned int *);
@@ -555,6 +556,51 @@ opts_check_options(const struct opts *o, char *err, size_t errlen)
 	return r;
 }
 
+/*
+ * Several sources land as DIR/NAME each, from one archive (tree.h): what
+ * sets one file's mode, owner or bytes, checks it, or writes into it,
+ * has no single file to apply to, and is refused rather than guessed.
+ * "-" is a stream, which cannot be one of several.
+ */
+static int
+opts_check_sources(const struct opts *o, char *err, size_t errlen)
+{
+	const char *why = NULL;
+	size_t i;
+
+	if (o->n_sources < 2)
+		return 0;
+	for (i = 0; i < o->n_sources && why == NULL; i++)
+		if (strcmp(o->sources[i], "-") == 0)
+			why = "'-' (a stream) cannot be one of several sources";
+	if (why != NULL)
+		/* said */;
+	else if (o->validate != NULL)
+		why = "--validate checks one file; several sources were given";
+	else if (o->then != NULL)
+		why = "--then follows one file's commit; several sources were "
+		    "given";
+	else if (o->if_changed)
+		why = "--if-changed compares one file; several sources were "
+		    "given";
+	else if (o->chown != NULL || o->has_chmod)
+		why = "--chmod and --chown set one file's; several sources "
+		    "keep their own modes";
+	else if (o->inplace)
+		why = "--inplace writes into one file; several sources are "
+		    "each renamed into place";
+	else if (o->resume)
+		why = "--resume resumes one file's copy; several sources are "
+		    "sent as one archive";
+	else if (o->has_size || o->sha256 != NULL)
+		why = "--size and --sha256 describe one file; several sources "
+		    "were given";
+	if (why == NULL)
+		return 0;
+	snprintf(err, errlen, "%s", why);
+	return -1;
+}
+
 int
 opts_parse(struct opts *o, int argc, char **argv, char *err, size_t errlen)
 {
@@ -584,7 +630,15 @@ opts_parse(struct opts *o, int argc, char **argv, char *err, size_t errlen)
 		snprintf(err, errlen, "no source given");
 		return -1;
 	}
-	o->source = xstrdup(argv[optind++]);
+	/*
+	 * scp's rule: the leading operands that are not remote are sources.
+	 * Under --exec a target may be a bare host, so one source only.
+	 */
+	opts_push(&o->sources, &o->n_sources, argv[optind++]);
+	while (optind < argc && o->exec_cmd == NULL &&
+	    !target_is_remote(argv[optind]))
+		opts_push(&o->sources, &o->n_sources, argv[optind++]);
+	o->source = o->sources[0];
 	for (i = optind; i < argc; i++)
 		opts_push(&o->targets, &o->n_targets, argv[i]);
 	if (o->n_targets == 0 && o->n_hostfiles == 0) {
@@ -592,6 +646,8 @@ opts_parse(struct opts *o, int argc, char **argv, char *err, size_t errlen)
 		return -1;
 	}
 	if (opts_check_options(o, err, errlen) == -1)
+		return -1;
+	if (opts_check_sources(o, err, errlen) == -1)
 		return -1;
 	return opts_check_exec(o, err, errlen);
 }
@@ -614,7 +670,7 @@ opts_release(struct opts *o)
 	free(o->validate);
 	free(o->then);
 	free(o->chown);
-	free(o->source);
+	opts_free_vec(o->sources, o->n_sources);
 	free(o->spool_dir);
 	free(o->sha256);
 	free(o->json);

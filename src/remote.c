@@ -202,6 +202,7 @@ static const struct remote_payload *const payloads[] = {
 	[REMOTE_TREE] = &remote_tree_payload,
 	[REMOTE_EXEC] = &remote_exec_payload,
 	[REMOTE_EXEC_STREAM] = &remote_exec_stream_payload,
+	[REMOTE_SET] = &remote_set_payload,
 };
 
 static const struct remote_payload *

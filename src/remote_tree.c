@@ -105,7 +105,7 @@ static const char tree_commit_head[] =
     "isfile && drop 86 \"cannot create '$d': it exists and is not a "
     "directory\"\n"
     "F='-m --no-same-permissions'\n"
-    "if [ \"$P\" = 1 ]; then\n"
+    "if [ \"$pp\" = 1 ]; then\n"
     "\tcase $(tar --version 2>&1 </dev/null) in\n"
     "\t*[Bb]usy[Bb]ox*) F=;;\n"
     "\t*) F=-p;;\n"
@@ -148,7 +148,7 @@ static const char tree_commit_tail[] =
     "\t    drop 85 \"cannot unpack into '$d' (it may be merged in "
     "part): $v\"\n"
     "\trm -f -- \"$t\"\n"
-    "\tif [ \"$P\" = 1 ] && ! keep \"$n\"; then\n"
+    "\tif [ \"$pp\" = 1 ] && ! keep \"$n\"; then\n"
     "\t\tdie 77 \"cannot set the mode and times of '$d'\"\n"
     "\tfi\n"
     "else\n"
@@ -157,7 +157,7 @@ static const char tree_commit_tail[] =
     "\t    drop 72 \"cannot create a temp directory beside '$d'\"\n"
     "\tumask \"$O\"\n"
     "\tuntar \"$U\" || { wipe; drop 85 \"cannot unpack '$d': $v\"; }\n"
-    "\tif [ \"$P\" = 1 ]; then keep \"$U\"\n"
+    "\tif [ \"$pp\" = 1 ]; then keep \"$U\"\n"
     "\telse chmod -- \"$(printf %o $(($m & ~0$O & 0777)))\" \"$U\"\n"
     "\tfi || { wipe; drop 77 \"cannot set the mode of '$d'\"; }\n"
     "\tif [ -e \"$n\" ] || [ -L \"$n\" ]; then\n"
@@ -177,7 +177,8 @@ static const char tree_abort[] =
 
 /*
  * The job's values, the shared part, the destination resolved, then the
- * mode and -p's times as m, P, M and A.
+ * mode and -p's times as m, pp, M and A (not P: drop() removes a
+ * keep receive's pid file named by P: P=0 would remove a file "0").
  */
 static char *
 tree_prelude(const struct remote_job *job)
@@ -188,7 +189,7 @@ tree_prelude(const struct remote_job *job)
 	remote_touch_stamp(job->mtime, mt, sizeof(mt));
 	remote_touch_stamp(job->atime, at, sizeof(at));
 	/* Root keeps the archive's owners only when asked: --sudo with -p. */
-	s = xasprintf("%s%sm=0%o P=%d M=%s A=%s W=%s\n", v, tree_resolve,
+	s = xasprintf("%s%sm=0%o pp=%d M=%s A=%s W=%s\n", v, tree_resolve,
 	    (unsigned int)(job->mode & 07777), job->preserve ? 1 : 0, mt, at,
 	    job->preserve && job->sudo ? "" : "-o");
 	free(v);

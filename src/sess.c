@@ -1299,6 +1299,9 @@ sess_setup_remote(struct sess *s)
 	rj->has_chmod = s->job->has_chmod;
 	rj->chmod = s->job->chmod;
 	rj->if_changed = s->job->if_changed;
+	rj->names = s->job->names;
+	rj->name_dirs = s->job->name_dirs;
+	rj->n_names = s->job->n_names;
 }
 
 struct sess *

@@ -544,6 +544,20 @@ target_parse_exec(const char *arg, struct target_list *list, char *err,
 }
 
 int
+target_is_remote(const char *arg)
+{
+	const char *colon;
+	char why[64];
+
+	if (strncmp(arg, URI_SCHEME, URI_SCHEME_LEN) == 0)
+		return 1;
+	/* An unclosed '[' is a malformed target: the parser says so. */
+	if (find_colon(arg, &colon, why, sizeof(why)) == -1)
+		return 1;
+	return colon != NULL;
+}
+
+int
 target_is_lone_path(const char *arg, const char **path)
 {
 	if (arg[0] != ':')

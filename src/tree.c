@@ -35,6 +35,10 @@ struct walk {
 };
 
 static int	walk_dir(struct walk *, int dirfd, const char *rel);
+static int	walk_file_fd(struct walk *, int fd, const char *rel,
+		    const struct stat *);
+static int	walk_subdir_fd(struct walk *, int fd, const char *rel,
+		    const struct stat *);
 
 /* Fail the walk with a message about rel (under the root). */
 static int
@@ -105,47 +109,48 @@ walk_file(struct walk *w, int dirfd, const char *name, const char *rel,
     const struct stat *sb)
 {
 	struct stat now;
-	off_t left = sb->st_size;
-	ssize_t n;
-	int fd, rc = -1;
+	int fd, rc;
 
 	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NOCTTY |
 	    O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return walk_fail(w, rel, strerror(errno));
-	if (!same_file(fd, sb, &now)) {
-		walk_fail(w, rel, "changed while being archived");
-		goto out;
-	}
+	if (!same_file(fd, sb, &now))
+		rc = walk_fail(w, rel, "changed while being archived");
+	else
+		rc = walk_file_fd(w, fd, rel, sb);
+	close(fd);
+	return rc;
+}
+
+/* The open regular file fd, which is what sb says, as entry rel. */
+static int
+walk_file_fd(struct walk *w, int fd, const char *rel, const struct stat *sb)
+{
+	struct stat now;
+	off_t left = sb->st_size;
+	ssize_t n;
+
 	if (walk_header(w, rel, sb, NULL) != 0)
-		goto out;
+		return -1;
 	while (left > 0) {
 		n = read(fd, w->buf, left < TREE_BUF ? (size_t)left : TREE_BUF);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0) {
-			walk_fail(w, rel, n < 0 ? strerror(errno) :
+		if (n <= 0)
+			return walk_fail(w, rel, n < 0 ? strerror(errno) :
 			    "shrank while being archived");
-			goto out;
-		}
-		if (archive_write_data(w->a, w->buf, (size_t)n) != n) {
-			walk_afail(w);
-			goto out;
-		}
+		if (archive_write_data(w->a, w->buf, (size_t)n) != n)
+			return walk_afail(w);
 		left -= n;
 	}
 	if (fstat(fd, &now) != 0 || now.st_size != sb->st_size ||
 	    now.st_mtim.tv_sec != sb->st_mtim.tv_sec ||
-	    now.st_mtim.tv_nsec != sb->st_mtim.tv_nsec) {
-		walk_fail(w, rel, "changed while being archived");
-		goto out;
-	}
+	    now.st_mtim.tv_nsec != sb->st_mtim.tv_nsec)
+		return walk_fail(w, rel, "changed while being archived");
 	w->st->files++;
 	w->st->bytes += (uint64_t)sb->st_size;
-	rc = 0;
-out:
-	close(fd);
-	return rc;
+	return 0;
 }
 
 static int
@@ -177,7 +182,7 @@ static int
 walk_subdir(struct walk *w, int dirfd, const char *name, const char *rel,
     const struct stat *sb)
 {
-	struct stat now, open_sb = *sb;
+	struct stat now;
 	int fd;
 
 	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
@@ -188,6 +193,15 @@ walk_subdir(struct walk *w, int dirfd, const char *name, const char *rel,
 		close(fd);
 		return walk_fail(w, rel, "changed while being archived");
 	}
+	return walk_subdir_fd(w, fd, rel, sb);
+}
+
+/* The open directory fd (taken), which is what sb says, as entry rel. */
+static int
+walk_subdir_fd(struct walk *w, int fd, const char *rel, const struct stat *sb)
+{
+	struct stat open_sb = *sb;
+
 	open_sb.st_mode |= S_IRWXU;
 	if (walk_header(w, rel, &open_sb, NULL) != 0) {
 		close(fd);
@@ -439,4 +453,125 @@ fail:
 		close(dfd);
 	free(name);
 	return -1;
+}
+
+/*
+ * The set: several sources as the top entries of one archive, each under
+ * its name.  A source is followed if it is a symlink, as scp follows a
+ * named source; below it, the walk follows none.
+ */
+
+/* What contains path's last component, for messages: "." if nothing. */
+static char *
+set_parent(const char *path)
+{
+	size_t len = strlen(path);
+
+	while (len > 1 && path[len - 1] == '/')
+		len--;
+	while (len > 0 && path[len - 1] != '/')
+		len--;
+	while (len > 1 && path[len - 1] == '/')
+		len--;
+	return len == 0 ? xstrdup(".") : xstrndup(path, len);
+}
+
+/* One source as the entry name: a regular file, or a directory (-r). */
+static int
+set_entry(struct walk *w, const char *path, const char *name, int recursive)
+{
+	struct stat sb;
+	int fd, rc;
+
+	fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &sb) != 0) {
+		snprintf(w->err, w->errlen, "cannot open '%s': %s", path,
+		    strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (S_ISDIR(sb.st_mode) && recursive) {
+		w->st->dirs++;
+		return walk_subdir_fd(w, fd, name, &sb);	/* takes fd */
+	}
+	if (S_ISREG(sb.st_mode))
+		rc = walk_file_fd(w, fd, name, &sb);
+	else {
+		snprintf(w->err, w->errlen, "'%s': %s", path,
+		    S_ISDIR(sb.st_mode) ? "is a directory (-r copies it)" :
+		    "not a regular file");
+		rc = -1;
+	}
+	close(fd);
+	return rc;
+}
+
+int
+tree_set_archive(char *const *paths, char *const *names, size_t n,
+    int recursive, int fd, struct tree_stats *st, char *err, size_t errlen)
+{
+	struct walk w;
+	size_t i;
+	int rc = 0;
+
+	memset(st, 0, sizeof(*st));
+	memset(&w, 0, sizeof(w));
+	w.st = st;
+	w.err = err;
+	w.errlen = errlen;
+	if ((w.a = tree_writer(fd)) == NULL) {
+		snprintf(err, errlen, "cannot start the archive of the sources");
+		return -1;
+	}
+	w.e = archive_entry_new();
+	w.buf = xmalloc(TREE_BUF);
+	for (i = 0; i < n && rc == 0; i++) {
+		char *parent = set_parent(paths[i]);
+
+		w.root = parent;
+		rc = set_entry(&w, paths[i], names[i], recursive);
+		free(parent);
+	}
+	w.root = "the sources";
+	if (archive_write_close(w.a) != ARCHIVE_OK && rc == 0)
+		rc = walk_afail(&w);
+	archive_entry_free(w.e);
+	archive_write_free(w.a);
+	free(w.buf);
+	return rc;
+}
+
+int
+tree_set_source(struct source *src, char *const *paths, char *const *names,
+    size_t n, int recursive, char *err, size_t errlen)
+{
+	struct tree_stats st;
+	int fd;
+
+	err[0] = '\0';
+	if ((fd = tree_tempfile(err, errlen)) < 0)
+		return -1;
+	if (tree_set_archive(paths, names, n, recursive, fd, &st, err,
+	    errlen) != 0) {
+		close(fd);
+		return -1;
+	}
+	verbose("%zu sources: %llu files, %llu directories, %llu symbolic "
+	    "links, %llu skipped", n, (unsigned long long)st.files,
+	    (unsigned long long)st.dirs, (unsigned long long)st.symlinks,
+	    (unsigned long long)st.skipped);
+	if (source_adopt(src, fd, paths[0], err, errlen) != 0)
+		return -1;
+	/* The sources have their own modes, in the archive: none here. */
+	src->mode = 0;
+	free(src->basename);
+	src->basename = xstrdup("");
+	return 0;
+}
+
+char *
+tree_set_name(const char *path)
+{
+	return tree_name(path);
 }

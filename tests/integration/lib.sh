@@ -872,7 +872,8 @@ scenario_end() {
 	_n=1
 	while [ -n "$T" ] && [ $_n -le "$NHOSTS" ]; do
 		if host_alive "$_n" && [ -n "$(find "$(host_home "$_n")" \
-		    -name '.*.fanscp.*' 2>/dev/null)" ]; then
+		    \( -name '.*.fanscp.*' -o -name '.fanscp.*' \) \
+		    2>/dev/null)" ]; then
 			fail "$(host_name "$_n"): temp file left in the home"
 		fi
 		_n=$((_n + 1))
@@ -995,7 +996,8 @@ _names() { for _a in "$@"; do printf '%s\0' "$_a"; done |
 expect_home() {
 	_n=$1; shift
 	_h=$(host_home "$_n")
-	_tmp=$(cd "$_h" && find . -name '.*.fanscp.*' | sed 's|^\./||')
+	_tmp=$(cd "$_h" && find . \( -name '.*.fanscp.*' -o -name '.fanscp.*' \) |
+	    sed 's|^\./||')
 	[ -z "$_tmp" ] ||
 	    fail "$(host_name "$_n"): temp file left: $(printf '%s' "$_tmp" | tr '\n' ' ')"
 	_got=$(listing "$_h")

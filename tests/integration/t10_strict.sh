@@ -203,14 +203,12 @@ scen_strict_scp_flags() {
 	SRC=$T/src/data.bin
 	mkrandom "$SRC" 1024
 	for f in "-S ssh" -3 -R -T "-D /usr/lib/sftp-server" "-X nsessions=2" \
-	    "-J bastion" -A -O -s; do
+	    -A -O -s; do
 		# shellcheck disable=SC2086
 		run_fanscp -F "$T/ssh_config" $f "$SRC" lab001:a.bin
 		expect_rc 2 "$f"
 		_err_has "fanscp: ${f%% *} is not supported: "
 	done
-	run_fanscp -F "$T/ssh_config" -J bastion "$SRC" lab001:a.bin
-	_err_has "ProxyJump in ssh_config is, through ssh"
 	# Without its argument, too.
 	run_fanscp -S
 	expect_rc 2

@@ -453,7 +453,7 @@ EOF2
 	run_fanscp -F "$T/ssh_config.proxy" --transport libssh2 "$SRC" \
 	    viaproxy:g
 	expect_rc 1
-	expect_err viaproxy "need ssh"
+	expect_err viaproxy "needs ssh"
 	expect_home 1 f
 	_ssh_leftovers
 }

@@ -24,6 +24,57 @@ parse(struct opts *o, char **argv, int argc, char *err, size_t errlen)
 	return opts_parse(o, argc, argv, err, errlen);
 }
 
+/*
+ * scp's rule for operands: the leading local ones are sources, the rest
+ * targets; under --exec, one source (a target may be a bare host).
+ */
+static void
+test_sources(void **state)
+{
+	char *argv[] = { "fanscp", "a", "dir/b:c", "-", "h:x", "scp://g/y",
+	    "z", NULL };
+	char *hf[] = { "fanscp", "-h", "hosts", "a", "b", ":dir/", NULL };
+	char *ex[] = { "fanscp", "--exec", "cat", "a", "web01", NULL };
+	char *dash[] = { "fanscp", "a", "-", "h:x", NULL };
+	char *ch[] = { "fanscp", "--chmod", "600", "a", "b", "h:", NULL };
+	char *one[] = { "fanscp", "--chmod", "600", "a", "h:", NULL };
+	char err[512];
+	struct opts o;
+
+	(void)state;
+	assert_int_equal(parse(&o, argv, NARGS(argv), err, sizeof(err)), -1);
+	assert_string_equal(err, "'-' (a stream) cannot be one of several "
+	    "sources");
+	opts_release(&o);
+	argv[3] = "c";
+	assert_int_equal(parse(&o, argv, NARGS(argv), err, sizeof(err)), 0);
+	assert_int_equal(o.n_sources, 3);
+	assert_string_equal(o.source, "a");
+	assert_string_equal(o.sources[1], "dir/b:c");
+	assert_string_equal(o.sources[2], "c");
+	assert_int_equal(o.n_targets, 3);
+	assert_string_equal(o.targets[0], "h:x");
+	assert_string_equal(o.targets[2], "z");
+	opts_release(&o);
+	assert_int_equal(parse(&o, hf, NARGS(hf), err, sizeof(err)), 0);
+	assert_int_equal(o.n_sources, 2);
+	assert_int_equal(o.n_targets, 1);
+	assert_string_equal(o.targets[0], ":dir/");
+	opts_release(&o);
+	assert_int_equal(parse(&o, ex, NARGS(ex), err, sizeof(err)), 0);
+	assert_int_equal(o.n_sources, 1);
+	assert_int_equal(o.n_targets, 1);
+	opts_release(&o);
+	assert_int_equal(parse(&o, dash, NARGS(dash), err, sizeof(err)), -1);
+	opts_release(&o);
+	assert_int_equal(parse(&o, ch, NARGS(ch), err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "several sources"));
+	opts_release(&o);
+	assert_int_equal(parse(&o, one, NARGS(one), err, sizeof(err)), 0);
+	assert_int_equal(o.n_sources, 1);
+	opts_release(&o);
+}
+
 static void
 test_scp_flags_refused(void **state)
 {
@@ -240,6 +291,7 @@ main(void)
 		cmocka_unit_test(test_missing_identity),
 		cmocka_unit_test(test_validate),
 		cmocka_unit_test(test_release_opts),
+		cmocka_unit_test(test_sources),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -669,6 +669,107 @@ test_happy_all_shells(void **state)
 			happy_path();
 }
 
+/*
+ * Several sources (the set payload): an archive of three files, one of
+ * them replacing a file, hostile names; a target that is no directory;
+ * a commit without the go-ahead.  Each leaves no temp file.
+ */
+static void
+set_path(void)
+{
+	char *paths[] = { "src/a", "src/it's $(touch pwned)", "src/-dash\n" };
+	char *names[] = { "a", "it's $(touch pwned)", "-dash\n" };
+	unsigned char dirs[3] = { 0, 0, 0 };
+	struct remote_job job;
+	struct tree_stats st;
+	struct result res;
+	char err[256], *buf;
+	FILE *f = tmpfile();
+	long len;
+
+	assert_non_null(f);
+	assert_int_equal(mkdir("src", 0755), 0);
+	assert_int_equal(mkdir("dst", 0755), 0);
+	put_file("src/a", "new a\n", 0644);
+	put_file(paths[1], "hostile\n", 0600);
+	put_file(paths[2], "dash\n", 0755);
+	put_file("dst/a", "old\n", 0640);
+	assert_int_equal(tree_set_archive(paths, names, 3, 0, fileno(f), &st,
+	    err, sizeof(err)), 0);
+	len = lseek(fileno(f), 0, SEEK_END);
+	buf = xmalloc((size_t)len);
+	assert_int_equal(pread(fileno(f), buf, (size_t)len, 0), len);
+	fclose(f);
+	job_init(&job, "dst", "", (uint64_t)len);
+	job.kind = REMOTE_SET;
+	job.names = names;
+	job.name_dirs = dirs;
+	job.n_names = 3;
+	push_job(&job, buf);
+	assert_file("dst/a", "new a\n", 6);
+	assert_int_equal(mode_of("dst/a"), 0640);
+	assert_file("dst/it's $(touch pwned)", "hostile\n", 8);
+	assert_int_equal(mode_of("dst/it's $(touch pwned)"), 0600);
+	assert_file("dst/-dash\n", "dash\n", 5);
+	assert_no_temps();
+	/* Not a directory: refused before the data, nothing written. */
+	job.path = "src/a";
+	assert_int_equal(receive(&job, buf, job.size, &res), 86);
+	assert_contains(res.err, "'src/a': not a directory");
+	result_free(&res);
+	/* No go-ahead: nothing changes, the temps go. */
+	put_file("src/a", "newer\n", 0644);
+	job.path = "dst/";
+	assert_int_equal(receive(&job, buf, job.size, &res), 0);
+	result_free(&res);
+	assert_int_equal(commit_nogo(&job, "", &res), 81);
+	assert_contains(res.err, "nothing in 'dst/' was changed");
+	result_free(&res);
+	assert_file("dst/a", "new a\n", 6);
+	assert_no_temps();
+	free(buf);
+	assert_int_equal(system("rm -rf src dst"), 0);
+}
+
+static void
+test_set_all_shells(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < NSHELLS; i++)
+		if (use_shell(&shells[i]) == 0)
+			set_path();
+}
+
+/*
+ * A tree commit that fails (a short archive) removes its archive and
+ * nothing else: not a file named "0" or "1" beside it (-p's flag once
+ * shared its name with the pid file that drop() removes).
+ */
+static void
+test_tree_drop_keeps_others(void **state)
+{
+	struct remote_job job;
+	struct result res;
+	int p;
+
+	(void)state;
+	for (p = 0; p < 2; p++) {
+		job_init(&job, "", "x", 10);
+		job.kind = REMOTE_TREE;
+		job.preserve = p;
+		put_file("0", "zero", 0644);
+		put_file("1", "one", 0644);
+		put_file(".x.fanscp." TOKEN ".tar", "short", 0600);
+		assert_int_equal(commit(&job, &res), 74);
+		result_free(&res);
+		assert_file("0", "zero", 4);
+		assert_file("1", "one", 3);
+		assert_no_temps();
+	}
+}
+
 static void
 test_absolute_and_dotted(void **state)
 {
@@ -2762,6 +2863,8 @@ main(void)
 		T(test_prelude_shared),
 		T(test_happy_all_shells),
 		T(test_absolute_and_dotted),
+		T(test_set_all_shells),
+		T(test_tree_drop_keeps_others),
 		T(test_hostile_names),
 		T(test_long_name),
 		T(test_long_utf8_name),

@@ -784,6 +784,26 @@ test_uri_round_trip(void **state)
 	expect_uri_round_trip(NULL, "fe80::1%eth0", 0, "p", NULL);
 }
 
+/* What opts.c takes for a target rather than a source: scp's colon(). */
+static void
+test_is_remote(void **state)
+{
+	(void)state;
+	assert_true(target_is_remote("h:"));
+	assert_true(target_is_remote("u@h:x/y"));
+	assert_true(target_is_remote(":dir/"));
+	assert_true(target_is_remote("web[01-03]:/srv"));
+	assert_true(target_is_remote("[::1]:x"));
+	assert_true(target_is_remote("scp://h"));
+	assert_true(target_is_remote("[unclosed"));
+	assert_false(target_is_remote("file"));
+	assert_false(target_is_remote("-"));
+	assert_false(target_is_remote("./a:b"));
+	assert_false(target_is_remote("dir/h:x"));
+	assert_false(target_is_remote("/abs/path"));
+	assert_false(target_is_remote(""));
+}
+
 int
 main(void)
 {
@@ -813,6 +833,7 @@ main(void)
 		cmocka_unit_test(test_hostfile_pssh),
 		cmocka_unit_test(test_hostfile_uri),
 		cmocka_unit_test(test_uri_round_trip),
+		cmocka_unit_test(test_is_remote),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -85,13 +85,13 @@ put(const char *path, const char *data, mode_t mode)
 	close(fd);
 }
 
+static int	read_back(FILE *, int);
+
 /* Archive dir into a temp file and read every entry back into ents. */
 static int
 archive_and_read(const char *dir, struct tree_stats *st, char *err,
     size_t errlen)
 {
-	struct archive *a;
-	struct archive_entry *e;
 	FILE *f = tmpfile();
 	int dfd = open(dir, O_RDONLY | O_DIRECTORY), rc;
 
@@ -99,6 +99,16 @@ archive_and_read(const char *dir, struct tree_stats *st, char *err,
 	assert_true(dfd >= 0);
 	rc = tree_archive(dfd, dir, fileno(f), st, err, errlen);
 	close(dfd);
+	return read_back(f, rc);
+}
+
+/* Read the archive in f back into ents, unless rc says it failed. */
+static int
+read_back(FILE *f, int rc)
+{
+	struct archive *a;
+	struct archive_entry *e;
+
 	nents = 0;
 	if (rc != 0) {
 		fclose(f);
@@ -367,6 +377,58 @@ test_tempfile(void **state)
 	close(fd);
 }
 
+/*
+ * Several sources: each a top entry under the name given, a symlink
+ * source followed, a directory only with recursive, its insides as -r's.
+ */
+static void
+test_set(void **state)
+{
+	char *paths[] = { "x/a", "ln", "d" }, *names[] = { "a", "ln", "d" };
+	struct tree_stats st;
+	const struct ent *x;
+	char err[256], *name;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(mkdir("x", 0755), 0);
+	assert_int_equal(mkdir("d", 0750), 0);
+	put("x/a", "aaa", 0640);
+	put("b", "bee", 0604);
+	put("d/in", "inside", 0600);
+	assert_int_equal(symlink("b", "ln"), 0);
+	assert_int_equal(symlink("in", "d/l"), 0);
+	assert_non_null(f = tmpfile());
+	assert_int_equal(read_back(f, tree_set_archive(paths, names, 3, 1,
+	    fileno(f), &st, err, sizeof(err))), 0);
+	assert_safe_names();
+	assert_non_null(x = find("a"));
+	assert_true(x->type == AE_IFREG && x->perm == 0640);
+	assert_memory_equal(x->data, "aaa", 3);
+	assert_non_null(x = find("ln"));
+	assert_true(x->type == AE_IFREG && x->perm == 0604);
+	assert_memory_equal(x->data, "bee", 3);
+	assert_non_null(x = find("d"));
+	assert_true(x->type == AE_IFDIR && x->perm == 0750);
+	assert_non_null(x = find("d/in"));
+	assert_memory_equal(x->data, "inside", 6);
+	assert_non_null(x = find("d/l"));
+	assert_true(x->type == AE_IFLNK);
+	assert_string_equal(x->target, "in");
+	assert_int_equal(st.files, 3);
+	/* A directory without -r is refused, naming it. */
+	assert_non_null(f = tmpfile());
+	assert_int_equal(read_back(f, tree_set_archive(paths, names, 3, 0,
+	    fileno(f), &st, err, sizeof(err))), -1);
+	assert_string_equal(err, "'d': is a directory (-r copies it)");
+	/* The name a source lands as. */
+	assert_string_equal(name = tree_set_name("x/a"), "a");
+	free(name);
+	assert_string_equal(name = tree_set_name("d//"), "d");
+	free(name);
+	assert_null(tree_set_name("/"));
+}
+
 #define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -380,6 +442,7 @@ main(void)
 		T(test_unreadable),
 		T(test_source),
 		T(test_tempfile),
+		T(test_set),
 	};
 
 	log_init("test_tree", LOG_QUIET);
