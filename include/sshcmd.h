@@ -90,6 +90,8 @@ enum host_err sshcmd_verdict(int wstatus, const char *err, size_t len,
  */
 int	  sshcmd_forward_failed(const char *err, size_t len, char *line,
 	    size_t linelen);
+/* Then a hint on why (" (AllowTcpForwarding ...)"), from ssh's words, or "". */
+const char *sshcmd_forward_hint(const char *err);
 /* "OpenSSH_9.2p1 Debian-2, OpenSSL ..." (ssh -V) as 92; 0 if not OpenSSH. */
 int	  sshcmd_version(const char *banner);
 

@@ -328,6 +328,22 @@ sshcmd_forward_failed(const char *err, size_t len, char *line, size_t linelen)
 	    line, linelen) != NULL;
 }
 
+/*
+ * A master at LogLevel ERROR keeps the jump host's reason to itself: its
+ * -W child only says "Session open refused by peer", for a forwarding
+ * refused and a host down alike.
+ */
+const char *
+sshcmd_forward_hint(const char *err)
+{
+	if (strstr(err, "prohibited") != NULL)
+		return " (AllowTcpForwarding on the jump host?)";
+	if (strstr(err, "open refused by peer") != NULL)
+		return " (the host is down, or AllowTcpForwarding is off on the "
+		    "jump host)";
+	return "";
+}
+
 enum host_err
 sshcmd_verdict(int wstatus, const char *err, size_t len, int started,
     char *msg, size_t msglen)

@@ -288,9 +288,7 @@ link_failed(struct sshlink *l)
 	if (l->via != NULL && kind == ERR_CONNECT &&
 	    sshcmd_forward_failed(l->err, l->errlen, line, sizeof(line)))
 		host_fail(l->host, kind, "jump host %s cannot reach %s: %s%s",
-		    l->via, l->host->name, msg, strstr(l->err, "refused") ||
-		    strstr(l->err, "prohibited") ? " (AllowTcpForwarding on "
-		    "the jump host?)" : "");
+		    l->via, l->host->name, msg, sshcmd_forward_hint(l->err));
 	else if (l->l2msg != NULL)
 		host_fail(l->host, kind, "%s; over ssh too: %s", l->l2msg,
 		    msg);

@@ -624,9 +624,7 @@ tchan_kid_verdict(struct tunnel *t, struct tchan *c)
 	if (sshcmd_forward_failed(c->kerr, c->kerrlen, line, sizeof(line)))
 		tchan_fail(c, ERR_CONNECT, "jump host %s cannot reach %s port "
 		    "%d: %s%s", t->bastion.name, c->host, c->port, msg,
-		    strstr(c->kerr, "refused") || strstr(c->kerr,
-		    "prohibited") ? " (AllowTcpForwarding on the jump host?)" :
-		    "");
+		    sshcmd_forward_hint(c->kerr));
 	else
 		tchan_fail(c, kind == ERR_HOSTKEY || kind == ERR_AUTH ||
 		    kind == ERR_CONFIG ? kind : ERR_LOST, "jump host %s: the "

@@ -260,7 +260,7 @@ scen_jump_idle() {
 # Bastions that libssh2 cannot log in to (issue 10: "use a private ssh -M
 # connection to the bastion, and carry each target through ssh -S ctl -W
 # host:port").  Host 1's sshd offers one cipher that libssh2 1.10 lacks.
-ALL_SCENARIOS="$ALL_SCENARIOS jump_ssh jump_ssh_libssh2 jump_ssh_refused jump_ssh_transport jump_ssh_lost jump_ssh_chain jump_ssh_hostile"
+ALL_SCENARIOS="$ALL_SCENARIOS jump_ssh jump_ssh_libssh2 jump_ssh_refused jump_ssh_transport jump_ssh_lost jump_ssh_chain jump_ssh_hostile jump_ssh_idle"
 _JUMP_SSH_CIPHER="Ciphers aes256-gcm@openssh.com"
 
 # ssh processes of this fixture still running (the run's children).
@@ -486,5 +486,34 @@ scen_jump_ssh_hostile() {
 	for _f in PWNED1 PWNED2 PWNED3; do
 		[ ! -e "$_f" ] || fail "$_f was created"
 	done
+	_jump_no_kids
+}
+
+# 17. jump_idle over ssh: lab002 is down, and waits for its retries with
+#     no channel on the bastion, which probes idle clients; the master
+#     answers the probes itself, so it stays, and each retry fails for the
+#     real reason (ssh's words, without the AllowTcpForwarding hint, since
+#     the bastion forwards); lab003 is done; one login; no child left.
+scen_jump_ssh_idle() {
+	need_fanscp || return
+	host_sshd_option 1 "AllowTcpForwarding yes"
+	host_sshd_option 1 "ClientAliveInterval 1"
+	host_sshd_option 1 "$_JUMP_SSH_CIPHER"
+	fixture_start 3
+	SRC=$T/src/si.bin
+	mkrandom "$SRC" 100000
+	kill_host 2
+	_b0=$(_logins 1)
+	run_fanscp -F "$T/ssh_config" --threads 1 --retries 2 -J lab001 \
+	    "$SRC" lab002:si.bin lab003:si.bin
+	expect_rc 1
+	expect_err lab002 "jump host lab001 cannot reach 127.0.0.1 port"
+	expect_copy 3 si.bin "$SRC"
+	expect_no_err lab003
+	grep -q '; failed: 1 connect; retried: lab002 (3 attempts)$' "$T/err" ||
+	    fail "lab002 was not tried 3 times: $(tail -1 "$T/err")"
+	expect_err lab002 "the host is down, or AllowTcpForwarding"
+	[ $(($(_logins 1) - _b0)) -eq 1 ] ||
+	    fail "bastion logins over the run: $(($(_logins 1) - _b0)), not 1"
 	_jump_no_kids
 }
