@@ -288,7 +288,6 @@ sess_rc(struct sess *s, int rc, const char *what)
 	return sess_fail_ssh(s, rc, what);
 }
 
-/* Log in (conn.c); the connection's failure is already on the host. */
 /* How often a host waiting on its jump host's master looks again. */
 #define SESS_JUMP_MS	20
 
@@ -327,6 +326,7 @@ sess_jump_ssh(struct sess *s)
 	return r == -1 ? ST_FAIL : ST_NEXT;
 }
 
+/* Log in (conn.c); the connection's failure is already on the host. */
 /* Log in over ssh: the host's master (sshlink.c). */
 static enum st_result
 sess_login_ssh(struct sess *s)

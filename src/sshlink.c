@@ -449,9 +449,12 @@ sshlink_alive(struct sshlink *l, char *why, size_t len)
 	link_drain(l);
 	if (!l->out_eof)
 		return 1;
-	/* Its stdout ends as it exits; one that lingers is ended. */
-	if (child_reap(&l->master) == 0)
+	/* Its stdout ends as it exits; one that lingers is ended, and its
+	   own words say why (as ssh's failure, status 255). */
+	if (child_reap(&l->master) == 0) {
 		sshlink_kill(l);
+		l->master.status = 255 << 8;
+	}
 	if (sshcmd_verdict(l->master.status, l->err, l->errlen, 1, why,
 	    len) == ERR_NONE || why[0] == '\0')
 		snprintf(why, len, "its ssh ended");
