@@ -54,6 +54,16 @@ struct host {
 	char		*name;		/* for messages: the host as typed, or
 					   [user@]host[:port] where that is
 					   needed to tell two apart */
+	/*
+	 * Where the connection went, set by conn.c once ssh_config resolved
+	 * it: the HostName (the host as given when none) and the port (the
+	 * target's, -P, Port or 22).  NULL and 0 for a host never started,
+	 * or whose ssh_config failed.
+	 */
+	char		*hostname;
+	int		 port;
+	char		*jump;		/* the ProxyJump it went through (-J),
+					   as given; NULL: none */
 	enum host_status status;
 	char		 err[512];	/* the first error, for a failed or
 					   unknown host */

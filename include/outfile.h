@@ -4,7 +4,9 @@
  * FILE that cannot be written is an error before anything is sent, and
  * renamed onto FILE when the report is complete.  "-" is stdout, and a
  * FILE that exists and is not a regular file (/dev/stdout, a FIFO) is
- * written in place.
+ * written in place.  A FILE that is a symlink stays one: the temp file
+ * goes beside the file it points to (or would, when it dangles), in
+ * that directory's real path, and replaces that file.
  */
 #ifndef FANSCP_OUTFILE_H
 #define FANSCP_OUTFILE_H
@@ -13,7 +15,7 @@
 #include <stdio.h>
 
 struct outfile {
-	char	*path;		/* FILE as given */
+	char	*path;		/* FILE, or where its symlinks lead */
 	char	*tmp;		/* the temp file; NULL when in place */
 	FILE	*f;		/* where the report goes */
 };

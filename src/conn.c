@@ -835,6 +835,12 @@ conn_configure(struct conn *c)
 	    c->host->t.host);
 	c->user = conn_user(&c->cfg);
 	c->port = conn_port(job, c->host, &c->cfg, c->hop);
+	/* For the report: the target as given stays in host->t. */
+	free(c->host->hostname);
+	c->host->hostname = xstrdup(c->hostname);
+	c->host->port = c->port;
+	free(c->host->jump);
+	c->host->jump = c->jump != NULL ? xstrdup(c->jump) : NULL;
 	ids = conn_identities(job, &c->cfg, &nids);
 	conn_transport_note(c, ids, nids,
 	    job->n_identities + c->cfg.n_identity_files == 0);

@@ -116,10 +116,13 @@ write_host(FILE *f, const struct host *h)
 	jsonout_str(f, h->name);
 	field_str(f, "uri", uri);
 	field_str(f, "host", h->t.host);
-	if (h->t.port != 0)
-		fprintf(f, ", \"port\": %d", h->t.port);
+	field_str(f, "hostname", h->hostname);
+	/* The port connected to: the target's "uri" keeps the one given. */
+	if (h->port != 0)
+		fprintf(f, ", \"port\": %d", h->port);
 	else
 		fputs(", \"port\": null", f);
+	field_str(f, "jump", h->jump);
 	field_str(f, "user", h->t.user);
 	field_str(f, "path", h->t.path);
 	field_str(f, "status", status_name(h));

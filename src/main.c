@@ -308,6 +308,8 @@ free_hosts(struct host *hosts, size_t n)
 		free(hosts[i].t.user);
 		free(hosts[i].t.host);
 		free(hosts[i].name);
+		free(hosts[i].hostname);
+		free(hosts[i].jump);
 		free(hosts[i].t.path);
 	}
 	free(hosts);

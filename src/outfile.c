@@ -2,6 +2,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,8 +36,8 @@ open_tmp(struct outfile *o, char *err, size_t errlen)
 
 	o->tmp = xasprintf("%s.fanscp.XXXXXX", o->path);
 	if ((fd = mkstemp(o->tmp)) == -1) {
-		snprintf(err, errlen, "cannot create '%s': %s", o->tmp,
-		    strerror(errno));
+		snprintf(err, errlen, "cannot create '%s.fanscp.XXXXXX': %s",
+		    o->path, strerror(errno));
 		free(o->tmp);
 		o->tmp = NULL;
 		return -1;
@@ -57,6 +58,75 @@ open_tmp(struct outfile *o, char *err, size_t errlen)
 	return 0;
 }
 
+/* Symlinks followed at most, as the kernel's limit. */
+#define LINKS_MAX	40
+
+/* name, in the directory of path. */
+static char *
+beside(const char *path, const char *name)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		return xstrdup(name);
+	return xasprintf("%.*s%s", (int)(slash - path + 1), path, name);
+}
+
+/*
+ * Where a report at path (a symlink) goes: the end of its chain of links,
+ * the file it names or, for a dangling link, the path it names, with that
+ * directory's real path.  NULL and errno when a link cannot be read or
+ * the directory does not exist.
+ */
+static char *
+follow(const char *path)
+{
+	char *cur = xstrdup(path), *next, *dir, *real, *name;
+	struct stat st;
+	ssize_t len;
+	int hops;
+
+	for (hops = 0; lstat(cur, &st) == 0 && S_ISLNK(st.st_mode); hops++) {
+		if (hops == LINKS_MAX) {
+			free(cur);
+			errno = ELOOP;
+			return NULL;
+		}
+		next = xmalloc(PATH_MAX);
+		if ((len = readlink(cur, next, PATH_MAX)) < 0 ||
+		    len == PATH_MAX) {
+			if (len == PATH_MAX)
+				errno = ENAMETOOLONG;
+			free(next);
+			free(cur);
+			return NULL;
+		}
+		next[len] = '\0';
+		if (next[0] != '/') {
+			/* Relative to the link's own directory. */
+			dir = beside(cur, next);
+			free(next);
+			next = dir;
+		}
+		free(cur);
+		cur = next;
+	}
+	name = strrchr(cur, '/');
+	dir = name == NULL ? xstrdup(".") : name == cur ? xstrdup("/") :
+	    xasprintf("%.*s", (int)(name - cur), cur);
+	real = realpath(dir, NULL);
+	free(dir);
+	if (real == NULL) {
+		free(cur);
+		return NULL;
+	}
+	next = xasprintf("%s/%s", strcmp(real, "/") == 0 ? "" : real,
+	    name == NULL ? cur : name + 1);
+	free(real);
+	free(cur);
+	return next;
+}
+
 int
 outfile_open(struct outfile *o, const char *path, char *err, size_t errlen)
 {
@@ -67,13 +137,27 @@ outfile_open(struct outfile *o, const char *path, char *err, size_t errlen)
 		o->f = stdout;
 		return 0;
 	}
-	o->path = xstrdup(path);
 	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		/* /dev/stdout, a FIFO: written in place, links and all. */
 		if ((o->f = fopen(path, "w")) != NULL)
 			return 0;
 		snprintf(err, errlen, "cannot open '%s': %s", path,
 		    strerror(errno));
-	} else if (open_tmp(o, err, errlen) == 0)
+		return -1;
+	}
+	/*
+	 * A symlink (to a file, or dangling) stays one: the temp file goes
+	 * beside what it points to, and the rename replaces that.
+	 */
+	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+		if ((o->path = follow(path)) == NULL) {
+			snprintf(err, errlen, "cannot follow the symlink "
+			    "'%s': %s", path, strerror(errno));
+			return -1;
+		}
+	} else
+		o->path = xstrdup(path);
+	if (open_tmp(o, err, errlen) == 0)
 		return 0;
 	free(o->path);
 	o->path = NULL;

@@ -1018,6 +1018,8 @@ tunnel_reap(struct tunnel *t)
 		loop_timer_del(t->set->loop, t->reap_timer);
 	free(t->spec);
 	free(t->bastion.name);
+	free(t->bastion.hostname);
+	free(t->bastion.jump);
 	free(t->bastion.t.host);
 	free(t->bastion.t.user);
 	free(t);

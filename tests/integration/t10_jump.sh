@@ -26,9 +26,15 @@ scen_jump_basic() {
 	SRC=$T/src/j.bin
 	mkrandom "$SRC" 3000000
 	_b0=$(_logins 1)
-	run_fanscp -F "$T/ssh_config" --threads 1 --verify -J lab001 "$SRC" \
-	    'lab[002-005]:j.bin'
+	run_fanscp -F "$T/ssh_config" --threads 1 --verify -J lab001 \
+	    --json "$T/j.json" "$SRC" 'lab[002-005]:j.bin'
 	expect_rc 0
+	# The report says which jump host each target went through.
+	python3 -c 'import json, sys
+r = json.load(open(sys.argv[1]))
+j = sorted((h["target"], h["jump"]) for h in r["hosts"])
+assert j == [("lab00%d" % n, "lab001") for n in range(2, 6)], j' "$T/j.json" ||
+	    fail "--json: no \"jump\": \"lab001\" on every record"
 	_jump_copies "$SRC" j.bin 2 3 4 5
 	expect_absent 1 j.bin
 	_b1=$(_logins 1)

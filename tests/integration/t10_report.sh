@@ -50,15 +50,16 @@ assert s == {'source': '$SRC', 'mode': 'copy', 'size': 100000, 'hosts': 4,
     'interrupted': False}, s
 assert isinstance(s['seconds'], float) and s['seconds'] > 0, s
 assert len(d['hosts']) == 4
-keys = ['target', 'uri', 'host', 'port', 'user', 'path', 'status',
+keys = ['target', 'uri', 'host', 'hostname', 'port', 'jump', 'user', 'path', 'status',
     'error_kind', 'error', 'bytes', 'seconds', 'rate', 'attempts', 'then']
 for r in d['hosts']:
     assert list(r) == keys, list(r)
     assert r['attempts'] == 1, r
     assert r['then'] is None, r
     assert r['seconds'] is None or r['seconds'] >= 0, r
-r = h[('lab001', None)]
+r = h[('lab001', $(host_port 1))]
 assert r['target'] == 'lab001' and r['uri'] == 'scp://lab001/j.bin', r
+assert r['hostname'] == '127.0.0.1', r
 assert r['user'] is None and r['path'] == 'j.bin', r
 assert r['status'] == 'done' and r['error_kind'] is None, r
 assert r['error'] is None and r['bytes'] == 100000, r
@@ -143,7 +144,7 @@ nl-é.bin"
 	    fail "--failed after a run with no failure is not an empty file"
 	_json_check "$T/r2.json" "
 assert d['summary']['hosts'] == 3 and d['summary']['done'] == 3, d['summary']
-assert ('lab001', None) not in h, 'lab001 was retried'
+assert not any(r['host'] == 'lab001' for r in d['hosts']), 'lab001 was retried'
 assert h[('127.0.0.1', $p3)]['path'] == sys.argv[3], h
 assert h[('127.0.0.1', $p4)]['user'] == '$u', h
 " "$hostile"

@@ -66,7 +66,8 @@ static char *
 sample_report(void)
 {
 	static char h0[] = "web01", p0[] = "/tmp/f", h1[] = "web02",
-	    u1[] = "b\"o\nb", p1[] = "x\xff\x01y", h2[] = "::1", p2[] = "";
+	    u1[] = "b\"o\nb", p1[] = "x\xff\x01y", h2[] = "::1", p2[] = "",
+	    hn0[] = "web01.example.com", hn1[] = "10.0.0.2";
 	struct host hosts[3];
 	struct jsonout_run run = { "src\n\"", 1, 4096, 1.5, 0, 0 };
 	char *buf = NULL;
@@ -76,6 +77,8 @@ sample_report(void)
 	memset(hosts, 0, sizeof(hosts));
 	hosts[0].t = (struct target){ NULL, h0, 0, p0 };
 	hosts[0].name = h0;
+	hosts[0].hostname = hn0;	/* resolved: Port 2200 in ssh_config */
+	hosts[0].port = 2200;
 	hosts[0].status = HOST_DONE;
 	hosts[0].bytes = 4096;
 	hosts[0].t_start = 1000;
@@ -87,10 +90,13 @@ sample_report(void)
 	snprintf(hosts[0].then_out, sizeof(hosts[0].then_out), "no \"unit\"");
 	hosts[1].t = (struct target){ u1, h1, 2222, p1 };
 	hosts[1].name = h1;
+	hosts[1].hostname = hn1;
+	hosts[1].port = 2222;
 	hosts[1].status = HOST_FAILED;
 	hosts[1].kind = ERR_REMOTE;
 	snprintf(hosts[1].err, sizeof(hosts[1].err), "cannot \"x\"\n\x1b[31m");
 	hosts[1].attempts = 2;
+	hosts[1].jump = (char *)"ops@bastion:2022,gw";
 	hosts[2].t = (struct target){ NULL, h2, 22, p2 };
 	hosts[2].name = h2;
 	hosts[2].status = HOST_UNKNOWN;
@@ -114,19 +120,23 @@ test_report_fields(void **state)
 	    "\"failed\": 1, \"unknown\": 1, \"seconds\": 1.500, "
 	    "\"interrupted\": false},"));
 	assert_non_null(strstr(r, "{\"target\": \"web01\", \"uri\": "
-	    "\"scp://web01//tmp/f\", \"host\": \"web01\", \"port\": null, "
+	    "\"scp://web01//tmp/f\", \"host\": \"web01\", \"hostname\": "
+	    "\"web01.example.com\", \"port\": 2200, \"jump\": null, "
 	    "\"user\": null, \"path\": \"/tmp/f\", \"status\": \"done\", "
 	    "\"error_kind\": null, \"error\": null, \"bytes\": 4096, "
 	    "\"seconds\": 2.000, \"rate\": 2048, \"attempts\": 1, "
 	    "\"then\": {\"status\": 3, \"output\": \"no \\\"unit\\\"\"}}"));
 	assert_non_null(strstr(r, "{\"target\": \"web02\", \"uri\": "
 	    "\"scp://b%22o%0Ab@web02:2222/x%FF%01y\", \"host\": \"web02\", "
-	    "\"port\": 2222, \"user\": \"b\\\"o\\nb\", \"path\": "
+	    "\"hostname\": \"10.0.0.2\", \"port\": 2222, "
+	    "\"jump\": \"ops@bastion:2022,gw\", \"user\": \"b\\\"o\\nb\", \"path\": "
 	    "\"x\\ufffd\\u0001y\", \"status\": \"failed\", \"error_kind\": "
 	    "\"remote\", \"error\": \"cannot \\\"x\\\"\\n\\u001b[31m\", "
 	    "\"bytes\": 0, \"seconds\": null, \"rate\": null, "
 	    "\"attempts\": 2, \"then\": null}"));
-	assert_non_null(strstr(r, "\"uri\": \"scp://[::1]:22\""));
+	/* Never started: the target's port stays in the URI alone. */
+	assert_non_null(strstr(r, "\"uri\": \"scp://[::1]:22\", \"host\": "
+	    "\"::1\", \"hostname\": null, \"port\": null, \"jump\": null,"));
 	assert_non_null(strstr(r, "\"status\": \"unknown\", \"error_kind\": "
 	    "\"lost\", \"error\": \"lost\""));
 	free(r);
