@@ -37,6 +37,13 @@ struct child {
  */
 int	child_spawn(struct child *, char *const argv[], int flags, char *err,
 	    size_t errlen);
+/*
+ * Start argv with sock as its stdin and stdout (the caller's socket, which
+ * it keeps: the child gets a copy) and its stderr on a pipe.  c->in and
+ * c->out stay -1.  Returns 0, or -1 with the reason in err.
+ */
+int	child_spawn_on(struct child *, char *const argv[], int sock,
+	    char *err, size_t errlen);
 /* Close our end of its stdin: it reads EOF. */
 void	child_close_in(struct child *);
 /* Send it sig, unless it was reaped. */

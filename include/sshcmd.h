@@ -55,6 +55,12 @@ struct sshcmd {
 	const char	*control_path;	/* fanscp's socket (MASTER, CLIENT) */
 	const char	*host;		/* the host as typed */
 	const char	*command;	/* the remote command, one argument */
+	const char	*forward;	/* or "host:port" for -W (a jump host's
+					   channel), then no command */
+	const char	*proxy_command;	/* ProxyCommand, set before the user's
+					   -o (its ProxyJump then does not
+					   apply), or NULL */
+	const char	*proxy_jump;	/* ProxyJump likewise ("none" too) */
 };
 
 /*
@@ -78,6 +84,14 @@ void	  sshcmd_free(char **);
  */
 enum host_err sshcmd_verdict(int wstatus, const char *err, size_t len,
 	    int started, char *msg, size_t msglen);
+/*
+ * Does ssh's stderr say that a jump host could not open the channel to
+ * the host (ssh -W, or ProxyJump's)?  The line that says it goes in line.
+ */
+int	  sshcmd_forward_failed(const char *err, size_t len, char *line,
+	    size_t linelen);
+/* Then a hint on why (" (AllowTcpForwarding ...)"), from ssh's words, or "". */
+const char *sshcmd_forward_hint(const char *err);
 /* "OpenSSH_9.2p1 Debian-2, OpenSSL ..." (ssh -V) as 92; 0 if not OpenSSH. */
 int	  sshcmd_version(const char *banner);
 

@@ -65,6 +65,39 @@ int		 sshlink_retry_ms(const struct sshlink *);
  */
 char		**sshlink_argv(const struct sshlink *, const char *cmd,
 		    char *err, size_t errlen);
+/*
+ * A jump host's link (tunnel.c), made by sshlink_choose() or _fallback():
+ * resolved as ssh resolves a jump host, from the files alone (the -o
+ * options are the targets'), and through jump (its own ProxyJump, or the
+ * hops before it), or through nothing if NULL.
+ */
+void		 sshlink_hop(struct sshlink *, const char *jump);
+/*
+ * The argv of a child that carries its stdin and stdout to host:port
+ * through the master, as the jump host resolves and connects to it
+ * (ssh -W; sshcmd_free() it), or NULL with the reason in err.  Only once
+ * the master is up: before, ssh would log in on its own.
+ */
+char		**sshlink_forward_argv(const struct sshlink *, const char *host,
+		    int port, char *err, size_t errlen);
+/*
+ * The same as a ProxyCommand for another ssh (%h:%p, quoted for the
+ * shell ssh runs it with), or NULL if it cannot be built; xmalloc'd.
+ */
+char		*sshlink_proxy_command(const struct sshlink *);
+/*
+ * Is the master that was up still there?  Reads what it has to say; at
+ * its end, reaps it and puts ssh's reason in why: 0.  A link through the
+ * user's own master is taken as alive.
+ */
+int		 sshlink_alive(struct sshlink *, char *why, size_t len);
+/*
+ * The link's ssh goes through the jump host(s) via (its ProxyJump, for
+ * messages), and through cmd (a ProxyCommand) rather than ssh's own
+ * connection to them, if cmd is not NULL.
+ */
+void		 sshlink_set_jump(struct sshlink *, const char *via,
+		    const char *cmd);
 /* End the master politely: 1 once it has exited, 0 wait. */
 int		 sshlink_close(struct sshlink *);
 /* Kill the master if it still runs, and reap it. */

@@ -37,6 +37,17 @@ struct tunnels	*tunnels_new(const struct job *, struct loop *);
  */
 struct tchan	*tunnels_open(struct tunnels *, const char *spec,
 		    const char *host, int port, const char *via_of);
+/*
+ * For a target whose own ssh goes through spec (the ssh transport): when
+ * the bastion's tunnel goes through ssh, its ProxyCommand, so that the
+ * target's ssh shares the tunnel's ControlMaster.  tchan_proxy() says:
+ * 1 *cmd is ready, 0 wait (the master logs in), -1 the tunnel failed
+ * (tchan_error()), -2 the tunnel is libssh2's: no master to share.
+ * tchan_release() it after.
+ */
+struct tchan	*tunnels_proxy(struct tunnels *, const char *spec,
+		    const char *via_of);
+int		 tchan_proxy(const struct tchan *, const char **cmd);
 /* The session's end of the socketpair; it is the session's to close. */
 int		 tchan_take_fd(struct tchan *);
 /* Why the tunnel failed this channel, with its kind; NULL if it did not. */

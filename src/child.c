@@ -147,12 +147,38 @@ make_fds(int p[3][2], int flags)
 	return 0;
 }
 
+/*
+ * posix_spawn argv with in, out and err as its stdin, stdout and
+ * stderr.  Returns 0 or an errno.
+ */
+static int
+spawn_fds(struct child *c, char *const argv[], int in, int out, int err)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	int e;
+
+	if (spawn_attr(&attr) == -1)
+		return ENOMEM;
+	if ((e = posix_spawn_file_actions_init(&fa)) == 0) {
+		/* The child's ends onto 0, 1, 2; dup2 clears FD_CLOEXEC. */
+		if ((e = posix_spawn_file_actions_adddup2(&fa, in, 0)) ||
+		    (e = posix_spawn_file_actions_adddup2(&fa, out, 1)) ||
+		    (e = posix_spawn_file_actions_adddup2(&fa, err, 2)) ||
+		    (e = close_rest(&fa)) ||
+		    (e = posix_spawnp(&c->pid, argv[0], &fa, &attr, argv,
+		    environ)) != 0)
+			c->pid = 0;
+		posix_spawn_file_actions_destroy(&fa);
+	}
+	posix_spawnattr_destroy(&attr);
+	return e;
+}
+
 int
 child_spawn(struct child *c, char *const argv[], int flags, char *err,
     size_t errlen)
 {
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
 	int p[3][2] = { { -1, -1 }, { -1, -1 }, { -1, -1 } };
 	int i, r = -1, e = 0;
 
@@ -163,24 +189,8 @@ child_spawn(struct child *c, char *const argv[], int flags, char *err,
 		e = errno;
 		goto out;
 	}
-	if (spawn_attr(&attr) == -1) {
-		e = ENOMEM;
-		goto out;
-	}
-	if ((e = posix_spawn_file_actions_init(&fa)) == 0) {
-		/* The child's ends onto 0, 1, 2; dup2 clears FD_CLOEXEC. */
-		if ((e = posix_spawn_file_actions_adddup2(&fa, p[0][0], 0)) ||
-		    (e = posix_spawn_file_actions_adddup2(&fa, c->sock ?
-		    p[0][0] : p[1][1], 1)) ||
-		    (e = posix_spawn_file_actions_adddup2(&fa, p[2][1], 2)) ||
-		    (e = close_rest(&fa)) ||
-		    (e = posix_spawnp(&c->pid, argv[0], &fa, &attr, argv,
-		    environ)) != 0)
-			c->pid = 0;
-		posix_spawn_file_actions_destroy(&fa);
-	}
-	posix_spawnattr_destroy(&attr);
-	if (e != 0)
+	if ((e = spawn_fds(c, argv, p[0][0], c->sock ? p[0][0] : p[1][1],
+	    p[2][1])) != 0)
 		goto out;
 	c->in = p[0][1];
 	c->out = c->sock ? c->in : p[1][0];
@@ -200,6 +210,34 @@ out:
 		snprintf(err, errlen, "cannot run '%s': %s", argv[0],
 		    strerror(e));
 	return r;
+}
+
+int
+child_spawn_on(struct child *c, char *const argv[], int sock, char *err,
+    size_t errlen)
+{
+	int p[2] = { -1, -1 }, fd, e = 0;
+
+	memset(c, 0, sizeof(*c));
+	c->in = c->out = c->err = -1;
+	/* sock itself may be 0, 1 or 2, or lack FD_CLOEXEC: a copy above 2. */
+	if ((fd = fcntl(sock, F_DUPFD_CLOEXEC, 3)) == -1 ||
+	    pipe_above2(p) == -1) {
+		e = errno;
+		p[0] = p[1] = -1;
+	} else
+		e = spawn_fds(c, argv, fd, fd, p[1]);
+	close_fd(&fd);
+	close_fd(&p[1]);
+	if (e != 0) {
+		close_fd(&p[0]);
+		snprintf(err, errlen, "cannot run '%s': %s", argv[0],
+		    strerror(e));
+		return -1;
+	}
+	c->err = p[0];
+	(void)set_nonblock(c->err);
+	return 0;
 }
 
 void

@@ -27,6 +27,7 @@
 #include "sess.h"
 #include "source.h"
 #include "sshlink.h"
+#include "tunnel.h"
 #include "unittest.h"
 #include "xmalloc.h"
 
@@ -57,6 +58,9 @@ struct sess {
 	struct conn	*conn;		/* the connection, up to logged in */
 	LIBSSH2_SESSION	*ssh;		/* conn's session, once logged in */
 	struct sshlink	*link;		/* or the ssh transport's master */
+	struct tunnels	*tunnels;	/* the engine's jump host tunnels */
+	struct tchan	*jchan;		/* a ProxyCommand asked of them */
+	int		 jump_asked;	/* the link knows how to go */
 	int		 want;		/* LOOP_READ and/or LOOP_WRITE */
 	struct remote_job rjob;
 	char		 token[33];
@@ -284,11 +288,53 @@ sess_rc(struct sess *s, int rc, const char *what)
 	return sess_fail_ssh(s, rc, what);
 }
 
+/* How often a host waiting on its jump host's master looks again. */
+#define SESS_JUMP_MS	20
+
+/*
+ * Before its master starts, a host on ssh behind a jump host asks the
+ * engine's tunnel for it: if that goes through ssh, the host's ssh gets
+ * a ProxyCommand through the tunnel's master, one bastion login for all;
+ * else it keeps its ProxyJump (ssh's own connection to the bastion).
+ */
+static enum st_result
+sess_jump_ssh(struct sess *s)
+{
+	const char *cmd, *why;
+	enum host_err kind;
+	int r;
+
+	if (s->tunnels == NULL || conn_jump(s->conn) == NULL) {
+		s->jump_asked = 1;
+		return ST_NEXT;
+	}
+	if (s->jchan == NULL)
+		s->jchan = tunnels_proxy(s->tunnels, conn_jump(s->conn),
+		    s->host->name);
+	if ((r = tchan_proxy(s->jchan, &cmd)) == 0)
+		return ST_WAIT;		/* sess_retry_ms() looks again */
+	if (r == 1)
+		hlog(LOG_DEBUG, s->host->name, "ProxyCommand %s", cmd);
+	if (r == 1 || r == -2)
+		sshlink_set_jump(s->link, conn_jump(s->conn), r == 1 ? cmd :
+		    NULL);
+	else if (r == -1 && (why = tchan_error(s->jchan, &kind)) != NULL)
+		host_fail(s->host, kind, "%s", why);
+	tchan_release(s->jchan);
+	s->jchan = NULL;
+	s->jump_asked = 1;
+	return r == -1 ? ST_FAIL : ST_NEXT;
+}
+
 /* Log in (conn.c); the connection's failure is already on the host. */
 /* Log in over ssh: the host's master (sshlink.c). */
 static enum st_result
 sess_login_ssh(struct sess *s)
 {
+	enum st_result r;
+
+	if (!s->jump_asked && (r = sess_jump_ssh(s)) != ST_NEXT)
+		return r;
 	switch (sshlink_step(s->link)) {
 	case 1:
 		sess_set_state(s, s->cleanup ? SS_ABORT : SS_RECEIVE);
@@ -1291,6 +1337,7 @@ sess_new(const struct job *job, struct host *host, int64_t now)
 void
 sess_use_tunnels(struct sess *s, struct tunnels *t)
 {
+	s->tunnels = t;
 	conn_set_tunnels(s->conn, t);
 }
 
@@ -1346,6 +1393,8 @@ sess_retry_ms(const struct sess *s)
 		return ms < 1 ? 1 : ms > INT_MAX ? INT_MAX : (int)ms;
 	if (s->link == NULL)
 		return 0;
+	if (s->jchan != NULL)
+		return SESS_JUMP_MS;
 	return sess_on_link(s) ? sshlink_retry_ms(s->link) :
 	    rexec_retry_ms(&s->rx);
 }
@@ -1506,6 +1555,7 @@ sess_free(struct sess *s)
 	if (s == NULL)
 		return;
 	sess_teardown(s);
+	tchan_release(s->jchan);
 	conn_free(s->conn);
 	sshlink_free(s->link);
 	free(s->frame);

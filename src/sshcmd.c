@@ -116,7 +116,9 @@ forced(struct argv *a, const struct sshcmd *c)
 	opt(a, "UpdateHostKeys", "no");
 	if (c->host_key_alias != NULL)
 		opt(a, "HostKeyAlias", c->host_key_alias);
-	opt(a, "ClearAllForwardings", "yes");
+	/* -W is a forwarding: ClearAllForwardings would cancel it. */
+	if (c->forward == NULL)
+		opt(a, "ClearAllForwardings", "yes");
 	opt(a, "Tunnel", "no");
 	opt(a, "RemoteCommand", "none");
 	opt(a, "RequestTTY", "no");
@@ -127,8 +129,13 @@ forced(struct argv *a, const struct sshcmd *c)
 		snprintf(num, sizeof(num), "%d", c->connect_timeout);
 		opt(a, "ConnectTimeout", num);
 	}
+	/* Where it goes through: the first value ssh obtains is kept. */
+	if (c->proxy_command != NULL)
+		opt(a, "ProxyCommand", c->proxy_command);
+	else if (c->proxy_jump != NULL)
+		opt(a, "ProxyJump", c->proxy_jump);
 	/* Options of OpenSSH 8.7 and later: older ones reject the names. */
-	if (c->version >= 87) {
+	if (c->version >= 87 && c->forward == NULL) {
 		opt(a, "SessionType", "default");
 		opt(a, "StdinNull", "no");
 		opt(a, "ForkAfterAuthentication", "no");
@@ -176,7 +183,8 @@ sshcmd_argv(const struct sshcmd *c, char *err, size_t errlen)
 		    c->control_path ? c->control_path : "");
 		return NULL;
 	}
-	if (c->command == NULL || c->port < 0 || c->port > 65535) {
+	if ((c->command == NULL) == (c->forward == NULL) || c->port < 0 ||
+	    c->port > 65535) {
 		snprintf(err, errlen, "cannot run ssh without a command or "
 		    "with port %d", c->port);
 		free(cp);
@@ -207,9 +215,14 @@ sshcmd_argv(const struct sshcmd *c, char *err, size_t errlen)
 		add(&a, "-i");
 		add(&a, c->identities[i]);
 	}
+	if (c->forward != NULL) {
+		add(&a, "-W");
+		add(&a, c->forward);
+	}
 	add(&a, "--");
 	add(&a, c->host);
-	add(&a, c->command);
+	if (c->command != NULL)
+		add(&a, c->command);
 	return a.v;
 }
 
@@ -305,6 +318,32 @@ negotiation(const char *line, char *msg, size_t msglen)
 	return 1;
 }
 
+int
+sshcmd_forward_failed(const char *err, size_t len, char *line, size_t linelen)
+{
+	/* The channel's own reason first, then ssh's words on -W. */
+	return line_with(err, len, ": open failed: ", line, linelen) != NULL ||
+	    line_with(err, len, "forwarding request failed", line,
+	    linelen) != NULL || line_with(err, len, "stdio forwarding failed",
+	    line, linelen) != NULL;
+}
+
+/*
+ * A master at LogLevel ERROR keeps the jump host's reason to itself: its
+ * -W child only says "Session open refused by peer", for a forwarding
+ * refused and a host down alike.
+ */
+const char *
+sshcmd_forward_hint(const char *err)
+{
+	if (strstr(err, "prohibited") != NULL)
+		return " (AllowTcpForwarding on the jump host?)";
+	if (strstr(err, "open refused by peer") != NULL)
+		return " (the host is down, or AllowTcpForwarding is off on the "
+		    "jump host)";
+	return "";
+}
+
 enum host_err
 sshcmd_verdict(int wstatus, const char *err, size_t len, int started,
     char *msg, size_t msglen)
@@ -337,6 +376,11 @@ sshcmd_verdict(int wstatus, const char *err, size_t len, int started,
 		p = strstr(line, "Permission denied (");
 		snprintf(msg, msglen, "%s", tidy((char *)(uintptr_t)p));
 		return ERR_AUTH;
+	}
+	/* A jump host (-W, ProxyJump) could not open the channel. */
+	if (sshcmd_forward_failed(err, len, line, sizeof(line))) {
+		snprintf(msg, msglen, "%s", tidy(line));
+		return ERR_CONNECT;
 	}
 	if (line_with(err, len, "ssh: connect to host ", line,
 	    sizeof(line)) != NULL) {

@@ -18,6 +18,7 @@
 #include "job.h"
 #include "log.h"
 #include "loop.h"
+#include "remote.h"
 #include "sshcmd.h"
 #include "sshlink.h"
 #include "strmap.h"
@@ -51,6 +52,9 @@ struct sshlink {
 	char		 err[2048];	/* the end of its stderr */
 	size_t		 errlen;
 	char		*l2msg;		/* libssh2's failure, after a fallback */
+	char		*jump;		/* cmd.proxy_jump, owned */
+	char		*proxy;		/* cmd.proxy_command, owned */
+	char		*via;		/* the jump host(s), for messages */
 	int		 user_mux;	/* steps through the user's own live
 					   master: none of ours */
 	int64_t		 close_by;	/* ms: kill it after this */
@@ -269,7 +273,7 @@ link_spawn(struct sshlink *l)
 static int
 link_failed(struct sshlink *l)
 {
-	char msg[512];
+	char msg[512], line[512];
 	enum host_err kind;
 
 	kind = sshcmd_verdict(l->master.status, l->err, l->errlen, 0, msg,
@@ -281,7 +285,11 @@ link_failed(struct sshlink *l)
 		    WIFEXITED(l->master.status) ?
 		    WEXITSTATUS(l->master.status) : -1);
 	}
-	if (l->l2msg != NULL)
+	if (l->via != NULL && kind == ERR_CONNECT &&
+	    sshcmd_forward_failed(l->err, l->errlen, line, sizeof(line)))
+		host_fail(l->host, kind, "jump host %s cannot reach %s: %s%s",
+		    l->via, l->host->name, msg, sshcmd_forward_hint(l->err));
+	else if (l->l2msg != NULL)
 		host_fail(l->host, kind, "%s; over ssh too: %s", l->l2msg,
 		    msg);
 	else
@@ -358,6 +366,112 @@ sshlink_argv(const struct sshlink *l, const char *cmd, char *err,
 	return sshcmd_argv(&c, err, errlen);
 }
 
+void
+sshlink_hop(struct sshlink *l, const char *jump)
+{
+	l->cmd.options = NULL;
+	l->cmd.n_options = 0;
+	free(l->jump);
+	l->jump = xstrdup(jump != NULL ? jump : "none");
+	l->cmd.proxy_jump = l->jump;
+}
+
+/* A -W argument: an IPv6 address in brackets. */
+static char *
+link_fwd_spec(const char *host, const char *port)
+{
+	return strchr(host, ':') != NULL ? xasprintf("[%s]:%s", host, port) :
+	    xasprintf("%s:%s", host, port);
+}
+
+/* The -W child's settings: the master's, and no command. */
+static char **
+link_fwd_argv(const struct sshlink *l, const char *fwd, char *err,
+    size_t errlen)
+{
+	struct sshcmd c = l->cmd;
+
+	c.mux = l->user_mux ? SSHCMD_MUX_USER : SSHCMD_MUX_CLIENT;
+	c.control_path = l->user_mux ? NULL : l->sock;
+	c.command = NULL;
+	c.forward = fwd;
+	return sshcmd_argv(&c, err, errlen);
+}
+
+char **
+sshlink_forward_argv(const struct sshlink *l, const char *host, int port,
+    char *err, size_t errlen)
+{
+	char num[16], *fwd, **argv;
+
+	snprintf(num, sizeof(num), "%d", port);
+	fwd = link_fwd_spec(host, num);
+	argv = link_fwd_argv(l, fwd, err, errlen);
+	free(fwd);
+	return argv;
+}
+
+char *
+sshlink_proxy_command(const struct sshlink *l)
+{
+	char err[256], **argv, *q, *out = NULL, *o;
+	size_t i, j, len = 0;
+
+	/* A placeholder that no argument holds, for %h:%p. */
+	if ((argv = link_fwd_argv(l, "\001", err, sizeof(err))) == NULL)
+		return NULL;
+	for (i = 0; argv[i] != NULL; i++) {
+		q = strcmp(argv[i], "\001") == 0 ? xstrdup("%h:%p") :
+		    shquote(argv[i]);
+		out = xreallocarray(out, len + 2 * strlen(q) + 2, 1);
+		o = out + len;
+		if (i > 0)
+			*o++ = ' ';
+		/* ssh expands %-tokens in a ProxyCommand: '%' is doubled. */
+		for (j = 0; q[j] != '\0'; j++) {
+			*o++ = q[j];
+			if (q[j] == '%' && strcmp(argv[i], "\001") != 0)
+				*o++ = '%';
+		}
+		*o = '\0';
+		len = (size_t)(o - out);
+		free(q);
+	}
+	sshcmd_free(argv);
+	return out;
+}
+
+int
+sshlink_alive(struct sshlink *l, char *why, size_t len)
+{
+	if (l->st != LS_UP || l->user_mux || l->master.pid <= 0)
+		return 1;
+	link_drain(l);
+	if (!l->out_eof)
+		return 1;
+	/* Its stdout ends as it exits; one that lingers is ended, and its
+	   own words say why (as ssh's failure, status 255). */
+	if (child_reap(&l->master) == 0) {
+		sshlink_kill(l);
+		l->master.status = 255 << 8;
+	}
+	if (sshcmd_verdict(l->master.status, l->err, l->errlen, 1, why,
+	    len) == ERR_NONE || why[0] == '\0')
+		snprintf(why, len, "its ssh ended");
+	l->st = LS_DONE;
+	return 0;
+}
+
+void
+sshlink_set_jump(struct sshlink *l, const char *via, const char *cmd)
+{
+	free(l->via);
+	l->via = xstrdup(via);
+	free(l->proxy);
+	l->proxy = cmd != NULL ? xstrdup(cmd) : NULL;
+	l->cmd.proxy_command = l->proxy;
+}
+
 int
 sshlink_close(struct sshlink *l)
 {
@@ -414,5 +528,8 @@ sshlink_free(struct sshlink *l)
 	free(l->user);
 	free(l->alias);
 	free(l->l2msg);
+	free(l->jump);
+	free(l->proxy);
+	free(l->via);
 	free(l);
 }

@@ -14,24 +14,34 @@
  * so the pass goes on to the other channels.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <libssh2.h>
 
+#include "child.h"
 #include "conn.h"
 #include "host.h"
 #include "job.h"
 #include "log.h"
 #include "loop.h"
+#include "sshcmd.h"
+#include "sshlink.h"
 #include "tunnel.h"
+#include "util.h"
 #include "xmalloc.h"
 
 #define TCHAN_BUF	(64 * 1024)	/* each way, for each channel */
 #define TUNNEL_PASSES	16		/* passes a run makes at most */
+#define TUNNEL_REAP_MS	10		/* how often an ssh's exit is looked for */
+#define TUNNEL_JUMP_MS	20		/* how often the hops before are asked */
+#define TUNNEL_LINGER_MS 500		/* a master's end awaited (see below) */
 #define TUNNEL_IDLE_MS	10000		/* a bastion with no channel: close */
 
 enum tchan_state { TC_QUEUED, TC_OPENING, TC_OPEN, TC_CLOSING, TC_DONE };
@@ -62,6 +72,17 @@ struct tchan {
 	int		 failed;
 	enum host_err	 kind;
 	char		 err[sizeof(((struct host *)0)->err)];
+	/* Through ssh: the ssh -W child on fd, and the end of its stderr. */
+	struct child	 kid;
+	int		 kid_on;	/* spawned, not yet reaped */
+	int64_t		 linger;	/* ms: its end told after this, or 0 */
+	int		 kerr_eof;
+	int		 kerr_watched;
+	char		 kerr[1024];
+	size_t		 kerrlen;
+	/* Only a ProxyCommand for a target's own ssh (tunnels_proxy). */
+	int		 proxy;
+	char		*proxy_cmd;
 };
 
 struct tunnel {
@@ -87,6 +108,14 @@ struct tunnel {
 					   time's end; or -1 */
 	int		 kick;		/* a run due next turn, or -1 */
 	int		 in_run;
+	int		 started;	/* its login began, or is due */
+	/* Through ssh (tunnel.h): the private master, and its stderr. */
+	struct sshlink	*link;
+	struct tchan	*jchan;		/* the hops before it, asked for a
+					   ProxyCommand (tunnels_proxy) */
+	int		 jump_asked;
+	int		 efd;
+	int		 reap_timer;	/* an exit awaited, or -1 */
 };
 
 struct tunnels {
@@ -117,9 +146,34 @@ tchan_close_fd(struct tchan *c)
 	c->fd = -1;
 }
 
+/*
+ * Kill its ssh -W if it still runs, and reap it (a killed process is
+ * reaped at once); its stderr is no longer watched.
+ */
+static void
+tchan_kid_kill(struct tchan *c, struct loop *l)
+{
+	if (c->kerr_watched && l != NULL)
+		loop_unwatch(l, c->kid.err);
+	c->kerr_watched = 0;
+	if (!c->kid_on)
+		return;
+	if (c->kid.pid > 0) {
+		child_kill(&c->kid, SIGKILL);
+		while (waitpid(c->kid.pid, &c->kid.status, 0) == -1 &&
+		    errno == EINTR)
+			;
+		c->kid.pid = 0;
+	}
+	child_release(&c->kid);
+	c->kid_on = 0;
+}
+
 static void
 tchan_free(struct tchan *c)
 {
+	tchan_kid_kill(c, NULL);
+	free(c->proxy_cmd);
 	if (c->fd_sess >= 0)
 		close(c->fd_sess);
 	if (c->fd >= 0)
@@ -240,11 +294,19 @@ tunnel_fail(struct tunnel *t, enum host_err kind, const char *why)
 	for (c = t->chans; c != NULL; c = c->next) {
 		c->ch = NULL;
 		c->st = TC_DONE;
+		tchan_kid_kill(c, t->set->loop);
 	}
 	if (t->watched)
 		loop_unwatch(t->set->loop, t->fd);
 	t->watched = 0;
 	t->fd = -1;
+	if (t->efd >= 0)
+		loop_unwatch(t->set->loop, t->efd);
+	t->efd = -1;
+	sshlink_free(t->link);
+	t->link = NULL;
+	tchan_release(t->jchan);
+	t->jchan = NULL;
 	conn_free(t->conn);
 	t->conn = NULL;
 	t->ssh = NULL;
@@ -537,6 +599,235 @@ tunnel_repeat(struct tunnel *t)
 }
 
 /*
+ * Through ssh: the bastion's connection is a private ControlMaster
+ * (sshlink.c), and each channel an "ssh -S master -W host:port" child
+ * whose stdin and stdout are our end of the session's socketpair.  No
+ * byte passes through fanscp.  We keep that end open while the child
+ * runs, so that the session reads EOF only once the child is reaped and
+ * its failure, if any, is known to tchan_error().
+ */
+
+/* The child's failure, in fanscp's words; nothing if it exited 0. */
+static void
+tchan_kid_verdict(struct tunnel *t, struct tchan *c)
+{
+	char msg[512], line[512];
+	enum host_err kind;
+	int st = c->kid.status;
+
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		return;
+	kind = sshcmd_verdict(st, c->kerr, c->kerrlen, 0, msg, sizeof(msg));
+	if (kind == ERR_NONE)
+		snprintf(msg, sizeof(msg), "ssh exited with status %d",
+		    WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	if (sshcmd_forward_failed(c->kerr, c->kerrlen, line, sizeof(line)))
+		tchan_fail(c, ERR_CONNECT, "jump host %s cannot reach %s port "
+		    "%d: %s%s", t->bastion.name, c->host, c->port, msg,
+		    sshcmd_forward_hint(c->kerr));
+	else
+		tchan_fail(c, kind == ERR_HOSTKEY || kind == ERR_AUTH ||
+		    kind == ERR_CONFIG ? kind : ERR_LOST, "jump host %s: the "
+		    "ssh to %s port %d through it failed: %s", t->bastion.name,
+		    c->host, c->port, msg);
+}
+
+static void	tchan_kid_done(struct tunnel *, struct tchan *);
+
+/* Has the session closed its end of the socketpair? */
+static int
+tchan_session_closed(struct tchan *c)
+{
+	char b;
+
+	return c->fd < 0 || recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
+/* Follow a channel's child: its stderr, then its exit. */
+static void
+tchan_kid_step(struct tunnel *t, struct tchan *c)
+{
+	char buf[4096];
+	ssize_t n;
+	int i;
+
+	for (i = 0; i < 16 && !c->kerr_eof; i++) {
+		n = read(c->kid.err, buf, sizeof(buf));
+		if (n > 0)
+			util_keep_tail(c->kerr, &c->kerrlen, sizeof(c->kerr),
+			    buf, (size_t)n);
+		else if (n == 0 || (errno != EAGAIN && errno != EINTR))
+			c->kerr_eof = 1;
+		else if (errno == EAGAIN)
+			break;
+	}
+	if (!c->kerr_eof)
+		return;
+	if (c->kerr_watched)
+		loop_unwatch(t->set->loop, c->kid.err);
+	c->kerr_watched = 0;
+	/* Its stderr ends as it exits: the timer looks again soon. */
+	if (child_reap(&c->kid) == 0)
+		return;
+	child_release(&c->kid);
+	c->kid_on = 0;
+	tchan_kid_verdict(t, c);
+	/*
+	 * ssh -W hands its stdin and stdout to the master, and exits 0 when
+	 * the master lets go of them: the channel closed, or the master is
+	 * ending (its last act).  If the session still holds its end, wait
+	 * a little for the master's end before the session reads EOF, so
+	 * that it learns why (tunnel_fail); else it is the target's close.
+	 */
+	if (!c->failed && !tchan_session_closed(c)) {
+		c->linger = util_now_ms() + TUNNEL_LINGER_MS;
+		return;
+	}
+	tchan_kid_done(t, c);
+}
+
+/* The child's channel is over: the session reads EOF now. */
+static void
+tchan_kid_done(struct tunnel *t, struct tchan *c)
+{
+	c->linger = 0;
+	tchan_close_fd(c);
+	c->st = TC_DONE;
+	hlog(LOG_DEBUG, c->name, "ssh -W through jump host %s ended",
+	    t->bastion.name);
+	t->moved = 1;
+}
+
+/* Start a channel's child, once the master is up. */
+static void
+tchan_kid_spawn(struct tunnel *t, struct tchan *c)
+{
+	char err[256], **argv;
+	int fl;
+
+	if (c->proxy) {
+		/* A target's own ssh goes through the master: say how. */
+		if ((c->proxy_cmd = sshlink_proxy_command(t->link)) == NULL)
+			tchan_fail(c, ERR_CONFIG, "jump host %s: cannot build "
+			    "a ProxyCommand for it", t->bastion.name);
+		c->st = TC_DONE;
+		return;
+	}
+	/* The child's stdin and stdout block, as ssh expects them to. */
+	if ((fl = fcntl(c->fd, F_GETFL)) != -1)
+		(void)fcntl(c->fd, F_SETFL, fl & ~O_NONBLOCK);
+	if ((argv = sshlink_forward_argv(t->link, c->host, c->port, err,
+	    sizeof(err))) == NULL || child_spawn_on(&c->kid, argv, c->fd, err,
+	    sizeof(err)) != 0) {
+		tchan_fail(c, ERR_CONFIG, "jump host %s: %s", t->bastion.name,
+		    err);
+		c->st = TC_DONE;
+	} else {
+		c->kid_on = 1;
+		c->st = TC_OPEN;
+		hlog(LOG_DEBUG, c->name, "ssh -W %s port %d through jump "
+		    "host %s", c->host, c->port, t->bastion.name);
+	}
+	sshcmd_free(argv);
+	t->moved = 1;
+}
+
+/*
+ * A bastion behind others (-J a,b, or its own ProxyJump) over ssh: its
+ * master goes through the tunnel of the hops before it, if that is over
+ * ssh too; else ssh makes its own connection to them (ProxyJump).
+ * Returns 0 while that tunnel logs in or once this one failed.
+ */
+static int
+tunnel_ssh_jump(struct tunnel *t)
+{
+	const char *jump = conn_jump(t->conn), *cmd, *why;
+	enum host_err kind;
+	int r;
+
+	if (t->jump_asked)
+		return 1;
+	if (jump == NULL) {
+		t->jump_asked = 1;
+		return 1;
+	}
+	if (t->jchan == NULL)
+		t->jchan = tunnels_proxy(t->set, jump, t->bastion.name);
+	if ((r = tchan_proxy(t->jchan, &cmd)) == 0)
+		return 0;
+	if (r == -1) {
+		why = tchan_error(t->jchan, &kind);
+		tunnel_fail(t, kind, why != NULL ? why : "its jump host failed");
+		return 0;
+	}
+	sshlink_set_jump(t->link, jump, r == 1 ? cmd : NULL);
+	tchan_release(t->jchan);
+	t->jchan = NULL;
+	t->jump_asked = 1;
+	return 1;
+}
+
+static void
+tunnel_ssh_run(struct tunnel *t)
+{
+	struct tchan *c;
+	char why[300], msg[400];
+
+	if (!t->ready && !tunnel_ssh_jump(t))
+		return;
+	if (!t->ready) {
+		switch (sshlink_step(t->link)) {
+		case 1:
+			t->ready = 1;
+			if (t->timer >= 0)
+				loop_timer_del(t->set->loop, t->timer);
+			t->timer = -1;
+			hlog(LOG_VERBOSE, t->bastion.name, "jump host: this "
+			    "thread's targets behind it share this ssh "
+			    "connection");
+			break;
+		case 0:
+			return;
+		default:
+			tunnel_fail(t, t->bastion.kind ? t->bastion.kind :
+			    ERR_CONNECT, t->bastion.err[0] ? t->bastion.err :
+			    "cannot log in over ssh");
+			return;
+		}
+	} else if (!sshlink_alive(t->link, why, sizeof(why))) {
+		/* Its targets' children die with it: they fail as lost. */
+		snprintf(msg, sizeof(msg), "connection lost (%s)", why);
+		tunnel_fail(t, ERR_LOST, msg);
+		return;
+	}
+	for (c = t->chans; c != NULL && !t->failed; c = c->next) {
+		/* Its session gave up while the master logged in. */
+		if (c->st == TC_QUEUED && c->released) {
+			tchan_close_fd(c);
+			c->st = TC_DONE;
+		}
+		if (c->st == TC_QUEUED)
+			tchan_kid_spawn(t, c);
+		if (c->st == TC_OPEN && c->kid_on)
+			tchan_kid_step(t, c);
+		else if (c->st == TC_OPEN && (util_now_ms() >= c->linger ||
+		    tchan_session_closed(c)))
+			tchan_kid_done(t, c);
+	}
+}
+
+static int64_t
+tunnel_reap_cb(struct loop *l, void *arg)
+{
+	struct tunnel *t = arg;
+
+	(void)l;
+	t->reap_timer = -1;
+	tunnel_run(t);
+	return -1;
+}
+
+/*
  * Would a pass take in what the bastion sends?  Only a call on a channel
  * reads the socket: one opening or closing, or one with room for more
  * (tchan_down).  When none would, input there must not wake the pump: it
@@ -581,7 +872,8 @@ tunnel_close_idle(struct tunnel *t)
 	if (t->chans != NULL || t->failed)
 		return;
 	hlog(LOG_DEBUG, t->bastion.name, "jump host: idle, closed");
-	if (t->pend == OP_NONE)
+	/* Over ssh, the master is ended with the tunnel (tunnel_fail). */
+	if (t->link == NULL && t->pend == OP_NONE)
 		libssh2_session_disconnect(t->ssh, "idle");
 	tunnel_fail(t, ERR_INTERRUPTED, "idle");
 	tunnel_reap(t);
@@ -590,6 +882,52 @@ tunnel_close_idle(struct tunnel *t)
 /* What the loop watches: the bastion's socket, each socketpair end. */
 static void tunnel_fd_cb(struct loop *, int, int, void *);
 static void tchan_fd_cb(struct loop *, int, int, void *);
+
+/* Through ssh: the master while it logs in, each child's stderr. */
+static void
+tunnel_ssh_watch(struct tunnel *t)
+{
+	struct loop *l = t->set->loop;
+	struct tchan *c;
+	int fd = -1, ev = 0, efd = -1, ms = 0;
+
+	/* Up, its master says nothing: its stdout reads only its end. */
+	fd = sshlink_fd(t->link);
+	ev = sshlink_events(t->link);
+	efd = sshlink_fd_err(t->link);
+	if (!t->ready)
+		ms = t->jchan != NULL ? TUNNEL_JUMP_MS :
+		    sshlink_retry_ms(t->link);
+	else
+		tunnel_idle(t);
+	if (fd < 0 || ev == 0) {
+		fd = -1;
+		ev = 0;
+	}
+	if (fd != t->fd || ev != t->watched || efd != t->efd) {
+		if (t->watched && t->fd >= 0)
+			loop_unwatch(l, t->fd);
+		if (t->efd >= 0)
+			loop_unwatch(l, t->efd);
+		t->fd = fd;
+		t->watched = ev;
+		t->efd = efd;
+		if (fd >= 0)
+			loop_watch(l, fd, ev, tunnel_fd_cb, t);
+		if (efd >= 0)
+			loop_watch(l, efd, LOOP_READ, tunnel_fd_cb, t);
+	}
+	for (c = t->chans; c != NULL; c = c->next) {
+		if (c->kid_on && !c->kerr_eof && !c->kerr_watched) {
+			loop_watch(l, c->kid.err, LOOP_READ, tchan_fd_cb, c);
+			c->kerr_watched = 1;
+		}
+		if ((c->kid_on && c->kerr_eof) || c->linger > 0)
+			ms = TUNNEL_REAP_MS;
+	}
+	if (ms > 0 && t->reap_timer < 0)
+		t->reap_timer = loop_timer_add(l, ms, tunnel_reap_cb, t);
+}
 
 static void
 tunnel_watch(struct tunnel *t)
@@ -600,6 +938,10 @@ tunnel_watch(struct tunnel *t)
 
 	if (t->failed)
 		return;
+	if (t->link != NULL) {
+		tunnel_ssh_watch(t);
+		return;
+	}
 	if (!t->ready) {
 		fd = conn_fd(t->conn);
 		ev = conn_events(t->conn);
@@ -672,6 +1014,8 @@ tunnel_reap(struct tunnel *t)
 		loop_timer_del(t->set->loop, t->timer);
 	if (t->kick >= 0)
 		loop_timer_del(t->set->loop, t->kick);
+	if (t->reap_timer >= 0)
+		loop_timer_del(t->set->loop, t->reap_timer);
 	free(t->spec);
 	free(t->bastion.name);
 	host_release_conn(&t->bastion);
@@ -697,6 +1041,22 @@ tunnel_login(struct tunnel *t)
 	case CONN_WAIT:
 		return 0;
 	default:
+		/* Under auto, a bastion libssh2 cannot talk to: over ssh. */
+		if ((t->link = sshlink_fallback(t->set->job, &t->bastion,
+		    t->conn)) != NULL) {
+			if (t->watched)
+				loop_unwatch(t->set->loop, t->fd);
+			t->watched = 0;
+			t->fd = -1;
+			sshlink_hop(t->link, conn_jump(t->conn));
+			return 0;
+		}
+		/* ssh could: say so where the user ruled it out. */
+		if (t->set->job->transport == JOB_TRANSPORT_LIBSSH2 &&
+		    conn_nomatch_class(t->conn) >= 0)
+			snprintf(t->bastion.err + strlen(t->bastion.err),
+			    sizeof(t->bastion.err) - strlen(t->bastion.err),
+			    " (ssh could log in: --transport auto)");
 		tunnel_fail(t, t->bastion.kind ? t->bastion.kind :
 		    ERR_CONNECT, t->bastion.err[0] ? t->bastion.err :
 		    "cannot log in");
@@ -713,8 +1073,16 @@ tunnel_run(struct tunnel *t)
 	if (t->failed || t->in_run)
 		return;
 	t->in_run = 1;
-	if (!t->ready && !tunnel_login(t))
+	if (t->link == NULL && !t->ready && !tunnel_login(t) &&
+	    t->link == NULL)
 		goto out;
+	if (t->link != NULL) {
+		do {
+			t->moved = 0;
+			tunnel_ssh_run(t);
+		} while (!t->failed && t->moved && ++passes < TUNNEL_PASSES);
+		goto out;
+	}
 	do {
 		t->moved = 0;
 		t->drained = 0;
@@ -834,9 +1202,10 @@ tunnel_get(struct tunnels *set, const char *spec)
 	t = xcalloc(1, sizeof(*t));
 	t->set = set;
 	t->spec = xstrdup(spec);
-	t->fd = -1;
+	t->fd = t->efd = -1;
 	t->timer = -1;
 	t->kick = -1;
+	t->reap_timer = -1;
 	t->next = set->list;
 	set->list = t;
 	if ((n = jump_parse(spec, &hops, err, sizeof(err))) < 0) {
@@ -860,16 +1229,32 @@ tunnel_get(struct tunnels *set, const char *spec)
 	t->conn = conn_new_hop(set->job, &t->bastion, via);
 	free(via);
 	conn_set_tunnels(t->conn, set);
-	set->made++;
 	if (host_has_error(&t->bastion)) {
 		tunnel_fail(t, t->bastion.kind, t->bastion.err);
 		return t;
 	}
-	t->timer = loop_timer_add(set->loop,
+	/* ssh for the bastion (--transport ssh, or what auto sees). */
+	if ((t->link = sshlink_choose(set->job, &t->bastion, t->conn)))
+		sshlink_hop(t->link, conn_jump(t->conn));
+	return t;
+}
+
+/* Its login starts (next turn), with its deadline, if not yet. */
+static void
+tunnel_start(struct tunnel *t)
+{
+	if (t->started || t->failed)
+		return;
+	t->started = 1;
+	t->set->made++;
+	t->timer = loop_timer_add(t->set->loop,
 	    1000 * (int64_t)conn_connect_timeout(t->conn),
 	    tunnel_deadline_cb, t);
-	hlog(LOG_DEBUG, t->bastion.name, "jump host: connecting");
-	return t;
+	hlog(LOG_DEBUG, t->bastion.name, "jump host: connecting%s",
+	    t->link != NULL ? " over ssh" : "");
+	/* Run once the caller's turn is over: no pump inside its step. */
+	if (t->kick < 0)
+		t->kick = loop_timer_add(t->set->loop, 0, tunnel_kick_cb, t);
 }
 
 struct tchan *
@@ -904,10 +1289,50 @@ tunnels_open(struct tunnels *set, const char *spec, const char *host,
 	for (pp = &t->chans; *pp != NULL; pp = &(*pp)->next)
 		;
 	*pp = c;
+	tunnel_start(t);
 	/* Run once the caller's turn is over: no pump inside its step. */
 	if (t->kick < 0)
 		t->kick = loop_timer_add(set->loop, 0, tunnel_kick_cb, t);
 	return c;
+}
+
+struct tchan *
+tunnels_proxy(struct tunnels *set, const char *spec, const char *via_of)
+{
+	struct tunnel *t = tunnel_get(set, spec);
+	struct tchan *c = xcalloc(1, sizeof(*c)), **pp;
+
+	c->host = xstrdup("");
+	c->name = xstrdup(via_of);
+	c->fd = c->fd_sess = -1;
+	c->proxy = 1;
+	if (t->failed || t->link == NULL) {
+		/* Failed at once, or libssh2's: no master to go through. */
+		if (t->failed)
+			tchan_fail(c, t->kind, "%s", t->err);
+		c->st = TC_DONE;
+		tunnel_reap(t);
+		return c;
+	}
+	c->t = t;
+	for (pp = &t->chans; *pp != NULL; pp = &(*pp)->next)
+		;
+	*pp = c;
+	tunnel_start(t);
+	if (t->kick < 0)
+		t->kick = loop_timer_add(set->loop, 0, tunnel_kick_cb, t);
+	return c;
+}
+
+int
+tchan_proxy(const struct tchan *c, const char **cmd)
+{
+	*cmd = c->proxy_cmd;
+	if (c->failed)
+		return -1;
+	if (c->st != TC_DONE)
+		return 0;
+	return c->proxy_cmd != NULL ? 1 : -2;
 }
 
 int
@@ -925,7 +1350,8 @@ tunnels_free(struct tunnels *set)
 		return;
 	/* Say goodbye where nothing is half sent, without waiting. */
 	for (t = set->list; t != NULL; t = t->next)
-		if (t->ready && !t->failed && t->pend == OP_NONE)
+		if (t->ready && !t->failed && t->link == NULL &&
+		    t->pend == OP_NONE)
 			libssh2_session_disconnect(t->ssh, "done");
 	while ((t = set->list) != NULL) {
 		if (!t->failed)

@@ -262,3 +262,264 @@ scen_jump_idle() {
 	    fail "lab002 was not tried 3 times: $(tail -1 "$T/err")"
 	diag "bastion logins over the run: $(($(_logins 1) - _b0))"
 }
+
+# Bastions that libssh2 cannot log in to (issue 10: "use a private ssh -M
+# connection to the bastion, and carry each target through ssh -S ctl -W
+# host:port").  Host 1's sshd offers one cipher that libssh2 1.10 lacks.
+ALL_SCENARIOS="$ALL_SCENARIOS jump_ssh jump_ssh_libssh2 jump_ssh_refused jump_ssh_transport jump_ssh_lost jump_ssh_chain jump_ssh_hostile jump_ssh_idle"
+_JUMP_SSH_CIPHER="Ciphers aes256-gcm@openssh.com"
+
+# ssh processes of this fixture still running (the run's children).
+_jump_ssh_left() {
+	pgrep -f -- "-F $T/" 2>/dev/null | while read -r _p; do
+		ps -o args= -p "$_p" 2>/dev/null
+	done
+}
+
+# _jump_no_kids: no ssh child of fanscp survived the run.
+_jump_no_kids() {
+	sleep 0.3
+	_left=$(_jump_ssh_left)
+	[ -z "$_left" ] || fail "ssh children left running: $_left"
+}
+
+# 10. --transport auto: libssh2 finds no cipher in common with the bastion,
+#    so the tunnel logs in over ssh (one ControlMaster) and carries each
+#    target through "ssh -S -W"; 3 verified copies, ONE bastion login at
+#    --threads 1, and -v says why ssh is used for it.
+scen_jump_ssh() {
+	need_fanscp || return
+	host_sshd_option 1 "AllowTcpForwarding yes"
+	host_sshd_option 1 "$_JUMP_SSH_CIPHER"
+	fixture_start 4
+	SRC=$T/src/s.bin
+	mkrandom "$SRC" 2000000
+	_b0=$(_logins 1)
+	run_fanscp -F "$T/ssh_config" --threads 1 --verify -v -J lab001 \
+	    "$SRC" 'lab[002-004]:s.bin'
+	expect_rc 0
+	for _n in 2 3 4; do
+		expect_copy "$_n" s.bin "$SRC"
+	done
+	expect_absent 1 s.bin
+	_n=$(($(_logins 1) - _b0))
+	[ "$_n" -eq 1 ] || fail "the bastion saw $_n logins, not 1"
+	expect_err lab001 "using ssh: no matching cipher"
+	expect_err lab001 "logged in over ssh"
+	_jump_no_kids
+	# --threads 2: at most one ssh master per engine thread.
+	_b0=$(_logins 1)
+	run_fanscp -F "$T/ssh_config" --threads 2 -J lab001 "$SRC" \
+	    'lab[002-004]:s2.bin'
+	expect_rc 0
+	for _n in 2 3 4; do
+		expect_copy "$_n" s2.bin "$SRC"
+		expect_no_err "$(host_name "$_n")"
+	done
+	_n=$(($(_logins 1) - _b0))
+	[ "$_n" -ge 1 ] && [ "$_n" -le 2 ] ||
+	    fail "--threads 2: the bastion saw $_n logins, not 1 or 2"
+	_jump_no_kids
+}
+
+# 11. The same bastion under --transport libssh2: every target fails,
+#     naming the jump host and the cipher; no ssh runs; exit 1.
+scen_jump_ssh_libssh2() {
+	need_fanscp || return
+	host_sshd_option 1 "AllowTcpForwarding yes"
+	host_sshd_option 1 "$_JUMP_SSH_CIPHER"
+	fixture_start 3
+	SRC=$T/src/l2.bin
+	mkrandom "$SRC" 100000
+	_b0=$(_logins 1)
+	run_fanscp -F "$T/ssh_config" --transport libssh2 -J lab001 "$SRC" \
+	    'lab[002-003]:l2.bin'
+	expect_rc 1
+	for _n in 2 3; do
+		expect_err "$(host_name "$_n")" "jump host lab001: no matching cipher"
+		expect_err "$(host_name "$_n")" "--transport auto)"
+		expect_absent "$_n" l2.bin
+	done
+	expect_kinds "2 ssh"
+	[ "$(_logins 1)" -eq "$_b0" ] || fail "something logged in to the bastion"
+	_jump_no_kids
+}
+
+# 12. A bastion over ssh that forwards nothing (AllowTcpForwarding no, the
+#     fixture's default): each target fails naming the jump host, the
+#     target and ssh's reason, with the hint; nothing written, no child
+#     left.
+scen_jump_ssh_refused() {
+	need_fanscp || return
+	host_sshd_option 1 "$_JUMP_SSH_CIPHER"
+	fixture_start 3
+	SRC=$T/src/sr.bin
+	mkrandom "$SRC" 100000
+	run_fanscp -F "$T/ssh_config" -J lab001 "$SRC" 'lab[002-003]:sr.bin'
+	expect_rc 1
+	for _n in 2 3; do
+		expect_err "$(host_name "$_n")" "jump host lab001 cannot reach 127.0.0.1 port $(host_port "$_n")"
+		expect_err "$(host_name "$_n")" "forwarding request failed"
+		expect_err "$(host_name "$_n")" "AllowTcpForwarding"
+		expect_absent "$_n" sr.bin
+		expect_no_stray "$_n"
+	done
+	expect_kinds "2 connect"
+	_jump_no_kids
+	# --transport ssh: the targets' own ssh through the master, refused
+	# alike, each saying so in the same words.
+	run_fanscp -F "$T/ssh_config" --transport ssh -J lab001 "$SRC" \
+	    'lab[002-003]:sr.bin'
+	expect_rc 1
+	for _n in 2 3; do
+		expect_err "$(host_name "$_n")" "jump host lab001 cannot reach $(host_name "$_n"): stdio forwarding request failed"
+		expect_err "$(host_name "$_n")" "AllowTcpForwarding"
+		expect_absent "$_n" sr.bin
+	done
+	expect_kinds "2 connect"
+	_jump_no_kids
+}
+
+# 13. --transport ssh: the bastion goes through a private ControlMaster,
+#     and so does each target's own ssh, by a ProxyCommand through that
+#     master ("targets on the ssh transport behind -J reuse that same
+#     connection"): one bastion login for 3 targets at --threads 1.
+scen_jump_ssh_transport() {
+	need_fanscp || return
+	host_sshd_option 1 "AllowTcpForwarding yes"
+	fixture_start 4
+	SRC=$T/src/st.bin
+	mkrandom "$SRC" 1000000
+	_b0=$(_logins 1)
+	run_fanscp -F "$T/ssh_config" --transport ssh --threads 1 --verify \
+	    -J lab001 "$SRC" 'lab[002-004]:st.bin'
+	expect_rc 0
+	_jump_copies "$SRC" st.bin 2 3 4
+	_n=$(($(_logins 1) - _b0))
+	[ "$_n" -eq 1 ] || fail "the bastion saw $_n logins, not 1"
+	_jump_no_kids
+}
+
+# 14. The bastion over ssh dies mid-transfer: its master ends, and with it
+#     each target's ssh -W; both targets fail as lost, naming the jump
+#     host, within seconds; no file, no temp file, no child left.
+scen_jump_ssh_lost() {
+	need_fanscp || return
+	host_sshd_option 1 "AllowTcpForwarding yes"
+	host_sshd_option 1 "$_JUMP_SSH_CIPHER"
+	fixture_start 3
+	SRC=$T/src/sl.bin
+	mkrandom "$SRC" 8000000
+	slow_host 2
+	slow_host 3
+	start_fanscp -F "$T/ssh_config" --threads 1 -J lab001 "$SRC" \
+	    'lab[002-003]:sl.bin'
+	wait_temp_over 2 200000 30 >/dev/null || fail "no data reached lab002"
+	# The master and a -W child per target run now (and so the check
+	# for children left afterwards can see them).
+	_kids=$(_jump_ssh_left | grep -c -- ' -W ')
+	[ "$_kids" -eq 2 ] || fail "$_kids ssh -W children run, not 2"
+	_jump_ssh_left | grep -q 'ControlMaster=yes' ||
+	    fail "no ssh master runs: $(_jump_ssh_left)"
+	_t0=$(date +%s)
+	kill_host 1
+	wait_fanscp
+	_dt=$(($(date +%s) - _t0))
+	expect_rc 1
+	[ "$_dt" -le 15 ] || fail "the run took $_dt s to end after the bastion died"
+	for _n in 2 3; do
+		expect_err "$(host_name "$_n")" "jump host lab001: connection lost"
+		expect_absent "$_n" sl.bin
+	done
+	expect_kinds "2 lost"
+	_jump_no_kids
+	sleep 2
+	expect_no_stray 2
+	expect_no_stray 3
+}
+
+# 15. A chain of two bastions libssh2 cannot log in to (-J lab001,lab002):
+#     lab002's master goes through lab001's (a ProxyCommand), and the
+#     targets through lab002's; one login on each bastion.
+scen_jump_ssh_chain() {
+	need_fanscp || return
+	for _n in 1 2; do
+		host_sshd_option "$_n" "AllowTcpForwarding yes"
+		host_sshd_option "$_n" "$_JUMP_SSH_CIPHER"
+	done
+	fixture_start 4
+	SRC=$T/src/sc.bin
+	mkrandom "$SRC" 500000
+	_a0=$(_logins 1); _b0=$(_logins 2)
+	run_fanscp -F "$T/ssh_config" --threads 1 -J lab001,lab002 "$SRC" \
+	    'lab[003-004]:sc.bin'
+	expect_rc 0
+	_jump_copies "$SRC" sc.bin 3 4
+	expect_absent 2 sc.bin
+	[ $(($(_logins 1) - _a0)) -eq 1 ] && [ $(($(_logins 2) - _b0)) -eq 1 ] ||
+	    fail "chain: bastion logins $(($(_logins 1) - _a0)) and $(($(_logins 2) - _b0)), not 1 and 1"
+	_jump_no_kids
+}
+
+# 16. A bastion named with shell syntax ($(...), backquotes, ${IFS}, ';')
+#     under --transport ssh, where names reach ssh command lines and the
+#     targets' ProxyCommand: as -J, a usage error; as ProxyJump in
+#     ssh_config, each target fails on its configuration.  Nothing runs
+#     (a ProxyCommand quotes the name anyway: test_sshlink.c), no child
+#     is left.
+scen_jump_ssh_hostile() {
+	need_fanscp || return
+	fixture_start 3
+	_evil='b$(touch${IFS}PWNED1)`touch${IFS}PWNED2`;touch${IFS}PWNED3'
+	SRC=$T/src/h.bin
+	mkrandom "$SRC" 1000
+	run_fanscp -F "$T/ssh_config" --transport ssh -J "$_evil" "$SRC" \
+	    'lab[002-003]:h.bin'
+	expect_rc 2
+	grep -qF -- "fanscp: -J: '$_evil' is not" "$T/err" ||
+	    fail "no clear -J error: $(head -1 "$T/err")"
+	{ printf 'Host lab002 lab003\n\tProxyJump %s\n\n' "$_evil"
+	  cat "$T/ssh_config"; } >"$T/evil_config"
+	run_fanscp -F "$T/evil_config" --transport ssh "$SRC" \
+	    'lab[002-003]:h.bin'
+	expect_rc 1
+	for _n in 2 3; do
+		expect_err "$(host_name "$_n")" "ProxyJump"
+		expect_absent "$_n" h.bin
+	done
+	expect_kinds "2 config"
+	# A shell would have run in fanscp's directory (the repository's).
+	for _f in PWNED1 PWNED2 PWNED3; do
+		[ ! -e "$_f" ] || fail "$_f was created"
+	done
+	_jump_no_kids
+}
+
+# 17. jump_idle over ssh: lab002 is down, and waits for its retries with
+#     no channel on the bastion, which probes idle clients; the master
+#     answers the probes itself, so it stays, and each retry fails for the
+#     real reason (ssh's words, without the AllowTcpForwarding hint, since
+#     the bastion forwards); lab003 is done; one login; no child left.
+scen_jump_ssh_idle() {
+	need_fanscp || return
+	host_sshd_option 1 "AllowTcpForwarding yes"
+	host_sshd_option 1 "ClientAliveInterval 1"
+	host_sshd_option 1 "$_JUMP_SSH_CIPHER"
+	fixture_start 3
+	SRC=$T/src/si.bin
+	mkrandom "$SRC" 100000
+	kill_host 2
+	_b0=$(_logins 1)
+	run_fanscp -F "$T/ssh_config" --threads 1 --retries 2 -J lab001 \
+	    "$SRC" lab002:si.bin lab003:si.bin
+	expect_rc 1
+	expect_err lab002 "jump host lab001 cannot reach 127.0.0.1 port"
+	expect_copy 3 si.bin "$SRC"
+	expect_no_err lab003
+	grep -q '; failed: 1 connect; retried: lab002 (3 attempts)$' "$T/err" ||
+	    fail "lab002 was not tried 3 times: $(tail -1 "$T/err")"
+	expect_err lab002 "the host is down, or AllowTcpForwarding"
+	[ $(($(_logins 1) - _b0)) -eq 1 ] ||
+	    fail "bastion logins over the run: $(($(_logins 1) - _b0)), not 1"
+	_jump_no_kids
+}

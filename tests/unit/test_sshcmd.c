@@ -5,7 +5,8 @@
  * BatchMode=no, RemoteCommand, ControlPath, Port and User lose; never
  * StrictHostKeyChecking=no from fanscp; hostile host names, users and
  * options stay arguments; the remote command is one argument after the
- * host; control sockets are escaped or refused; version parsing.
+ * host; control sockets are escaped or refused; version parsing; a jump
+ * host's refusal of the channel read from ssh's words.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -434,6 +435,22 @@ test_verdict(void **state)
 	    "option: frobnicate\n", 0, msg, sizeof(msg)), ERR_CONFIG);
 	assert_string_equal(msg, "ssh: command-line: line 0: Bad "
 	    "configuration option: frobnicate");
+	/* A jump host refused the channel (-W through a master, and
+	   ProxyJump's own ssh), even before ssh's last words. */
+	assert_int_equal(verdict(255, "Stdio forwarding request failed: "
+	    "Session open refused by peer\nkex_exchange_identification: "
+	    "Connection closed by remote host\n", 0, msg, sizeof(msg)),
+	    ERR_CONNECT);
+	assert_string_equal(msg, "stdio forwarding request failed: Session "
+	    "open refused by peer");
+	assert_int_equal(verdict(255, "channel 0: open failed: administratively"
+	    " prohibited: open failed\nstdio forwarding failed\n", 0, msg,
+	    sizeof(msg)), ERR_CONNECT);
+	assert_string_equal(msg, "channel 0: open failed: administratively "
+	    "prohibited: open failed");
+	/* ...but the bastion's own refusal of the login comes first. */
+	assert_int_equal(verdict(255, "u@b: Permission denied (publickey).\n"
+	    "stdio forwarding failed\n", 0, msg, sizeof(msg)), ERR_AUTH);
 	/* After the command started: the connection was lost. */
 	assert_int_equal(verdict(255, "Connection to 127.0.0.1 closed by "
 	    "remote host.\r\n", 1, msg, sizeof(msg)), ERR_LOST);

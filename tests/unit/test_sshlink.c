@@ -7,7 +7,9 @@
  * kind, a step that dies while being written to still yields its status,
  * and closing ends the master and removes its directory.  The argv: the
  * forced options before the user's, the private ControlMaster settings,
- * and "--" before the host.
+ * and "--" before the host.  A jump host's link: no user -o, ProxyJump
+ * as given or none, its -W children's argv, and its ProxyCommand, which
+ * sh reads back into the very same argv whatever the names hold.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "host.h"
@@ -246,6 +249,91 @@ test_login_fails(void **state)
 	sshlink_free(l);
 }
 
+/* Run sh -c cmd (the fake ssh logs its argv); the logged line. */
+static void
+sh_logged(const char *cmd, char *line, size_t len)
+{
+	char *argv[] = { "/bin/sh", "-c", (char *)cmd, NULL };
+	FILE *f;
+	pid_t pid;
+	int st;
+
+	unlink(logpath);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_non_null(f = fopen(logpath, "r"));
+	assert_non_null(fgets(line, (int)len, f));
+	fclose(f);
+}
+
+static void
+test_hop(void **state)
+{
+	static char *const opts[] = { "ProxyJump=lab001", NULL };
+	struct sshcmd c;
+	struct host h;
+	struct sshlink *l;
+	char err[128], **v, *pc, *p, *o, run[4096], line[4096], want[4096];
+	size_t k, n = 0;
+
+	(void)state;
+	memset(&h, 0, sizeof(h));
+	h.t.host = "b$(id)`id`";
+	h.name = h.t.host;
+	memset(&c, 0, sizeof(c));
+	c.program = fake;
+	c.config_file = "/tmp/a%b c'd";
+	c.options = opts;
+	c.n_options = 1;
+	c.strict = SHK_YES;
+	c.host = h.t.host;
+	l = sshlink_new(&c, &h);
+	sshlink_hop(l, NULL);
+	/* Before its master is up there is no channel to be had. */
+	assert_null(sshlink_forward_argv(l, "web01", 22, err, sizeof(err)));
+	assert_int_equal(link_up(l), 1);
+	v = sshlink_forward_argv(l, "fe80::1", 2222, err, sizeof(err));
+	assert_non_null(v);
+	for (k = 0; v[k] != NULL; k++)
+		n += (size_t)snprintf(want + n, sizeof(want) - n, "%s ",
+		    k == 0 ? "" : v[k]);
+	/* The user's -o are the targets': none here, and no ProxyJump. */
+	assert_non_null(strstr(want, "ProxyJump=none"));
+	assert_null(strstr(want, "ProxyJump=lab001"));
+	assert_null(strstr(want, "ClearAllForwardings"));
+	assert_non_null(strstr(want, "ControlMaster=no"));
+	assert_non_null(strstr(want, "-W [fe80::1]:2222 -- b$(id)`id` "));
+	assert_string_equal(v[k - 1], h.t.host);
+	sshcmd_free(v);
+	/* Its ProxyCommand: ssh's %-expansion, then sh, give that argv. */
+	pc = sshlink_proxy_command(l);
+	assert_non_null(pc);
+	assert_non_null(strstr(pc, " %h:%p "));
+	for (p = pc, o = run; *p != '\0'; p++) {
+		if (strncmp(p, "%h:%p", 5) == 0) {
+			o += sprintf(o, "[fe80::1]:2222");
+			p += 4;
+		} else if (p[0] == '%' && p[1] == '%') {
+			*o++ = '%';
+			p++;
+		} else
+			*o++ = *p;
+	}
+	*o = '\0';
+	sh_logged(run, line, sizeof(line));
+	line[strcspn(line, "\n")] = '\0';
+	/* The fake ssh logs "$*": the argv after its name, blank-joined. */
+	want[strlen(want) - 1] = '\0';
+	assert_string_equal(line, want + 1);
+	free(pc);
+	sshlink_free(l);
+}
+
 int
 main(void)
 {
@@ -253,6 +341,7 @@ main(void)
 		cmocka_unit_test(test_steps),
 		cmocka_unit_test(test_argv),
 		cmocka_unit_test(test_login_fails),
+		cmocka_unit_test(test_hop),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
