@@ -86,11 +86,9 @@ static const char locate[] =
     "\tfi\n"
     "\te=1\n"
     "fi\n"
-    "r=0\n"
-    "[ \"$(id -u)\" = 0 ] && r=1\n"
     "foreign() {\n"
-    "\t[ $e = 1 ] && [ $r = 0 ] && [ -k . ] && ! [ -O \"$n\" ] &&\n"
-    "\t    ! [ -O . ]\n"
+    "\t[ $e = 1 ] && [ -k . ] && ! [ -O \"$n\" ] && ! [ -O . ] &&\n"
+    "\t    ! isroot\n"
     "}\n";
 
 /*
@@ -262,7 +260,7 @@ static const char receive_data[] =
     "cat <&3 >>\"$t\" & c=$!\n"
     "[ \"$K\" != 1 ] || { set +C; echo \"$R $$ $c\" >\"$P\"; }\n"
     "wait $c || { part; drop 73 \"cannot write '$d'\"; }\n"
-    "beat\n"
+    "[ \"$H\" = 1 ] && beat\n"
     "[ -n \"$s\" ] || unseal \"$t\" ||\n"
     "    drop 74 \"the data for '$d' was cut short\"\n"
     "size \"$t\" || { [ \"${z:-0}\" -lt \"$s\" ] && unbeat && part\n"
@@ -299,7 +297,7 @@ static const char commit_hash[] =
  * without root, before the data (owner_check).
  */
 static const char owner_check[] =
-    "[ -z \"$O\" ] || [ $r = 1 ] || die 80 \"--chown $O: only root may give "
+    "[ -z \"$O\" ] || isroot || die 80 \"--chown $O: only root may give "
     "a file away (--sudo, or log in as root)\"\n";
 
 static const char commit_owner[] =
@@ -367,7 +365,7 @@ static const char commit_replace[] =
     "if [ $e = 1 ]; then\n"
     "\to=$(stat -c %u:%g -- \"$n\" 2>/dev/null ||\n"
     "\t    stat -f %u:%g -- \"$n\" 2>/dev/null)\n"
-    "\tif [ $r = 1 ]; then chown -- \"$o\" \"$t\" ||\n"
+    "\tif isroot; then chown -- \"$o\" \"$t\" ||\n"
     "\t    drop 77 \"cannot keep the owner of '$d'\"\n"
     "\telse chgrp -- \"${o#*:}\" \"$t\" 2>/dev/null; fi\n"
     "\tif command -v getfacl >/dev/null 2>&1; then\n"
@@ -440,7 +438,7 @@ static const char commit_inplace[] =
 
 /* -p writes the mode and times, which only the file's owner (or root) may. */
 static const char inplace_owner[] =
-    "[ $r = 1 ] || [ -O \"$n\" ] || drop 80 \"cannot keep the mode and "
+    "[ -O \"$n\" ] || isroot || drop 80 \"cannot keep the mode and "
     "times of '$d' (-p): the file belongs to another user\"\n";
 
 /* The end of every commit, after the rename or the copy (and --then). */
