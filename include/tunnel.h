@@ -33,10 +33,12 @@ struct tunnels	*tunnels_new(const struct job *, struct loop *);
  * resolves host.  Its socket is usable at once: what the session writes
  * waits in the socketpair until the channel opens.  If the bastion or the
  * channel fails, tchan_error() says so, and the socket reads EOF.  via_of
- * names the target, for messages.
+ * names the target, for messages; from is the connection's host record
+ * (a jump host's, for a chain: a loop of jump hosts fails at once).
  */
 struct tchan	*tunnels_open(struct tunnels *, const char *spec,
-		    const char *host, int port, const char *via_of);
+		    const char *host, int port, const char *via_of,
+		    const struct host *from);
 /*
  * For a target whose own ssh goes through spec (the ssh transport): when
  * the bastion's tunnel goes through ssh, its ProxyCommand, so that the

@@ -240,7 +240,7 @@ conn_resolve(struct conn *c)
 			return conn_fail(c, "ProxyJump %s: no tunnel here",
 			    c->jump);
 		c->chan = tunnels_open(c->tunnels, c->jump, c->hostname,
-		    c->port, c->host->name);
+		    c->port, c->host->name, c->host);
 		c->fd = tchan_take_fd(c->chan);
 		if (c->fd < 0)
 			return conn_fail(c, "ProxyJump %s: cannot open a "

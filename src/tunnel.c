@@ -91,6 +91,8 @@ struct tunnel {
 	char		*spec;		/* the ProxyJump value: the key */
 	struct host	 bastion;	/* the record its connection uses */
 	struct conn	*conn;
+	struct tunnel	*up;		/* the tunnel its connection goes
+					   through, if any */
 	LIBSSH2_SESSION	*ssh;		/* once logged in */
 	int		 fd;		/* watched: the connection's socket */
 	int		 watched;
@@ -994,7 +996,7 @@ static void
 tunnel_reap(struct tunnel *t)
 {
 	struct tchan **pp, *c;
-	struct tunnel **tp;
+	struct tunnel **tp, *y;
 
 	for (pp = &t->chans; (c = *pp) != NULL;) {
 		if (c->st == TC_DONE && c->released) {
@@ -1010,6 +1012,9 @@ tunnel_reap(struct tunnel *t)
 			*tp = t->next;
 			break;
 		}
+	for (y = t->set->list; y != NULL; y = y->next)
+		if (y->up == t)
+			y->up = NULL;
 	if (t->timer >= 0)
 		loop_timer_del(t->set->loop, t->timer);
 	if (t->kick >= 0)
@@ -1257,13 +1262,59 @@ tunnel_start(struct tunnel *t)
 		t->kick = loop_timer_add(t->set->loop, 0, tunnel_kick_cb, t);
 }
 
+/*
+ * The tunnel whose bastion connection is for (from is its host record),
+ * or NULL: a target's connection.
+ */
+static struct tunnel *
+tunnel_of(struct tunnels *set, const struct host *from)
+{
+	struct tunnel *x;
+
+	for (x = set->list; x != NULL; x = x->next)
+		if (&x->bastion == from)
+			return x;
+	return NULL;
+}
+
+/*
+ * Would x's bastion connection going through t close a loop (ProxyJump
+ * a → b in one file and b → a in another): does t wait, through the
+ * tunnels its own connection goes through, on x?  ssh would fork itself
+ * until it ran out of processes; here the targets behind fail at once.
+ */
+static int
+tunnel_loops(const struct tunnel *t, const struct tunnel *x)
+{
+	int n;
+
+	for (n = 0; t != NULL && n < 64; t = t->up, n++)
+		if (t == x)
+			return 1;
+	return n == 64;
+}
+
 struct tchan *
 tunnels_open(struct tunnels *set, const char *spec, const char *host,
-    int port, const char *via_of)
+    int port, const char *via_of, const struct host *from)
 {
+	struct tunnel *x = tunnel_of(set, from);
 	struct tunnel *t = tunnel_get(set, spec);
 	struct tchan *c = xcalloc(1, sizeof(*c)), **pp;
 	int sp[2];
+
+	if (x != NULL && !t->failed && tunnel_loops(t, x)) {
+		c->host = xstrdup(host);
+		c->name = xstrdup(via_of);
+		c->fd = c->fd_sess = -1;
+		tchan_fail(c, ERR_CONFIG, "ProxyJump loops: jump host %s goes "
+		    "through %s, which goes through it", x->bastion.name,
+		    spec);
+		c->st = TC_DONE;
+		return c;
+	}
+	if (x != NULL)
+		x->up = t;
 
 	c->host = xstrdup(host);
 	c->port = port;

@@ -523,3 +523,33 @@ scen_jump_ssh_idle() {
 	    fail "bastion logins over the run: $(($(_logins 1) - _b0)), not 1"
 	_jump_no_kids
 }
+
+# 18. A loop of jump hosts in a messy ssh_config (lab001 through lab002,
+#     lab002 through lab001): the targets behind fail at once, naming the
+#     loop, instead of waiting out the connect timeout (ssh itself would
+#     fork until it ran out of processes).  A bastion whose own ProxyJump
+#     names itself is simply reached directly.
+ALL_SCENARIOS="$ALL_SCENARIOS jump_loop"
+scen_jump_loop() {
+	need_fanscp || return
+	host_sshd_option 1 "AllowTcpForwarding yes"
+	host_sshd_option 2 "AllowTcpForwarding yes"
+	fixture_start 3
+	SRC=$T/src/lp.bin
+	mkrandom "$SRC" 100000
+	{ printf 'Host lab001\n\tProxyJump lab002\n\nHost lab002\n\tProxyJump lab001\n\n'
+	  printf 'Host lab003\n\tProxyJump lab001\n\n'
+	  cat "$T/ssh_config"; } >"$T/loop_config"
+	_t0=$(date +%s)
+	run_fanscp -F "$T/loop_config" --connect-timeout 30 "$SRC" lab003:lp.bin
+	_dt=$(($(date +%s) - _t0))
+	expect_rc 1
+	expect_err lab003 "ProxyJump loops"
+	expect_absent 3 lp.bin
+	[ "$_dt" -le 10 ] || fail "the loop took $_dt s to fail (connect timeout 30 s)"
+	{ printf 'Host lab001\n\tProxyJump lab001\n\n'
+	  cat "$T/ssh_config"; } >"$T/self_config"
+	run_fanscp -F "$T/self_config" -J lab001 "$SRC" lab003:lp.bin
+	expect_rc 0
+	expect_copy 3 lp.bin "$SRC"
+}
