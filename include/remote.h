@@ -189,8 +189,6 @@ struct remote_payload {
  * The token is the host's own random one, which no stream can forge.
  */
 #define REMOTE_SEAL_LEN	64
-/* Below this size every check of a file is instant: no heartbeat. */
-#define REMOTE_QUICK_MAX	(16ULL << 20)
 /* Write job's seal for size bytes into buf (REMOTE_SEAL_LEN + 1 bytes). */
 void	remote_seal(const struct remote_job *job, uint64_t size, char *buf);
 /* Does job's receive expect a seal after a stream? */

@@ -145,23 +145,6 @@ shquote(const char *s)
 	return q;
 }
 
-/*
- * Can the receive's checks after the data take long enough to be taken
- * for a stall: a large file or a stream, a command of the user's, a hash
- * of a destination of any size, a kept temp file?  Only then does the
- * receive run a heartbeat (H=1), which costs a subshell and a sleep: for
- * a small file its size check is instant.  (The commit always runs one:
- * its rename on a slow file system must not be taken for a stall.)
- */
-static int
-remote_may_take_long(const struct remote_job *job)
-{
-	return job->size_unknown || job->size >= REMOTE_QUICK_MAX ||
-	    job->kind == REMOTE_EXEC || job->kind == REMOTE_EXEC_STREAM ||
-	    job->validate != NULL || job->then != NULL || job->if_changed ||
-	    job->keep;
-}
-
 /* The job's values as shell assignments, then remote_common. */
 char *
 remote_vars(const struct remote_job *job)
@@ -175,9 +158,9 @@ remote_vars(const struct remote_job *job)
 	/* A stream's size is unknown until its end: s is empty. */
 	if (!job->size_unknown)
 		snprintf(sz, sizeof(sz), "%" PRIu64, job->size);
-	s = xasprintf("d=%s b=%s k=%s s=%s i=%d K=%d Z=%d R=%s H=%d\n%s", d,
-	    b, k, sz, job->inplace ? 1 : 0, job->keep ? 1 : 0,
-	    job->takeover ? 1 : 0, r, remote_may_take_long(job), remote_common);
+	s = xasprintf("d=%s b=%s k=%s s=%s i=%d K=%d Z=%d R=%s\n%s", d, b, k,
+	    sz, job->inplace ? 1 : 0, job->keep ? 1 : 0,
+	    job->takeover ? 1 : 0, r, remote_common);
 	free(d);
 	free(b);
 	free(k);

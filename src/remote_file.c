@@ -260,7 +260,7 @@ static const char receive_data[] =
     "cat <&3 >>\"$t\" & c=$!\n"
     "[ \"$K\" != 1 ] || { set +C; echo \"$R $$ $c\" >\"$P\"; }\n"
     "wait $c || { part; drop 73 \"cannot write '$d'\"; }\n"
-    "[ \"$H\" = 1 ] && beat\n"
+    "beat\n"
     "[ -n \"$s\" ] || unseal \"$t\" ||\n"
     "    drop 74 \"the data for '$d' was cut short\"\n"
     "size \"$t\" || { [ \"${z:-0}\" -lt \"$s\" ] && unbeat && part\n"
