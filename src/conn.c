@@ -707,25 +707,15 @@ conn_port(const struct job *job, const struct host *h,
  * until it ran out of descriptors).
  */
 static void
-conn_choose_jump(struct conn *c)
+conn_choose_jump(struct conn *c, const struct jump_hop *hops, int n)
 {
-	struct jump_hop *hops;
-	char err[256];
-	int i, n;
+	int i;
 
-	if (c->jump != NULL || c->cfg.proxy_jump == NULL)
+	if (c->jump != NULL)
 		return;
-	if (c->hop) {
-		if ((n = jump_parse(c->cfg.proxy_jump, &hops, err,
-		    sizeof(err))) < 0)
+	for (i = 0; c->hop && i < n; i++)
+		if (strcmp(hops[i].host, c->host->t.host) == 0)
 			return;
-		for (i = 0; i < n; i++)
-			if (strcmp(hops[i].host, c->host->t.host) == 0)
-				break;
-		jump_hops_free(hops, n);
-		if (i < n)
-			return;
-	}
 	c->jump = xstrdup(c->cfg.proxy_jump);
 }
 
@@ -811,8 +801,8 @@ conn_configure(struct conn *c)
 			host_fail(c->host, ERR_CONFIG, "ProxyJump: %s", err);
 			return -1;
 		}
+		conn_choose_jump(c, hops, n);
 		jump_hops_free(hops, n);
-		conn_choose_jump(c);
 	}
 	if (c->cfg.needs_ssh != NULL &&
 	    job->transport == JOB_TRANSPORT_LIBSSH2) {

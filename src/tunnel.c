@@ -1294,19 +1294,48 @@ tunnel_loops(const struct tunnel *t, const struct tunnel *x)
 	return n == 64;
 }
 
+/* A channel to host:port for via_of, in no tunnel yet. */
+static struct tchan *
+tchan_new(const char *host, int port, const char *via_of)
+{
+	struct tchan *c = xcalloc(1, sizeof(*c));
+
+	c->host = xstrdup(host);
+	c->port = port;
+	c->name = xstrdup(via_of);
+	c->fd = c->fd_sess = -1;
+	return c;
+}
+
+/*
+ * Queue c on t's channels, and run t once the caller's turn is over: no
+ * pump inside the caller's step.
+ */
+static struct tchan *
+tunnel_attach(struct tunnel *t, struct tchan *c)
+{
+	struct tchan **pp;
+
+	c->t = t;
+	for (pp = &t->chans; *pp != NULL; pp = &(*pp)->next)
+		;
+	*pp = c;
+	tunnel_start(t);
+	if (t->kick < 0)
+		t->kick = loop_timer_add(t->set->loop, 0, tunnel_kick_cb, t);
+	return c;
+}
+
 struct tchan *
 tunnels_open(struct tunnels *set, const char *spec, const char *host,
     int port, const char *via_of, const struct host *from)
 {
 	struct tunnel *x = tunnel_of(set, from);
 	struct tunnel *t = tunnel_get(set, spec);
-	struct tchan *c = xcalloc(1, sizeof(*c)), **pp;
+	struct tchan *c = tchan_new(host, port, via_of);
 	int sp[2];
 
 	if (x != NULL && !t->failed && tunnel_loops(t, x)) {
-		c->host = xstrdup(host);
-		c->name = xstrdup(via_of);
-		c->fd = c->fd_sess = -1;
 		tchan_fail(c, ERR_CONFIG, "ProxyJump loops: jump host %s goes "
 		    "through %s, which goes through it", x->bastion.name,
 		    spec);
@@ -1315,11 +1344,6 @@ tunnels_open(struct tunnels *set, const char *spec, const char *host,
 	}
 	if (x != NULL)
 		x->up = t;
-
-	c->host = xstrdup(host);
-	c->port = port;
-	c->name = xstrdup(via_of);
-	c->fd = c->fd_sess = -1;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0, sp) == 0) {
 		c->fd_sess = sp[0];
@@ -1336,26 +1360,15 @@ tunnels_open(struct tunnels *set, const char *spec, const char *host,
 		tunnel_reap(t);
 		return c;
 	}
-	c->t = t;
-	for (pp = &t->chans; *pp != NULL; pp = &(*pp)->next)
-		;
-	*pp = c;
-	tunnel_start(t);
-	/* Run once the caller's turn is over: no pump inside its step. */
-	if (t->kick < 0)
-		t->kick = loop_timer_add(set->loop, 0, tunnel_kick_cb, t);
-	return c;
+	return tunnel_attach(t, c);
 }
 
 struct tchan *
 tunnels_proxy(struct tunnels *set, const char *spec, const char *via_of)
 {
 	struct tunnel *t = tunnel_get(set, spec);
-	struct tchan *c = xcalloc(1, sizeof(*c)), **pp;
+	struct tchan *c = tchan_new("", 0, via_of);
 
-	c->host = xstrdup("");
-	c->name = xstrdup(via_of);
-	c->fd = c->fd_sess = -1;
 	c->proxy = 1;
 	if (t->failed || t->link == NULL) {
 		/* Failed at once, or libssh2's: no master to go through. */
@@ -1365,14 +1378,7 @@ tunnels_proxy(struct tunnels *set, const char *spec, const char *via_of)
 		tunnel_reap(t);
 		return c;
 	}
-	c->t = t;
-	for (pp = &t->chans; *pp != NULL; pp = &(*pp)->next)
-		;
-	*pp = c;
-	tunnel_start(t);
-	if (t->kick < 0)
-		t->kick = loop_timer_add(set->loop, 0, tunnel_kick_cb, t);
-	return c;
+	return tunnel_attach(t, c);
 }
 
 int
