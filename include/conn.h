@@ -46,6 +46,8 @@ void		 conn_set_tunnels(struct conn *, struct tunnels *);
 const char	*conn_jump(const struct conn *);
 /* Why its jump host's tunnel failed it, or NULL. */
 const char	*conn_via_error(const struct conn *);
+/* The user it logs in as. */
+const char	*conn_login(const struct conn *);
 /* Go as far as possible without blocking. */
 enum conn_result conn_step(struct conn *);
 int		 conn_fd(const struct conn *);

@@ -14,6 +14,7 @@ struct source;
 struct sshconf;
 struct knownhosts;
 struct ratelimit;
+struct relay;
 
 /* --transport: which client logs in to the hosts. */
 enum job_transport {
@@ -76,6 +77,7 @@ struct job {
 					   state is its own, behind a lock);
 					   NULL: none */
 	uint64_t	  host_limit;	/* --host-limit, bytes/s; 0: none */
+	struct relay	 *relay;	/* --relay: who feeds whom; NULL: none */
 };
 
 /* Defaults, in seconds, for the two per-host timeouts. */

@@ -51,6 +51,8 @@ struct opts {
 	int	  exec_stream;		/* --exec-stream: no temp copy */
 	int	  retries;		/* --retries */
 	int	  resume;		/* --resume */
+	int	  relay;		/* --relay */
+	int	  relay_fanout;		/* --relay-fanout; 0: 1 */
 	int	  no_history;		/* --no-history: no rate history */
 	char	 *json;			/* --json: the report's file, "-" */
 	char	 *failed;		/* --failed: the retry list's file */

@@ -148,6 +148,15 @@ struct remote_job {
 	 */
 	int		 if_changed;
 	/*
+	 * --relay (the file payload, relay.h): the receive sets up the hops
+	 * and takes the stream from fanscp or from another host; relay_fwd
+	 * when it may feed others, relay_idle the seconds a fed host's file
+	 * may not grow before it gives up on its parent.
+	 */
+	int		 relay;
+	int		 relay_fwd;
+	int		 relay_idle;
+	/*
 	 * REMOTE_SET: the archive's top entries, each landing as PATH/NAME;
 	 * name_dirs[i] is 1 for a directory (-r), 0 for a file.
 	 */
@@ -217,6 +226,13 @@ void	remote_touch_stamp(time_t t, char *buf, size_t len);
 
 /* The receive script for job.  xmalloc'd. */
 char	*remote_receive_cmd(const struct remote_job *job);
+/*
+ * --relay's parts of a file receive (remote_relay.c): the set-up after
+ * the temp file is made (xmalloc'd), and the data step that replaces the
+ * plain one.
+ */
+char	*remote_relay_setup(const struct remote_job *job);
+const char *remote_relay_data(void);
 /* The commit script for job.  xmalloc'd. */
 char	*remote_commit_cmd(const struct remote_job *job);
 /* Does job's kind have a commit step after the receive? */
@@ -263,6 +279,12 @@ int	remote_check_have(const char *out, size_t len, uint64_t *have,
 	    char hash[65]);
 /* A keep receive that kept a short temp file: 0 and *have, else -1. */
 int	remote_check_part(const char *out, size_t len, uint64_t *have);
+/*
+ * 0 when out's last line starts with prefix: *p is what follows, *n its
+ * length (no newline).  Else -1.
+ */
+int	remote_last_line(const char *out, size_t len, const char *prefix,
+	    const char **p, size_t *n);
 
 /*
  * A commit's --then result: 0 with its exit status and output tail (in

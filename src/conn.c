@@ -940,6 +940,12 @@ conn_jump(const struct conn *c)
 }
 
 const char *
+conn_login(const struct conn *c)
+{
+	return c->user;
+}
+
+const char *
 conn_via_error(const struct conn *c)
 {
 	enum host_err kind;

@@ -146,7 +146,7 @@ engine_sched_new(const struct job *job, size_t n, int width)
 	    source_is_stream(job->src))
 		c.size = 0;
 	c.probe = job->keep && job->kind == REMOTE_FILE && c.size > 0 &&
-	    (size_t)width < n;
+	    (size_t)width < n && job->relay == NULL;
 	c.limit = job->limit != NULL ? ratelimit_rate(job->limit) : 0;
 	return sched_new(&c);
 }

@@ -32,6 +32,7 @@
 #include "outfile.h"
 #include "ratelimit.h"
 #include "progress.h"
+#include "relay.h"
 #include "report.h"
 #include "sched.h"
 #include "source.h"
@@ -515,6 +516,10 @@ build_job(struct job *job, const struct opts *o, struct source *src,
 	if (o->resume && job->kind != REMOTE_FILE)
 		usage_error("--resume resumes file copies only, not -r or "
 		    "--exec");
+	if (o->relay && source_is_stream(src))
+		usage_error("--relay passes a file host to host, and resends "
+		    "from it what a hop lost; a stream is read once: spool it "
+		    "to a file first");
 	run_id(job->run_id, sizeof(job->run_id));
 }
 
@@ -672,9 +677,18 @@ run(const struct opts *o, struct job *job, struct host *hosts, size_t n)
 	 * a file copy with fewer slots than hosts.
 	 */
 	c.width = raise_nofile(c.width);
-	job->keep = job->retries > 0 || job->resume ||
+	job->keep = job->retries > 0 || job->resume || o->relay ||
 	    (job->kind == REMOTE_FILE && !source_is_stream(job->src) &&
 	    (size_t)c.width < n);
+	if (o->relay) {
+		/*
+		 * One engine: the sessions of a tree answer each other
+		 * (relay.h).  The source sends to the roots only.
+		 */
+		c.threads = 1;
+		job->relay = relay_new(hosts, n, o->relay_fanout,
+		    c.width < RELAY_GROUP ? c.width : RELAY_GROUP);
+	}
 	reports_open(o, &reports);
 	setup_signals();
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -766,6 +780,7 @@ main(int argc, char **argv)
 	knownhosts_free(job.kh);
 	sshconf_free(job.conf);
 	ratelimit_free(job.limit);
+	relay_free(job.relay);
 	target_list_release(&list);
 	source_close(&src);
 	free_srcset(&set, o.n_sources);

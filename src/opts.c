@@ -11,9 +11,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "job.h"
 #include "jump.h"
 #include "opts.h"
 #include "ratelimit.h"
+#include "relay.h"
 #include "sshconf.h"
 #include "target.h"
 #include "unittest.h"
@@ -31,7 +33,7 @@ const char opts_usage[] =
 "              [--host-limit limit] [--if-changed] [--inplace]\n"
 "              [--json file]\n"
 "              [--max-failures n] [--max-startups n] [--no-history]\n"
-"              [--resume] [--retries n]\n"
+"              [--relay [--relay-fanout k]] [--resume] [--retries n]\n"
 "              [--sha256 hex] [--size bytes] [--spool-dir dir]\n"
 "              [--spool-max size]\n"
 "              [--stall-timeout seconds] [--sudo] [--then command]\n"
@@ -61,6 +63,8 @@ enum {
 	OPT_EXEC_STREAM,
 	OPT_RETRIES,
 	OPT_RESUME,
+	OPT_RELAY,
+	OPT_RELAY_FANOUT,
 	OPT_HOST_LIMIT,
 	OPT_JSON,
 	OPT_FAILED,
@@ -94,6 +98,8 @@ static const struct option long_opts[] = {
 	{ "exec-stream", no_argument, NULL, OPT_EXEC_STREAM },
 	{ "retries", required_argument, NULL, OPT_RETRIES },
 	{ "resume", no_argument, NULL, OPT_RESUME },
+	{ "relay", no_argument, NULL, OPT_RELAY },
+	{ "relay-fanout", required_argument, NULL, OPT_RELAY_FANOUT },
 	{ "host-limit", required_argument, NULL, OPT_HOST_LIMIT },
 	{ "json", required_argument, NULL, OPT_JSON },
 	{ "failed", required_argument, NULL, OPT_FAILED },
@@ -384,6 +390,10 @@ opts_one(struct opts *o, int c, const char *arg, char *err, size_t errlen)
 		return opts_num(arg, 0, 100, "retry count", &o->retries, err,
 		    errlen);
 	case OPT_RESUME: o->resume = 1; return 0;
+	case OPT_RELAY: o->relay = 1; return 0;
+	case OPT_RELAY_FANOUT:
+		return opts_num(arg, 1, RELAY_FANOUT_MAX, "--relay-fanout",
+		    &o->relay_fanout, err, errlen);
 	case OPT_MAX_FAILURES:
 		return opts_num(arg, 1, 1000000000, "--max-failures count",
 		    &o->max_failures, err, errlen);
@@ -539,6 +549,37 @@ opts_check_exec(const struct opts *o, char *err, size_t errlen)
 }
 
 /*
+ * --relay passes one file's bytes host to host (relay.h); what has no
+ * such file, or would run the hops as another user, is refused.  (A
+ * stream source is refused in main.c, which knows what the source is.)
+ */
+static int
+opts_check_relay(const struct opts *o, char *err, size_t errlen)
+{
+	const char *why = NULL;
+
+	if (!o->relay)
+		why = o->relay_fanout ? "--relay-fanout shapes --relay's trees; "
+		    "--relay was not given" : NULL;
+	else if (o->exec_cmd != NULL)
+		why = "--relay passes a file host to host; --exec feeds a "
+		    "command";
+	else if (o->recursive || o->n_sources > 1)
+		why = "--relay passes one file host to host; -r and several "
+		    "sources send an archive";
+	else if (o->sudo)
+		why = "--relay runs each hop's ssh as the login user; --sudo "
+		    "would write the file as root";
+	else if (o->transport == JOB_TRANSPORT_SSH)
+		why = "--relay learns each host's address and key from "
+		    "libssh2; --transport ssh uses none";
+	if (why == NULL)
+		return 0;
+	snprintf(err, errlen, "%s", why);
+	return -1;
+}
+
+/*
  * Check the -o options (and -C, -c) as ssh does while it reads its
  * command line, so that a misspelt key is a usage error before anything
  * is opened.  main.c parses them again for real.
@@ -648,6 +689,8 @@ opts_parse(struct opts *o, int argc, char **argv, char *err, size_t errlen)
 	if (opts_check_options(o, err, errlen) == -1)
 		return -1;
 	if (opts_check_sources(o, err, errlen) == -1)
+		return -1;
+	if (opts_check_relay(o, err, errlen) == -1)
 		return -1;
 	return opts_check_exec(o, err, errlen);
 }

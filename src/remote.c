@@ -66,7 +66,7 @@ const char remote_sudo_cmd[] = "exec sudo -n /bin/sh -c '" LOADER "'";
 const char remote_common[] =
     "set +euC\n"
     "trap '' PIPE\n"
-    "unset CDPATH hb P\n"
+    "unset CDPATH hb P RW\n"
     "unset -f cat wc mv rm chmod chown chgrp touch stat id readlink kill "
     "tail dd "
     "sleep sha256sum shasum openssl busybox getfacl setfacl chcon read "
@@ -75,6 +75,7 @@ const char remote_common[] =
     "export LC_ALL=C\n"
     "die() {\n"
     "\t[ -z \"$hb\" ] || kill \"$hb\" 2>/dev/null\n"
+    "\t[ -z \"$RW\" ] || rfin\n"
     "\tprintf '%s\\n' \"$2\" >&2; exit \"$1\"\n"
     "}\n"
     "drop() { rm -f -- \"$t\" ${P:+\"$P\"}; die \"$@\"; }\n"
@@ -360,6 +361,13 @@ remote_check_have(const char *out, size_t len, uint64_t *have,
 	}
 	hash[64] = '\0';
 	return 0;
+}
+
+int
+remote_last_line(const char *out, size_t len, const char *prefix,
+    const char **p, size_t *n)
+{
+	return (*p = last_line_after(out, len, prefix, n)) != NULL ? 0 : -1;
 }
 
 int

@@ -488,7 +488,7 @@ static char *
 file_receive_cmd(const struct remote_job *job)
 {
 	char *pre = remote_prelude(job);
-	char *same = NULL, *sha;
+	char *same = NULL, *sha, *relay;
 	char *s;
 
 	if (job->if_changed && job->sha256 != NULL) {
@@ -496,10 +496,13 @@ file_receive_cmd(const struct remote_job *job)
 		same = xasprintf("%s%s", sha, receive_same);
 		free(sha);
 	}
-	s = xasprintf("%s%s%s%s%s%s%s%s%s", pre, locate, owner_check,
+	relay = job->relay ? remote_relay_setup(job) : NULL;
+	s = xasprintf("%s%s%s%s%s%s%s%s%s%s", pre, locate, owner_check,
 	    same != NULL ? same : "", receive_head,
 	    job->keep ? keep_fns : "", receive_checks,
-	    job->keep ? keep_offer : "", receive_data);
+	    job->keep ? keep_offer : "", relay != NULL ? relay : "",
+	    relay != NULL ? remote_relay_data() : receive_data);
+	free(relay);
 	free(pre);
 	free(same);
 	return s;

@@ -6,13 +6,17 @@
  * that got EAGAIN is the next code to touch the session, and it repeats the
  * same call with the same arguments.
  */
+#include <sys/socket.h>
+
 #include <limits.h>
+#include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <libssh2.h>
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include "conn.h"
@@ -22,6 +26,7 @@
 #include "log.h"
 #include "loop.h"
 #include "ratelimit.h"
+#include "relay.h"
 #include "remote.h"
 #include "rexec.h"
 #include "sess.h"
@@ -109,6 +114,15 @@ struct sess {
 	int		 cleanup;	/* log in only to remove a kept temp
 					   file (sess_new_cleanup()) */
 	int		 close_tries;
+	/* --relay (relay.h): this host's node, or -1: sent directly. */
+	int		 relay_i;
+	int		 relay_phase;	/* lines of the set-up answered */
+	int		 relay_keymade;	/* its receive made a key pair */
+	int		 relay_fed;	/* its parent sends it the data */
+	int		 relay_poll;	/* waiting on another host's session */
+	char		*reply;		/* a set-up answer being written */
+	size_t		 reply_len;
+	size_t		 reply_pos;
 	int64_t		 deadline;	/* ms on the loop clock */
 	int64_t		 now;
 };
@@ -638,6 +652,211 @@ sess_answer_offer(struct sess *s, uint64_t have, const char *hash)
 	return sess_wait_input(s);
 }
 
+
+/*
+ * --relay: what this host's parent needs to reach it, as fanscp reached
+ * it: its address (also the from= of its own line for its children), the
+ * user, the port, and its host key, which fanscp has verified.  A host
+ * reached through a jump host or the ssh transport is not relayed.
+ */
+static int
+sess_relay_facts(struct sess *s, struct relay_node *n)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	const unsigned char *blob;
+	const char *banner, *v;
+	unsigned char b64[900];
+	size_t len, tl, i;
+	int type, major, minor;
+
+	if (s->ssh == NULL || conn_jump(s->conn) != NULL ||
+	    getpeername(conn_fd(s->conn), (struct sockaddr *)&ss, &sl) != 0 ||
+	    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6) ||
+	    getnameinfo((struct sockaddr *)&ss, sl, n->addr, sizeof(n->addr),
+	    NULL, 0, NI_NUMERICHOST) != 0)
+		return -1;
+	snprintf(n->host, sizeof(n->host), "%s", n->addr);
+	if (conn_login(s->conn) == NULL || strlen(conn_login(s->conn)) >=
+	    sizeof(n->user))
+		return -1;
+	snprintf(n->user, sizeof(n->user), "%s", conn_login(s->conn));
+	for (i = 0; n->user[i] != '\0'; i++)
+		if (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "0123456789._-", n->user[i]) == NULL)
+			return -1;
+	n->port = s->host->port;
+	blob = (const unsigned char *)libssh2_session_hostkey(s->ssh, &len,
+	    &type);
+	if (blob == NULL || len < 4 || len > 600)
+		return -1;
+	tl = (size_t)blob[0] << 24 | (size_t)blob[1] << 16 |
+	    (size_t)blob[2] << 8 | blob[3];
+	if (tl == 0 || tl > 64 || 4 + tl > len)
+		return -1;
+	for (i = 0; i < tl; i++)
+		if (strchr("abcdefghijklmnopqrstuvwxyz0123456789-@.",
+		    blob[4 + i]) == NULL)
+			return -1;
+	EVP_EncodeBlock(b64, blob, (int)len);
+	snprintf(n->hostkey, sizeof(n->hostkey), "%.*s %s", (int)tl,
+	    (const char *)blob + 4, (const char *)b64);
+	/* expiry-time= is OpenSSH 8.2's: an older sshd refuses the line. */
+	banner = libssh2_session_banner_get(s->ssh);
+	n->expiry = 0;
+	if (banner != NULL && (v = strstr(banner, "OpenSSH_")) != NULL &&
+	    sscanf(v + 8, "%d.%d", &major, &minor) == 2)
+		n->expiry = major > 8 || (major == 8 && minor >= 2);
+	n->live = 1;
+	return 0;
+}
+
+/* Write the pending set-up answer; ST_NEXT once it is all out. */
+static enum st_result
+sess_relay_reply(struct sess *s)
+{
+	ssize_t w;
+
+	while (s->reply != NULL && s->reply_pos < s->reply_len) {
+		w = rexec_write(&s->rx, s->reply + s->reply_pos,
+		    s->reply_len - s->reply_pos);
+		if (w == LIBSSH2_ERROR_EAGAIN || w == 0)
+			return sess_wait_ssh(s);
+		if (w < 0)
+			return sess_fail_ssh(s, (int)w, "setting up the relay");
+		s->reply_pos += (size_t)w;
+	}
+	free(s->reply);
+	s->reply = NULL;
+	return ST_NEXT;
+}
+
+static void
+sess_relay_answer(struct sess *s, char *line)
+{
+	free(s->reply);
+	s->reply = line;
+	s->reply_len = strlen(line);
+	s->reply_pos = 0;
+	s->relay_phase++;
+}
+
+/* Another host's session must move first: look again shortly. */
+static enum st_result
+sess_relay_wait(struct sess *s)
+{
+	s->relay_poll = 1;
+	return sess_wait_input(s);
+}
+
+/*
+ * The receive's set-up lines under --relay (relay.h), each answered once
+ * what it needs is known: the parent's key, whether the parent takes
+ * this host, and which of its children take its stream.  ST_NEXT when
+ * the set-up is done and the receive goes on to "ready".
+ */
+static enum st_result
+sess_relay_talk(struct sess *s)
+{
+	struct relay *r = s->job->relay;
+	struct relay_node *n = &r->n[s->relay_i];
+	const char *p;
+	char buf[600], *line;
+	enum st_result res;
+	size_t len;
+	int k;
+
+	s->relay_poll = 0;
+	if ((res = sess_relay_reply(s)) != ST_NEXT)
+		return res;
+	switch (s->relay_phase) {
+	case 0:
+		if (remote_last_line(s->rx.out, s->rx.outlen,
+		    "fanscp-relay-key ", &p, &len) != 0)
+			return sess_wait_input(s);
+		fmt_clean(buf, sizeof(buf), p, len);
+		s->relay_keymade = buf[0] != '-';
+		n->key[0] = '\0';
+		if (s->relay_keymade && strlen(buf) < sizeof(n->key) &&
+		    relay_key_ok(buf))
+			memcpy(n->key, buf, strlen(buf) + 1);
+		else if (s->relay_keymade)
+			hlog(LOG_VERBOSE, s->host->name, "relay: its key is "
+			    "not one fanscp passes on; it feeds no host");
+		else if (n->nkids > 0)
+			hlog(LOG_VERBOSE, s->host->name, "relay: it feeds no "
+			    "host: %s", buf[1] == ' ' ? buf + 2 : buf);
+		n->key_at = s->now;
+		n->keyed = 1;
+		s->relay_phase = 1;
+		/* FALLTHROUGH */
+	case 1:
+		if ((line = relay_in_line(r, s->relay_i, s->now)) == NULL)
+			return sess_relay_wait(s);
+		sess_relay_answer(s, line);
+		return sess_relay_talk(s);
+	case 2:
+		if (remote_last_line(s->rx.out, s->rx.outlen,
+		    "fanscp-relay-in ", &p, &len) != 0)
+			return sess_wait_input(s);
+		fmt_clean(buf, sizeof(buf), p, len);
+		if (strncmp(buf, "ok /", 4) == 0)
+			relay_set_in(r, s->relay_i, 1, buf + 3);
+		else if (strcmp(buf, "-") != 0) {
+			relay_set_in(r, s->relay_i, 0, NULL);
+			hlog(LOG_VERBOSE, s->host->name, "relay: fanscp sends "
+			    "it the data: %s", strncmp(buf, "off ", 4) == 0 ?
+			    buf + 4 : buf);
+		}
+		s->relay_phase = 3;
+		/* FALLTHROUGH */
+	case 3:
+		if ((k = relay_feed(r, s->relay_i)) < 0)
+			return sess_relay_wait(s);
+		s->relay_fed = k;
+		if (k)
+			hlog(LOG_DEBUG, s->host->name, "relay: fed by %s",
+			    r->hosts[n->parent].name);
+		sess_relay_answer(s, xstrdup(k ? "feed parent\n" :
+		    "feed source\n"));
+		if (!s->relay_keymade)
+			s->relay_phase = 5;
+		return sess_relay_talk(s);
+	case 4:
+		if ((line = relay_kid_lines(r, s->relay_i, s->now, &k)) ==
+		    NULL)
+			return sess_relay_wait(s);
+		sess_relay_answer(s, line);
+		return sess_relay_talk(s);
+	default:
+		return ST_NEXT;
+	}
+}
+
+/* -v: how each child's ssh ended, where it failed ("fanscp-relay-note"). */
+static void
+sess_relay_notes(struct sess *s)
+{
+	const char *p = s->rx.out, *end = s->rx.out + s->rx.outlen, *nl;
+	const struct host *kid;
+	char line[300];
+	int k, off;
+
+	for (; p < end; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			break;
+		if ((size_t)(nl - p) < 18 ||
+		    memcmp(p, "fanscp-relay-note ", 18) != 0 ||
+		    sscanf(p + 18, "%d %n", &k, &off) != 1)
+			continue;
+		kid = relay_kid(s->job->relay, s->relay_i, k);
+		fmt_clean(line, sizeof(line), p + 18 + off,
+		    (size_t)(nl - p - 18 - off));
+		hlog(LOG_VERBOSE, s->host->name, "relay: its stream to %s "
+		    "failed: %s", kid != NULL ? kid->name : "?", line);
+	}
+}
+
 static enum st_result
 st_receive(struct sess *s)
 {
@@ -649,13 +868,32 @@ st_receive(struct sess *s)
 	/* A stream that failed already: nothing is started on the host. */
 	if (!s->script_started && source_failed(s->job->src, err, sizeof(err)))
 		return sess_fail_as(s, ERR_SOURCE, "%s; not committed", err);
+	if (!s->script_started && s->relay_i >= 0 &&
+	    sess_relay_facts(s, &s->job->relay->n[s->relay_i]) != 0) {
+		hlog(LOG_VERBOSE, s->host->name, "relay: not relayed (a jump "
+		    "host, the ssh transport, or a name a hop cannot carry)");
+		relay_leave(s->job->relay, s->relay_i);
+		s->relay_i = -1;
+		s->rjob.relay = 0;
+	}
 	r = sess_script_begin(s, remote_receive_cmd,
 	    "starting the remote receiver");
-	if (r == ST_NEXT)
-		r = sess_await_ready(s, "receive", &ready);
-	if (r == ST_WAIT && s->rjob.keep && remote_check_have(s->rx.out,
-	    s->rx.outlen, &have, hash) == 0)
+	if (r != ST_NEXT)
+		return r;
+	r = sess_await_ready(s, "receive", &ready);
+	if (r == ST_WAIT && s->rjob.keep && s->relay_phase == 0 &&
+	    remote_check_have(s->rx.out, s->rx.outlen, &have, hash) == 0) {
+		/* Resumed: its own data, from fanscp. */
+		if (s->relay_i >= 0 && s->from_len == 0)
+			relay_leave(s->job->relay, s->relay_i);
 		return sess_answer_offer(s, have, hash);
+	}
+	if (r == ST_WAIT && s->relay_i >= 0 && !ready) {
+		if ((r = sess_relay_talk(s)) == ST_NEXT)
+			r = sess_await_ready(s, "receive", &ready);
+		if (r != ST_NEXT)
+			return r;
+	}
 	if (r == ST_NEXT) {
 		/* Refused before any data: finishing the script says why. */
 		s->ready_seen = ready;
@@ -866,6 +1104,11 @@ st_send(struct sess *s)
 
 	s->src_wait = 0;
 	s->throttled = 0;
+	if (s->relay_fed) {
+		/* Its parent sends the data; fanscp waits for the receive. */
+		sess_set_state(s, SS_EOF);
+		return ST_NEXT;
+	}
 	for (;;) {
 		if (s->pausing && s->buf_pos == s->buf_len) {
 			/* A probe that has seen enough: the data ends here. */
@@ -952,8 +1195,18 @@ st_exit(struct sess *s)
 		sess_set_state(s, SS_CLOSE);
 		return ST_NEXT;
 	}
+	if (s->relay_i >= 0)
+		sess_relay_notes(s);
 	if (s->rjob.keep && s->rx.exit_status == REMOTE_EXIT_PART &&
 	    remote_check_part(s->rx.out, s->rx.outlen, &have) == 0) {
+		if (s->relay_fed && !s->interrupted && !s->pausing) {
+			/* Its parent's stream ended short: fanscp sends the rest. */
+			hlog(LOG_VERBOSE, s->host->name, "relay: the stream from "
+			    "%s ended after %llu bytes; fanscp sends the rest",
+			    s->job->relay->hosts[s->job->relay->n[
+			    s->relay_i].parent].name, (unsigned long long)have);
+			s->pausing = 1;
+		}
 		if (s->pausing && !s->interrupted) {
 			/* Paused: the host is queued again, its file kept. */
 			s->paused = 1;
@@ -969,6 +1222,8 @@ st_exit(struct sess *s)
 	if (sess_script_error(s, "receive", msg, sizeof(msg)) != NULL)
 		return sess_fail(s, "%s", msg);
 	s->received = 1;
+	if (s->relay_fed)
+		host_set_bytes(s->host, s->rjob.size);
 	if (s->interrupted)
 		return sess_fail_as(s, ERR_INTERRUPTED, "interrupted");
 	if (source_changed(s->job->src, why, sizeof(why)))
@@ -1299,6 +1554,20 @@ sess_setup_remote(struct sess *s)
 	rj->has_chmod = s->job->has_chmod;
 	rj->chmod = s->job->chmod;
 	rj->if_changed = s->job->if_changed;
+	s->relay_i = -1;
+	if (s->job->relay != NULL && rj->keep) {
+		struct relay_node *n = relay_node(s->job->relay, s->host);
+
+		/* The first session only; a retry is sent directly. */
+		if (n != NULL && s->host->attempts > 1)
+			relay_leave(s->job->relay, (int)(n - s->job->relay->n));
+		else if (n != NULL && !n->gone) {
+			s->relay_i = (int)(n - s->job->relay->n);
+			rj->relay = 1;
+			rj->relay_fwd = n->nkids > 0;
+			rj->relay_idle = RELAY_FEED_IDLE;
+		}
+	}
 	rj->names = s->job->names;
 	rj->name_dirs = s->job->name_dirs;
 	rj->n_names = s->job->n_names;
@@ -1309,6 +1578,7 @@ sess_new(const struct job *job, struct host *host, int64_t now)
 {
 	struct sess *s = xcalloc(1, sizeof(*s));
 
+	s->relay_i = -1;
 	s->job = job;
 	s->host = host;
 	/* Made for every host started, even one that fails at once. */
@@ -1348,6 +1618,8 @@ sess_new_cleanup(const struct job *job, struct host *host, int64_t now)
 
 	host->attempts--;	/* not a try at the copy */
 	s->cleanup = 1;
+	s->relay_i = -1;
+	s->rjob.relay = 0;
 	host_set_status(host, HOST_FAILED);
 	return s;
 }
@@ -1389,6 +1661,8 @@ sess_retry_ms(const struct sess *s)
 
 	if (s->held)
 		return SESS_HOLD_MS;
+	if (s->relay_poll)
+		return RELAY_POLL_MS;
 	if (s->throttled && s->st == SS_SEND)
 		return ms < 1 ? 1 : ms > INT_MAX ? INT_MAX : (int)ms;
 	if (s->link == NULL)
@@ -1554,6 +1828,9 @@ sess_free(struct sess *s)
 {
 	if (s == NULL)
 		return;
+	if (s->relay_i >= 0)
+		relay_leave(s->job->relay, s->relay_i);
+	free(s->reply);
 	sess_teardown(s);
 	tchan_release(s->jchan);
 	conn_free(s->conn);

@@ -260,7 +260,7 @@ AddressFamily inet
 HostKey $_d/ssh_host_ed25519_key
 HostKey $_d/ssh_host_ecdsa_key
 PidFile $_d/sshd.pid
-AuthorizedKeysFile $_d/authorized_keys
+AuthorizedKeysFile $_d/authorized_keys $_d/home/.ssh/authorized_keys
 AuthorizedPrincipalsFile none
 AuthorizedKeysCommand none
 StrictModes no

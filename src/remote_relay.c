@@ -1,0 +1,213 @@
+/*
+ * --relay on the host (relay.h): the part of a file's receive that sets
+ * up the hops, and the data step that takes the stream from fanscp or
+ * from the parent's ssh, and passes it on to each child's ssh.  The
+ * receive's checks, keep and commit are the file payload's, unchanged.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "remote.h"
+#include "xmalloc.h"
+
+/*
+ * What the receive and a hop's forced command both run: lk takes the
+ * lock on authorized_keys edits (a directory beside it; one left by a
+ * killed run is taken after 5 s), and unauth removes this job's line (m
+ * marks it) by writing the other lines to a new file and renaming it
+ * over the old, so that a failed write never leaves a short file; it
+ * keeps the mode.  A line is added under the same lock.
+ */
+static const char relay_auth_fns[] =
+    "lk() {\n"
+    "\tj=0\n"
+    "\tuntil mkdir -- \"$RA.fanscp-lock\" 2>/dev/null; do\n"
+    "\t\tj=$((j + 1))\n"
+    "\t\t[ $j -le 100 ] || return 1\n"
+    "\t\t[ $j != 50 ] || rmdir -- \"$RA.fanscp-lock\" 2>/dev/null\n"
+    "\t\tsleep 0.1 2>/dev/null || sleep 1\n"
+    "\tdone\n"
+    "}\n"
+    "unauth() {\n"
+    "\t[ -f \"$RA\" ] && grep -q -F -e \"$m\" -- \"$RA\" 2>/dev/null || "
+    "return 0\n"
+    "\tlk || return 1\n"
+    "\tl=$(grep -c -v -F -e \"$m\" -- \"$RA\")\n"
+    "\tif grep -v -F -e \"$m\" -- \"$RA\" >\"$RA.$k\"; [ $? -le 1 ] &&\n"
+    "\t    [ \"$(wc -l <\"$RA.$k\")\" -eq \"${l:-x}\" ]; then\n"
+    "\t\to=$(stat -c %a -- \"$RA\" 2>/dev/null) && chmod -- \"$o\" "
+    "\"$RA.$k\"\n"
+    "\t\tmv -f -- \"$RA.$k\" \"$RA\"\n"
+    "\tfi 2>/dev/null\n"
+    "\trm -f -- \"$RA.$k\"\n"
+    "\trmdir -- \"$RA.fanscp-lock\" 2>/dev/null\n"
+    "}\n";
+
+/*
+ * The set-up, after the temp file is made.  W, the work directory, is
+ * made afresh (an earlier attempt's, and its line, go first); its path
+ * is part of the forced command, so it may hold no character that would
+ * need quoting there.  A host with children makes its key pair there,
+ * says the public half, and reads its parent's key ("in -": none); it
+ * authorizes that key, restricted (relay.h), with the forced command W/hop:
+ * run once, remove the line, write the FIFO W/in.  Then "feed parent" or
+ * "feed source", and for a host with a key its children: each one's
+ * host key goes into W/kh under an alias, and an ssh to it reads the
+ * FIFO W/oN, its errors in W/eN.  rfin, which die runs, stops them and
+ * removes W and the line.
+ */
+static const char relay_setup[] =
+    "RW=$HOME/.fanscp-relay.$k RA=$HOME/.ssh/authorized_keys "
+    "m=fanscp-relay:$k\n"
+    "eval \"$U\"\n"
+    "fw=\n"
+    "rfin() {\n"
+    "\tfor f in $fw; do kill \"$f\"; done 2>/dev/null\n"
+    "\tunauth; rm -rf -- \"$RW\"; RW=\n"
+    "}\n"
+    "rm -rf -- \"$RW\"; unauth\n"
+    "x=- y=\n"
+    "case $RW$RA in *[!A-Za-z0-9._/+-]*)\n"
+    "\ty=\"the home directory's path needs quoting\" RW=;; esac\n"
+    "[ -z \"$RW\" ] || v=$(mkdir -m 700 -- \"$RW\" 2>&1) ||\n"
+    "    { y=\"cannot make '$RW': ${v##*: }\" RW=; }\n"
+    "if [ -n \"$RW\" ] && [ \"$RF\" = 1 ]; then\n"
+    "\tif ! command -v ssh >/dev/null 2>&1 ||\n"
+    "\t    ! command -v ssh-keygen >/dev/null 2>&1; then\n"
+    "\t\ty='no ssh or ssh-keygen on the host'\n"
+    "\telif v=$(ssh-keygen -q -t ed25519 -N '' -C \"$m\" -f \"$RW/key\" "
+    "</dev/null 2>&1) &&\n"
+    "\t    read -r x <\"$RW/key.pub\"; then\n"
+    "\t\tset -- $x; x=\"$1 $2\"\n"
+    "\telse y=\"ssh-keygen failed: $v\" x=-; fi\n"
+    "elif [ -n \"$RW\" ]; then y='it feeds no other host'; fi\n"
+    "echo \"fanscp-relay-key $x${y:+ $y}\"\n"
+    "read -r g || g=\n"
+    "case $g in\n"
+    "'in -'|'') echo 'fanscp-relay-in -';;\n"
+    "*)\n"
+    "\tset -- ${g#in }\n"
+    "\to=\n"
+    "\tif [ -z \"$RW\" ]; then o=$y\n"
+    "\telif [ -L \"$RA\" ]; then o=\"'$RA' is a symbolic link\"\n"
+    "\telif ! mkfifo -m 600 -- \"$RW/in\" 2>/dev/null; then\n"
+    "\t\to=\"cannot make a FIFO in '$RW'\"\n"
+    "\telse\n"
+    "\t\tex=; [ \"$4\" = - ] || ex=\",expiry-time=\\\"$4\\\"\"\n"
+    "\t\t{ echo \"RW='$RW' RA='$RA' m='$m' k='$k'\"; printf '%s\\n' \"$U\"\n"
+    "\t\t  echo '[ -p \"$RW/in\" ] && mkdir -- \"$RW/once\" 2>/dev/null || exit 1'\n"
+    "\t\t  echo 'unauth'; echo 'exec cat >\"$RW/in\"'; } >\"$RW/hop\"\n"
+    "\t\t[ -d \"$HOME/.ssh\" ] || mkdir -m 700 -- \"$HOME/.ssh\" "
+    "2>/dev/null\n"
+    "\t\tlk || o=\"cannot lock '$RA'\"\n"
+    "\t\t[ -n \"$o\" ] || v=$( { [ -s \"$RA\" ] && [ -n \"$(tail -c 1 -- \"$RA\")\" ] && "
+    "echo\n"
+    "\t\t    printf 'restrict,from=\"%s\",command=\"exec /bin/sh "
+    "%s/hop\"%s %s %s %s\\n' \\\n"
+    "\t\t    \"$3\" \"$RW\" \"$ex\" \"$1\" \"$2\" \"$m\"; } 2>&1 >>\"$RA\") ||\n"
+    "\t\t    o=\"cannot add a key to '$RA': ${v##*: }\"\n"
+    "\t\trmdir -- \"$RA.fanscp-lock\" 2>/dev/null\n"
+    "\tfi\n"
+    "\tif [ -z \"$o\" ]; then echo \"fanscp-relay-in ok $RW\"\n"
+    "\telse echo \"fanscp-relay-in off $o\"; fi;;\n"
+    "esac\n"
+    "read -r g || g=\n"
+    "fp=0\n"
+    "if [ \"$g\" = 'feed parent' ]; then fp=1\n"
+    "elif [ -n \"$RW\" ]; then rm -f -- \"$RW/in\"; unauth; fi\n"
+    "n=0 outs=\n"
+    "if [ \"$x\" != - ]; then\n"
+    "\t: >\"$RW/kh\"\n"
+    "\twhile read -r g && [ \"$g\" != end ]; do\n"
+    "\t\tset -- $g\n"
+    "\t\tn=$((n + 1))\n"
+    "\t\techo \"fanscp-relay-$n $6 $7\" >>\"$RW/kh\"\n"
+    "\t\tmkfifo -m 600 -- \"$RW/o$n\" || break\n"
+    "\t\t{ ssh -F /dev/null -T -i \"$RW/key\" -o IdentitiesOnly=yes \\\n"
+    "\t\t    -o IdentityAgent=none -o BatchMode=yes \\\n"
+    "\t\t    -o \"UserKnownHostsFile=$RW/kh\" \\\n"
+    "\t\t    -o GlobalKnownHostsFile=/dev/null \\\n"
+    "\t\t    -o StrictHostKeyChecking=yes \\\n"
+    "\t\t    -o \"HostKeyAlias=fanscp-relay-$n\" \\\n"
+    "\t\t    -o ServerAliveInterval=1 -o ServerAliveCountMax=4 \\\n"
+    "\t\t    -o ConnectTimeout=10 -o LogLevel=ERROR \\\n"
+    "\t\t    -o ControlMaster=no -o ControlPath=none \\\n"
+    "\t\t    -o ClearAllForwardings=yes -p \"$4\" -l \"$2\" -- \"$3\" \\\n"
+    "\t\t    \"exec /bin/sh $5/hop\" <\"$RW/o$n\" >/dev/null "
+    "2>\"$RW/e$n\" & } 2>/dev/null\n"
+    "\t\tfw=\"$fw $!\" outs=\"$outs $RW/o$n\"\n"
+    "\tdone\n"
+    "fi\n";
+
+/*
+ * The data: tee appends to the temp file and writes each child's FIFO;
+ * with SIGPIPE ignored, a child that goes only drops out of its list.
+ * A fed host reads its FIFO, under a watch that stops the tee when the
+ * file has not grown for G s (a parent frozen, or never come): the
+ * receive then keeps what it has, to be sent the rest by fanscp.  The
+ * watch's "fanscp-got N" lines are the host's progress.  Each child's
+ * ssh is waited for, and says how it ended ("fanscp-relay-note N ...");
+ * then W and the line go, before the checks.
+ */
+static const char relay_data[] =
+    "part() {\n"
+    "\t[ \"$K\" = 1 ] && mine || return 0\n"
+    "\techo \"$R - -\" >\"$P\"\n"
+    "\tz=$(wc -c <\"$t\"); z=${z##*[!0-9]}\n"
+    "\techo \"fanscp-part receive ${z:-0}\"\n"
+    "\texit 87\n"
+    "}\n"
+    "echo fanscp-ready receive\n"
+    "if [ $fp = 1 ]; then\n"
+    "\t( exec tee -a -- \"$t\" $outs >/dev/null ) <\"$RW/in\" & c=$!\n"
+    "else\n"
+    "\texec 3<&0\n"
+    "\t( exec tee -a -- \"$t\" $outs >/dev/null ) <&3 & c=$!\n"
+    "fi\n"
+    "[ \"$K\" != 1 ] || { set +C; echo \"$R $$ $c\" >\"$P\"; }\n"
+    "wd=\n"
+    "if [ $fp = 1 ]; then\n"
+    "\t{ (l=-1 j=0\n"
+    "\twhile sleep 1; do\n"
+    "\t\tz=$(wc -c <\"$t\"); z=${z##*[!0-9]}\n"
+    "\t\techo \"fanscp-got ${z:-0}\" || exit\n"
+    "\t\tif [ \"$z\" = \"$l\" ]; then j=$((j + 1)); else j=0 l=$z; fi\n"
+    "\t\t[ $j -lt \"$G\" ] || { kill \"$c\"; exit; }\n"
+    "\tdone) </dev/null >&1 2>/dev/null & } 2>/dev/null\n"
+    "\twd=$!\n"
+    "fi\n"
+    "wait $c; cs=$?\n"
+    "[ -z \"$wd\" ] || { kill \"$wd\"; wait \"$wd\"; } 2>/dev/null\n"
+    "j=0\n"
+    "for f in $fw; do\n"
+    "\tj=$((j + 1))\n"
+    "\twait \"$f\" && continue\n"
+    "\tv=$(tail -c 200 -- \"$RW/e$j\" 2>/dev/null | tr '\\n' ' ')\n"
+    "\techo \"fanscp-relay-note $j ${v:-its ssh failed}\"\n"
+    "done\n"
+    "fw=\n"
+    "rfin\n"
+    "[ $cs = 0 ] || { part; drop 73 \"cannot write '$d'\"; }\n"
+    "beat\n"
+    "size \"$t\" || { [ \"${z:-0}\" -lt \"$s\" ] && unbeat && part\n"
+    "    drop 74 \"wrong size for '$d': got ${z:-?} of $s bytes\"; }\n"
+    "unbeat\n"
+    "echo fanscp-ok receive $s\n";
+
+char *
+remote_relay_setup(const struct remote_job *job)
+{
+	char *u = shquote(relay_auth_fns);
+	char *s;
+
+	s = xasprintf("RF=%d G=%d U=%s\n%s", job->relay_fwd ? 1 : 0,
+	    job->relay_idle > 0 ? job->relay_idle : 6, u, relay_setup);
+	free(u);
+	return s;
+}
+
+const char *
+remote_relay_data(void)
+{
+	return relay_data;
+}
