@@ -677,7 +677,7 @@ run(const struct opts *o, struct job *job, struct host *hosts, size_t n)
 	 * a file copy with fewer slots than hosts.
 	 */
 	c.width = raise_nofile(c.width);
-	job->keep = job->retries > 0 || job->resume || o->relay ||
+	job->keep = job->retries > 0 || job->resume ||
 	    (job->kind == REMOTE_FILE && !source_is_stream(job->src) &&
 	    (size_t)c.width < n);
 	if (o->relay) {

@@ -390,7 +390,8 @@ opts_one(struct opts *o, int c, const char *arg, char *err, size_t errlen)
 		return opts_num(arg, 0, 100, "retry count", &o->retries, err,
 		    errlen);
 	case OPT_RESUME: o->resume = 1; return 0;
-	case OPT_RELAY: o->relay = 1; return 0;
+	/* The bytes come through other hosts: every copy is checked. */
+	case OPT_RELAY: o->relay = o->verify = 1; return 0;
 	case OPT_RELAY_FANOUT:
 		return opts_num(arg, 1, RELAY_FANOUT_MAX, "--relay-fanout",
 		    &o->relay_fanout, err, errlen);

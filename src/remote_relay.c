@@ -142,12 +142,14 @@ static const char relay_setup[] =
 /*
  * The data: tee appends to the temp file and writes each child's FIFO;
  * with SIGPIPE ignored, a child that goes only drops out of its list.
- * A fed host reads its FIFO, under a watch that stops the tee when the
- * file has not grown for G s (a parent frozen, or never come): the
- * receive then keeps what it has, to be sent the rest by fanscp.  The
- * watch's "fanscp-got N" lines are the host's progress.  Each child's
- * ssh is waited for, and says how it ended ("fanscp-relay-note N ...");
- * then W and the line go, before the checks.
+ * Each child's ssh is waited for, and says how it ended
+ * ("fanscp-relay-note N ..."); then W and the line go.  A fed host reads
+ * its FIFO, under a watch that stops the tee when the file has not grown
+ * for G s (a parent frozen, or never come); the watch's "fanscp-got N"
+ * lines are its progress.  Short, it says "fanscp-relay-short N" and
+ * reads "from N" from fanscp, which sends it the rest on stdin; whole,
+ * it says "fanscp-relay-done" and reads "keep".  With fanscp gone, which
+ * would never commit it, the temp file goes.
  */
 static const char relay_data[] =
     "part() {\n"
@@ -157,24 +159,26 @@ static const char relay_data[] =
     "\techo \"fanscp-part receive ${z:-0}\"\n"
     "\texit 87\n"
     "}\n"
+    "tap() {\n"
+    "\t[ \"$K\" != 1 ] || { set +C; echo \"$R $$ $c\" >\"$P\"; }\n"
+    "}\n"
     "echo fanscp-ready receive\n"
-    "if [ $fp = 1 ]; then\n"
-    "\t( exec tee -a -- \"$t\" $outs >/dev/null ) <\"$RW/in\" & c=$!\n"
-    "else\n"
-    "\texec 3<&0\n"
-    "\t( exec tee -a -- \"$t\" $outs >/dev/null ) <&3 & c=$!\n"
-    "fi\n"
-    "[ \"$K\" != 1 ] || { set +C; echo \"$R $$ $c\" >\"$P\"; }\n"
+    "exec 3<&0\n"
     "wd=\n"
     "if [ $fp = 1 ]; then\n"
+    "\t( exec tee -a -- \"$t\" $outs >/dev/null ) <\"$RW/in\" & c=$!\n"
+    "\ttap\n"
     "\t{ (l=-1 j=0\n"
     "\twhile sleep 1; do\n"
     "\t\tz=$(wc -c <\"$t\"); z=${z##*[!0-9]}\n"
     "\t\techo \"fanscp-got ${z:-0}\" || exit\n"
     "\t\tif [ \"$z\" = \"$l\" ]; then j=$((j + 1)); else j=0 l=$z; fi\n"
     "\t\t[ $j -lt \"$G\" ] || { kill \"$c\"; exit; }\n"
-    "\tdone) </dev/null >&1 2>/dev/null & } 2>/dev/null\n"
+    "\tdone) </dev/null 2>/dev/null & } 2>/dev/null\n"
     "\twd=$!\n"
+    "else\n"
+    "\t( exec tee -a -- \"$t\" $outs >/dev/null ) <&3 & c=$!\n"
+    "\ttap\n"
     "fi\n"
     "wait $c; cs=$?\n"
     "[ -z \"$wd\" ] || { kill \"$wd\"; wait \"$wd\"; } 2>/dev/null\n"
@@ -187,6 +191,24 @@ static const char relay_data[] =
     "done\n"
     "fw=\n"
     "rfin\n"
+    "if [ $fp = 1 ] && { [ $cs != 0 ] || ! size \"$t\"; }; then\n"
+    "\tz=$(wc -c <\"$t\"); z=${z##*[!0-9]}\n"
+    "\t[ \"${z:-0}\" -le \"$s\" ] ||\n"
+    "\t    drop 74 \"wrong size for '$d': its stream brought $z of $s "
+    "bytes\"\n"
+    "\techo \"fanscp-relay-short ${z:-0}\"\n"
+    "\tread -r g <&3 || g=\n"
+    "\t[ \"$g\" = \"from ${z:-0}\" ] || { part; drop 74 \"the stream from "
+    "the host before it was cut short\"; }\n"
+    "\tcat <&3 >>\"$t\" & c=$!\n"
+    "\ttap\n"
+    "\twait $c; cs=$?\n"
+    "elif [ $fp = 1 ]; then\n"
+    "\techo fanscp-relay-done\n"
+    "\tread -r g <&3 || g=\n"
+    "\t[ \"$g\" = keep ] || drop 74 \"fanscp went away while the stream "
+    "came\"\n"
+    "fi\n"
     "[ $cs = 0 ] || { part; drop 73 \"cannot write '$d'\"; }\n"
     "beat\n"
     "size \"$t\" || { [ \"${z:-0}\" -lt \"$s\" ] && unbeat && part\n"

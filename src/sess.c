@@ -8,6 +8,7 @@
  */
 #include <sys/socket.h>
 
+#include <inttypes.h>
 #include <limits.h>
 #include <netdb.h>
 #include <stdarg.h>
@@ -833,6 +834,73 @@ sess_relay_talk(struct sess *s)
 	}
 }
 
+/*
+ * A host fed by its parent: fanscp sends nothing unless the stream ends
+ * short ("fanscp-relay-short N"), when it answers "from N" and sends the
+ * rest itself, on this channel (ST_NEXT: send from N).  A whole stream
+ * ("fanscp-relay-done") is answered "keep": the receive knows fanscp is
+ * still there to commit it.  The receive's "fanscp-got N" lines are its
+ * progress.
+ */
+static enum st_result
+sess_relay_fed(struct sess *s)
+{
+	const struct relay *r = s->job->relay;
+	enum st_result res;
+	const char *p;
+	char num[24];
+	uint64_t have;
+	size_t len;
+	int rc;
+
+	if (s->reply != NULL) {
+		if ((res = sess_relay_reply(s)) != ST_NEXT)
+			return res;
+		if (s->relay_fed == 3) {
+			sess_set_state(s, SS_EOF);
+			return ST_NEXT;
+		}
+		s->relay_fed = 2;
+		return ST_NEXT;
+	}
+	if ((rc = rexec_drain(&s->rx)) < 0)
+		return sess_fail_ssh(s, rc, "receiving from another host");
+	if (remote_last_line(s->rx.out, s->rx.outlen, "fanscp-got ", &p,
+	    &len) == 0 && len < sizeof(num)) {
+		memcpy(num, p, len);
+		num[len] = '\0';
+		if (sscanf(num, "%" SCNu64, &have) == 1 && have <= s->rjob.size)
+			host_set_bytes(s->host, have);
+	}
+	if (rc == 1) {
+		sess_set_state(s, SS_EXIT);
+		return ST_NEXT;
+	}
+	if (remote_last_line(s->rx.out, s->rx.outlen, "fanscp-relay-done",
+	    &p, &len) == 0 && len == 0) {
+		/* Whole: the receive keeps it for the commit. */
+		s->relay_fed = 3;
+		sess_relay_answer(s, xstrdup("keep\n"));
+		return sess_relay_fed(s);
+	}
+	if (remote_last_line(s->rx.out, s->rx.outlen, "fanscp-relay-short ",
+	    &p, &len) != 0 || len >= sizeof(num))
+		return sess_wait_input(s);
+	memcpy(num, p, len);
+	num[len] = '\0';
+	if (sscanf(num, "%" SCNu64, &have) != 1 || have > s->rjob.size)
+		return sess_fail(s, "relay: the host says it holds %s bytes",
+		    num);
+	hlog(LOG_VERBOSE, s->host->name, "relay: the stream from %s ended "
+	    "after %llu bytes; fanscp sends the rest",
+	    r->hosts[r->n[s->relay_i].parent].name, (unsigned long long)have);
+	s->off = have;
+	host_set_bytes(s->host, have);
+	sess_relay_answer(s, xasprintf("from %llu\n",
+	    (unsigned long long)have));
+	return sess_relay_fed(s);
+}
+
 /* -v: how each child's ssh ended, where it failed ("fanscp-relay-note"). */
 static void
 sess_relay_notes(struct sess *s)
@@ -1104,11 +1172,9 @@ st_send(struct sess *s)
 
 	s->src_wait = 0;
 	s->throttled = 0;
-	if (s->relay_fed) {
-		/* Its parent sends the data; fanscp waits for the receive. */
-		sess_set_state(s, SS_EOF);
-		return ST_NEXT;
-	}
+	if ((s->relay_fed == 1 || s->relay_fed == 3) &&
+	    (r = sess_relay_fed(s)) != ST_NEXT)
+		return r;
 	for (;;) {
 		if (s->pausing && s->buf_pos == s->buf_len) {
 			/* A probe that has seen enough: the data ends here. */
@@ -1199,14 +1265,6 @@ st_exit(struct sess *s)
 		sess_relay_notes(s);
 	if (s->rjob.keep && s->rx.exit_status == REMOTE_EXIT_PART &&
 	    remote_check_part(s->rx.out, s->rx.outlen, &have) == 0) {
-		if (s->relay_fed && !s->interrupted && !s->pausing) {
-			/* Its parent's stream ended short: fanscp sends the rest. */
-			hlog(LOG_VERBOSE, s->host->name, "relay: the stream from "
-			    "%s ended after %llu bytes; fanscp sends the rest",
-			    s->job->relay->hosts[s->job->relay->n[
-			    s->relay_i].parent].name, (unsigned long long)have);
-			s->pausing = 1;
-		}
 		if (s->pausing && !s->interrupted) {
 			/* Paused: the host is queued again, its file kept. */
 			s->paused = 1;
@@ -1222,7 +1280,7 @@ st_exit(struct sess *s)
 	if (sess_script_error(s, "receive", msg, sizeof(msg)) != NULL)
 		return sess_fail(s, "%s", msg);
 	s->received = 1;
-	if (s->relay_fed)
+	if (s->relay_fed == 3)
 		host_set_bytes(s->host, s->rjob.size);
 	if (s->interrupted)
 		return sess_fail_as(s, ERR_INTERRUPTED, "interrupted");
@@ -1555,7 +1613,8 @@ sess_setup_remote(struct sess *s)
 	rj->chmod = s->job->chmod;
 	rj->if_changed = s->job->if_changed;
 	s->relay_i = -1;
-	if (s->job->relay != NULL && rj->keep) {
+	if (s->job->relay != NULL && rj->kind == REMOTE_FILE &&
+	    !source_is_stream(src)) {
 		struct relay_node *n = relay_node(s->job->relay, s->host);
 
 		/* The first session only; a retry is sent directly. */

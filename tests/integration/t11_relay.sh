@@ -1,6 +1,6 @@
 # --relay: the file passed host to host over SSH, each host writing and
 # checking its own copy, with nothing left behind (relay.h).
-ALL_SCENARIOS="$ALL_SCENARIOS relay_chain"
+ALL_SCENARIOS="$ALL_SCENARIOS relay_chain relay_tree relay_kill relay_freeze relay_usage"
 
 # expect_relay_clean N: host N holds no relay key line, lock or work dir.
 expect_relay_clean() {
@@ -18,9 +18,9 @@ expect_relay_clean() {
 expect_fed() {
 	if grep -q "found at $(host_home "$1")/.ssh/authorized_keys" \
 	    "$(host_log "$1")"; then
-		[ "$2" != no ] || fail "$(host_name "$1"): fed by a relay host"
+		[ "${2:-}" != no ] || fail "$(host_name "$1"): fed by a relay host"
 	else
-		[ "$2" = no ] || fail "$(host_name "$1"): not fed by a relay host"
+		[ "${2:-}" = no ] || fail "$(host_name "$1"): not fed by a relay host"
 	fi
 }
 
@@ -43,4 +43,122 @@ scen_relay_chain() {
 	done
 	expect_fed 1 no
 	for n in 2 3 4 5 6 7 8; do expect_fed $n; done
+}
+
+# --relay-fanout 2: a tree of 7 (1 feeds 2 and 3, 2 feeds 4 and 5, 3
+# feeds 6 and 7); -p keeps mode and times on every copy.
+scen_relay_tree() {
+	need_fanscp || return
+	fixture_start 7
+	S=$T/src
+	mkdir -p "$S"
+	mkrandom "$S/f.bin" 2000000
+	chmod 640 "$S/f.bin"
+	touch -d '2020-01-02 03:04:05' "$S/f.bin"
+	run_fanscp -F "$T/ssh_config" --relay --relay-fanout 2 -p \
+	    "$S/f.bin" 'lab[001-007]:'
+	expect_rc 0
+	expect_fed 1 no
+	for n in 1 2 3 4 5 6 7; do
+		expect_copy $n f.bin "$S/f.bin"
+		expect_mode $n f.bin 640
+		[ "$(stat -c %Y "$(host_home $n)/f.bin")" = \
+		    "$(stat -c %Y "$S/f.bin")" ] ||
+		    fail "$(host_name $n): -p did not keep the mtime"
+		expect_no_stray $n
+		expect_relay_clean $n
+		[ $n = 1 ] || expect_fed $n
+	done
+}
+
+# relay_start N BYTES ARGS...: a file of BYTES to lab001..N through a
+# chain, paced by -l so that it is mid-stream for a while; waits until
+# host 3 holds 300 kB of it.
+relay_start() {
+	_n=$1 _b=$2
+	shift 2
+	S=$T/src
+	mkdir -p "$S"
+	mkrandom "$S/f.bin" "$_b"
+	start_fanscp -F "$T/ssh_config" -v --relay --verify -l 12000 "$@" \
+	    "$S/f.bin" "lab[001-$(printf %03d "$_n")]:f.bin"
+	wait_temp_over 3 300000 30 >/dev/null ||
+	    fail "host 3 never got 300 kB through the relay"
+}
+
+# A relay host killed mid-stream: it is named, the hosts after it are
+# sent the rest by fanscp (resumed from what they hold), every other copy
+# verifies, and no key is left on any host that lives.
+scen_relay_kill() {
+	need_fanscp || return
+	fixture_start 6
+	relay_start 6 6000000
+	kill_host 3
+	wait_fanscp
+	expect_rc 1
+	expect_err lab003 "lab003"
+	for n in 1 2 4 5 6; do
+		expect_copy $n f.bin "$S/f.bin"
+		expect_no_stray $n
+		expect_relay_clean $n
+	done
+	expect_absent 3 f.bin
+	# Its key line went at first use; the host had no time to tidy more.
+	! grep -q fanscp-relay "$(host_home 3)/.ssh/authorized_keys" ||
+	    fail "lab003: its relay key line is left"
+	grep -q 'lab004: relay: the stream from lab003 ended after' \
+	    "$T/err" || fail "lab004 was not resumed from fanscp"
+}
+
+# A relay host frozen mid-stream (SIGSTOP, no FIN): the host before it
+# gives up on it within seconds and finishes its own copy, the host
+# after it sees its file stop growing and is sent the rest by fanscp, and
+# the frozen host is named as stalled; the run ends in bounded time.
+scen_relay_freeze() {
+	need_fanscp || return
+	fixture_start 5
+	t0=$(date +%s)
+	relay_start 5 6000000 --stall-timeout 10
+	stop_host 3
+	wait_fanscp
+	t1=$(date +%s)
+	cont_host 3
+	expect_rc 1
+	expect_err lab003 "stalled"
+	for n in 1 2 4 5; do
+		expect_copy $n f.bin "$S/f.bin"
+		expect_no_stray $n
+		expect_relay_clean $n
+	done
+	expect_absent 3 f.bin
+	[ $((t1 - t0)) -le 40 ] || fail "the run took $((t1 - t0)) s"
+	# Woken, the frozen host's receive finds its stream gone, and tidies.
+	_i=0
+	while [ $_i -lt 50 ] && ls -d "$(host_home 3)"/.fanscp-relay.* \
+	    >/dev/null 2>&1; do
+		sleep 0.2; _i=$((_i + 1))
+	done
+	expect_relay_clean 3
+}
+
+# What --relay cannot pass on is refused before anything starts.
+scen_relay_usage() {
+	need_fanscp || return
+	fixture_start 1
+	echo x >"$T/f"
+	run_fanscp -F "$T/ssh_config" --relay --exec cat "$T/f" lab001
+	expect_rc 2
+	grep -q -- '--relay' "$T/err" || fail "no reason given for --exec"
+	run_fanscp -F "$T/ssh_config" --relay-fanout 2 "$T/f" lab001:
+	expect_rc 2
+	run_fanscp -F "$T/ssh_config" --relay --relay-fanout 9 "$T/f" lab001:
+	expect_rc 2
+	run_fanscp -F "$T/ssh_config" --relay --sudo "$T/f" lab001:
+	expect_rc 2
+	run_fanscp -F "$T/ssh_config" --relay -r "$T" lab001:
+	expect_rc 2
+	echo data | run_fanscp -F "$T/ssh_config" --relay - lab001:x
+	expect_rc 2
+	grep -q 'stream' "$T/err" || fail "no reason given for a stream"
+	expect_absent 1 x
 }
