@@ -1,6 +1,6 @@
 # --relay: the file passed host to host over SSH, each host writing and
 # checking its own copy, with nothing left behind (relay.h).
-ALL_SCENARIOS="$ALL_SCENARIOS relay_chain relay_tree relay_kill relay_freeze relay_usage"
+ALL_SCENARIOS="$ALL_SCENARIOS relay_chain relay_tree relay_kill relay_freeze relay_fallback relay_usage"
 
 # expect_relay_clean N: host N holds no relay key line, lock or work dir.
 expect_relay_clean() {
@@ -161,4 +161,42 @@ scen_relay_usage() {
 	expect_rc 2
 	grep -q 'stream' "$T/err" || fail "no reason given for a stream"
 	expect_absent 1 x
+}
+
+# Where a hop cannot be set up, fanscp sends to the host itself, and -v
+# says why: host 2's authorized_keys cannot be written (a read-only
+# mount), so fanscp feeds it, and it still feeds host 3; host 4's
+# ssh-keygen fails (in a BusyBox world), so host 5 is fed by fanscp.
+scen_relay_fallback() {
+	need_fanscp || return
+	need_root || return
+	fixture_start 5
+	ro=$(host_home 2)/.ssh
+	mkdir -p "$ro"
+	: >"$ro/authorized_keys"
+	fixture_cleanup "umount '$ro' 2>/dev/null || umount -l '$ro'"
+	mount --bind "$ro" "$ro" && mount -o remount,bind,ro "$ro" ||
+	    { fail "fixture: cannot mount '$ro' read-only"; return; }
+	set_shell 4 busybox
+	printf '#!/bin/sh\necho no entropy >&2; exit 1\n' \
+	    >"$(host_dir 4)/bin/ssh-keygen"
+	chmod 755 "$(host_dir 4)/bin/ssh-keygen"
+	S=$T/src
+	mkdir -p "$S"
+	mkrandom "$S/f.bin" 1000000
+	run_fanscp -F "$T/ssh_config" -v --relay "$S/f.bin" 'lab[001-005]:'
+	expect_rc 0
+	for n in 1 2 3 4 5; do
+		expect_copy $n f.bin "$S/f.bin"
+		expect_no_stray $n
+	done
+	for n in 1 3 4 5; do expect_relay_clean $n; done
+	expect_fed 2 no
+	expect_fed 3
+	expect_fed 4
+	expect_fed 5 no
+	grep -q "lab002: relay: fanscp sends it the data: .*not writable" \
+	    "$T/err" || fail "-v does not say why lab002 was not relayed"
+	grep -q "lab004: relay: it feeds no host: ssh-keygen failed: no entropy" \
+	    "$T/err" || fail "-v does not say why lab004 feeds no host"
 }
