@@ -1,6 +1,6 @@
 # --relay: the file passed host to host over SSH, each host writing and
 # checking its own copy, with nothing left behind (relay.h).
-ALL_SCENARIOS="$ALL_SCENARIOS relay_chain relay_tree relay_kill relay_freeze relay_fallback relay_usage"
+ALL_SCENARIOS="$ALL_SCENARIOS relay_chain relay_tree relay_kill relay_freeze relay_fallback relay_sigint relay_key relay_usage"
 
 # expect_relay_clean N: host N holds no relay key line, lock or work dir.
 expect_relay_clean() {
@@ -199,4 +199,89 @@ scen_relay_fallback() {
 	    "$T/err" || fail "-v does not say why lab002 was not relayed"
 	grep -q "lab004: relay: it feeds no host: ssh-keygen failed: no entropy" \
 	    "$T/err" || fail "-v does not say why lab004 feeds no host"
+}
+
+# SIGINT mid-stream: the run stops within seconds, and afterwards no host
+# holds the file, a temp file, a relay key line or a work directory.
+scen_relay_sigint() {
+	need_fanscp || return
+	fixture_start 5
+	relay_start 5 6000000
+	s0=$(date +%s)
+	kill -INT "$(fanscp_pid)"
+	FANSCP_SIGNALLED=1
+	wait_fanscp
+	FANSCP_SIGNALLED=0
+	expect_rc 130
+	[ $(($(date +%s) - s0)) -le 10 ] || fail "slow to stop after SIGINT"
+	for n in 1 2 3 4 5; do
+		wait_no_tempfile $n 10 ||
+		    fail "$(host_name $n): temp file left after SIGINT"
+		expect_absent $n f.bin
+		_i=0
+		while [ $_i -lt 50 ] && ls -d "$(host_home $n)"/.fanscp-relay.* \
+		    >/dev/null 2>&1; do
+			sleep 0.2; _i=$((_i + 1))
+		done
+		expect_relay_clean $n
+	done
+}
+
+# The one-job key: host 1's ssh is held back 3 s (a wrapper first in its
+# PATH), while the key's line sits in host 2's authorized_keys: it is
+# restricted to host 1's address and to the forced command, and has an
+# expiry.  Installed on a host that runs the forced command (no
+# ForceCommand), the key runs only that, never the command asked; from
+# another address, it is refused.  At first use the line goes.
+scen_relay_key() {
+	need_fanscp || return
+	fixture_start 3
+	host_sshd_option 3 "ForceCommand none"
+	mkdir -p "$(host_dir 1)/bin"
+	printf '#!/bin/sh\nsleep 3\nexec %s "$@"\n' "$(command -v ssh)" \
+	    >"$(host_dir 1)/bin/ssh"
+	chmod 755 "$(host_dir 1)/bin/ssh"
+	S=$T/src
+	mkdir -p "$S"
+	mkrandom "$S/f.bin" 100000
+	start_fanscp -F "$T/ssh_config" --relay "$S/f.bin" 'lab[001-002]:'
+	ak=$(host_home 2)/.ssh/authorized_keys
+	_i=0
+	while [ $_i -lt 100 ] && ! grep -q fanscp-relay "$ak" 2>/dev/null; do
+		sleep 0.05; _i=$((_i + 1))
+	done
+	line=$(grep fanscp-relay "$ak")
+	cp "$(host_home 1)"/.fanscp-relay.*/key "$T/stolen" 2>/dev/null ||
+	    fail "no key pair in host 1's work directory"
+	wait_fanscp
+	expect_rc 0
+	expect_copy 2 f.bin "$S/f.bin"
+	expect_fed 2
+	case $line in
+	'restrict,from="127.0.0.1",command="exec /bin/sh '"$(host_home 2)"/.fanscp-relay.*'/hop",expiry-time="'[0-9]*'" ssh-ed25519 '*' fanscp-relay:'*) ;;
+	*) fail "the key line is not restricted as it should be: $line" ;;
+	esac
+	! grep -q fanscp-relay "$ak" || fail "the key line is left"
+	# The same line on host 3, whose sshd honours a key's command.
+	mkdir -p "$(host_home 3)/.ssh"
+	printf '%s\n' "$line" >"$(host_home 3)/.ssh/authorized_keys"
+	chmod 600 "$T/stolen"
+	_ssh3() {
+		ssh -F /dev/null -i "$T/stolen" -o IdentitiesOnly=yes \
+		    -o IdentityAgent=none -o BatchMode=yes \
+		    -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+		    -o LogLevel=ERROR -p "$(host_port 3)" "$@" \
+		    "$FIXTURE_USER@127.0.0.1" "touch $T/pwned" </dev/null \
+		    >/dev/null 2>&1
+	}
+	_ssh3
+	[ ! -e "$T/pwned" ] || fail "the key ran a command of the client's"
+	[ "$(grep -c 'forced-command (key-option)' "$(host_log 3)")" = 1 ] ||
+	    fail "the key's forced command did not run from its own address"
+	_ssh3 -b 127.0.0.2
+	[ ! -e "$T/pwned" ] || fail "the key ran a command from another address"
+	[ "$(grep -c 'forced-command (key-option)' "$(host_log 3)")" = 1 ] ||
+	    fail "the key was let in from another address"
+	grep -q 'not from a permitted host' "$(host_log 3)" ||
+	    fail "sshd did not refuse the key from another address"
 }
