@@ -44,14 +44,15 @@ static int
 setup(void **state)
 {
 	struct fx *fx = calloc(1, sizeof(*fx));
+	char path[sizeof(fx->key[0])];
 	int i, fd;
 
 	assert_non_null(fx);
 	snprintf(fx->dir, sizeof(fx->dir), "/tmp/fanscp-ut-auth.XXXXXX");
 	assert_non_null(mkdtemp(fx->dir));
 	for (i = 0; i < 2; i++) {
-		snprintf(fx->key[i], sizeof(fx->key[i]), "%s/id_%d", fx->dir,
-		    i);
+		snprintf(path, sizeof(path), "%s/id_%d", fx->dir, i);
+		memcpy(fx->key[i], path, sizeof(path));
 		/* auth.c only stats it; the mock never reads it. */
 		fd = open(fx->key[i], O_WRONLY | O_CREAT | O_EXCL, 0600);
 		assert_true(fd >= 0);
