@@ -32,7 +32,7 @@ TOBJS	 = $(LIBSRCS:src/%.c=$(BUILD)/t/%.o)
 UNITS	 = $(patsubst tests/unit/test_%.c,$(BUILD)/t/test_%,$(wildcard tests/unit/test_*.c))
 
 # Unit tests that run against the scripted libssh2 of tests/unit/mock_libssh2.c.
-MOCKED	 = $(BUILD)/t/test_sess $(BUILD)/t/test_engine
+MOCKED	 = $(BUILD)/t/test_sess $(BUILD)/t/test_engine $(BUILD)/t/test_auth
 WRAPPED	 = ${shell sed -n 's/^__wrap_\(libssh2_[a-z0-9_]*\)(.*/\1/p' \
 	   tests/unit/mock_libssh2.c 2>/dev/null}
 

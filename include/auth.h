@@ -29,6 +29,8 @@ struct auth;
  */
 struct auth	*auth_new(const char *user, char *const *files, size_t nfiles,
 		    int identities_only, const char *agent);
+/* Name the host in auth's -v messages (copied); NULL for none. */
+void		 auth_set_host(struct auth *, const char *host);
 /* Advance authentication on s.  err gets the reason on failure. */
 enum auth_result auth_step(struct auth *, LIBSSH2_SESSION *s, char *err,
 		    size_t errlen);

@@ -5,6 +5,7 @@
  * with the same call and the same arguments, as libssh2 requires.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,7 @@ enum auth_phase {
 };
 
 struct auth {
+	char		 *host;			/* for messages, or NULL */
 	char		 *user;
 	char		**files;
 	size_t		  nfiles;
@@ -39,7 +41,8 @@ struct auth {
 	struct libssh2_agent_publickey *id;	/* the agent key being tried */
 	size_t		  file;			/* the file being tried */
 	int		  file_started;
-	int		  file_retried;		/* one more try after a load error */
+	int		  retried;		/* the key being tried had its one
+						   more try after a local failure */
 	char		  note[256];		/* why a key was skipped */
 };
 
@@ -76,16 +79,29 @@ auth_free(struct auth *a)
 	for (i = 0; i < a->nfiles; i++)
 		free(a->files[i]);
 	free(a->files);
+	free(a->host);
 	free(a->user);
 	free(a->agent_path);
 	free(a);
 }
 
-static void
-auth_note(struct auth *a, const char *fmt, const char *file)
+void
+auth_set_host(struct auth *a, const char *host)
 {
-	if (a->note[0] == '\0')
-		snprintf(a->note, sizeof(a->note), fmt, file);
+	free(a->host);
+	a->host = host != NULL ? xstrdup(host) : NULL;
+}
+
+static void __attribute__((format(printf, 2, 3)))
+auth_note(struct auth *a, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (a->note[0] != '\0')
+		return;
+	va_start(ap, fmt);
+	vsnprintf(a->note, sizeof(a->note), fmt, ap);
+	va_end(ap);
 }
 
 /* Did rc come from the connection rather than from the key being refused? */
@@ -121,6 +137,121 @@ auth_lost(LIBSSH2_SESSION *s, int rc, char *err, size_t errlen)
 		snprintf(err, errlen, "connection lost during authentication"
 		    " (%s)", msg ? msg : "unknown error");
 	return AUTH_LOST;
+}
+
+/*
+ * Why libssh2 1.10 gave up on a key, from _libssh2_userauth_publickey(),
+ * sign_fromfile() and agent_sign() at tag libssh2-1.10.0 (src/userauth.c,
+ * src/agent.c).  The code alone does not tell: -19 covers the server's
+ * "no" and our own failure to sign, so the message has to.
+ *
+ *   The server refused the key: never try it again (each refusal spends
+ *   one of the server's MaxAuthTries).
+ *     -18 AUTHENTICATION_FAILED "Username/PublicKey combination invalid":
+ *         the key query got USERAUTH_FAILURE.
+ *     -19 PUBLICKEY_UNVERIFIED "Invalid signature for supplied public
+ *         key, or bad username/public key combination": the signed
+ *         request got USERAUTH_FAILURE.
+ *
+ *   A local failure: the server took the key (PK_OK) or never saw it, and
+ *   we could not go on.  A second try may work; a key query answered with
+ *   PK_OK and no signature after it is no failure to sshd.
+ *     -19 "Callback returned error": the sign callback failed.  For a key
+ *         file, sign_fromfile() reads and parses the file a second time
+ *         (LIBSSH2_ERROR_FILE, METHOD_NONE) and signs (-1); for the agent,
+ *         agent_sign()'s request to the agent failed (AGENT_PROTOCOL,
+ *         ALLOC, a socket error).  libssh2 replaces that code by -19.
+ *         sshd logs "Accepted key ... found" and then the client quits.
+ *     -6 ALLOC: the signed data or the packet could not be allocated.
+ *     -16 FILE: the key file could not be read or parsed on the first
+ *         call (_libssh2_pub_priv_keyfile), before anything was sent.
+ *
+ *   Neither, and not tried again:
+ *     -19 "Waiting for USERAUTH response", "Waiting for publickey USERAUTH
+ *         response": no reply came (the socket failed, the server
+ *         disconnected, or libssh2's 60 s timer ran out): the connection,
+ *         which the next call or conn.c's disconnect note reports.
+ *     -19 "Invalid public key[, too short]": a malformed public key blob,
+ *         the same on every try.
+ *     -7 SOCKET_SEND and the other codes of auth_rc_is_lost(): the
+ *         connection.  EAGAIN (-37) is the caller's to repeat; libssh2
+ *         keeps its state for it and never returns it here.
+ */
+STATIC int
+auth_rc_is_local(int rc, const char *msg)
+{
+	switch (rc) {
+	case LIBSSH2_ERROR_ALLOC:
+	case LIBSSH2_ERROR_FILE:
+		return 1;
+	case LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED:
+		return msg != NULL &&
+		    strcmp(msg, "Callback returned error") == 0;
+	default:
+		return 0;
+	}
+}
+
+/* The name of a libssh2 error code that a key attempt can end with. */
+STATIC const char *
+auth_rc_name(int rc)
+{
+	switch (rc) {
+	case LIBSSH2_ERROR_ALLOC:
+		return "LIBSSH2_ERROR_ALLOC";
+	case LIBSSH2_ERROR_SOCKET_SEND:
+		return "LIBSSH2_ERROR_SOCKET_SEND";
+	case LIBSSH2_ERROR_FILE:
+		return "LIBSSH2_ERROR_FILE";
+	case LIBSSH2_ERROR_METHOD_NONE:
+		return "LIBSSH2_ERROR_METHOD_NONE";
+	case LIBSSH2_ERROR_AUTHENTICATION_FAILED:
+		return "LIBSSH2_ERROR_AUTHENTICATION_FAILED";
+	case LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED:
+		return "LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED";
+	case LIBSSH2_ERROR_AGENT_PROTOCOL:
+		return "LIBSSH2_ERROR_AGENT_PROTOCOL";
+	case LIBSSH2_ERROR_BAD_USE:
+		return "LIBSSH2_ERROR_BAD_USE";
+	case LIBSSH2_ERROR_EAGAIN:
+		return "LIBSSH2_ERROR_EAGAIN";
+	default:
+		return "LIBSSH2_ERROR";
+	}
+}
+
+/*
+ * A key was not taken with rc (not EAGAIN, not a lost connection): say so
+ * at -v with libssh2's code and message, and decide.  Returns 1 when the
+ * same key is to be tried once more: a local failure, and no second try
+ * yet.  The caller moves on to the next key otherwise.  The message is
+ * libssh2's own text, which holds no key material.
+ */
+static int
+auth_refused(struct auth *a, LIBSSH2_SESSION *s, int rc, const char *kind,
+    const char *key)
+{
+	char *msg = NULL;
+	int local;
+
+	libssh2_session_last_error(s, &msg, NULL, 0);
+	if (msg == NULL)
+		msg = "";
+	local = auth_rc_is_local(rc, msg);
+	hlog(LOG_VERBOSE, a->host, "%s '%s' refused: %d %s (%s)%s", kind, key,
+	    rc, auth_rc_name(rc), msg, !local ? "" : !a->retried ?
+	    "; a local failure, trying it once more" :
+	    "; a local failure again, giving it up");
+	if (local && !a->retried) {
+		a->retried = 1;
+		return 1;
+	}
+	if (local && rc != LIBSSH2_ERROR_FILE)
+		auth_note(a, "%s '%s' not used: libssh2 failed here, twice, "
+		    "before the server saw a signature (%d %s: %s)", kind, key,
+		    rc, auth_rc_name(rc), msg);
+	a->retried = 0;
+	return 0;
 }
 
 static enum auth_result
@@ -274,7 +405,9 @@ auth_agent(struct auth *a, LIBSSH2_SESSION *s, char *err, size_t errlen)
 		return AUTH_OK;
 	if (auth_rc_is_lost(rc))
 		return auth_lost(s, rc, err, errlen);
-	debug("agent key '%s' refused", a->id->comment ? a->id->comment : "");
+	if (auth_refused(a, s, rc, "agent key",
+	    a->id->comment ? a->id->comment : ""))
+		return AUTH_NEXT;
 	auth_note_rsa(a, a->id->blob, a->id->blob_len,
 	    a->id->comment ? a->id->comment : "from the agent");
 	if (auth_agent_next(a) != 0)
@@ -322,20 +455,14 @@ auth_files(struct auth *a, LIBSSH2_SESSION *s, char *err, size_t errlen)
 		return AUTH_OK;
 	if (auth_rc_is_lost(rc))
 		return auth_lost(s, rc, err, errlen);
-	if (rc == LIBSSH2_ERROR_FILE && !a->file_retried) {
-		/*
-		 * libssh2 re-reads and re-parses the key for every host.  Under
-		 * CI load one host in thousands saw a load error on a key that
-		 * loaded for all the others; a second try costs one parse.
-		 */
-		char *msg = NULL;
-
-		libssh2_session_last_error(s, &msg, NULL, 0);
-		debug("key '%s' not loaded (%s); trying once more", file,
-		    msg ? msg : "");
-		a->file_retried = 1;
+	/*
+	 * libssh2 re-reads and re-parses the key for every host, and again
+	 * to sign.  Under CI load one host in thousands failed to load or
+	 * sign with a key that worked for all the others; a second try
+	 * costs one parse (and one key query, which no server counts).
+	 */
+	if (auth_refused(a, s, rc, "key", file))
 		return AUTH_NEXT;
-	}
 	if (rc == LIBSSH2_ERROR_FILE) {
 		auth_note(a, "key '%s' not loaded: encrypted or unsupported "
 		    "(load it into ssh-agent)", file);
@@ -345,10 +472,8 @@ auth_files(struct auth *a, LIBSSH2_SESSION *s, char *err, size_t errlen)
 
 		auth_note_rsa(a, blob, n, file);
 	}
-	debug("key '%s' refused (%d)", file, rc);
 	a->file++;
 	a->file_started = 0;
-	a->file_retried = 0;
 	return AUTH_NEXT;
 }
 

@@ -841,6 +841,7 @@ conn_configure(struct conn *c)
 	}
 	c->auth = auth_new(c->user, ids, nids, c->cfg.identities_only == 1,
 	    c->cfg.identity_agent);
+	auth_set_host(c->auth, c->host->name);
 	for (i = job->n_identities + c->cfg.n_identity_files; i < nids; i++)
 		free(ids[i]);
 	free(ids);

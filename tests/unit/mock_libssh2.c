@@ -831,6 +831,7 @@ __wrap_libssh2_userauth_publickey_fromfile_ex(LIBSSH2_SESSION *s,
     const char *pass)
 {
 	struct mock_sess *ms = mock_sess_of(s);
+	const char *msg;
 	int rc;
 
 	(void)pub;
@@ -851,6 +852,7 @@ __wrap_libssh2_userauth_publickey_fromfile_ex(LIBSSH2_SESSION *s,
 		return mock_error(ms, LIBSSH2_ERROR_SOCKET_SEND,
 		    "Unable to send userauth-publickey request");
 	rc = ms->pub_i < mock.npubkey_rc ? mock.pubkey_rc[ms->pub_i] : 0;
+	msg = ms->pub_i < mock.npubkey_rc ? mock.pubkey_msg[ms->pub_i] : NULL;
 	ms->pub_i++;
 	if (rc != 0 && mock.pubkey_disconnect > 0 &&
 	    ms->pub_i >= mock.pubkey_disconnect) {
@@ -861,8 +863,8 @@ __wrap_libssh2_userauth_publickey_fromfile_ex(LIBSSH2_SESSION *s,
 		    "username/public key combination");
 	}
 	if (rc != 0)
-		return mock_error(ms, rc, "Username/PublicKey combination "
-		    "invalid");
+		return mock_error(ms, rc, msg != NULL ? msg :
+		    "Username/PublicKey combination invalid");
 	ms->authed = 1;
 	mock_logins();
 	return mock_ok(ms);

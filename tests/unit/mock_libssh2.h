@@ -163,6 +163,9 @@ struct mock {
 	size_t		 hostkey_len;
 	const char	*auth_methods;		/* NULL: "none" is accepted */
 	int		 pubkey_rc[MOCK_MAX_PUBKEY]; /* per session, then 0 */
+	const char	*pubkey_msg[MOCK_MAX_PUBKEY]; /* last_error's text
+						   for each; NULL: the
+						   server's refusal */
 	int		 npubkey_rc;
 	struct mock_write writes[MOCK_MAX_WRITES]; /* shared by sessions */
 	int		 nwrites;
