@@ -100,7 +100,7 @@ fresh_hosts() {
 # (their numbers) and LEFT (what the relay left in the homes).
 inspect() {
 	local n h f
-	OK=0 FED=0 FEDBY= LEFT=
+	OK=0 FED=0 FEDBY='' LEFT=''
 	for ((n = 1; n <= $1; n++)); do
 		h=$(host_home "$n")
 		[ "$(sha256 "$h/$DEST")" = "$SRCHASH" ] && OK=$((OK + 1))
@@ -193,7 +193,7 @@ report_scenario() {
 			    label, runs, wall, wall / lb, rate, rate / (n * link), rate / (n * up),
 			    cpu / (n * f / 1073741824), rss / 1024, a[1], a[2], a[3] }'
 	done
-	printf '\nCommands ($T is the lab'"'"'s temp dir), run in the sender'"'"'s namespace:\n\n'
+	printf '\n%s\n\n' "Commands (\$T is the lab's temp dir), run in the sender's namespace:"
 	for t in $TOOLS; do
 		awk -F'\t' -v k="$s $t" '$1 == k { printf "- %s: `%s`\n", $2, $3; exit }' "$T/cmds"
 	done
@@ -257,6 +257,7 @@ relay_stop() {
 # its own (lib.sh); ours, which also stops a run and keeps $T on asking,
 # replace them once it is up.
 note "starting the lab: $maxn hosts at $LINK Mbit/s, uplink $UPLINK, under $TMPDIR"
+# shellcheck disable=SC2046
 lab_up "$UPLINK" $(yes "$LINK" | head -n "$maxn") || die "no lab here: $SCEN_SKIP"
 LAB_T=$T
 trap relay_stop EXIT
@@ -264,8 +265,8 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 unset SSH_AUTH_SOCK
 RAW=$T/raw.tsv REAP=$T/reap
-mkdir "$T/bin" && cp "$FANSCP" "$T/bin/fanscp" && FANSCP=$T/bin/fanscp ||
-    die "cannot copy $FANSCP"
+{ mkdir "$T/bin" && cp "$FANSCP" "$T/bin/fanscp"; } || die "cannot copy $FANSCP"
+FANSCP=$T/bin/fanscp
 cc -O2 -o "$REAP" "$here/reap.c" || die "cannot build bench/reap.c"
 for f in "$RAW" "$T/cmds" "$T/tool.log"; do : >"$f"; done
 note "source: $MIB MiB"
