@@ -43,6 +43,16 @@ scen_relay_chain() {
 	done
 	expect_fed 1 no
 	for n in 2 3 4 5 6 7 8; do expect_fed $n; done
+	# A hostile name, through a chain of 3: the path is quoted on every
+	# hop, since the hops carry bytes only, never a name.
+	name='-x $(touch PWNED1) `touch PWNED2` "q" '"'s'"' sp
+nl'
+	run_fanscp -F "$T/ssh_config" --relay "$S/f.bin" \
+	    "lab001:$name" "lab002:$name" "lab003:$name"
+	expect_rc 0
+	for n in 1 2 3; do expect_copy $n "$name" "$S/f.bin"; done
+	expect_fed 3
+	expect_no_pwned
 }
 
 # --relay-fanout 2: a tree of 7 (1 feeds 2 and 3, 2 feeds 4 and 5, 3
