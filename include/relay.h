@@ -45,7 +45,7 @@ struct host;
 #define RELAY_WAIT_MS	15000	/* a parent waits this long for children */
 #define RELAY_POLL_MS	50	/* a session waiting on another looks again */
 #define RELAY_FEED_IDLE	6	/* s a fed host's file may not grow */
-#define RELAY_FANOUT_MAX 8	/* --relay-fanout, at most */
+#define RELAY_FANOUT_MAX 6	/* --relay-fanout, at most: fds 4 to 9 */
 
 enum relay_in { RELAY_IN_UNSEEN = 0, RELAY_IN_ASKED, RELAY_IN_OK,
 	RELAY_IN_OFF };

@@ -146,8 +146,10 @@ static const char relay_setup[] =
  * The data: tee appends to the temp file and writes each child's FIFO;
  * with SIGPIPE ignored, a child that goes only drops out of its list.
  * Each child's ssh is waited for, and says how it ended
- * ("fanscp-relay-note N ..."); then W and the line go.  A fed host reads
- * its FIFO, under a watch that stops the tee when the file has not grown
+ * ("fanscp-relay-note N ..."); then W and the line go.  A fed host opens
+ * its children's FIFOs (fds 4 to 9) before it waits for its own, so that
+ * their ssh connections are made while its parent's is, not after; it
+ * reads its FIFO, under a watch that stops the tee when the file has not grown
  * for G s (a parent frozen, or never come); the watch's "fanscp-got N"
  * lines are its progress.  Short, it says "fanscp-relay-short N" and
  * reads "from N" from fanscp, which sends it the rest on stdin; whole,
@@ -169,7 +171,9 @@ static const char relay_data[] =
     "exec 3<&0\n"
     "wd=\n"
     "if [ $fp = 1 ]; then\n"
-    "\t( exec tee -a -- \"$t\" $outs >/dev/null ) <\"$RW/in\" & c=$!\n"
+    "\t( j=4; for o in $outs; do eval \"exec $j>\\\"\\$o\\\"\"; "
+    "j=$((j + 1)); done\n"
+    "\t  exec tee -a -- \"$t\" $outs <\"$RW/in\" >/dev/null ) & c=$!\n"
     "\ttap\n"
     "\t{ (l=-1 j=0\n"
     "\twhile sleep 1; do\n"
