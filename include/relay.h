@@ -1,9 +1,10 @@
 /*
  * --relay: the stream passed host to host, over SSH alone.
  *
- * The hosts are cut, in their order, into trees of at most RELAY_GROUP
- * hosts (fewer when the width is smaller), each host feeding up to
- * fanout children: fanout 1 makes chains.  fanscp sends the data to each
+ * The hosts are cut, in their order (with known rates, the slowest
+ * last: relay_shape()), into trees of at most RELAY_GROUP hosts (fewer
+ * when the width is smaller), each host feeding up to fanout children:
+ * fanout 1 makes chains.  fanscp sends the data to each
  * tree's root only; every host writes its own temp file and passes the
  * bytes on, with the OpenSSH client it already has, to its children.
  * fanscp keeps its own session to every host, which checks and commits
@@ -52,8 +53,8 @@ enum relay_in { RELAY_IN_UNSEEN = 0, RELAY_IN_ASKED, RELAY_IN_OK,
 
 struct relay_node {
 	int		 parent;	/* index, or -1: fed by fanscp */
-	int		 first_kid;	/* its children: first_kid .. */
-	int		 nkids;		/* .. first_kid + nkids - 1 */
+	int		 kids[RELAY_FANOUT_MAX]; /* its children, indices */
+	int		 nkids;
 	/* What its session learnt, first attempt only. */
 	int		 live;		/* logged in, facts below set */
 	int		 gone;		/* failed, or not relayed: feeds and
@@ -79,12 +80,22 @@ struct relay {
 	struct relay_node *n;
 	size_t		 count;
 	int		 fanout;
+	int		 group;		/* hosts in a tree, at most */
 	const struct host *hosts;	/* index 0 of the nodes */
 };
 
-/* Trees over n hosts, of at most group each, fanout children a node. */
+/*
+ * Trees over n hosts, of at most group each, fanout children a node, in
+ * the order given.
+ */
 struct relay	*relay_new(const struct host *hosts, size_t n, int fanout,
 		    int group);
+/*
+ * Shape them again knowing rates[i], host i's rate in bytes/s from the
+ * history (0: unknown): the unknown first, as given, then the fastest
+ * first, so that the slowest end the chains.  Before any session starts.
+ */
+void		 relay_shape(struct relay *, const double *rates);
 void		 relay_free(struct relay *);
 /* The node of host h, or NULL. */
 struct relay_node *relay_node(struct relay *, const struct host *h);

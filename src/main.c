@@ -705,6 +705,15 @@ run(const struct opts *o, struct job *job, struct host *hosts, size_t n)
 	hist = o->no_history ? NULL : history_load(NULL);
 	eps = xcalloc(n ? n : 1, sizeof(*eps));
 	c.sched = plan(job, hosts, n, c.width, hist, eps);
+	if (job->relay != NULL && hist != NULL) {
+		double *rates = xcalloc(n ? n : 1, sizeof(*rates));
+
+		for (i = 0; i < n; i++)
+			rates[i] = eps[i] != NULL ?
+			    history_rate(hist, eps[i]) : 0;
+		relay_shape(job->relay, rates);
+		free(rates);
+	}
 	source_expect_readers(job->src, n);
 	failed = engine_run_parallel(job, hosts, n, &c, &stop_signal);
 	remember(job, hosts, n, c.sched, hist, eps);

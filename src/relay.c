@@ -16,33 +16,68 @@ struct relay *
 relay_new(const struct host *hosts, size_t n, int fanout, int group)
 {
 	struct relay *r = xcalloc(1, sizeof(*r));
-	size_t g, i, end, j, first;
 
 	if (fanout < 1)
 		fanout = 1;
 	if (fanout > RELAY_FANOUT_MAX)
 		fanout = RELAY_FANOUT_MAX;
-	if (group < 2)
-		group = 2;
 	r->n = xcalloc(n > 0 ? n : 1, sizeof(*r->n));
 	r->count = n;
 	r->fanout = fanout;
+	r->group = group < 2 ? 2 : group;
 	r->hosts = hosts;
-	/* Each group is a heap: local node j feeds j*K+1 .. j*K+K. */
-	for (g = 0; g < n; g += (size_t)group) {
-		end = g + (size_t)group < n ? g + (size_t)group : n;
-		for (i = g; i < end; i++) {
-			j = i - g;
-			r->n[i].parent = j == 0 ? -1 :
-			    (int)(g + (j - 1) / (size_t)fanout);
-			first = g + j * (size_t)fanout + 1;
-			r->n[i].first_kid = (int)first;
-			r->n[i].nkids = first >= end ? 0 :
-			    (int)(end - first < (size_t)fanout ? end - first :
-			    (size_t)fanout);
+	relay_shape(r, NULL);
+	return r;
+}
+
+/*
+ * The hosts in tree order: those of unknown rate first, as given, then
+ * the known ones fastest first, so that a host known to be slow sits at
+ * the end of its chain (or the leaves of its tree), where it paces no
+ * other host.
+ */
+static void
+relay_order(const struct relay *r, const double *rates, size_t *ord)
+{
+	size_t i, j, k = 0;
+
+	for (i = 0; i < r->count; i++)
+		if (rates == NULL || !(rates[i] > 0))
+			ord[k++] = i;
+	for (i = 0; i < r->count; i++) {
+		if (rates == NULL || !(rates[i] > 0))
+			continue;
+		/* Insertion, stable: ties keep the order given. */
+		for (j = k++; j > 0 && rates[ord[j - 1]] > 0 &&
+		    rates[ord[j - 1]] < rates[i]; j--)
+			ord[j] = ord[j - 1];
+		ord[j] = i;
+	}
+}
+
+void
+relay_shape(struct relay *r, const double *rates)
+{
+	size_t *ord = xcalloc(r->count > 0 ? r->count : 1, sizeof(*ord));
+	size_t g, p, end, j, first, k, K = (size_t)r->fanout;
+	struct relay_node *n;
+
+	relay_order(r, rates, ord);
+	/* Each group is a heap in that order: place j feeds j*K+1 .. j*K+K. */
+	for (g = 0; g < r->count; g += (size_t)r->group) {
+		end = g + (size_t)r->group < r->count ? g + (size_t)r->group :
+		    r->count;
+		for (p = g; p < end; p++) {
+			n = &r->n[ord[p]];
+			j = p - g;
+			n->parent = j == 0 ? -1 : (int)ord[g + (j - 1) / K];
+			first = g + j * K + 1;
+			n->nkids = 0;
+			for (k = 0; k < K && first + k < end; k++)
+				n->kids[n->nkids++] = (int)ord[first + k];
 		}
 	}
-	return r;
+	free(ord);
 }
 
 void
@@ -148,7 +183,7 @@ relay_kid_lines(struct relay *r, int i, int64_t now, int *nkids)
 
 	*nkids = 0;
 	for (k = 0; k < n->nkids && !n->gone; k++) {
-		c = &r->n[n->first_kid + k];
+		c = &r->n[n->kids[k]];
 		if (!c->gone && c->in != RELAY_IN_OK && c->in != RELAY_IN_OFF)
 			settled = 0;
 	}
@@ -159,10 +194,10 @@ relay_kid_lines(struct relay *r, int i, int64_t now, int *nkids)
 	n->decided = 1;
 	n->nsent = 0;
 	for (k = 0; k < n->nkids && !n->gone && n->key[0] != '\0'; k++) {
-		c = &r->n[n->first_kid + k];
+		c = &r->n[n->kids[k]];
 		if (c->gone || c->in != RELAY_IN_OK)
 			continue;
-		n->sent[n->nsent++] = n->first_kid + k;
+		n->sent[n->nsent++] = n->kids[k];
 		t = xasprintf("%skid %s %s %d %s %s\n", s, c->user, c->host,
 		    c->port, c->w, c->hostkey);
 		free(s);

@@ -54,9 +54,10 @@ test_shapes(void **state)
 	/* A tree of fanout 2 over 7: 0 -> 1 2, 1 -> 3 4, 2 -> 5 6. */
 	r = relay_new(hosts, 7, 2, 16);
 	assert_int_equal(r->n[0].parent, -1);
-	assert_int_equal(r->n[0].first_kid, 1);
+	assert_int_equal(r->n[0].kids[0], 1);
+	assert_int_equal(r->n[0].kids[1], 2);
 	assert_int_equal(r->n[0].nkids, 2);
-	assert_int_equal(r->n[2].first_kid, 5);
+	assert_int_equal(r->n[2].kids[0], 5);
 	assert_int_equal(r->n[2].nkids, 2);
 	assert_int_equal(r->n[6].parent, 2);
 	assert_int_equal(r->n[3].nkids, 0);
@@ -68,6 +69,33 @@ test_shapes(void **state)
 	assert_int_equal(r->fanout, RELAY_FANOUT_MAX);
 	assert_int_equal(r->n[1].parent, 0);
 	assert_int_equal(r->n[2].parent, -1);
+	relay_free(r);
+}
+
+/*
+ * Known rates: unknown hosts first, as given, then the fastest first; the
+ * slowest ends its chain.
+ */
+static void
+test_shape_rates(void **state)
+{
+	double rates[6] = { 5e6, 0, 50e6, 1e6, 0, 50e6 };
+	struct relay *r = relay_new(hosts, 6, 1, 16);
+
+	(void)state;
+	relay_shape(r, rates);
+	/* The chain: 1 4 2 5 0 3. */
+	assert_int_equal(r->n[1].parent, -1);
+	assert_int_equal(r->n[4].parent, 1);
+	assert_int_equal(r->n[2].parent, 4);
+	assert_int_equal(r->n[5].parent, 2);
+	assert_int_equal(r->n[0].parent, 5);
+	assert_int_equal(r->n[3].parent, 0);
+	assert_int_equal(r->n[3].nkids, 0);
+	assert_int_equal(r->n[1].kids[0], 4);
+	relay_shape(r, NULL);
+	assert_int_equal(r->n[0].parent, -1);
+	assert_int_equal(r->n[5].parent, 4);
 	relay_free(r);
 }
 
@@ -182,6 +210,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_shapes),
+		cmocka_unit_test(test_shape_rates),
 		cmocka_unit_test(test_chain_talk),
 		cmocka_unit_test(test_failures),
 		cmocka_unit_test(test_key_ok),
