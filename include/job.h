@@ -14,6 +14,7 @@ struct source;
 struct sshconf;
 struct knownhosts;
 struct ratelimit;
+struct compress;
 
 /* --transport: which client logs in to the hosts. */
 enum job_transport {
@@ -76,6 +77,13 @@ struct job {
 					   state is its own, behind a lock);
 					   NULL: none */
 	uint64_t	  host_limit;	/* --host-limit, bytes/s; 0: none */
+	/*
+	 * --compress: the sessions send wire, src compressed by cz
+	 * (compress.h), while the size, hash, mode and times stay src's,
+	 * which the hosts check after decompressing.  NULL: none.
+	 */
+	struct source	 *wire;
+	struct compress	 *cz;
 };
 
 /* Defaults, in seconds, for the two per-host timeouts. */

@@ -51,6 +51,8 @@ struct opts {
 	int	  exec_stream;		/* --exec-stream: no temp copy */
 	int	  retries;		/* --retries */
 	int	  resume;		/* --resume */
+	int	  compress;		/* --compress: enum compress_kind */
+	int	  compress_level;	/* its level; 0: the default */
 	int	  no_history;		/* --no-history: no rate history */
 	char	 *json;			/* --json: the report's file, "-" */
 	char	 *failed;		/* --failed: the retry list's file */

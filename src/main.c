@@ -21,6 +21,7 @@
 #include <openssl/rand.h>
 
 #include "conn.h"
+#include "compress.h"
 #include "engine.h"
 #include "history.h"
 #include "host.h"
@@ -675,6 +676,9 @@ run(const struct opts *o, struct job *job, struct host *hosts, size_t n)
 	job->keep = job->retries > 0 || job->resume ||
 	    (job->kind == REMOTE_FILE && !source_is_stream(job->src) &&
 	    (size_t)c.width < n);
+	/* --compress: no offset into the compressed data is resumable. */
+	if (job->cz != NULL)
+		job->keep = 0;
 	reports_open(o, &reports);
 	setup_signals();
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -691,7 +695,12 @@ run(const struct opts *o, struct job *job, struct host *hosts, size_t n)
 	hist = o->no_history ? NULL : history_load(NULL);
 	eps = xcalloc(n ? n : 1, sizeof(*eps));
 	c.sched = plan(job, hosts, n, c.width, hist, eps);
-	source_expect_readers(job->src, n);
+	if (job->wire != NULL) {
+		/* The compressor reads the source; the hosts, the wire. */
+		source_expect_readers(job->src, 1);
+		source_expect_readers(job->wire, n);
+	} else
+		source_expect_readers(job->src, n);
 	failed = engine_run_parallel(job, hosts, n, &c, &stop_signal);
 	remember(job, hosts, n, c.sched, hist, eps);
 	for (i = 0; i < n; i++)
@@ -728,7 +737,7 @@ main(int argc, char **argv)
 	struct target_list list = { 0 };
 	struct source_conf sc;
 	struct srcset set = { 0 };
-	struct source src;
+	struct source src, wire;
 	enum remote_kind kind;
 	struct opts o;
 	struct job job;
@@ -757,6 +766,12 @@ main(int argc, char **argv)
 	job.names = set.names;
 	job.name_dirs = set.dirs;
 	job.n_names = o.n_sources > 1 ? o.n_sources : 0;
+	if (o.compress != COMPRESS_NONE && (job.cz = compress_start(&src,
+	    (enum compress_kind)o.compress, o.compress_level, &wire, &sc, err,
+	    sizeof(err))) == NULL)
+		fatal("%s", err);
+	if (job.cz != NULL)
+		job.wire = &wire;
 	if (libssh2_init(0) != 0)
 		fatal("cannot initialise libssh2");
 	hosts = build_hosts(&list, &n);
@@ -767,6 +782,9 @@ main(int argc, char **argv)
 	sshconf_free(job.conf);
 	ratelimit_free(job.limit);
 	target_list_release(&list);
+	if (job.wire != NULL)
+		source_close(job.wire);
+	compress_free(job.cz);
 	source_close(&src);
 	free_srcset(&set, o.n_sources);
 	opts_release(&o);

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "compress.h"
 #include "jump.h"
 #include "opts.h"
 #include "ratelimit.h"
@@ -26,7 +27,7 @@ const char opts_usage[] =
 "              [-i identity_file] [-J destination] [-l limit]\n"
 "              [-o ssh_option] [-P port]\n"
 "              [--all-or-nothing] [--chmod mode] [--chown user:group]\n"
-"              [--connect-timeout seconds]\n"
+"              [--compress gzip | zstd] [--connect-timeout seconds]\n"
 "              [--exec command [--exec-stream]] [--failed file]\n"
 "              [--host-limit limit] [--if-changed] [--inplace]\n"
 "              [--json file]\n"
@@ -72,6 +73,7 @@ enum {
 	OPT_MAX_FAILURES,
 	OPT_ALL_OR_NOTHING,
 	OPT_IF_CHANGED,
+	OPT_COMPRESS,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -94,6 +96,7 @@ static const struct option long_opts[] = {
 	{ "exec-stream", no_argument, NULL, OPT_EXEC_STREAM },
 	{ "retries", required_argument, NULL, OPT_RETRIES },
 	{ "resume", no_argument, NULL, OPT_RESUME },
+	{ "compress", required_argument, NULL, OPT_COMPRESS },
 	{ "host-limit", required_argument, NULL, OPT_HOST_LIMIT },
 	{ "json", required_argument, NULL, OPT_JSON },
 	{ "failed", required_argument, NULL, OPT_FAILED },
@@ -384,6 +387,13 @@ opts_one(struct opts *o, int c, const char *arg, char *err, size_t errlen)
 		return opts_num(arg, 0, 100, "retry count", &o->retries, err,
 		    errlen);
 	case OPT_RESUME: o->resume = 1; return 0;
+	case OPT_COMPRESS:
+		if (compress_parse(arg, (enum compress_kind *)&o->compress,
+		    &o->compress_level) == 0)
+			return 0;
+		snprintf(err, errlen, "--compress: '%s': gzip or zstd, "
+		    "optionally with a level (gzip:1..9, zstd:1..19)", arg);
+		return -1;
 	case OPT_MAX_FAILURES:
 		return opts_num(arg, 1, 1000000000, "--max-failures count",
 		    &o->max_failures, err, errlen);
@@ -539,6 +549,29 @@ opts_check_exec(const struct opts *o, char *err, size_t errlen)
 }
 
 /*
+ * --compress: a byte offset into the compressed data is no point to
+ * resume from, and a command would be fed compressed bytes.
+ */
+static int
+opts_check_compress(const struct opts *o, char *err, size_t errlen)
+{
+	const char *why = NULL;
+
+	if (o->compress == COMPRESS_NONE)
+		return 0;
+	if (o->resume)
+		why = "--resume resumes a copy from a byte offset, and an "
+		    "offset into --compress's data is no point to resume from";
+	else if (o->exec_cmd != NULL)
+		why = "--compress sends files and trees; --exec would feed "
+		    "the command compressed data";
+	if (why == NULL)
+		return 0;
+	snprintf(err, errlen, "%s", why);
+	return -1;
+}
+
+/*
  * Check the -o options (and -C, -c) as ssh does while it reads its
  * command line, so that a misspelt key is a usage error before anything
  * is opened.  main.c parses them again for real.
@@ -648,6 +681,8 @@ opts_parse(struct opts *o, int argc, char **argv, char *err, size_t errlen)
 	if (opts_check_options(o, err, errlen) == -1)
 		return -1;
 	if (opts_check_sources(o, err, errlen) == -1)
+		return -1;
+	if (opts_check_compress(o, err, errlen) == -1)
 		return -1;
 	return opts_check_exec(o, err, errlen);
 }
