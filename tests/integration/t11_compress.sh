@@ -119,6 +119,7 @@ scen_compress_tree() {
 		expect_copy "$n" tree/sub/a.txt "$SRC/sub/a.txt"
 		expect_copy "$n" tree/b "$SRC/b"
 	done
+	for n in 1 2; do mkdir "$(host_home "$n")/d"; done
 	run_fanscp -F "$T/ssh_config" --compress gzip "$SRC/b" \
 	    "$SRC/sub/a.txt" 'lab[001-002]:d/'
 	expect_rc 0
