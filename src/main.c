@@ -696,9 +696,15 @@ run(const struct opts *o, struct job *job, struct host *hosts, size_t n)
 	eps = xcalloc(n ? n : 1, sizeof(*eps));
 	c.sched = plan(job, hosts, n, c.width, hist, eps);
 	if (job->wire != NULL) {
-		/* The compressor reads the source; the hosts, the wire. */
+		/*
+		 * The compressor reads the source; the hosts, the wire.  A
+		 * retry starts over from the wire's first byte: for a file
+		 * under --retries, the wire is kept whole (its compressed
+		 * size on disk), as a plain file could be read again.
+		 */
 		source_expect_readers(job->src, 1);
-		source_expect_readers(job->wire, n);
+		if (job->retries == 0 || source_is_stream(job->src))
+			source_expect_readers(job->wire, n);
 	} else
 		source_expect_readers(job->src, n);
 	failed = engine_run_parallel(job, hosts, n, &c, &stop_signal);

@@ -54,6 +54,15 @@ scen_compress_file() {
 		done
 		_json_bytes "$T/r.json" "$size"
 	done
+	# Fewer slots than hosts, and --retries: what would keep short temp
+	# files (probes, resume) is off, and every host still gets it whole.
+	run_fanscp -F "$T/ssh_config" --compress zstd --retries 2 --width 1 \
+	    "$SRC" "lab[001-003]:$NAME"
+	expect_rc 0
+	for n in 1 2 3; do
+		expect_copy "$n" "$NAME" "$SRC"
+		expect_home "$n" "$NAME"
+	done
 	expect_no_pwned
 }
 
