@@ -1,7 +1,8 @@
 /*
  * The remote side: the POSIX sh scripts that a target runs.  Targets need
  * sh and coreutils-level tools (cat, wc, mv, rm, chmod, stat, dd), nothing
- * else.  Every channel execs the same short command, remote_exec_cmd,
+ * else (--compress: gzip or zstd too, checked for before any data).
+ * Every channel execs the same short command, remote_exec_cmd,
  * whatever the login shell: a fresh /bin/sh that reads the script itself
  * from stdin, framed by remote_frame(); the data or the go-ahead follow.
  *
