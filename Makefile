@@ -14,10 +14,10 @@ SAN	?=
 BUILD	?= build
 # The program; sanitizer builds put theirs under their BUILD.
 BIN	?= fanscp
-PKGS	 = libssh2 openssl libarchive
+PKGS	 = libssh2 openssl libarchive zlib libzstd
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssh2 -lssl -lcrypto -larchive)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssh2 -lssl -lcrypto -larchive -lz -lzstd)
 # -iquote: the project's headers for "x.h" only, so that include/sched.h
 # never shadows the system's <sched.h>.
 CPPFLAGS += -iquote include -D_GNU_SOURCE
@@ -37,10 +37,11 @@ WRAPPED	 = ${shell sed -n 's/^__wrap_\(libssh2_[a-z0-9_]*\)(.*/\1/p' \
 	   tests/unit/mock_libssh2.c 2>/dev/null}
 
 # Debian packages each stage needs; see the `deps` recipe.
-DEPS_BUILD = gcc make pkg-config libssh2-1-dev libssl-dev libarchive-dev
+DEPS_BUILD = gcc make pkg-config libssh2-1-dev libssl-dev libarchive-dev \
+	     zlib1g-dev libzstd-dev
 DEPS_CHECK = $(DEPS_BUILD) libcmocka-dev openssh-server openssh-client sudo \
 	     busybox zsh python3 iproute2 procps acl tcsh fish \
-	     libarchive-tools tmux
+	     libarchive-tools tmux zstd
 
 .PHONY: all check unit integration demo asan valgrind lint fuzz bench \
 	install uninstall clean deps deps-check

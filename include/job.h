@@ -15,6 +15,7 @@ struct sshconf;
 struct knownhosts;
 struct ratelimit;
 struct relay;
+struct compress;
 
 /* --transport: which client logs in to the hosts. */
 enum job_transport {
@@ -78,6 +79,13 @@ struct job {
 					   NULL: none */
 	uint64_t	  host_limit;	/* --host-limit, bytes/s; 0: none */
 	struct relay	 *relay;	/* --relay: who feeds whom; NULL: none */
+	/*
+	 * --compress: the sessions send wire, src compressed by cz
+	 * (compress.h), while the size, hash, mode and times stay src's,
+	 * which the hosts check after decompressing.  NULL: none.
+	 */
+	struct source	 *wire;
+	struct compress	 *cz;
 };
 
 /* Defaults, in seconds, for the two per-host timeouts. */

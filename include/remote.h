@@ -1,7 +1,8 @@
 /*
  * The remote side: the POSIX sh scripts that a target runs.  Targets need
  * sh and coreutils-level tools (cat, wc, mv, rm, chmod, stat, dd), nothing
- * else.  Every channel execs the same short command, remote_exec_cmd,
+ * else (--compress: gzip or zstd too, checked for before any data).
+ * Every channel execs the same short command, remote_exec_cmd,
  * whatever the login shell: a fresh /bin/sh that reads the script itself
  * from stdin, framed by remote_frame(); the data or the go-ahead follow.
  *
@@ -61,6 +62,8 @@ enum remote_exit {
 	REMOTE_EXIT_HELD = 88,		/* keep: another run's receive holds
 					   the temp file */
 	REMOTE_EXIT_VALIDATE = 89,	/* --validate's command failed */
+	REMOTE_EXIT_NOUNZIP = 90,	/* --compress: no decompressor there */
+	REMOTE_EXIT_UNZIP = 91,		/* --compress: decompressing failed */
 };
 
 /*
@@ -163,6 +166,12 @@ struct remote_job {
 	char *const	*names;
 	const unsigned char *name_dirs;
 	size_t		 n_names;
+	/*
+	 * --compress (the file payload): the data is compressed, and the
+	 * receive pipes it through "UNZIP -dc" ("gzip", "zstd"), which it
+	 * checks for before "ready".  NULL: plain data.
+	 */
+	const char	*unzip;
 };
 
 /* The command every channel execs; it reads a framed script on stdin. */
@@ -221,6 +230,12 @@ char	*shquote(const char *s);
 extern const char remote_common[];
 char	*remote_vars(const struct remote_job *job);
 char	*remote_sha_part(const struct remote_job *job);
+/*
+ * For a receive: X, the decompressor's name (job->unzip, or empty), a
+ * check that it is there (REMOTE_EXIT_NOUNZIP), and "unzip", which copies
+ * stdin to stdout through "$X -dc", or cat without one.
+ */
+char	*remote_unzip_part(const struct remote_job *job);
 /* t as touch -t wants it, in UTC: CCYYMMDDhhmm.SS. */
 void	remote_touch_stamp(time_t t, char *buf, size_t len);
 

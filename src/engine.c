@@ -176,7 +176,8 @@ engine_new(const struct job *job, struct host *hosts, size_t n, int width,
 		e->slots[i].timer = -1;
 	}
 	e->loop = loop_new();
-	e->srcfd = job->src != NULL ? source_subscribe(job->src) : -1;
+	e->srcfd = job->wire != NULL ? source_subscribe(job->wire) :
+	    job->src != NULL ? source_subscribe(job->src) : -1;
 	return e;
 }
 
@@ -193,7 +194,8 @@ engine_free(struct engine *e)
 	assert(e->nwaiting == 0);
 	assert(loop_nwatched(e->loop) == 0);
 	if (e->srcfd >= 0)
-		source_unsubscribe(e->job->src, e->srcfd);
+		source_unsubscribe(e->job->wire != NULL ? e->job->wire :
+		    e->job->src, e->srcfd);
 	loop_free(e->loop);
 	sched_free(e->sched_own);
 	gate_release(&e->gate_own);

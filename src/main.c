@@ -21,6 +21,7 @@
 #include <openssl/rand.h>
 
 #include "conn.h"
+#include "compress.h"
 #include "engine.h"
 #include "history.h"
 #include "host.h"
@@ -689,6 +690,9 @@ run(const struct opts *o, struct job *job, struct host *hosts, size_t n)
 		job->relay = relay_new(hosts, n, o->relay_fanout,
 		    c.width < RELAY_GROUP ? c.width : RELAY_GROUP);
 	}
+	/* --compress: no offset into the compressed data is resumable. */
+	if (job->cz != NULL)
+		job->keep = 0;
 	reports_open(o, &reports);
 	setup_signals();
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -715,6 +719,18 @@ run(const struct opts *o, struct job *job, struct host *hosts, size_t n)
 		free(rates);
 	}
 	source_expect_readers(job->src, n);
+	if (job->wire != NULL) {
+		/*
+		 * The compressor reads the source; the hosts, the wire.  A
+		 * retry starts over from the wire's first byte: for a file
+		 * under --retries, the wire is kept whole (its compressed
+		 * size on disk), as a plain file could be read again.
+		 */
+		source_expect_readers(job->src, 1);
+		if (job->retries == 0 || source_is_stream(job->src))
+			source_expect_readers(job->wire, n);
+	} else
+		source_expect_readers(job->src, n);
 	failed = engine_run_parallel(job, hosts, n, &c, &stop_signal);
 	remember(job, hosts, n, c.sched, hist, eps);
 	for (i = 0; i < n; i++)
@@ -751,7 +767,7 @@ main(int argc, char **argv)
 	struct target_list list = { 0 };
 	struct source_conf sc;
 	struct srcset set = { 0 };
-	struct source src;
+	struct source src, wire;
 	enum remote_kind kind;
 	struct opts o;
 	struct job job;
@@ -780,6 +796,12 @@ main(int argc, char **argv)
 	job.names = set.names;
 	job.name_dirs = set.dirs;
 	job.n_names = o.n_sources > 1 ? o.n_sources : 0;
+	if (o.compress != COMPRESS_NONE && (job.cz = compress_start(&src,
+	    (enum compress_kind)o.compress, o.compress_level, &wire, &sc, err,
+	    sizeof(err))) == NULL)
+		fatal("%s", err);
+	if (job.cz != NULL)
+		job.wire = &wire;
 	if (libssh2_init(0) != 0)
 		fatal("cannot initialise libssh2");
 	hosts = build_hosts(&list, &n);
@@ -791,6 +813,9 @@ main(int argc, char **argv)
 	ratelimit_free(job.limit);
 	relay_free(job.relay);
 	target_list_release(&list);
+	if (job.wire != NULL)
+		source_close(job.wire);
+	compress_free(job.cz);
 	source_close(&src);
 	free_srcset(&set, o.n_sources);
 	opts_release(&o);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "job.h"
+#include "compress.h"
 #include "jump.h"
 #include "opts.h"
 #include "ratelimit.h"
@@ -28,7 +29,7 @@ const char opts_usage[] =
 "              [-i identity_file] [-J destination] [-l limit]\n"
 "              [-o ssh_option] [-P port]\n"
 "              [--all-or-nothing] [--chmod mode] [--chown user:group]\n"
-"              [--connect-timeout seconds]\n"
+"              [--compress gzip | zstd] [--connect-timeout seconds]\n"
 "              [--exec command [--exec-stream]] [--failed file]\n"
 "              [--host-limit limit] [--if-changed] [--inplace]\n"
 "              [--json file]\n"
@@ -76,6 +77,7 @@ enum {
 	OPT_MAX_FAILURES,
 	OPT_ALL_OR_NOTHING,
 	OPT_IF_CHANGED,
+	OPT_COMPRESS,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -100,6 +102,7 @@ static const struct option long_opts[] = {
 	{ "resume", no_argument, NULL, OPT_RESUME },
 	{ "relay", no_argument, NULL, OPT_RELAY },
 	{ "relay-fanout", required_argument, NULL, OPT_RELAY_FANOUT },
+	{ "compress", required_argument, NULL, OPT_COMPRESS },
 	{ "host-limit", required_argument, NULL, OPT_HOST_LIMIT },
 	{ "json", required_argument, NULL, OPT_JSON },
 	{ "failed", required_argument, NULL, OPT_FAILED },
@@ -395,6 +398,13 @@ opts_one(struct opts *o, int c, const char *arg, char *err, size_t errlen)
 	case OPT_RELAY_FANOUT:
 		return opts_num(arg, 1, RELAY_FANOUT_MAX, "--relay-fanout",
 		    &o->relay_fanout, err, errlen);
+	case OPT_COMPRESS:
+		if (compress_parse(arg, (enum compress_kind *)&o->compress,
+		    &o->compress_level) == 0)
+			return 0;
+		snprintf(err, errlen, "--compress: '%s': gzip or zstd, "
+		    "optionally with a level (gzip:1..9, zstd:1..19)", arg);
+		return -1;
 	case OPT_MAX_FAILURES:
 		return opts_num(arg, 1, 1000000000, "--max-failures count",
 		    &o->max_failures, err, errlen);
@@ -574,6 +584,26 @@ opts_check_relay(const struct opts *o, char *err, size_t errlen)
 	else if (o->transport == JOB_TRANSPORT_SSH)
 		why = "--relay learns each host's address and key from "
 		    "libssh2; --transport ssh uses none";
+	else if (o->compress)
+		why = "--relay resends from a byte offset what a hop lost, "
+		    "which a compressed stream does not have: not with "
+		    "--compress yet";
+ * --compress: a byte offset into the compressed data is no point to
+ * resume from, and a command would be fed compressed bytes.
+ */
+static int
+opts_check_compress(const struct opts *o, char *err, size_t errlen)
+{
+	const char *why = NULL;
+
+	if (o->compress == COMPRESS_NONE)
+		return 0;
+	if (o->resume)
+		why = "--resume resumes a copy from a byte offset, and an "
+		    "offset into --compress's data is no point to resume from";
+	else if (o->exec_cmd != NULL)
+		why = "--compress sends files and trees; --exec would feed "
+		    "the command compressed data";
 	if (why == NULL)
 		return 0;
 	snprintf(err, errlen, "%s", why);
@@ -692,6 +722,7 @@ opts_parse(struct opts *o, int argc, char **argv, char *err, size_t errlen)
 	if (opts_check_sources(o, err, errlen) == -1)
 		return -1;
 	if (opts_check_relay(o, err, errlen) == -1)
+	if (opts_check_compress(o, err, errlen) == -1)
 		return -1;
 	return opts_check_exec(o, err, errlen);
 }

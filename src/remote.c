@@ -415,6 +415,25 @@ remote_then_result(const char *out, size_t len, const char *err,
 	return -1;
 }
 
+/*
+ * --compress: the decompressor must be there before any temp file is
+ * made; X is one of fanscp's names, quoted all the same.
+ */
+static const char unzip_part[] =
+    "unzip() { if [ -n \"$X\" ]; then \"$X\" -dc; else cat; fi; }\n"
+    "[ -z \"$X\" ] || command -v \"$X\" >/dev/null 2>&1 || die 90 "
+    "\"--compress $X: $X is not installed on the host\"\n";
+
+char *
+remote_unzip_part(const struct remote_job *job)
+{
+	char *x = shquote(job->unzip != NULL ? job->unzip : "");
+	char *s = xasprintf("X=%s\n%s", x, unzip_part);
+
+	free(x);
+	return s;
+}
+
 const char *
 remote_exit_str(int status)
 {
@@ -455,6 +474,10 @@ remote_exit_str(int status)
 		return "the destination is not a directory";
 	case REMOTE_EXIT_PART:
 		return "the data was cut short; the temp file is kept";
+	case REMOTE_EXIT_NOUNZIP:
+		return "--compress: no decompressor on the host";
+	case REMOTE_EXIT_UNZIP:
+		return "--compress: decompressing the data failed";
 	case REMOTE_EXIT_HELD:
 		return "another fanscp run is receiving the same file";
 	case REMOTE_EXIT_VALIDATE:

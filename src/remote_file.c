@@ -257,9 +257,11 @@ static const char receive_data[] =
     "}\n"
     "echo fanscp-ready receive\n"
     "exec 3<&0\n"
-    "cat <&3 >>\"$t\" & c=$!\n"
+    "unzip <&3 >>\"$t\" & c=$!\n"
     "[ \"$K\" != 1 ] || { set +C; echo \"$R $$ $c\" >\"$P\"; }\n"
-    "wait $c || { part; drop 73 \"cannot write '$d'\"; }\n"
+    "wait $c || { part; [ -z \"$X\" ] || drop 91 \"$X -dc failed on the "
+    "data for '$d' (corrupt or cut short, or the disk is full)\"\n"
+    "\tdrop 73 \"cannot write '$d'\"; }\n"
     "beat\n"
     "[ -n \"$s\" ] || unseal \"$t\" ||\n"
     "    drop 74 \"the data for '$d' was cut short\"\n"
@@ -488,7 +490,7 @@ static char *
 file_receive_cmd(const struct remote_job *job)
 {
 	char *pre = remote_prelude(job);
-	char *same = NULL, *sha, *relay;
+	char *same = NULL, *sha, *relay, *unz = remote_unzip_part(job);
 	char *s;
 
 	if (job->if_changed && job->sha256 != NULL) {
@@ -497,7 +499,7 @@ file_receive_cmd(const struct remote_job *job)
 		free(sha);
 	}
 	relay = job->relay ? remote_relay_setup(job) : NULL;
-	s = xasprintf("%s%s%s%s%s%s%s%s%s%s", pre, locate, owner_check,
+	s = xasprintf("%s%s%s%s%s%s%s%s%s%s%s", pre, locate, unz, owner_check,
 	    same != NULL ? same : "", receive_head,
 	    job->keep ? keep_fns : "", receive_checks,
 	    job->keep ? keep_offer : "", relay != NULL ? relay : "",
@@ -505,6 +507,7 @@ file_receive_cmd(const struct remote_job *job)
 	free(relay);
 	free(pre);
 	free(same);
+	free(unz);
 	return s;
 }
 

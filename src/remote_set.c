@@ -127,7 +127,7 @@ static const char set_receive[] =
     "v=$( { : >\"$t\" && chmod 600 -- \"$t\"; } 2>&1) ||\n"
     "    die 72 \"cannot create a temp file in '$L': ${v##*: }\"\n"
     "echo fanscp-ready receive\n"
-    "v=$({ cat || exit 73; } 2>&1 >>\"$t\")\n"
+    "v=$({ unzip || exit 73; } 2>&1 >>\"$t\")\n"
     "[ $? = 0 ] || drop 73 \"${v:-cannot write into '$L'}\"\n"
     "beat\n"
     "size \"$t\" ||\n"
@@ -307,8 +307,10 @@ static char *
 set_receive_cmd(const struct remote_job *job)
 {
 	char *pre = set_prelude(job);
-	char *s = xasprintf("%s%s", pre, set_receive);
+	char *unz = remote_unzip_part(job);
+	char *s = xasprintf("%s%s%s", pre, unz, set_receive);
 
+	free(unz);
 	free(pre);
 	return s;
 }

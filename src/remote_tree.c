@@ -65,7 +65,7 @@ static const char tree_receive[] =
     "v=$( { : >\"$t\" && chmod 600 -- \"$t\"; } 2>&1) ||\n"
     "    die 72 \"cannot create '$d': ${v##*: }\"\n"
     "echo fanscp-ready receive\n"
-    "v=$({ cat || exit 73; } 2>&1 >>\"$t\")\n"
+    "v=$({ unzip || exit 73; } 2>&1 >>\"$t\")\n"
     "[ $? = 0 ] || drop 73 \"${v:-cannot write '$d'}\"\n"
     "beat\n"
     "size \"$t\" ||\n"
@@ -200,8 +200,10 @@ static char *
 tree_receive_cmd(const struct remote_job *job)
 {
 	char *pre = tree_prelude(job);
-	char *s = xasprintf("%s%s", pre, tree_receive);
+	char *unz = remote_unzip_part(job);
+	char *s = xasprintf("%s%s%s", pre, unz, tree_receive);
 
+	free(unz);
 	free(pre);
 	return s;
 }

@@ -20,6 +20,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "compress.h"
 #include "conn.h"
 #include "fmt.h"
 #include "host.h"
@@ -86,7 +87,7 @@ struct sess {
 	int		 throttled;	/* waiting for grant_at */
 	struct source_reader *rd;	/* this host's place in the source */
 	int		 src_wait;	/* caught up with a stream: waiting */
-	char		 seal[REMOTE_SEAL_LEN + 1];	/* a stream's seal */
+	char		 seal[COMPRESS_SEAL_MAX];	/* a stream's seal */
 	size_t		 seal_len;	/* its length, or 0: none to send */
 	size_t		 seal_pos;	/* bytes of it sent */
 	int		 ours_seen;	/* a script of ours has said "ready" */
@@ -1071,11 +1072,17 @@ static enum st_result
 sess_sent_all(struct sess *s)
 {
 	const struct source *src = s->job->src;
-	uint64_t size;
+	uint64_t size, sent = s->off;
+	char err[512];
 
-	if (!source_size(src, &size) || size != s->off)
+	/* --compress: s->off counts the wire; the host checks the original. */
+	if (s->job->cz != NULL && compress_done(s->job->cz, s->off, &sent,
+	    err, sizeof(err)) != 0)
+		return sess_fail_as(s, ERR_SOURCE, "%s", err);
+	if (!source_size(src, &size) || size != sent)
 		return sess_fail_as(s, ERR_SOURCE, "source ended after %llu "
-		    "bytes, unexpectedly", (unsigned long long)s->off);
+		    "bytes, unexpectedly", (unsigned long long)sent);
+	host_set_bytes(s->host, sent);
 	s->rjob.size = size;
 	s->rjob.size_unknown = 0;
 	if (s->job->verify && (s->rjob.sha256 = source_sha256(src)) == NULL)
@@ -1093,8 +1100,14 @@ sess_send_seal(struct sess *s)
 {
 	ssize_t n;
 
-	if (s->seal_pos == 0 && s->seal[0] == '\0')
-		remote_seal(&s->rjob, s->off, s->seal);
+	if (s->seal_pos == 0 && s->seal[0] == '\0') {
+		remote_seal(&s->rjob, s->rjob.size, s->seal);
+		/* --compress: a member of its own, which -dc appends. */
+		if (s->job->cz != NULL && (s->seal_len = compress_member(
+		    compress_kind(s->job->cz), s->seal, REMOTE_SEAL_LEN)) == 0)
+			return sess_fail_as(s, ERR_SOURCE, "--compress: "
+			    "cannot compress the seal");
+	}
 	while (s->seal_pos < s->seal_len) {
 		n = rexec_write(&s->rx, s->seal + s->seal_pos,
 		    s->seal_len - s->seal_pos);
@@ -1203,7 +1216,8 @@ st_send(struct sess *s)
 		s->off += (uint64_t)n;
 		/* From its first byte on, the command may act on the data. */
 		s->fed = remote_runs_cmd(&s->rjob, "receive");
-		host_set_bytes(s->host, s->off);
+		host_set_bytes(s->host, s->job->cz != NULL ?
+		    compress_orig(s->job->cz, s->off) : s->off);
 		s->deadline = s->now + 1000 * (int64_t)s->job->stall_timeout;
 		if ((size_t)n >= budget) {
 			/* Let the others have a turn; come back when writable. */
@@ -1630,6 +1644,8 @@ sess_setup_remote(struct sess *s)
 	rj->names = s->job->names;
 	rj->name_dirs = s->job->name_dirs;
 	rj->n_names = s->job->n_names;
+	rj->unzip = s->job->cz != NULL ?
+	    compress_tool(compress_kind(s->job->cz)) : NULL;
 }
 
 struct sess *
@@ -1641,7 +1657,7 @@ sess_new(const struct job *job, struct host *host, int64_t now)
 	s->job = job;
 	s->host = host;
 	/* Made for every host started, even one that fails at once. */
-	s->rd = source_reader_new(job->src);
+	s->rd = source_reader_new(job->wire != NULL ? job->wire : job->src);
 	s->now = now;
 	s->st = SS_LOGIN;
 	host_set_status(host, HOST_ACTIVE);

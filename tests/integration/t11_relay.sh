@@ -167,6 +167,9 @@ scen_relay_usage() {
 	expect_rc 2
 	run_fanscp -F "$T/ssh_config" --relay -r "$T" lab001:
 	expect_rc 2
+	run_fanscp -F "$T/ssh_config" --relay --compress gzip "$T/f" lab001:
+	expect_rc 2
+	grep -q -- '--compress' "$T/err" || fail "no reason given for --compress"
 	echo data | run_fanscp -F "$T/ssh_config" --relay - lab001:x
 	expect_rc 2
 	grep -q 'stream' "$T/err" || fail "no reason given for a stream"
