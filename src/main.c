@@ -718,7 +718,6 @@ run(const struct opts *o, struct job *job, struct host *hosts, size_t n)
 		relay_shape(job->relay, rates);
 		free(rates);
 	}
-	source_expect_readers(job->src, n);
 	if (job->wire != NULL) {
 		/*
 		 * The compressor reads the source; the hosts, the wire.  A

@@ -588,6 +588,13 @@ opts_check_relay(const struct opts *o, char *err, size_t errlen)
 		why = "--relay resends from a byte offset what a hop lost, "
 		    "which a compressed stream does not have: not with "
 		    "--compress yet";
+	if (why == NULL)
+		return 0;
+	snprintf(err, errlen, "%s", why);
+	return -1;
+}
+
+/*
  * --compress: a byte offset into the compressed data is no point to
  * resume from, and a command would be fed compressed bytes.
  */
@@ -722,6 +729,7 @@ opts_parse(struct opts *o, int argc, char **argv, char *err, size_t errlen)
 	if (opts_check_sources(o, err, errlen) == -1)
 		return -1;
 	if (opts_check_relay(o, err, errlen) == -1)
+		return -1;
 	if (opts_check_compress(o, err, errlen) == -1)
 		return -1;
 	return opts_check_exec(o, err, errlen);
