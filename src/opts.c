@@ -584,10 +584,6 @@ opts_check_relay(const struct opts *o, char *err, size_t errlen)
 	else if (o->transport == JOB_TRANSPORT_SSH)
 		why = "--relay learns each host's address and key from "
 		    "libssh2; --transport ssh uses none";
-	else if (o->compress)
-		why = "--relay resends from a byte offset what a hop lost, "
-		    "which a compressed stream does not have: not with "
-		    "--compress yet";
 	if (why == NULL)
 		return 0;
 	snprintf(err, errlen, "%s", why);

@@ -145,16 +145,22 @@ static const char relay_setup[] =
 /*
  * The data: tee appends to the temp file and writes each child's FIFO;
  * with SIGPIPE ignored, a child that goes only drops out of its list.
- * Each child's ssh is waited for, and says how it ended
- * ("fanscp-relay-note N ..."); then W and the line go.  A fed host opens
- * its children's FIFOs (fds 4 to 9) before it waits for its own, so that
- * their ssh connections are made while its parent's is, not after; it
- * reads its FIFO, under a watch that stops the tee when the file has not grown
- * for G s (a parent frozen, or never come); the watch's "fanscp-got N"
- * lines are its progress.  Short, it says "fanscp-relay-short N" and
- * reads "from N" from fanscp, which sends it the rest on stdin; whole,
- * it says "fanscp-relay-done" and reads "keep".  With fanscp gone, which
- * would never commit it, the temp file goes.
+ * Under --compress (X set) the hops carry the compressed bytes: tee
+ * writes them to the children and into the decompressor, which writes
+ * the temp file, and a fed host keeps them too, in W/z.  Each child's
+ * ssh is waited for, and says how it ended ("fanscp-relay-note N ...");
+ * then the line goes.  A fed host opens its children's FIFOs (fds 4 to
+ * 9) before it waits for its own, so that their ssh connections are made
+ * while its parent's is, not after; it reads its FIFO, under a watch
+ * that stops the tee when what it writes (wf: the temp file, or W/z) has
+ * not grown for G s (a parent frozen, or never come); the watch's
+ * "fanscp-got N" lines, the temp file's size, are its progress.  Short,
+ * it says "fanscp-relay-short N" and reads "from N" from fanscp, which
+ * sends it the rest on stdin: N counts the temp file, or under
+ * --compress W/z, which is decompressed again from its first byte with
+ * the rest after it.  Whole, it says "fanscp-relay-done" and reads
+ * "keep".  With fanscp gone, which would never commit it, the temp file
+ * goes.  W goes last (rfin).
  */
 static const char relay_data[] =
     "part() {\n"
@@ -167,56 +173,77 @@ static const char relay_data[] =
     "tap() {\n"
     "\t[ \"$K\" != 1 ] || { set +C; echo \"$R $$ $c\" >\"$P\"; }\n"
     "}\n"
+    "bad() {\n"
+    "\t[ -z \"$X\" ] || drop 91 \"$X -dc failed on the data for '$d' "
+    "(corrupt or cut short, or the disk is full)\"\n"
+    "\tdrop 73 \"cannot write '$d'\"\n"
+    "}\n"
     "echo fanscp-ready receive\n"
     "exec 3<&0\n"
-    "wd=\n"
+    "wd= u= wf=$t\n"
     "if [ $fp = 1 ]; then\n"
+    "\tif [ -n \"$X\" ]; then\n"
+    "\t\twf=$RW/z\n"
+    "\t\tmkfifo -m 600 -- \"$RW/u\" || bad\n"
+    "\t\tunzip <\"$RW/u\" >>\"$t\" & u=$!\n"
+    "\tfi\n"
     "\t( j=4; for o in $outs; do eval \"exec $j>\\\"\\$o\\\"\"; "
     "j=$((j + 1)); done\n"
-    "\t  exec tee -a -- \"$t\" $outs <\"$RW/in\" >/dev/null ) & c=$!\n"
+    "\t  o=/dev/null; [ -z \"$u\" ] || o=$RW/u\n"
+    "\t  exec tee -a -- \"$wf\" $outs <\"$RW/in\" >\"$o\" ) & c=$!\n"
     "\ttap\n"
     "\t{ (l=-1 j=0\n"
     "\twhile sleep 1; do\n"
     "\t\tz=$(wc -c <\"$t\"); z=${z##*[!0-9]}\n"
     "\t\techo \"fanscp-got ${z:-0}\" || exit\n"
+    "\t\t[ \"$wf\" = \"$t\" ] || { z=$(wc -c <\"$wf\"); "
+    "z=${z##*[!0-9]}; }\n"
     "\t\tif [ \"$z\" = \"$l\" ]; then j=$((j + 1)); else j=0 l=$z; fi\n"
     "\t\t[ $j -lt \"$G\" ] || { kill \"$c\"; exit; }\n"
     "\tdone) </dev/null 2>/dev/null & } 2>/dev/null\n"
     "\twd=$!\n"
+    "elif [ -n \"$X\" ]; then\n"
+    "\t( tee -- $outs | unzip >>\"$t\" ) <&3 & c=$!\n"
     "else\n"
     "\t( exec tee -a -- \"$t\" $outs >/dev/null ) <&3 & c=$!\n"
     "\ttap\n"
     "fi\n"
     "wait $c; cs=$?\n"
+    "[ -z \"$u\" ] || wait \"$u\" || cs=91\n"
     "[ -z \"$wd\" ] || { kill \"$wd\"; wait \"$wd\"; } 2>/dev/null\n"
     "j=0\n"
-    "for f in $fw; do\n"
+    "for f0 in $fw; do\n"
     "\tj=$((j + 1))\n"
-    "\twait \"$f\" && continue\n"
+    "\twait \"$f0\" && continue\n"
     "\tv=$(tail -c 200 -- \"$RW/e$j\" 2>/dev/null | tr '\\n' ' ')\n"
     "\techo \"fanscp-relay-note $j ${v:-its ssh failed}\"\n"
     "done\n"
     "fw=\n"
-    "rfin\n"
+    "unauth\n"
     "if [ $fp = 1 ] && { [ $cs != 0 ] || ! size \"$t\"; }; then\n"
-    "\tz=$(wc -c <\"$t\"); z=${z##*[!0-9]}\n"
-    "\t[ \"${z:-0}\" -le \"$s\" ] ||\n"
+    "\tz=$(wc -c <\"$wf\"); z=${z##*[!0-9]}\n"
+    "\t[ -n \"$X\" ] || [ \"${z:-0}\" -le \"$s\" ] ||\n"
     "\t    drop 74 \"wrong size for '$d': its stream brought $z of $s "
     "bytes\"\n"
     "\techo \"fanscp-relay-short ${z:-0}\"\n"
     "\tread -r g <&3 || g=\n"
     "\t[ \"$g\" = \"from ${z:-0}\" ] || { part; drop 74 \"the stream from "
     "the host before it was cut short\"; }\n"
-    "\tcat <&3 >>\"$t\" & c=$!\n"
-    "\ttap\n"
-    "\twait $c; cs=$?\n"
+    "\tif [ -n \"$X\" ]; then\n"
+    "\t\t{ cat -- \"$wf\" && exec cat <&3; } | unzip >|\"$t\"; cs=$?\n"
+    "\telse\n"
+    "\t\tcat <&3 >>\"$t\" & c=$!\n"
+    "\t\ttap\n"
+    "\t\twait $c; cs=$?\n"
+    "\tfi\n"
     "elif [ $fp = 1 ]; then\n"
     "\techo fanscp-relay-done\n"
     "\tread -r g <&3 || g=\n"
     "\t[ \"$g\" = keep ] || drop 74 \"fanscp went away while the stream "
     "came\"\n"
     "fi\n"
-    "[ $cs = 0 ] || { part; drop 73 \"cannot write '$d'\"; }\n"
+    "[ $cs = 0 ] || { part; bad; }\n"
+    "rfin\n"
     "beat\n"
     "size \"$t\" || { [ \"${z:-0}\" -lt \"$s\" ] && unbeat && part\n"
     "    drop 74 \"wrong size for '$d': got ${z:-?} of $s bytes\"; }\n"

@@ -850,7 +850,7 @@ sess_relay_fed(struct sess *s)
 	enum st_result res;
 	const char *p;
 	char num[24];
-	uint64_t have;
+	uint64_t have, wire;
 	size_t len;
 	int rc;
 
@@ -889,14 +889,21 @@ sess_relay_fed(struct sess *s)
 		return sess_wait_input(s);
 	memcpy(num, p, len);
 	num[len] = '\0';
-	if (sscanf(num, "%" SCNu64, &have) != 1 || have > s->rjob.size)
+	/* --compress: it counts the wire, whose size may not be known yet. */
+	if (s->job->cz == NULL)
+		wire = s->rjob.size;
+	else if (!source_size(s->job->wire, &wire))
+		wire = UINT64_MAX;
+	if (sscanf(num, "%" SCNu64, &have) != 1 || have > wire)
 		return sess_fail(s, "relay: the host says it holds %s bytes",
 		    num);
 	hlog(LOG_VERBOSE, s->host->name, "relay: the stream from %s ended "
-	    "after %llu bytes; fanscp sends the rest",
-	    r->hosts[r->n[s->relay_i].parent].name, (unsigned long long)have);
+	    "after %llu%s bytes; fanscp sends the rest",
+	    r->hosts[r->n[s->relay_i].parent].name, (unsigned long long)have,
+	    s->job->cz != NULL ? " compressed" : "");
 	s->off = have;
-	host_set_bytes(s->host, have);
+	host_set_bytes(s->host, s->job->cz != NULL ?
+	    compress_orig(s->job->cz, have) : have);
 	sess_relay_answer(s, xasprintf("from %llu\n",
 	    (unsigned long long)have));
 	return sess_relay_fed(s);
