@@ -53,6 +53,7 @@ struct opts {
 	int	  resume;		/* --resume */
 	int	  relay;		/* --relay */
 	int	  relay_fanout;		/* --relay-fanout; 0: 1 */
+	int	  relay_auth;		/* --relay-auth: enum relay_auth */
 	int	  compress;		/* --compress: enum compress_kind */
 	int	  compress_level;	/* its level; 0: the default */
 	int	  no_history;		/* --no-history: no rate history */

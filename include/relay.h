@@ -19,9 +19,9 @@
  * remote side of this is remote_relay.c; this module decides who feeds
  * whom, from what each host's receive says (sess.c asks, line by line):
  *
- *   1. the host says "fanscp-relay-key TYPE B64" (or "- REASON": it will
- *      feed nobody) and reads "in TYPE B64 FROM EXPIRY" (its parent's
- *      key, to authorize) or "in -";
+ *   1. the host says "fanscp-relay-key TYPE B64" (or "existing", or
+ *      "- REASON": it will feed nobody) and reads "in TYPE B64 FROM
+ *      EXPIRY" (its parent's key, to authorize), "in existing" or "in -";
  *   2. it says "fanscp-relay-in ok W", "off REASON" or "-", and reads
  *      "feed parent" or "feed source";
  *   3. a host with a key reads one "kid USER HOST PORT W TYPE B64" line
@@ -46,7 +46,10 @@ struct host;
 #define RELAY_WAIT_MS	15000	/* a parent waits this long for children */
 #define RELAY_POLL_MS	50	/* a session waiting on another looks again */
 #define RELAY_FEED_IDLE	6	/* s a fed host's file may not grow */
-#define RELAY_FANOUT_MAX 6	/* --relay-fanout, at most: fds 4 to 9 */
+#define RELAY_FANOUT_MAX 6	/* --relay-fanout, at most */
+
+/* --relay-auth: how a hop's ssh logs in (0: not given, a key). */
+enum relay_auth { RELAY_AUTH_KEY = 1, RELAY_AUTH_EXISTING };
 
 enum relay_in { RELAY_IN_UNSEEN = 0, RELAY_IN_ASKED, RELAY_IN_OK,
 	RELAY_IN_OFF };
@@ -81,6 +84,12 @@ struct relay {
 	size_t		 count;
 	int		 fanout;
 	int		 group;		/* hosts in a tree, at most */
+	/*
+	 * --relay-auth existing: a feeding host says "existing" for its
+	 * key, logs in to its children as the hosts already trust each
+	 * other, and no authorized_keys is written.
+	 */
+	int		 existing;
 	const struct host *hosts;	/* index 0 of the nodes */
 };
 

@@ -689,6 +689,7 @@ run(const struct opts *o, struct job *job, struct host *hosts, size_t n)
 		c.threads = 1;
 		job->relay = relay_new(hosts, n, o->relay_fanout,
 		    c.width < RELAY_GROUP ? c.width : RELAY_GROUP);
+		job->relay->existing = o->relay_auth == RELAY_AUTH_EXISTING;
 	}
 	/* --compress: no offset into the compressed data is resumable. */
 	if (job->cz != NULL)

@@ -34,7 +34,8 @@ const char opts_usage[] =
 "              [--host-limit limit] [--if-changed] [--inplace]\n"
 "              [--json file]\n"
 "              [--max-failures n] [--max-startups n] [--no-history]\n"
-"              [--relay [--relay-fanout k]] [--resume] [--retries n]\n"
+"              [--relay [--relay-fanout k] [--relay-auth key | existing]]\n"
+"              [--resume] [--retries n]\n"
 "              [--sha256 hex] [--size bytes] [--spool-dir dir]\n"
 "              [--spool-max size]\n"
 "              [--stall-timeout seconds] [--sudo] [--then command]\n"
@@ -66,6 +67,7 @@ enum {
 	OPT_RESUME,
 	OPT_RELAY,
 	OPT_RELAY_FANOUT,
+	OPT_RELAY_AUTH,
 	OPT_HOST_LIMIT,
 	OPT_JSON,
 	OPT_FAILED,
@@ -102,6 +104,7 @@ static const struct option long_opts[] = {
 	{ "resume", no_argument, NULL, OPT_RESUME },
 	{ "relay", no_argument, NULL, OPT_RELAY },
 	{ "relay-fanout", required_argument, NULL, OPT_RELAY_FANOUT },
+	{ "relay-auth", required_argument, NULL, OPT_RELAY_AUTH },
 	{ "compress", required_argument, NULL, OPT_COMPRESS },
 	{ "host-limit", required_argument, NULL, OPT_HOST_LIMIT },
 	{ "json", required_argument, NULL, OPT_JSON },
@@ -322,6 +325,30 @@ opts_jump(struct opts *o, const char *arg, char *err, size_t errlen)
 	return opts_ssh_alias(o, "ProxyJump", arg);
 }
 
+/*
+ * --relay-auth: a one-run key per hop, or the trust the hosts already
+ * have.  The agent cannot be forwarded by libssh2 1.10 (relay.h).
+ */
+static int
+opts_relay_auth(struct opts *o, const char *arg, char *err, size_t errlen)
+{
+	if (strcmp(arg, "key") == 0)
+		o->relay_auth = RELAY_AUTH_KEY;
+	else if (strcmp(arg, "existing") == 0)
+		o->relay_auth = RELAY_AUTH_EXISTING;
+	else if (strcmp(arg, "agent") == 0) {
+		snprintf(err, errlen, "--relay-auth agent: libssh2 1.10 "
+		    "cannot forward the agent (it does not accept the agent "
+		    "channel that sshd opens); use key or existing");
+		return -1;
+	} else {
+		snprintf(err, errlen, "--relay-auth: '%s': key or existing",
+		    arg);
+		return -1;
+	}
+	return 0;
+}
+
 /* Handle one option character c with argument arg; 0, 1 (exit) or -1. */
 static int
 opts_one(struct opts *o, int c, const char *arg, char *err, size_t errlen)
@@ -398,6 +425,8 @@ opts_one(struct opts *o, int c, const char *arg, char *err, size_t errlen)
 	case OPT_RELAY_FANOUT:
 		return opts_num(arg, 1, RELAY_FANOUT_MAX, "--relay-fanout",
 		    &o->relay_fanout, err, errlen);
+	case OPT_RELAY_AUTH:
+		return opts_relay_auth(o, arg, err, errlen);
 	case OPT_COMPRESS:
 		if (compress_parse(arg, (enum compress_kind *)&o->compress,
 		    &o->compress_level) == 0)
@@ -569,9 +598,14 @@ opts_check_relay(const struct opts *o, char *err, size_t errlen)
 {
 	const char *why = NULL;
 
-	if (!o->relay)
-		why = o->relay_fanout ? "--relay-fanout shapes --relay's trees; "
-		    "--relay was not given" : NULL;
+	if (!o->relay && o->relay_fanout)
+		why = "--relay-fanout shapes --relay's trees; --relay was not "
+		    "given";
+	else if (!o->relay && o->relay_auth)
+		why = "--relay-auth says how --relay's hops log in; --relay "
+		    "was not given";
+	else if (!o->relay)
+		why = NULL;
 	else if (o->exec_cmd != NULL)
 		why = "--relay passes a file host to host; --exec feeds a "
 		    "command";

@@ -139,6 +139,8 @@ relay_in_line(struct relay *r, int i, int64_t now)
 	}
 	(void)now;
 	n->in = RELAY_IN_ASKED;
+	if (r->existing)
+		return xstrdup("in existing\n");
 	return xasprintf("in %s %s %s\n", p->key, p->addr, exp);
 }
 

@@ -53,17 +53,37 @@ static const char relay_auth_fns[] =
  * run once, remove the line, write the FIFO W/in.  Then "feed parent" or
  * "feed source", and for a host with a key its children: each one's
  * host key goes into W/kh under an alias, and an ssh to it reads the
- * FIFO W/oN, its errors in W/eN.  rfin, which die runs, stops them and
- * removes W and the line.
+ * FIFO W/pN, which a cat fills from the FIFO W/oN that the data step's
+ * tee writes: so each ssh connects at once, not when the tee comes, and
+ * the tee opens each W/oN once, never waiting on an ssh that failed (its
+ * cat goes on the first write, and the tee drops that child).  The
+ * ssh's errors go to W/eN.  rfin, which die runs, stops them and
+ * removes W and the line.  Under --relay-auth existing (RE=1) no key is
+ * made or authorized ("existing", "in existing"): the hop's ssh logs in
+ * as the host's own configuration says, and runs W/hop as its command.
  */
 static const char relay_setup[] =
     "RW=$HOME/.fanscp-relay.$k RA=$HOME/.ssh/authorized_keys "
     "m=fanscp-relay:$k\n"
     "eval \"$U\"\n"
-    "fw=\n"
+    "fw= fc=\n"
     "rfin() {\n"
-    "\tfor f in $fw; do kill \"$f\"; done 2>/dev/null\n"
+    "\tfor f in $fw $fc; do kill \"$f\"; done 2>/dev/null\n"
     "\tunauth; rm -rf -- \"$RW\"; RW=\n"
+    "}\n"
+    "auth() {\n"
+    "\t[ -d \"$HOME/.ssh\" ] || mkdir -m 700 -- \"$HOME/.ssh\" 2>/dev/null\n"
+    "\tif ! [ -w \"$HOME/.ssh\" ] || { [ -e \"$RA\" ] && ! [ -w \"$RA\" ]; }; "
+    "then\n"
+    "\t\to=\"'$RA' is not writable\"\n"
+    "\telse lk || o=\"cannot lock '$RA'\"; fi\n"
+    "\t[ -n \"$o\" ] || v=$( { [ -s \"$RA\" ] && [ -n \"$(tail -c 1 -- \"$RA\")\" ] && "
+    "echo\n"
+    "\t    printf 'restrict,from=\"%s\",command=\"exec /bin/sh "
+    "%s/hop\"%s %s %s %s\\n' \\\n"
+    "\t    \"$3\" \"$RW\" \"$ex\" \"$1\" \"$2\" \"$m\"; } 2>&1 >>\"$RA\") ||\n"
+    "\t    o=\"cannot add a key to '$RA': ${v##*: }\"\n"
+    "\trmdir -- \"$RA.fanscp-lock\" 2>/dev/null\n"
     "}\n"
     "rm -rf -- \"$RW\"; unauth\n"
     "x=- y=\n"
@@ -72,9 +92,10 @@ static const char relay_setup[] =
     "[ -z \"$RW\" ] || v=$(mkdir -m 700 -- \"$RW\" 2>&1) ||\n"
     "    { y=\"cannot make '$RW': ${v##*: }\" RW=; }\n"
     "if [ -n \"$RW\" ] && [ \"$RF\" = 1 ]; then\n"
-    "\tif ! command -v ssh >/dev/null 2>&1 ||\n"
-    "\t    ! command -v ssh-keygen >/dev/null 2>&1; then\n"
-    "\t\ty='no ssh or ssh-keygen on the host'\n"
+    "\tif ! command -v ssh >/dev/null 2>&1; then y='no ssh on the host'\n"
+    "\telif [ \"$RE\" = 1 ]; then x=existing\n"
+    "\telif ! command -v ssh-keygen >/dev/null 2>&1; then\n"
+    "\t\ty='no ssh-keygen on the host'\n"
     "\telif v=$(ssh-keygen -q -t ed25519 -N '' -C \"$m\" -f \"$RW/key\" "
     "</dev/null 2>&1) &&\n"
     "\t    read -r x <\"$RW/key.pub\"; then\n"
@@ -89,27 +110,18 @@ static const char relay_setup[] =
     "\tset -- ${g#in }\n"
     "\to=\n"
     "\tif [ -z \"$RW\" ]; then o=$y\n"
-    "\telif [ -L \"$RA\" ]; then o=\"'$RA' is a symbolic link\"\n"
+    "\telif [ \"$1\" != existing ] && [ -L \"$RA\" ]; then o=\"'$RA' is a symbolic link\"\n"
     "\telif ! mkfifo -m 600 -- \"$RW/in\" 2>/dev/null; then\n"
     "\t\to=\"cannot make a FIFO in '$RW'\"\n"
     "\telse\n"
     "\t\tex=; [ \"$4\" = - ] || ex=\",expiry-time=\\\"$4\\\"\"\n"
     "\t\t{ echo \"RW='$RW' RA='$RA' m='$m' k='$k'\"; printf '%s\\n' \"$U\"\n"
-    "\t\t  echo '[ -p \"$RW/in\" ] && mkdir -- \"$RW/once\" 2>/dev/null || exit 1'\n"
+    "\t\t  echo '[ -p \"$RW/in\" ] || { echo \"relay: no receive waits "
+    "on this host\" >&2; exit 1; }'\n"
+    "\t\t  echo 'mkdir -- \"$RW/once\" 2>/dev/null || { echo \"relay: "
+    "this hop was used already\" >&2; exit 1; }'\n"
     "\t\t  echo 'unauth'; echo 'exec cat >\"$RW/in\"'; } >\"$RW/hop\"\n"
-    "\t\t[ -d \"$HOME/.ssh\" ] || mkdir -m 700 -- \"$HOME/.ssh\" "
-    "2>/dev/null\n"
-    "\t\tif ! [ -w \"$HOME/.ssh\" ] || { [ -e \"$RA\" ] && ! [ -w \"$RA\" ]; }; "
-    "then\n"
-    "\t\t\to=\"'$RA' is not writable\"\n"
-    "\t\telse lk || o=\"cannot lock '$RA'\"; fi\n"
-    "\t\t[ -n \"$o\" ] || v=$( { [ -s \"$RA\" ] && [ -n \"$(tail -c 1 -- \"$RA\")\" ] && "
-    "echo\n"
-    "\t\t    printf 'restrict,from=\"%s\",command=\"exec /bin/sh "
-    "%s/hop\"%s %s %s %s\\n' \\\n"
-    "\t\t    \"$3\" \"$RW\" \"$ex\" \"$1\" \"$2\" \"$m\"; } 2>&1 >>\"$RA\") ||\n"
-    "\t\t    o=\"cannot add a key to '$RA': ${v##*: }\"\n"
-    "\t\trmdir -- \"$RA.fanscp-lock\" 2>/dev/null\n"
+    "\t\t[ \"$1\" = existing ] || auth \"$@\"\n"
     "\tfi\n"
     "\tif [ -z \"$o\" ]; then echo \"fanscp-relay-in ok $RW\"\n"
     "\telse echo \"fanscp-relay-in off $o\"; fi;;\n"
@@ -121,13 +133,17 @@ static const char relay_setup[] =
     "n=0 outs=\n"
     "if [ \"$x\" != - ]; then\n"
     "\t: >\"$RW/kh\"\n"
+    "\tso=\"-F /dev/null -i $RW/key -o IdentitiesOnly=yes "
+    "-o IdentityAgent=none\"\n"
+    "\t[ \"$x\" != existing ] || so=\n"
     "\twhile read -r g && [ \"$g\" != end ]; do\n"
     "\t\tset -- $g\n"
     "\t\tn=$((n + 1))\n"
     "\t\techo \"fanscp-relay-$n $6 $7\" >>\"$RW/kh\"\n"
-    "\t\tmkfifo -m 600 -- \"$RW/o$n\" || break\n"
-    "\t\t{ ssh -F /dev/null -T -i \"$RW/key\" -o IdentitiesOnly=yes \\\n"
-    "\t\t    -o IdentityAgent=none -o BatchMode=yes \\\n"
+    "\t\tmkfifo -m 600 -- \"$RW/o$n\" \"$RW/p$n\" || break\n"
+    "\t\t{ cat -- \"$RW/o$n\" >\"$RW/p$n\" & } 2>/dev/null\n"
+    "\t\tfc=\"$fc $!\"\n"
+    "\t\t{ ssh $so -T -o BatchMode=yes \\\n"
     "\t\t    -o \"UserKnownHostsFile=$RW/kh\" \\\n"
     "\t\t    -o GlobalKnownHostsFile=/dev/null \\\n"
     "\t\t    -o StrictHostKeyChecking=yes \\\n"
@@ -136,7 +152,7 @@ static const char relay_setup[] =
     "\t\t    -o ConnectTimeout=10 -o LogLevel=ERROR \\\n"
     "\t\t    -o ControlMaster=no -o ControlPath=none \\\n"
     "\t\t    -o ClearAllForwardings=yes -p \"$4\" -l \"$2\" -- \"$3\" \\\n"
-    "\t\t    \"exec /bin/sh $5/hop\" <\"$RW/o$n\" >/dev/null "
+    "\t\t    \"exec /bin/sh $5/hop\" <\"$RW/p$n\" >/dev/null "
     "2>\"$RW/e$n\" & } 2>/dev/null\n"
     "\t\tfw=\"$fw $!\" outs=\"$outs $RW/o$n\"\n"
     "\tdone\n"
@@ -149,9 +165,9 @@ static const char relay_setup[] =
  * writes them to the children and into the decompressor, which writes
  * the temp file, and a fed host keeps them too, in W/z.  Each child's
  * ssh is waited for, and says how it ended ("fanscp-relay-note N ...");
- * then the line goes.  A fed host opens its children's FIFOs (fds 4 to
- * 9) before it waits for its own, so that their ssh connections are made
- * while its parent's is, not after; it reads its FIFO, under a watch
+ * first each W/oN is opened once, read-write, which frees a cat still
+ * waiting for a tee that never came (a parent that never fed it);
+ * then the line goes.  A fed host reads its FIFO, under a watch
  * that stops the tee when what it writes (wf: the temp file, or W/z) has
  * not grown for G s (a parent frozen, or never come); the watch's
  * "fanscp-got N" lines, the temp file's size, are its progress.  Short,
@@ -187,9 +203,7 @@ static const char relay_data[] =
     "\t\tmkfifo -m 600 -- \"$RW/u\" || bad\n"
     "\t\tunzip <\"$RW/u\" >>\"$t\" & u=$!\n"
     "\tfi\n"
-    "\t( j=4; for o in $outs; do eval \"exec $j>\\\"\\$o\\\"\"; "
-    "j=$((j + 1)); done\n"
-    "\t  o=/dev/null; [ -z \"$u\" ] || o=$RW/u\n"
+    "\t( o=/dev/null; [ -z \"$u\" ] || o=$RW/u\n"
     "\t  exec tee -a -- \"$wf\" $outs <\"$RW/in\" >\"$o\" ) & c=$!\n"
     "\ttap\n"
     "\t{ (l=-1 j=0\n"
@@ -209,16 +223,17 @@ static const char relay_data[] =
     "\ttap\n"
     "fi\n"
     "wait $c; cs=$?\n"
+    "for o in $outs; do true 5<>\"$o\"; done 2>/dev/null\n"
     "[ -z \"$u\" ] || wait \"$u\" || cs=91\n"
     "[ -z \"$wd\" ] || { kill \"$wd\"; wait \"$wd\"; } 2>/dev/null\n"
     "j=0\n"
     "for f0 in $fw; do\n"
     "\tj=$((j + 1))\n"
     "\twait \"$f0\" && continue\n"
-    "\tv=$(tail -c 200 -- \"$RW/e$j\" 2>/dev/null | tr '\\n' ' ')\n"
+    "\tv=$(tail -c 200 -- \"$RW/e$j\" 2>/dev/null | tr '\\r\\n' '  ')\n"
     "\techo \"fanscp-relay-note $j ${v:-its ssh failed}\"\n"
     "done\n"
-    "fw=\n"
+    "fw= fc=\n"
     "unauth\n"
     "if [ $fp = 1 ] && { [ $cs != 0 ] || ! size \"$t\"; }; then\n"
     "\tz=$(wc -c <\"$wf\"); z=${z##*[!0-9]}\n"
@@ -256,7 +271,8 @@ remote_relay_setup(const struct remote_job *job)
 	char *u = shquote(relay_auth_fns);
 	char *s;
 
-	s = xasprintf("RF=%d G=%d U=%s\n%s", job->relay_fwd ? 1 : 0,
+	s = xasprintf("RF=%d RE=%d G=%d U=%s\n%s", job->relay_fwd ? 1 : 0,
+	    job->relay_existing ? 1 : 0,
 	    job->relay_idle > 0 ? job->relay_idle : 6, u, relay_setup);
 	free(u);
 	return s;

@@ -780,7 +780,8 @@ sess_relay_talk(struct sess *s)
 		s->relay_keymade = buf[0] != '-';
 		n->key[0] = '\0';
 		if (s->relay_keymade && strlen(buf) < sizeof(n->key) &&
-		    relay_key_ok(buf))
+		    (r->existing ? strcmp(buf, "existing") == 0 :
+		    relay_key_ok(buf)))
 			memcpy(n->key, buf, strlen(buf) + 1);
 		else if (s->relay_keymade)
 			hlog(LOG_VERBOSE, s->host->name, "relay: its key is "
@@ -1645,6 +1646,7 @@ sess_setup_remote(struct sess *s)
 			s->relay_i = (int)(n - s->job->relay->n);
 			rj->relay = 1;
 			rj->relay_fwd = n->nkids > 0;
+			rj->relay_existing = s->job->relay->existing;
 			rj->relay_idle = RELAY_FEED_IDLE;
 		}
 	}

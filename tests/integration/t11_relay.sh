@@ -1,6 +1,6 @@
 # --relay: the file passed host to host over SSH, each host writing and
 # checking its own copy, with nothing left behind (relay.h).
-ALL_SCENARIOS="$ALL_SCENARIOS relay_chain relay_tree relay_kill relay_freeze relay_fallback relay_sigint relay_key relay_compress relay_usage"
+ALL_SCENARIOS="$ALL_SCENARIOS relay_chain relay_tree relay_kill relay_freeze relay_fallback relay_sigint relay_key relay_compress relay_existing relay_usage"
 
 # expect_relay_clean N: host N holds no relay key line, lock or work dir.
 expect_relay_clean() {
@@ -43,6 +43,8 @@ scen_relay_chain() {
 	done
 	expect_fed 1 no
 	for n in 2 3 4 5 6 7 8; do expect_fed $n; done
+	! grep -q 'relay: the stream from' "$T/err" ||
+	    fail "a hop did not carry the whole file"
 	# A hostile name, through a chain of 3: the path is quoted on every
 	# hop, since the hops carry bytes only, never a name.
 	name='-x $(touch PWNED1) `touch PWNED2` "q" '"'s'"' sp
@@ -189,6 +191,60 @@ scen_relay_compress() {
 	expect_absent 3 g.txt
 	grep -q 'lab004: relay: the stream from lab003 ended after [0-9]* compressed bytes' \
 	    "$T/err" || fail "lab004 was not resumed from fanscp"
+}
+
+# --relay-auth existing: the hosts already trust each other (here a
+# deploy key, which each host's ssh is set up to use): no key is made, no
+# authorized_keys is touched, and each copy is still checked.  lab004
+# does not trust the deploy key: its parent's ssh is refused, and fanscp
+# sends it the file itself.
+scen_relay_existing() {
+	need_fanscp || return
+	fixture_start 4
+	ssh-keygen -q -t ed25519 -N '' -C deploy -f "$T/deploy" </dev/null ||
+	    fixture_die "ssh-keygen failed"
+	for n in 1 2 3 4; do
+		mkdir -p "$(host_dir $n)/bin" "$(host_home $n)/.ssh"
+		printf '#!/bin/sh\nexec %s -i %s -o IdentitiesOnly=yes "$@"\n' \
+		    "$(command -v ssh)" "$T/deploy" >"$(host_dir $n)/bin/ssh"
+		chmod 755 "$(host_dir $n)/bin/ssh"
+		: >>"$(host_home $n)/.ssh/authorized_keys"
+	done
+	for n in 2 3; do
+		cat "$T/deploy.pub" >>"$(host_home $n)/.ssh/authorized_keys"
+	done
+	for n in 1 2 3 4; do
+		cp "$(host_home $n)/.ssh/authorized_keys" "$T/ak$n"
+	done
+	S=$T/src
+	mkdir -p "$S"
+	mkrandom "$S/f.bin" 1500000
+	run_fanscp -F "$T/ssh_config" -v --relay --relay-auth existing \
+	    "$S/f.bin" 'lab[001-004]:'
+	expect_rc 0
+	for n in 1 2 3 4; do
+		expect_copy $n f.bin "$S/f.bin"
+		expect_no_stray $n
+		expect_relay_clean $n
+		cmp -s "$T/ak$n" "$(host_home $n)/.ssh/authorized_keys" ||
+		    fail "$(host_name $n): authorized_keys was changed"
+	done
+	expect_fed 1 no
+	expect_fed 2
+	expect_fed 3
+	expect_fed 4 no
+	! grep -q 'lab003: relay: the stream from' "$T/err" ||
+	    fail "lab002 did not pass lab003 the whole file"
+	grep -q 'lab003: relay: its stream to lab004 failed: .*[Pp]ermission denied' \
+	    "$T/err" || fail "-v does not say why lab004's hop failed"
+	grep -q 'lab004: relay: the stream from lab003 ended after 0 bytes' \
+	    "$T/err" || fail "lab004 was not sent the file by fanscp"
+	run_fanscp -F "$T/ssh_config" --relay --relay-auth agent "$S/f.bin" \
+	    lab001:
+	expect_rc 2
+	grep -q 'agent' "$T/err" || fail "no reason given for agent"
+	run_fanscp -F "$T/ssh_config" --relay-auth existing "$S/f.bin" lab001:
+	expect_rc 2
 }
 
 # What --relay cannot pass on is refused before anything starts.

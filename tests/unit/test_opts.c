@@ -13,6 +13,7 @@
 
 #include "jump.h"
 #include "opts.h"
+#include "relay.h"
 
 #define NARGS(a)	(int)(sizeof(a) / sizeof((a)[0]) - 1)
 
@@ -246,6 +247,39 @@ test_validate(void **state)
 	opts_release(&o);
 }
 
+/* --relay-auth: key or existing; agent refused with the reason. */
+static void
+test_relay_auth(void **state)
+{
+	char *argv[] = { (char *)"fanscp", (char *)"--relay",
+	    (char *)"--relay-auth", NULL, (char *)"src", (char *)"h:x", NULL };
+	char *bare[] = { (char *)"fanscp", (char *)"--relay-auth",
+	    (char *)"key", (char *)"src", (char *)"h:x", NULL };
+	char err[512];
+	struct opts o;
+
+	(void)state;
+	argv[3] = (char *)"existing";
+	assert_int_equal(parse(&o, argv, NARGS(argv), err, sizeof(err)), 0);
+	assert_int_equal(o.relay_auth, RELAY_AUTH_EXISTING);
+	opts_release(&o);
+	argv[3] = (char *)"key";
+	assert_int_equal(parse(&o, argv, NARGS(argv), err, sizeof(err)), 0);
+	assert_int_equal(o.relay_auth, RELAY_AUTH_KEY);
+	opts_release(&o);
+	argv[3] = (char *)"agent";
+	assert_int_equal(parse(&o, argv, NARGS(argv), err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "cannot forward the agent"));
+	opts_release(&o);
+	argv[3] = (char *)"hostbased";
+	assert_int_equal(parse(&o, argv, NARGS(argv), err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "key or existing"));
+	opts_release(&o);
+	assert_int_equal(parse(&o, bare, NARGS(bare), err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "--relay was not given"));
+	opts_release(&o);
+}
+
 /* The release options, each kept whatever comes after it. */
 static void
 test_release_opts(void **state)
@@ -290,6 +324,7 @@ main(void)
 		cmocka_unit_test(test_bad_option_key),
 		cmocka_unit_test(test_missing_identity),
 		cmocka_unit_test(test_validate),
+		cmocka_unit_test(test_relay_auth),
 		cmocka_unit_test(test_release_opts),
 		cmocka_unit_test(test_sources),
 	};

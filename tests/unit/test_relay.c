@@ -149,6 +149,29 @@ test_chain_talk(void **state)
 	relay_free(r);
 }
 
+/* --relay-auth existing: the child is told so, with no key to write. */
+static void
+test_existing(void **state)
+{
+	struct relay *r = relay_new(hosts, 2, 1, 16);
+	char *s;
+	int k;
+
+	(void)state;
+	r->existing = 1;
+	assert_null(relay_in_line(r, 1, 0));
+	keyed(r, 0, "existing", 0);
+	s = relay_in_line(r, 1, 0);
+	assert_string_equal(s, "in existing\n");
+	free(s);
+	relay_set_in(r, 1, 1, "/h/.fanscp-relay.1");
+	s = relay_kid_lines(r, 0, 100, &k);
+	assert_int_equal(k, 1);
+	free(s);
+	assert_int_equal(relay_feed(r, 1), 1);
+	relay_free(r);
+}
+
 /* A parent that fails, has no key, or is late, feeds no one. */
 static void
 test_failures(void **state)
@@ -212,6 +235,7 @@ main(void)
 		cmocka_unit_test(test_shapes),
 		cmocka_unit_test(test_shape_rates),
 		cmocka_unit_test(test_chain_talk),
+		cmocka_unit_test(test_existing),
 		cmocka_unit_test(test_failures),
 		cmocka_unit_test(test_key_ok),
 	};
