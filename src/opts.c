@@ -590,7 +590,7 @@ opts_check_exec(const struct opts *o, char *err, size_t errlen)
 
 /*
  * --relay passes one file's bytes host to host (relay.h); what has no
- * such file, or would run the hops as another user, is refused.  (A
+ * such file, or no address and key for the hops, is refused.  (A
  * stream source is refused in main.c, which knows what the source is.)
  */
 static int
@@ -612,9 +612,6 @@ opts_check_relay(const struct opts *o, char *err, size_t errlen)
 	else if (o->recursive || o->n_sources > 1)
 		why = "--relay passes one file host to host; -r and several "
 		    "sources send an archive";
-	else if (o->sudo)
-		why = "--relay runs each hop's ssh as the login user; --sudo "
-		    "would write the file as root";
 	else if (o->transport == JOB_TRANSPORT_SSH)
 		why = "--relay learns each host's address and key from "
 		    "libssh2; --transport ssh uses none";

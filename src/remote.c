@@ -43,9 +43,12 @@ const char remote_exec_cmd[] = "exec /bin/sh -c '" LOADER "'";
 /*
  * --sudo: the same sh, as root.  -n: never a prompt; sudo says why it will
  * not (a password is required, not in sudoers) on stderr, and exits 1
- * before the loader has read a byte.
+ * before the loader has read a byte.  The login user's HOME, which sudo
+ * resets, comes along as $1: the scripts keep it as LH (--relay's keys
+ * are the login user's).
  */
-const char remote_sudo_cmd[] = "exec sudo -n /bin/sh -c '" LOADER "'";
+const char remote_sudo_cmd[] = "exec sudo -n /bin/sh -c '" LOADER "' "
+    "fanscp \"$HOME\"";
 
 /*
  * Shared by all scripts, after the job's values.  The shell is put in a
@@ -159,8 +162,8 @@ remote_vars(const struct remote_job *job)
 	/* A stream's size is unknown until its end: s is empty. */
 	if (!job->size_unknown)
 		snprintf(sz, sizeof(sz), "%" PRIu64, job->size);
-	s = xasprintf("d=%s b=%s k=%s s=%s i=%d K=%d Z=%d R=%s\n%s", d, b, k,
-	    sz, job->inplace ? 1 : 0, job->keep ? 1 : 0,
+	s = xasprintf("LH=${1-} d=%s b=%s k=%s s=%s i=%d K=%d Z=%d R=%s\n%s",
+	    d, b, k, sz, job->inplace ? 1 : 0, job->keep ? 1 : 0,
 	    job->takeover ? 1 : 0, r, remote_common);
 	free(d);
 	free(b);

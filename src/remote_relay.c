@@ -37,6 +37,8 @@ static const char relay_auth_fns[] =
     "\t    [ \"$(wc -l <\"$RA.$k\")\" -eq \"${l:-x}\" ]; then\n"
     "\t\to=$(stat -c %a -- \"$RA\" 2>/dev/null) && chmod -- \"$o\" "
     "\"$RA.$k\"\n"
+    "\t\to=$(stat -c %u:%g -- \"$RA\" 2>/dev/null) && chown -- \"$o\" "
+    "\"$RA.$k\"\n"
     "\t\tmv -f -- \"$RA.$k\" \"$RA\"\n"
     "\tfi 2>/dev/null\n"
     "\trm -f -- \"$RA.$k\"\n"
@@ -61,9 +63,24 @@ static const char relay_auth_fns[] =
  * removes W and the line.  Under --relay-auth existing (RE=1) no key is
  * made or authorized ("existing", "in existing"): the hop's ssh logs in
  * as the host's own configuration says, and runs W/hop as its command.
+ * Under --sudo (RS=1) the receive is root's, but the hop is the login
+ * user's: W and authorized_keys are in the login user's home (LH, which
+ * sudo reset), what the hop reads or writes is chowned to that user
+ * (own), and ssh-keygen and ssh run as that user (asu, which execs: in a
+ * subshell only).
  */
 static const char relay_setup[] =
-    "RW=$HOME/.fanscp-relay.$k RA=$HOME/.ssh/authorized_keys "
+    "RH=$HOME RO=\n"
+    "if [ \"$RS\" = 1 ] && [ \"$(id -u)\" = 0 ] && [ -n \"${SUDO_UID-}\" ] &&\n"
+    "    [ \"$SUDO_UID\" != 0 ]; then\n"
+    "\tRH=${LH:-$HOME} RO=$SUDO_UID:${SUDO_GID-}\n"
+    "fi\n"
+    "asu() {\n"
+    "\tif [ -n \"$RO\" ]; then exec sudo -n -u \"#$SUDO_UID\" -- \"$@\"\n"
+    "\telse exec \"$@\"; fi\n"
+    "}\n"
+    "own() { [ -z \"$RO\" ] || chown -- \"$RO\" \"$@\"; }\n"
+    "RW=$RH/.fanscp-relay.$k RA=$RH/.ssh/authorized_keys "
     "m=fanscp-relay:$k\n"
     "eval \"$U\"\n"
     "fw= fc=\n"
@@ -72,8 +89,10 @@ static const char relay_setup[] =
     "\tunauth; rm -rf -- \"$RW\"; RW=\n"
     "}\n"
     "auth() {\n"
-    "\t[ -d \"$HOME/.ssh\" ] || mkdir -m 700 -- \"$HOME/.ssh\" 2>/dev/null\n"
-    "\tif ! [ -w \"$HOME/.ssh\" ] || { [ -e \"$RA\" ] && ! [ -w \"$RA\" ]; }; "
+    "\t[ -d \"$RH/.ssh\" ] || { mkdir -m 700 -- \"$RH/.ssh\" && own "
+    "\"$RH/.ssh\"; } 2>/dev/null\n"
+    "\tv=; [ -e \"$RA\" ] || v=1\n"
+    "\tif ! [ -w \"$RH/.ssh\" ] || { [ -e \"$RA\" ] && ! [ -w \"$RA\" ]; }; "
     "then\n"
     "\t\to=\"'$RA' is not writable\"\n"
     "\telse lk || o=\"cannot lock '$RA'\"; fi\n"
@@ -83,20 +102,21 @@ static const char relay_setup[] =
     "%s/hop\"%s %s %s %s\\n' \\\n"
     "\t    \"$3\" \"$RW\" \"$ex\" \"$1\" \"$2\" \"$m\"; } 2>&1 >>\"$RA\") ||\n"
     "\t    o=\"cannot add a key to '$RA': ${v##*: }\"\n"
+    "\t[ -z \"$v\" ] || own \"$RA\" 2>/dev/null\n"
     "\trmdir -- \"$RA.fanscp-lock\" 2>/dev/null\n"
     "}\n"
     "rm -rf -- \"$RW\"; unauth\n"
     "x=- y=\n"
     "case $RW$RA in *[!A-Za-z0-9._/+-]*)\n"
     "\ty=\"the home directory's path needs quoting\" RW=;; esac\n"
-    "[ -z \"$RW\" ] || v=$(mkdir -m 700 -- \"$RW\" 2>&1) ||\n"
+    "[ -z \"$RW\" ] || v=$(mkdir -m 700 -- \"$RW\" 2>&1 && own \"$RW\" 2>&1) ||\n"
     "    { y=\"cannot make '$RW': ${v##*: }\" RW=; }\n"
     "if [ -n \"$RW\" ] && [ \"$RF\" = 1 ]; then\n"
     "\tif ! command -v ssh >/dev/null 2>&1; then y='no ssh on the host'\n"
     "\telif [ \"$RE\" = 1 ]; then x=existing\n"
     "\telif ! command -v ssh-keygen >/dev/null 2>&1; then\n"
     "\t\ty='no ssh-keygen on the host'\n"
-    "\telif v=$(ssh-keygen -q -t ed25519 -N '' -C \"$m\" -f \"$RW/key\" "
+    "\telif v=$(asu ssh-keygen -q -t ed25519 -N '' -C \"$m\" -f \"$RW/key\" "
     "</dev/null 2>&1) &&\n"
     "\t    read -r x <\"$RW/key.pub\"; then\n"
     "\t\tset -- $x; x=\"$1 $2\"\n"
@@ -121,6 +141,7 @@ static const char relay_setup[] =
     "\t\t  echo 'mkdir -- \"$RW/once\" 2>/dev/null || { echo \"relay: "
     "this hop was used already\" >&2; exit 1; }'\n"
     "\t\t  echo 'unauth'; echo 'exec cat >\"$RW/in\"'; } >\"$RW/hop\"\n"
+    "\t\town \"$RW/hop\" \"$RW/in\"\n"
     "\t\t[ \"$1\" = existing ] || auth \"$@\"\n"
     "\tfi\n"
     "\tif [ -z \"$o\" ]; then echo \"fanscp-relay-in ok $RW\"\n"
@@ -132,7 +153,7 @@ static const char relay_setup[] =
     "elif [ -n \"$RW\" ]; then rm -f -- \"$RW/in\"; unauth; fi\n"
     "n=0 outs=\n"
     "if [ \"$x\" != - ]; then\n"
-    "\t: >\"$RW/kh\"\n"
+    "\t: >\"$RW/kh\"; own \"$RW/kh\"\n"
     "\tso=\"-F /dev/null -i $RW/key -o IdentitiesOnly=yes "
     "-o IdentityAgent=none\"\n"
     "\t[ \"$x\" != existing ] || so=\n"
@@ -143,7 +164,7 @@ static const char relay_setup[] =
     "\t\tmkfifo -m 600 -- \"$RW/o$n\" \"$RW/p$n\" || break\n"
     "\t\t{ cat -- \"$RW/o$n\" >\"$RW/p$n\" & } 2>/dev/null\n"
     "\t\tfc=\"$fc $!\"\n"
-    "\t\t{ ssh $so -T -o BatchMode=yes \\\n"
+    "\t\t{ asu ssh $so -T -o BatchMode=yes \\\n"
     "\t\t    -o \"UserKnownHostsFile=$RW/kh\" \\\n"
     "\t\t    -o GlobalKnownHostsFile=/dev/null \\\n"
     "\t\t    -o StrictHostKeyChecking=yes \\\n"
@@ -271,8 +292,9 @@ remote_relay_setup(const struct remote_job *job)
 	char *u = shquote(relay_auth_fns);
 	char *s;
 
-	s = xasprintf("RF=%d RE=%d G=%d U=%s\n%s", job->relay_fwd ? 1 : 0,
-	    job->relay_existing ? 1 : 0,
+	s = xasprintf("RF=%d RE=%d RS=%d G=%d U=%s\n%s",
+	    job->relay_fwd ? 1 : 0, job->relay_existing ? 1 : 0,
+	    job->sudo ? 1 : 0,
 	    job->relay_idle > 0 ? job->relay_idle : 6, u, relay_setup);
 	free(u);
 	return s;

@@ -923,10 +923,10 @@ expect_err() {
 	fail "stderr line for $1 lacks '$2': $_el"
 }
 
-# sudo_fixture OK NO: users OK (a NOPASSWD sudoer) and NO (one sudo
-# refuses: it has no password to give), and one host both may log in to;
-# h is set to its home.  Needs root and sudo: else the scenario is
-# skipped and it returns 1.
+# sudo_fixture OK NO [N]: users OK (a NOPASSWD sudoer) and NO (one sudo
+# refuses: it has no password to give), and N hosts (1) both may log in
+# to; h is set to the first one's home.  Needs root and sudo: else the
+# scenario is skipped and it returns 1.
 sudo_fixture() {
 	need_root || return 1
 	command -v sudo >/dev/null 2>&1 || { skip "no sudo"; return 1; }
@@ -937,10 +937,14 @@ sudo_fixture() {
 	fixture_cleanup "userdel $1; userdel $2; rm -f /etc/sudoers.d/$1"
 	printf '%s ALL=(ALL) NOPASSWD: ALL\n' "$1" >"/etc/sudoers.d/$1"
 	chmod 440 "/etc/sudoers.d/$1"
-	fixture_start 1
+	fixture_start "${3:-1}"
 	h=$(host_home 1)
-	chmod 755 "$T" "$(host_dir 1)" "$h"
-	chmod 644 "$(host_dir 1)/authorized_keys" "$(host_dir 1)/session.sh"
+	chmod 755 "$T"
+	for _n in $(seq 1 "${3:-1}"); do
+		chmod 755 "$(host_dir $_n)" "$(host_home $_n)"
+		chmod 644 "$(host_dir $_n)/authorized_keys" \
+		    "$(host_dir $_n)/session.sh"
+	done
 }
 
 # The summary groups the failed hosts by kind exactly as "$1" ("2 connect, 1 auth").
