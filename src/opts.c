@@ -606,12 +606,9 @@ opts_check_relay(const struct opts *o, char *err, size_t errlen)
 		    "was not given";
 	else if (!o->relay)
 		why = NULL;
-	else if (o->exec_cmd != NULL)
-		why = "--relay passes a file host to host; --exec feeds a "
-		    "command";
-	else if (o->recursive || o->n_sources > 1)
-		why = "--relay passes one file host to host; -r and several "
-		    "sources send an archive";
+	else if (o->exec_cmd != NULL && o->exec_stream)
+		why = "--relay passes a checked temp file host to host; "
+		    "--exec-stream feeds the command as the data comes";
 	else if (o->transport == JOB_TRANSPORT_SSH)
 		why = "--relay learns each host's address and key from "
 		    "libssh2; --transport ssh uses none";

@@ -99,7 +99,10 @@ static const char exec_run[] =
  * seal after the data (remote.h), without which the data was cut short.
  */
 static const char exec_receive[] =
-    "mk \"$t\" || die 72 \"cannot create a temp file in '$w': ${v##*: }\"\n"
+    "mk \"$t\" || die 72 \"cannot create a temp file in '$w': ${v##*: }\"\n";
+
+/* The data, sent directly (--relay: remote_relay_data). */
+static const char exec_data[] =
     "echo fanscp-ready receive\n"
     "v=$({ cat || exit 73; } 2>&1 >>\"$t\")\n"
     "[ $? = 0 ] || drop 73 \"${v:-cannot write '$t'}\"\n"
@@ -167,7 +170,15 @@ exec_script(const struct remote_job *job, const char *sha, const char *body)
 static char *
 exec_receive_cmd(const struct remote_job *job)
 {
-	return exec_script(job, NULL, exec_receive);
+	char *relay = job->relay ? remote_relay_setup(job) : NULL;
+	char *body = xasprintf("%s%s%s", exec_receive,
+	    relay != NULL ? relay : "",
+	    relay != NULL ? remote_relay_data() : exec_data);
+	char *s = exec_script(job, NULL, body);
+
+	free(body);
+	free(relay);
+	return s;
 }
 
 static char *

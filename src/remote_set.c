@@ -125,7 +125,10 @@ static const char set_receive[] =
     "umask 077\n"
     "set -C\n"
     "v=$( { : >\"$t\" && chmod 600 -- \"$t\"; } 2>&1) ||\n"
-    "    die 72 \"cannot create a temp file in '$L': ${v##*: }\"\n"
+    "    die 72 \"cannot create a temp file in '$L': ${v##*: }\"\n";
+
+/* The data, sent directly (--relay: remote_relay_data). */
+static const char set_data[] =
     "echo fanscp-ready receive\n"
     "v=$({ unzip || exit 73; } 2>&1 >>\"$t\")\n"
     "[ $? = 0 ] || drop 73 \"${v:-cannot write into '$L'}\"\n"
@@ -308,8 +311,12 @@ set_receive_cmd(const struct remote_job *job)
 {
 	char *pre = set_prelude(job);
 	char *unz = remote_unzip_part(job);
-	char *s = xasprintf("%s%s%s", pre, unz, set_receive);
+	char *relay = job->relay ? remote_relay_setup(job) : NULL;
+	char *s = xasprintf("%s%s%s%s%s", pre, unz, set_receive,
+	    relay != NULL ? relay : "",
+	    relay != NULL ? remote_relay_data() : set_data);
 
+	free(relay);
 	free(unz);
 	free(pre);
 	return s;

@@ -63,7 +63,10 @@ static const char tree_receive[] =
     "set -C\n"
     "[ -d \"$n\" ] && t=$n/$t\n"
     "v=$( { : >\"$t\" && chmod 600 -- \"$t\"; } 2>&1) ||\n"
-    "    die 72 \"cannot create '$d': ${v##*: }\"\n"
+    "    die 72 \"cannot create '$d': ${v##*: }\"\n";
+
+/* The data, sent directly (--relay: remote_relay_data). */
+static const char tree_data[] =
     "echo fanscp-ready receive\n"
     "v=$({ unzip || exit 73; } 2>&1 >>\"$t\")\n"
     "[ $? = 0 ] || drop 73 \"${v:-cannot write '$d'}\"\n"
@@ -201,8 +204,12 @@ tree_receive_cmd(const struct remote_job *job)
 {
 	char *pre = tree_prelude(job);
 	char *unz = remote_unzip_part(job);
-	char *s = xasprintf("%s%s%s", pre, unz, tree_receive);
+	char *relay = job->relay ? remote_relay_setup(job) : NULL;
+	char *s = xasprintf("%s%s%s%s%s", pre, unz, tree_receive,
+	    relay != NULL ? relay : "",
+	    relay != NULL ? remote_relay_data() : tree_data);
 
+	free(relay);
 	free(unz);
 	free(pre);
 	return s;

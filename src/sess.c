@@ -1635,7 +1635,8 @@ sess_setup_remote(struct sess *s)
 	rj->chmod = s->job->chmod;
 	rj->if_changed = s->job->if_changed;
 	s->relay_i = -1;
-	if (s->job->relay != NULL && rj->kind == REMOTE_FILE &&
+	/* Every payload with a checked temp file: not --exec-stream. */
+	if (s->job->relay != NULL && rj->kind != REMOTE_EXEC_STREAM &&
 	    !source_is_stream(src)) {
 		struct relay_node *n = relay_node(s->job->relay, s->host);
 
