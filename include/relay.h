@@ -84,6 +84,9 @@ struct relay {
 	size_t		 count;
 	int		 fanout;
 	int		 group;		/* hosts in a tree, at most */
+	int		 together;	/* every host starts at once (n <=
+					   the width): relay_shape() orders
+					   them all by rate, not tree by tree */
 	/*
 	 * --relay-auth existing: a feeding host says "existing" for its
 	 * key, logs in to its children as the hosts already trust each
@@ -102,7 +105,9 @@ struct relay	*relay_new(const struct host *hosts, size_t n, int fanout,
 /*
  * Shape them again knowing rates[i], host i's rate in bytes/s from the
  * history (0: unknown): the unknown first, as given, then the fastest
- * first, so that the slowest end the chains.  Before any session starts.
+ * first, so that the slowest end the chains; over all the hosts when
+ * they start together, else within each tree's run of the order given.
+ * Before any session starts.
  */
 void		 relay_shape(struct relay *, const double *rates);
 void		 relay_free(struct relay *);

@@ -610,12 +610,17 @@ plan(struct job *job, struct host *hosts, size_t n, int width,
 	double rate;
 	size_t i;
 
+	/*
+	 * Under --relay, hosts start in the order given, which the trees
+	 * follow (relay_shape()): no rates for the scheduler.
+	 */
 	for (i = 0; i < n; i++) {
 		eps[i] = hist != NULL ? conn_endpoint(job, &hosts[i]) : NULL;
-		if (eps[i] != NULL && (rate = history_rate(hist, eps[i])) > 0)
+		if (eps[i] != NULL && job->relay == NULL &&
+		    (rate = history_rate(hist, eps[i])) > 0)
 			sched_prior(sched, i, rate);
 	}
-	if (hist != NULL && history_uplink(hist) > 0)
+	if (hist != NULL && job->relay == NULL && history_uplink(hist) > 0)
 		sched_prior_uplink(sched, history_uplink(hist));
 	return sched;
 }
@@ -690,6 +695,7 @@ run(const struct opts *o, struct job *job, struct host *hosts, size_t n)
 		job->relay = relay_new(hosts, n, o->relay_fanout,
 		    c.width < RELAY_GROUP ? c.width : RELAY_GROUP);
 		job->relay->existing = o->relay_auth == RELAY_AUTH_EXISTING;
+		job->relay->together = n <= (size_t)c.width;
 	}
 	/* --compress: no offset into the compressed data is resumable. */
 	if (job->cz != NULL)

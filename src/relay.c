@@ -31,24 +31,24 @@ relay_new(const struct host *hosts, size_t n, int fanout, int group)
 }
 
 /*
- * The hosts in tree order: those of unknown rate first, as given, then
- * the known ones fastest first, so that a host known to be slow sits at
- * the end of its chain (or the leaves of its tree), where it paces no
- * other host.
+ * Hosts lo..hi-1 in tree order, into ord[lo..hi-1]: those of unknown
+ * rate first, as given, then the known ones fastest first, so that the
+ * slow ones share the last trees (a slow host paces the hosts before it
+ * too, whose tee waits for it) and sit at the ends of their chains.
  */
 static void
-relay_order(const struct relay *r, const double *rates, size_t *ord)
+relay_order(const double *rates, size_t lo, size_t hi, size_t *ord)
 {
-	size_t i, j, k = 0;
+	size_t i, j, k = lo;
 
-	for (i = 0; i < r->count; i++)
+	for (i = lo; i < hi; i++)
 		if (rates == NULL || !(rates[i] > 0))
 			ord[k++] = i;
-	for (i = 0; i < r->count; i++) {
+	for (i = lo; i < hi; i++) {
 		if (rates == NULL || !(rates[i] > 0))
 			continue;
 		/* Insertion, stable: ties keep the order given. */
-		for (j = k++; j > 0 && rates[ord[j - 1]] > 0 &&
+		for (j = k++; j > lo && rates[ord[j - 1]] > 0 &&
 		    rates[ord[j - 1]] < rates[i]; j--)
 			ord[j] = ord[j - 1];
 		ord[j] = i;
@@ -62,7 +62,18 @@ relay_shape(struct relay *r, const double *rates)
 	size_t g, p, end, j, first, k, K = (size_t)r->fanout;
 	struct relay_node *n;
 
-	relay_order(r, rates, ord);
+	/*
+	 * Hosts start in the order given (main.c gives the scheduler no
+	 * rates under --relay): where they cannot all start at once, each
+	 * tree is a run of that order, so that its hosts start together,
+	 * and only they are ordered by rate.
+	 */
+	if (r->together)
+		relay_order(rates, 0, r->count, ord);
+	else
+		for (g = 0; g < r->count; g += (size_t)r->group)
+			relay_order(rates, g, g + (size_t)r->group < r->count ?
+			    g + (size_t)r->group : r->count, ord);
 	/* Each group is a heap in that order: place j feeds j*K+1 .. j*K+K. */
 	for (g = 0; g < r->count; g += (size_t)r->group) {
 		end = g + (size_t)r->group < r->count ? g + (size_t)r->group :

@@ -1,6 +1,6 @@
 # --relay: the file passed host to host over SSH, each host writing and
 # checking its own copy, with nothing left behind (relay.h).
-ALL_SCENARIOS="$ALL_SCENARIOS relay_chain relay_tree relay_kill relay_freeze relay_fallback relay_sigint relay_key relay_compress relay_existing relay_sudo relay_payloads relay_usage"
+ALL_SCENARIOS="$ALL_SCENARIOS relay_chain relay_tree relay_kill relay_freeze relay_fallback relay_sigint relay_key relay_compress relay_existing relay_sudo relay_payloads relay_scale relay_usage"
 
 # expect_relay_clean N: host N holds no relay key line, lock or work dir.
 expect_relay_clean() {
@@ -346,6 +346,38 @@ scen_relay_payloads() {
 	    fail "--exec: a hop did not carry the whole file"
 	grep -q "found at $(host_home 4)/.ssh/authorized_keys" \
 	    "$(host_log 4)" || fail "--exec: lab004 was not fed by lab003"
+}
+
+# More hosts than the width: 40 targets, 10 on each of 4 sshds, at width
+# 16, make three trees (16, 16, 8) that start one after another, each
+# host fed by another but the three roots; ten targets share one
+# authorized_keys, whose edits take turns under its lock.  The second run
+# knows every host's rate: its trees are still runs of the order given.
+scen_relay_scale() {
+	need_fanscp || return
+	fixture_start 4
+	S=$T/src
+	mkdir -p "$S"
+	mkrandom "$S/f.bin" 400000
+	set --
+	for i in $(seq 1 40); do
+		set -- "$@" "lab00$(( (i - 1) % 4 + 1 )):f$i.bin"
+	done
+	for round in 1 2; do
+		run_fanscp -F "$T/ssh_config" -vv --relay --width 16 "$S/f.bin" "$@"
+		expect_rc 0
+		for i in $(seq 1 40); do
+			expect_copy $(( (i - 1) % 4 + 1 )) f$i.bin "$S/f.bin"
+		done
+		[ "$(grep -c ': relay: fed by ' "$T/err")" = 37 ] ||
+		    fail "round $round: $(grep -c ': relay: fed by ' "$T/err") of 37 hosts fed by another"
+		! grep -q 'relay: the stream from\|relay: fanscp sends\|relay: it feeds no' \
+		    "$T/err" || fail "round $round: $(grep -m1 'relay: the stream from\|relay: fanscp sends\|relay: it feeds no' "$T/err")"
+		for n in 1 2 3 4; do
+			expect_no_stray $n
+			expect_relay_clean $n
+		done
+	done
 }
 
 # What --relay cannot pass on is refused before anything starts.

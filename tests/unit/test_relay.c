@@ -83,6 +83,7 @@ test_shape_rates(void **state)
 	struct relay *r = relay_new(hosts, 6, 1, 16);
 
 	(void)state;
+	r->together = 1;
 	relay_shape(r, rates);
 	/* The chain: 1 4 2 5 0 3. */
 	assert_int_equal(r->n[1].parent, -1);
@@ -96,6 +97,29 @@ test_shape_rates(void **state)
 	relay_shape(r, NULL);
 	assert_int_equal(r->n[0].parent, -1);
 	assert_int_equal(r->n[5].parent, 4);
+	relay_free(r);
+	/*
+	 * Trees of 3 that cannot start together: each keeps its run of the
+	 * order given (0 1 2, then 3 4 5), ordered within by rate: 1 2 0 and
+	 * 4 5 3.  Together, the slow 0 and 3 share the last tree: 1 4 2 | 5
+	 * 0 3.
+	 */
+	r = relay_new(hosts, 6, 1, 3);
+	relay_shape(r, rates);
+	assert_int_equal(r->n[1].parent, -1);
+	assert_int_equal(r->n[2].parent, 1);
+	assert_int_equal(r->n[0].parent, 2);
+	assert_int_equal(r->n[4].parent, -1);
+	assert_int_equal(r->n[5].parent, 4);
+	assert_int_equal(r->n[3].parent, 5);
+	r->together = 1;
+	relay_shape(r, rates);
+	assert_int_equal(r->n[1].parent, -1);
+	assert_int_equal(r->n[4].parent, 1);
+	assert_int_equal(r->n[2].parent, 4);
+	assert_int_equal(r->n[5].parent, -1);
+	assert_int_equal(r->n[0].parent, 5);
+	assert_int_equal(r->n[3].parent, 0);
 	relay_free(r);
 }
 
