@@ -15,7 +15,10 @@
 #   RELAY_MIB=N          file size in MiB (default 64)
 #   RELAY_R=N            rounds (default 1); medians over the rounds
 #   RELAY_SCENARIOS="R8 R16"   which scenarios (default both)
-#   RELAY_TOOLS="direct chain tree"   which ways (default all three)
+#   RELAY_TOOLS="direct chain tree"   which ways (default these three;
+#                        also direct-zstd and chain-zstd: --compress zstd)
+#   RELAY_PAYLOAD=tar    a compressible payload (a tar of real files, as
+#                        bench/compress.sh) instead of random bytes
 #   RELAY_TIMEOUT=S      seconds one run may take (default 600)
 #   RELAY_TMPDIR=DIR     where hosts and the source live (default /dev/shm
 #                        when it is a tmpfs with room, else $TMPDIR or /tmp)
@@ -69,7 +72,11 @@ build_cmd() {
 	chain) opts="--relay"; LABEL="fanscp --relay (chain)" ;;
 	tree) opts="--relay --relay-fanout 2"
 	      LABEL="fanscp --relay --relay-fanout 2 (tree)" ;;
-	*) die "unknown way '$1' (direct chain tree)" ;;
+	direct-zstd) opts="--verify --compress zstd"
+	      LABEL="fanscp --verify --compress zstd (direct)" ;;
+	chain-zstd) opts="--relay --compress zstd"
+	      LABEL="fanscp --relay --compress zstd (chain)" ;;
+	*) die "unknown way '$1' (direct chain tree direct-zstd chain-zstd)" ;;
 	esac
 	LINE="$FANSCP -F $T/ssh_config $opts --width $2 $T/src.bin lab[001-$(printf %03d "$2")]:$DEST"
 	SHOWN=${LINE//$FANSCP/fanscp}
@@ -202,7 +209,7 @@ report_scenario() {
 report() {
 	echo "# fanscp --relay past the source's uplink, $DATE"
 	echo
-	echo "Produced by \`RELAY_MIB=$MIB RELAY_R=$R RELAY_SCENARIOS=\"$SCENARIOS\" RELAY_TOOLS=\"$TOOLS\" sh bench/relay.sh\`: the lab of tests/integration/netns.sh (one network namespace and sshd per host, tc htb on the sender's uplink and on each host's link; hosts reach each other over the bridge). Seconds: wall-clock until fanscp's last process exited; every copy is then checked by SHA-256 on each host, and a run with a missing or different copy is FAILED and left out of the medians ($R round(s)). × direct bound: seconds ÷ N × F ÷ uplink. Delivered Mbit/s: N × F × 8 ÷ seconds, then ÷ N × the host link rate and ÷ N × the uplink (no way of sending can pass N × uplink: every byte crosses the uplink at least once, so the best a relay can do is F ÷ uplink). Client CPU s/GiB: user+sys of the sender's whole process tree ÷ GiB delivered. Peak RSS: the largest single process. Verified: copies with the source's SHA-256, per run. Fed by a host: hosts whose sshd let in a one-job relay key from the home's authorized_keys (\"found at …/home/.ssh/authorized_keys\" in its log), per run; a chain or tree of N has N − 1. Left behind: a \`fanscp-relay\` line in a host's \`.ssh/authorized_keys\`, a \`.fanscp-relay.*\` in its home or an \`authorized_keys.*\` beside it, right after the run. Every way runs with --verify (--relay implies it), so that each host does the same work."
+	echo "Produced by \`RELAY_MIB=$MIB RELAY_R=$R RELAY_SCENARIOS=\"$SCENARIOS\" RELAY_TOOLS=\"$TOOLS\" ${RELAY_PAYLOAD:+RELAY_PAYLOAD=$RELAY_PAYLOAD }sh bench/relay.sh\`: the lab of tests/integration/netns.sh (one network namespace and sshd per host, tc htb on the sender's uplink and on each host's link; hosts reach each other over the bridge). Seconds: wall-clock until fanscp's last process exited; every copy is then checked by SHA-256 on each host, and a run with a missing or different copy is FAILED and left out of the medians ($R round(s)). × direct bound: seconds ÷ N × F ÷ uplink. Delivered Mbit/s: N × F × 8 ÷ seconds, then ÷ N × the host link rate and ÷ N × the uplink (no way of sending can pass N × uplink: every byte crosses the uplink at least once, so the best a relay can do is F ÷ uplink; --compress sends fewer bytes, and can pass it). Client CPU s/GiB: user+sys of the sender's whole process tree ÷ GiB delivered. Peak RSS: the largest single process. Verified: copies with the source's SHA-256, per run. Fed by a host: hosts whose sshd let in a one-job relay key from the home's authorized_keys (\"found at …/home/.ssh/authorized_keys\" in its log), per run; a chain or tree of N has N − 1. Left behind: a \`fanscp-relay\` line in a host's \`.ssh/authorized_keys\`, a \`.fanscp-relay.*\` in its home or an \`authorized_keys.*\` beside it, right after the run. Every way runs with --verify (--relay implies it), so that each host does the same work."
 	echo
 	echo "- machine: $(nproc) × $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo); $(uname -sr); load before: $LOAD0; at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "- fanscp: $("$FANSCP" --version 2>&1 | head -1) (tree at git $(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet HEAD -- src include 2>/dev/null || echo ', src/ or include/ modified')); hosts: $(ssh -V 2>&1)"
@@ -269,8 +276,19 @@ RAW=$T/raw.tsv REAP=$T/reap
 FANSCP=$T/bin/fanscp
 cc -O2 -o "$REAP" "$here/reap.c" || die "cannot build bench/reap.c"
 for f in "$RAW" "$T/cmds" "$T/tool.log"; do : >"$f"; done
-note "source: $MIB MiB"
-mkrandom "$T/src.bin" "$SIZE"
+if [ "${RELAY_PAYLOAD:-random}" = tar ]; then
+	# Real, compressible files (as bench/compress.sh), repeated as needed.
+	note "source: $MIB MiB of tar"
+	while :; do
+		tar -cf - --ignore-failed-read "$here/../src" "$here/../include" \
+		    "$here/../man" /usr/share/doc /usr/lib 2>/dev/null || break
+	done | head -c "$SIZE" >"$T/src.bin"
+	[ "$(stat -c %s "$T/src.bin")" = "$SIZE" ] ||
+	    die "cannot make the payload"
+else
+	note "source: $MIB MiB"
+	mkrandom "$T/src.bin" "$SIZE"
+fi
 SRCHASH=$(sha256 "$T/src.bin")
 
 for ((r = 1; r <= R; r++)); do
@@ -284,4 +302,4 @@ report >"$T/report.md"
 cp "$T/report.md" "$OUT" || die "cannot write $OUT"
 cat "$T/report.md"
 note "written to $OUT"
-[ "${RELAY_KEEP:-0}" = 1 ] && note "kept: $T"
+if [ "${RELAY_KEEP:-0}" = 1 ]; then note "kept: $T"; fi
