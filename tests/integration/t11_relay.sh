@@ -1,6 +1,6 @@
 # --relay: the file passed host to host over SSH, each host writing and
 # checking its own copy, with nothing left behind (relay.h).
-ALL_SCENARIOS="$ALL_SCENARIOS relay_chain relay_tree relay_kill relay_freeze relay_fallback relay_sigint relay_key relay_compress relay_existing relay_sudo relay_payloads relay_scale relay_usage"
+ALL_SCENARIOS="$ALL_SCENARIOS relay_chain relay_tree relay_kill relay_freeze relay_fallback relay_sigint relay_key relay_compress relay_existing relay_sudo relay_payloads relay_scale relay_lab relay_usage"
 
 # expect_relay_clean N: host N holds no relay key line, lock or work dir.
 expect_relay_clean() {
@@ -378,6 +378,62 @@ scen_relay_scale() {
 			expect_relay_clean $n
 		done
 	done
+}
+
+# On the shaped lab (netns.sh): the source's uplink at 40 Mbit/s, six
+# hosts at 200 that reach each other over the bridge.  A chain beats what
+# the uplink allows direct sends (6 x 16 MiB / 40 Mbit/s = 20.1 s).  Then,
+# the order given (--no-history), a relay host is killed and another
+# frozen mid-stream: both are named, every other host gets a verified copy
+# in bounded time, and no host keeps a key line, work directory or temp
+# file, the frozen one too once it is woken.
+scen_relay_lab() {
+	need_fanscp || return
+	lab_up 40 200 200 200 200 200 200 || return
+	S=$T/src
+	mkdir -p "$S"
+	mkrandom "$S/f.bin" 16777216
+	t0=$(lab_ms)
+	run_fanscp -F "$T/ssh_config" --relay "$S/f.bin" 'lab[001-006]:f.bin'
+	el=$(( $(lab_ms) - t0 ))
+	expect_rc 0
+	for n in 1 2 3 4 5 6; do
+		expect_copy $n f.bin "$S/f.bin"
+		expect_relay_clean $n
+		[ $n = 1 ] || expect_fed $n
+	done
+	diag "a chain of 6, 16 MiB behind 40 Mbit/s: ${el} ms (direct sends need 20133 ms)"
+	[ "$el" -lt 20133 ] ||
+	    fail "the chain took ${el} ms, no less than direct sends need"
+	t0=$(lab_ms)
+	start_fanscp -F "$T/ssh_config" -v --relay --no-history \
+	    --stall-timeout 8 "$S/f.bin" 'lab[001-006]:g.bin'
+	wait_temp_over 3 2000000 30 >/dev/null ||
+	    fail "host 3 never got 2 MB through the relay"
+	kill_host 3
+	stop_host 5
+	wait_fanscp
+	el=$(( $(lab_ms) - t0 ))
+	cont_host 5
+	expect_rc 1
+	expect_err lab003 "lab003"
+	expect_err lab005 "stalled"
+	for n in 1 2 4 6; do
+		expect_copy $n g.bin "$S/f.bin"
+		expect_no_stray $n
+		expect_relay_clean $n
+	done
+	expect_absent 3 g.bin
+	expect_absent 5 g.bin
+	[ "$el" -le 60000 ] || fail "the run with faults took ${el} ms"
+	_i=0
+	while [ $_i -lt 100 ] && { ls -d "$(host_home 5)"/.fanscp-relay.* ||
+	    find "$(host_home 5)" -name '.*.fanscp.*' | grep -q .; } \
+	    >/dev/null 2>&1; do
+		sleep 0.2; _i=$((_i + 1))
+	done
+	expect_relay_clean 5
+	expect_no_stray 5
 }
 
 # What --relay cannot pass on is refused before anything starts.
