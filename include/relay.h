@@ -138,5 +138,11 @@ const struct host *relay_kid(struct relay *, int i, int k);
  * nothing that could end the line or add options?
  */
 int		 relay_key_ok(const char *key);
+/*
+ * Is a work directory what a "kid" line may carry, to become part of the
+ * parent's ssh command: absolute, shorter than size, of characters that
+ * need no quoting?
+ */
+int		 relay_path_ok(const char *w, size_t size);
 
 #endif

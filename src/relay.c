@@ -123,6 +123,21 @@ relay_key_ok(const char *key)
 	return p > key + 12;
 }
 
+int
+relay_path_ok(const char *w, size_t size)
+{
+	const char *p;
+
+	if (w[0] != '/' || strlen(w) >= size)
+		return 0;
+	for (p = w; *p != '\0'; p++)
+		if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		    (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' ||
+		    *p == '/' || *p == '+' || *p == '-'))
+			return 0;
+	return 1;
+}
+
 /*
  * Its parent's key to authorize, restricted to the parent's address; an
  * expiry (UTC, a day ahead: the host's sshd reads it in its own time

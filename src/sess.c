@@ -803,9 +803,15 @@ sess_relay_talk(struct sess *s)
 		    "fanscp-relay-in ", &p, &len) != 0)
 			return sess_wait_input(s);
 		fmt_clean(buf, sizeof(buf), p, len);
-		if (strncmp(buf, "ok /", 4) == 0)
+		if (strncmp(buf, "ok /", 4) == 0 && relay_path_ok(buf + 3,
+		    sizeof(n->w)))
 			relay_set_in(r, s->relay_i, 1, buf + 3);
-		else if (strcmp(buf, "-") != 0) {
+		else if (strncmp(buf, "ok ", 3) == 0) {
+			relay_set_in(r, s->relay_i, 0, NULL);
+			hlog(LOG_VERBOSE, s->host->name, "relay: fanscp sends "
+			    "it the data: its work directory is not a path "
+			    "fanscp passes on");
+		} else if (strcmp(buf, "-") != 0) {
 			relay_set_in(r, s->relay_i, 0, NULL);
 			hlog(LOG_VERBOSE, s->host->name, "relay: fanscp sends "
 			    "it the data: %s", strncmp(buf, "off ", 4) == 0 ?

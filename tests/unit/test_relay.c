@@ -196,6 +196,22 @@ test_existing(void **state)
 	relay_free(r);
 }
 
+/* A work directory goes into the parent's ssh command: no quoting needed. */
+static void
+test_path_ok(void **state)
+{
+	(void)state;
+	assert_true(relay_path_ok("/home/u/.fanscp-relay.0a1b", 512));
+	assert_true(relay_path_ok("/h/a+b_c-d.e", 512));
+	assert_false(relay_path_ok("home/u/.fanscp-relay.0a1b", 512));
+	assert_false(relay_path_ok("/h/x y", 512));
+	assert_false(relay_path_ok("/h/x;touch PWNED", 512));
+	assert_false(relay_path_ok("/h/$(id)", 512));
+	assert_false(relay_path_ok("/h/x\\n", 512));
+	assert_false(relay_path_ok("/h/abcdef", 7));
+	assert_true(relay_path_ok("/h/abc", 7));
+}
+
 /* A parent that fails, has no key, or is late, feeds no one. */
 static void
 test_failures(void **state)
@@ -262,6 +278,7 @@ main(void)
 		cmocka_unit_test(test_existing),
 		cmocka_unit_test(test_failures),
 		cmocka_unit_test(test_key_ok),
+		cmocka_unit_test(test_path_ok),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
