@@ -46,6 +46,8 @@ struct host;
 #define RELAY_WAIT_MS	15000	/* a parent waits this long for children */
 #define RELAY_POLL_MS	50	/* a session waiting on another looks again */
 #define RELAY_FEED_IDLE	6	/* s a fed host's file may not grow */
+#define RELAY_FEED_FIRST 15	/* s it may wait for its first byte: its
+				   parent's ssh may take ConnectTimeout */
 #define RELAY_FANOUT_MAX 6	/* --relay-fanout, at most */
 
 /* --relay-auth: how a hop's ssh logs in (0: not given, a key). */

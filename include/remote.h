@@ -159,6 +159,7 @@ struct remote_job {
 	int		 relay;
 	int		 relay_fwd;
 	int		 relay_idle;
+	int		 relay_first;	/* the same before the first byte */
 	int		 relay_existing; /* --relay-auth existing */
 	/*
 	 * REMOTE_SET: the archive's top entries, each landing as PATH/NAME;

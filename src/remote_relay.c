@@ -192,8 +192,12 @@ static const char relay_setup[] =
  * waiting for a tee that never came (a parent that never fed it);
  * then the line goes.  A fed host reads its FIFO, under a watch
  * that stops the tee when what it writes (wf: the temp file, or W/z) has
- * not grown for G s (a parent frozen, or never come); the watch's
- * "fanscp-got N" lines, the temp file's size, are its progress.  Short,
+ * not grown for G s (a parent frozen), or G0 s before its first byte (a
+ * parent never come: its ssh may take its ConnectTimeout); the watch's
+ * "fanscp-got N" lines, the temp file's size, are its progress.  Once
+ * its tee is done, W/in is renamed and opened once, read-write, which
+ * frees a hop that came too late and waits to open it (it then finds no
+ * reader, and ends; one later finds no W/in).  Short,
  * it says "fanscp-relay-short N" and reads "from N" from fanscp, which
  * sends it the rest on stdin: N counts the temp file, or under
  * --compress W/z, which is decompressed again from its first byte with
@@ -236,7 +240,8 @@ static const char relay_data[] =
     "\t\t[ \"$wf\" = \"$t\" ] || { z=$(wc -c <\"$wf\"); "
     "z=${z##*[!0-9]}; }\n"
     "\t\tif [ \"$z\" = \"$l\" ]; then j=$((j + 1)); else j=0 l=$z; fi\n"
-    "\t\t[ $j -lt \"$G\" ] || { kill \"$c\"; exit; }\n"
+    "\t\t[ $j -lt \"$G\" ] || { [ \"$z\" = 0 ] && [ $j -lt \"$G0\" ]; } ||\n"
+    "\t\t    { kill \"$c\"; exit; }\n"
     "\tdone) </dev/null 2>/dev/null & } 2>/dev/null\n"
     "\twd=$!\n"
     "elif [ -n \"$X\" ]; then\n"
@@ -246,6 +251,10 @@ static const char relay_data[] =
     "\ttap\n"
     "fi\n"
     "wait $c; cs=$?\n"
+    "if [ $fp = 1 ]; then\n"
+    "\tmv -f -- \"$RW/in\" \"$RW/in.x\" && true 5<>\"$RW/in.x\"\n"
+    "\trm -f -- \"$RW/in.x\"\n"
+    "fi 2>/dev/null\n"
     "for o in $outs; do true 5<>\"$o\"; done 2>/dev/null\n"
     "[ -z \"$u\" ] || wait \"$u\" || cs=91\n"
     "[ -z \"$wd\" ] || { kill \"$wd\"; wait \"$wd\"; } 2>/dev/null\n"
@@ -294,10 +303,11 @@ remote_relay_setup(const struct remote_job *job)
 	char *u = shquote(relay_auth_fns);
 	char *s;
 
-	s = xasprintf("RF=%d RE=%d RS=%d G=%d U=%s\n%s",
+	s = xasprintf("RF=%d RE=%d RS=%d G=%d G0=%d U=%s\n%s",
 	    job->relay_fwd ? 1 : 0, job->relay_existing ? 1 : 0,
 	    job->sudo ? 1 : 0,
-	    job->relay_idle > 0 ? job->relay_idle : 6, u, relay_setup);
+	    job->relay_idle > 0 ? job->relay_idle : 6,
+	    job->relay_first > 0 ? job->relay_first : 15, u, relay_setup);
 	free(u);
 	return s;
 }

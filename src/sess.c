@@ -1655,6 +1655,7 @@ sess_setup_remote(struct sess *s)
 			rj->relay_fwd = n->nkids > 0;
 			rj->relay_existing = s->job->relay->existing;
 			rj->relay_idle = RELAY_FEED_IDLE;
+			rj->relay_first = RELAY_FEED_FIRST;
 		}
 	}
 	rj->names = s->job->names;
