@@ -153,13 +153,10 @@ struct remote_job {
 	/*
 	 * --relay (the file payload, relay.h): the receive sets up the hops
 	 * and takes the stream from fanscp or from another host; relay_fwd
-	 * when it may feed others, relay_idle the seconds a fed host's file
-	 * may not grow before it gives up on its parent.
+	 * when it may feed others.
 	 */
 	int		 relay;
 	int		 relay_fwd;
-	int		 relay_idle;
-	int		 relay_first;	/* the same before the first byte */
 	int		 relay_existing; /* --relay-auth existing */
 	/*
 	 * REMOTE_SET: the archive's top entries, each landing as PATH/NAME;
@@ -244,12 +241,12 @@ void	remote_touch_stamp(time_t t, char *buf, size_t len);
 /* The receive script for job.  xmalloc'd. */
 char	*remote_receive_cmd(const struct remote_job *job);
 /*
- * --relay's parts of a file receive (remote_relay.c): the set-up after
- * the temp file is made (xmalloc'd), and the data step that replaces the
- * plain one.
+ * A receive's data step, after its temp file is made: direct, the
+ * payload's own, or under --relay the hops' set-up and the relay's data
+ * step (remote_relay.c), which needs the payload's unzip part.
+ * xmalloc'd.
  */
-char	*remote_relay_setup(const struct remote_job *job);
-const char *remote_relay_data(void);
+char	*remote_data_part(const struct remote_job *job, const char *direct);
 /* The commit script for job.  xmalloc'd. */
 char	*remote_commit_cmd(const struct remote_job *job);
 /* Does job's kind have a commit step after the receive? */

@@ -70,14 +70,12 @@ relay_shape(struct relay *r, const double *rates)
 	 */
 	if (r->together)
 		relay_order(rates, 0, r->count, ord);
-	else
-		for (g = 0; g < r->count; g += (size_t)r->group)
-			relay_order(rates, g, g + (size_t)r->group < r->count ?
-			    g + (size_t)r->group : r->count, ord);
 	/* Each group is a heap in that order: place j feeds j*K+1 .. j*K+K. */
 	for (g = 0; g < r->count; g += (size_t)r->group) {
 		end = g + (size_t)r->group < r->count ? g + (size_t)r->group :
 		    r->count;
+		if (!r->together)
+			relay_order(rates, g, end, ord);
 		for (p = g; p < end; p++) {
 			n = &r->n[ord[p]];
 			j = p - g;

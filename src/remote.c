@@ -420,10 +420,16 @@ remote_then_result(const char *out, size_t len, const char *err,
 
 /*
  * --compress: the decompressor must be there before any temp file is
- * made; X is one of fanscp's names, quoted all the same.
+ * made; X is one of fanscp's names, quoted all the same.  bad drops a
+ * temp file whose data could not be written (or decompressed).
  */
 static const char unzip_part[] =
     "unzip() { if [ -n \"$X\" ]; then \"$X\" -dc; else cat; fi; }\n"
+    "bad() {\n"
+    "\t[ -z \"$X\" ] || drop 91 \"$X -dc failed on the data for '$d' "
+    "(corrupt or cut short, or the disk is full)\"\n"
+    "\tdrop 73 \"cannot write '$d'\"\n"
+    "}\n"
     "[ -z \"$X\" ] || command -v \"$X\" >/dev/null 2>&1 || die 90 "
     "\"--compress $X: $X is not installed on the host\"\n";
 

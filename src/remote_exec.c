@@ -101,7 +101,7 @@ static const char exec_run[] =
 static const char exec_receive[] =
     "mk \"$t\" || die 72 \"cannot create a temp file in '$w': ${v##*: }\"\n";
 
-/* The data, sent directly (--relay: remote_relay_data). */
+/* The data, sent directly (--relay: remote_data_part()). */
 static const char exec_data[] =
     "echo fanscp-ready receive\n"
     "v=$({ cat || exit 73; } 2>&1 >>\"$t\")\n"
@@ -170,14 +170,14 @@ exec_script(const struct remote_job *job, const char *sha, const char *body)
 static char *
 exec_receive_cmd(const struct remote_job *job)
 {
-	char *relay = job->relay ? remote_relay_setup(job) : NULL;
-	char *body = xasprintf("%s%s%s", exec_receive,
-	    relay != NULL ? relay : "",
-	    relay != NULL ? remote_relay_data() : exec_data);
+	char *unz = remote_unzip_part(job);	/* X is empty: cat, bad */
+	char *data = remote_data_part(job, exec_data);
+	char *body = xasprintf("%s%s%s", unz, exec_receive, data);
 	char *s = exec_script(job, NULL, body);
 
 	free(body);
-	free(relay);
+	free(data);
+	free(unz);
 	return s;
 }
 

@@ -259,9 +259,7 @@ static const char receive_data[] =
     "exec 3<&0\n"
     "unzip <&3 >>\"$t\" & c=$!\n"
     "[ \"$K\" != 1 ] || { set +C; echo \"$R $$ $c\" >\"$P\"; }\n"
-    "wait $c || { part; [ -z \"$X\" ] || drop 91 \"$X -dc failed on the "
-    "data for '$d' (corrupt or cut short, or the disk is full)\"\n"
-    "\tdrop 73 \"cannot write '$d'\"; }\n"
+    "wait $c || { part; bad; }\n"
     "beat\n"
     "[ -n \"$s\" ] || unseal \"$t\" ||\n"
     "    drop 74 \"the data for '$d' was cut short\"\n"
@@ -490,7 +488,8 @@ static char *
 file_receive_cmd(const struct remote_job *job)
 {
 	char *pre = remote_prelude(job);
-	char *same = NULL, *sha, *relay, *unz = remote_unzip_part(job);
+	char *same = NULL, *sha, *unz = remote_unzip_part(job);
+	char *data = remote_data_part(job, receive_data);
 	char *s;
 
 	if (job->if_changed && job->sha256 != NULL) {
@@ -498,13 +497,11 @@ file_receive_cmd(const struct remote_job *job)
 		same = xasprintf("%s%s", sha, receive_same);
 		free(sha);
 	}
-	relay = job->relay ? remote_relay_setup(job) : NULL;
-	s = xasprintf("%s%s%s%s%s%s%s%s%s%s%s", pre, locate, unz, owner_check,
+	s = xasprintf("%s%s%s%s%s%s%s%s%s%s", pre, locate, unz, owner_check,
 	    same != NULL ? same : "", receive_head,
 	    job->keep ? keep_fns : "", receive_checks,
-	    job->keep ? keep_offer : "", relay != NULL ? relay : "",
-	    relay != NULL ? remote_relay_data() : receive_data);
-	free(relay);
+	    job->keep ? keep_offer : "", data);
+	free(data);
 	free(pre);
 	free(same);
 	free(unz);

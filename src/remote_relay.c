@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "relay.h"
 #include "remote.h"
 #include "xmalloc.h"
 
@@ -216,11 +217,7 @@ static const char relay_data[] =
     "tap() {\n"
     "\t[ \"$K\" != 1 ] || { set +C; echo \"$R $$ $c\" >\"$P\"; }\n"
     "}\n"
-    "bad() {\n"
-    "\t[ -z \"$X\" ] || drop 91 \"$X -dc failed on the data for '$d' "
-    "(corrupt or cut short, or the disk is full)\"\n"
-    "\tdrop 73 \"cannot write '$d'\"\n"
-    "}\n"
+
     "echo fanscp-ready receive\n"
     "exec 3<&0\n"
     "wd= u= wf=$t\n"
@@ -298,22 +295,17 @@ static const char relay_data[] =
     "echo fanscp-ok receive $s\n";
 
 char *
-remote_relay_setup(const struct remote_job *job)
+remote_data_part(const struct remote_job *job, const char *direct)
 {
-	char *u = shquote(relay_auth_fns);
-	char *s;
+	char *u, *s;
 
-	s = xasprintf("RF=%d RE=%d RS=%d G=%d G0=%d U=%s\n%s",
+	if (!job->relay)
+		return xstrdup(direct);
+	u = shquote(relay_auth_fns);
+	s = xasprintf("RF=%d RE=%d RS=%d G=%d G0=%d U=%s\n%s%s",
 	    job->relay_fwd ? 1 : 0, job->relay_existing ? 1 : 0,
-	    job->sudo ? 1 : 0,
-	    job->relay_idle > 0 ? job->relay_idle : 6,
-	    job->relay_first > 0 ? job->relay_first : 15, u, relay_setup);
+	    job->sudo ? 1 : 0, RELAY_FEED_IDLE, RELAY_FEED_FIRST, u,
+	    relay_setup, relay_data);
 	free(u);
 	return s;
-}
-
-const char *
-remote_relay_data(void)
-{
-	return relay_data;
 }

@@ -127,7 +127,7 @@ static const char set_receive[] =
     "v=$( { : >\"$t\" && chmod 600 -- \"$t\"; } 2>&1) ||\n"
     "    die 72 \"cannot create a temp file in '$L': ${v##*: }\"\n";
 
-/* The data, sent directly (--relay: remote_relay_data). */
+/* The data, sent directly (--relay: remote_data_part()). */
 static const char set_data[] =
     "echo fanscp-ready receive\n"
     "v=$({ unzip || exit 73; } 2>&1 >>\"$t\")\n"
@@ -311,12 +311,10 @@ set_receive_cmd(const struct remote_job *job)
 {
 	char *pre = set_prelude(job);
 	char *unz = remote_unzip_part(job);
-	char *relay = job->relay ? remote_relay_setup(job) : NULL;
-	char *s = xasprintf("%s%s%s%s%s", pre, unz, set_receive,
-	    relay != NULL ? relay : "",
-	    relay != NULL ? remote_relay_data() : set_data);
+	char *data = remote_data_part(job, set_data);
+	char *s = xasprintf("%s%s%s%s", pre, unz, set_receive, data);
 
-	free(relay);
+	free(data);
 	free(unz);
 	free(pre);
 	return s;

@@ -65,7 +65,7 @@ static const char tree_receive[] =
     "v=$( { : >\"$t\" && chmod 600 -- \"$t\"; } 2>&1) ||\n"
     "    die 72 \"cannot create '$d': ${v##*: }\"\n";
 
-/* The data, sent directly (--relay: remote_relay_data). */
+/* The data, sent directly (--relay: remote_data_part()). */
 static const char tree_data[] =
     "echo fanscp-ready receive\n"
     "v=$({ unzip || exit 73; } 2>&1 >>\"$t\")\n"
@@ -204,12 +204,10 @@ tree_receive_cmd(const struct remote_job *job)
 {
 	char *pre = tree_prelude(job);
 	char *unz = remote_unzip_part(job);
-	char *relay = job->relay ? remote_relay_setup(job) : NULL;
-	char *s = xasprintf("%s%s%s%s%s", pre, unz, tree_receive,
-	    relay != NULL ? relay : "",
-	    relay != NULL ? remote_relay_data() : tree_data);
+	char *data = remote_data_part(job, tree_data);
+	char *s = xasprintf("%s%s%s%s", pre, unz, tree_receive, data);
 
-	free(relay);
+	free(data);
 	free(unz);
 	free(pre);
 	return s;

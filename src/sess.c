@@ -1654,8 +1654,6 @@ sess_setup_remote(struct sess *s)
 			rj->relay = 1;
 			rj->relay_fwd = n->nkids > 0;
 			rj->relay_existing = s->job->relay->existing;
-			rj->relay_idle = RELAY_FEED_IDLE;
-			rj->relay_first = RELAY_FEED_FIRST;
 		}
 	}
 	rj->names = s->job->names;
