@@ -6,7 +6,7 @@
  * whatever the login shell: a fresh /bin/sh that reads the script itself
  * from stdin, framed by remote_frame(); the data or the go-ahead follow.
  *
- * Each host runs two scripts on one session:
+ * Each host runs two steps on one session, on one channel or two:
  *   receive  resolves the destination as scp does (a symlink is followed
  *            to its final target), refuses what scp would refuse or what
  *            could not be replaced atomically, creates an exclusive temp
@@ -19,6 +19,14 @@
  *            the destination.  Without it (EOF: the client is gone) it
  *            removes the temp file and changes nothing.
  * abort removes the temp file when the client gives up between the two.
+ * Where the data's length is known before it is sent (a file, not
+ * compressed, not relayed), the two steps are joined on one channel
+ * (remote_can_join()): the receive reads exactly that many bytes with
+ * head -c (a dd loop where head has no -c), not to the end of input, and
+ * its shell goes on to the commit's checks, "ready" and go-ahead.  fanscp
+ * sends nothing after the data until that "ready", so a head that reads
+ * ahead through stdio still reads no byte of the go-ahead.  That saves a
+ * channel, an sshd session, its shells and a round trip on every host.
  * That is the file payload (remote_file.c); the --exec payloads
  * (remote_exec.c) receive into a private temp file and run the user's
  * command on it after the go-ahead, or (--exec-stream) run it on the data
@@ -171,6 +179,11 @@ struct remote_job {
 	 * checks for before "ready".  NULL: plain data.
 	 */
 	const char	*unzip;
+	/*
+	 * The receive goes on to the commit on its own channel (see above):
+	 * set from remote_can_join() before the receive script is built.
+	 */
+	int		 joined;
 };
 
 /* The command every channel execs; it reads a framed script on stdin. */
@@ -194,6 +207,7 @@ struct remote_payload {
 	char		*(*abort)(const struct remote_job *);
 	int		 sealed;	/* its receive takes a stream's seal */
 	const char	*runs_cmd;
+	int		 joins;		/* its receive can carry the commit */
 };
 
 /*
@@ -251,13 +265,22 @@ char	*remote_data_part(const struct remote_job *job, const char *direct);
 char	*remote_commit_cmd(const struct remote_job *job);
 /* Does job's kind have a commit step after the receive? */
 int	remote_has_commit(const struct remote_job *job);
+/*
+ * May job's receive and commit run as one script on one channel: its
+ * payload joins, the size is known, the data is plain, and not relayed?
+ */
+int	remote_can_join(const struct remote_job *job);
 /* Does the script of step what ("receive", "commit") run the command? */
 int	remote_runs_cmd(const struct remote_job *job, const char *what);
 /* The script that removes job's temp file, if any.  xmalloc'd. */
 char	*remote_abort_cmd(const struct remote_job *job);
 /* script framed for remote_exec_cmd's stdin; *len its length.  xmalloc'd. */
 char	*remote_frame(const char *script, size_t *len);
-/* 0 when out ends with the line "fanscp-ready WHAT\n", else -1. */
+/*
+ * 0 when out ends with the line "fanscp-ready WHAT\n", else -1.  For
+ * "receive", a joined receive's "ready" then its commit's also count:
+ * with no bytes to take (an empty file, all kept), both come at once.
+ */
 int	remote_check_ready(const char *out, size_t len, const char *what);
 /*
  * Check a script's stdout for its success line: returns 0 when out ends

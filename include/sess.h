@@ -6,6 +6,10 @@
  *
  *   LOGIN → RECEIVE → SEND → EOF → EXIT → COMMIT → GO → CLOSE → DONE
  *
+ * or, with receive and commit joined on one channel (remote.h), SEND →
+ * COMMIT with no end of input and no second script: COMMIT then only
+ * waits for the same script's "ready", and a source that changed while
+ * it was sent gets no go-ahead there.
  * and from any step to FAILED with the host's first error noted; ABORT
  * removes the remote temp file when the data was all there but must not
  * be committed.  The commit renames only on the go-ahead that GO sends;

@@ -69,9 +69,9 @@ const char remote_sudo_cmd[] = "exec sudo -n /bin/sh -c '" LOADER "' "
 const char remote_common[] =
     "set +euC\n"
     "trap '' PIPE\n"
-    "unset CDPATH hb P RW\n"
+    "unset CDPATH hb P RW um\n"
     "unset -f cat wc mv rm chmod chown chgrp touch stat id readlink kill "
-    "tail dd "
+    "tail dd head "
     "sleep sha256sum shasum openssl busybox getfacl setfacl chcon read "
     "printf cd umask echo wait test command 2>/dev/null\n"
     "[ -z \"$ZSH_VERSION\" ] || emulate sh\n"
@@ -258,6 +258,13 @@ remote_has_commit(const struct remote_job *job)
 }
 
 int
+remote_can_join(const struct remote_job *job)
+{
+	return payload_of(job)->joins && !job->size_unknown &&
+	    job->unzip == NULL && !job->relay;
+}
+
+int
 remote_runs_cmd(const struct remote_job *job, const char *what)
 {
 	const char *step = payload_of(job)->runs_cmd;
@@ -290,6 +297,10 @@ remote_check_ready(const char *out, size_t len, const char *what)
 	char *want = xasprintf("fanscp-ready %s\n", what);
 	int ok = ends_with_line(out, len, want);
 
+	/* A joined receive with no bytes to take goes straight on. */
+	if (!ok && strcmp(what, "receive") == 0)
+		ok = ends_with_line(out, len,
+		    "fanscp-ready receive\nfanscp-ready commit\n");
 	free(want);
 	return ok ? 0 : -1;
 }

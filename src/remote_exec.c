@@ -270,9 +270,9 @@ remote_exec_stderr(const char *err, size_t len, const char **tail,
 }
 
 const struct remote_payload remote_exec_payload = {
-	"exec", exec_receive_cmd, exec_commit_cmd, exec_abort_cmd, 1, "commit",
+	"exec", exec_receive_cmd, exec_commit_cmd, exec_abort_cmd, 1, "commit", 0,
 };
 
 const struct remote_payload remote_exec_stream_payload = {
-	"exec-stream", stream_receive_cmd, NULL, exec_abort_cmd, 0, "receive",
+	"exec-stream", stream_receive_cmd, NULL, exec_abort_cmd, 0, "receive", 0,
 };

@@ -65,14 +65,17 @@ static const char resolve[] =
 
 
 /*
- * Go into the destination's directory; e is 1 when the destination
- * exists, which must then be a regular file; r is 1 for root; foreign
- * says that a rename over it would not be permitted.
+ * Go into the destination's directory (locate_dir); then (locate) e is 1
+ * when the destination exists, which must then be a regular file; r is 1
+ * for root; foreign says that a rename over it would not be permitted.
+ * A joined commit looks again once the data is in (remote.h).
  */
-static const char locate[] =
+static const char locate_dir[] =
     "[ -d \"$p\" ] || die 70 \"cannot create '$d': No such file or directory\"\n"
     "cd -P -- \"$p\" 2>/dev/null ||\n"
-    "    die 80 \"cannot create '$d': Permission denied\"\n"
+    "    die 80 \"cannot create '$d': Permission denied\"\n";
+
+static const char locate[] =
     "e=0\n"
     "if [ -e \"$n\" ]; then\n"
     "\t[ -d \"$n\" ] && drop 71 \"cannot create '$d': Is a directory\"\n"
@@ -98,7 +101,8 @@ static const char locate[] =
  * receive of this run (a lost connection) or, with --resume (Z), of any
  * run, is taken over once its receiver is stopped (TERM and CONT, for a
  * frozen one; KILL after 2 s), under a heartbeat: a cat is stopped only
- * once it is seen to have t open (/proc), or to be a cat (ps).  Another
+ * once it is seen to have t open (/proc), or to be a cat or
+ * head (ps).  Another
  * run's live receive, or any live commit, keeps it: exit 88.  y says
  * whether t's bytes may be resumed.  A planted t (a symlink, a hard link,
  * another user's file) is never written: it is removed and made afresh,
@@ -120,7 +124,7 @@ static const char keep_fns[] =
     "\t\tfor f in /proc/$1/fd/*; do [ \"$f\" -ef \"$2\" ] && return 0; done\n"
     "\t\treturn 1\n"
     "\tfi\n"
-    "\t[ \"$(ps -o comm= -p \"$1\" 2>/dev/null)\" = cat ]\n"
+    "\tcase $(ps -o comm= -p \"$1\" 2>/dev/null) in cat|head) ;; *) return 1;; esac\n"
     "}\n"
     "stop() {\n"
     "\tj=0\n"
@@ -269,6 +273,63 @@ static const char receive_data[] =
     "echo fanscp-ok receive $s\n";
 
 /*
+ * The data of a joined receive (remote.h): exactly l bytes, the size less
+ * what a keep receive kept, read by head -c, which runs in the background
+ * for the same reason as the cat above.  A head that has no -c fails
+ * before it reads a byte: then, as where there is no head, dd takes the
+ * bytes, one read(2) at a time as the loader does, while the file grows
+ * (rest).  Short data is a
+ * wrong size, as above, and the shell goes on to the commit.
+ */
+static const char receive_take[] =
+    "part() {\n"
+    "\t[ \"$K\" = 1 ] && mine || return 0\n"
+    "\techo \"$R - -\" >\"$P\"\n"
+    "\tz=$(wc -c <\"$t\"); z=${z##*[!0-9]}\n"
+    "\techo \"fanscp-part receive ${z:-0}\"\n"
+    "\texit 87\n"
+    "}\n"
+    "rest() {\n"
+    "\tta=$(wc -c <\"$t\"); ta=${ta##*[!0-9]}; te=$((ta + $1))\n"
+    "\twhile [ \"$ta\" -lt \"$te\" ]; do\n"
+    "\t\ttb=$((te - ta)); [ $tb -le 65536 ] || tb=65536\n"
+    "\t\tdd bs=$tb count=1 <&3 >>\"$t\" 2>/dev/null || return\n"
+    "\t\ttb=$(wc -c <\"$t\"); tb=${tb##*[!0-9]}\n"
+    "\t\t[ \"$tb\" -gt \"$ta\" ] || return 0\n"
+    "\t\tta=$tb\n"
+    "\tdone\n"
+    "}\n"
+    "[ \"$K\" = 1 ] || z=0\n"
+    "l=$((s - ${z:-0}))\n"
+    "echo fanscp-ready receive\n"
+    "exec 3<&0\n"
+    "if command -v head >/dev/null 2>&1; then\n"
+    "\thead -c \"$l\" <&3 >>\"$t\" & c=$!\n"
+    "\t[ \"$K\" != 1 ] || [ -z \"$P\" ] ||\n"
+    "\t    { set +C; echo \"$R $$ $c\" >\"$P\"; }\n"
+    "\twait $c ||\n"
+    "\t    { ! head -c 0 </dev/null >/dev/null 2>&1 && rest \"$l\"; } ||\n"
+    "\t    { part; bad; }\n"
+    "else rest \"$l\" || { part; bad; }; fi\n"
+    "beat\n"
+    "size \"$t\" || { [ \"${z:-0}\" -lt \"$s\" ] && unbeat && part\n"
+    "    drop 74 \"wrong size for '$d': got ${z:-?} of $s bytes\"; }\n";
+
+/*
+ * A joined commit, once the data is in: the temp file is this shell's
+ * (and under keep, P says so, as a commit's), and the destination is
+ * looked at again, as a commit of its own would (a file made or replaced
+ * while the data came); the heartbeat runs on from the receive.  The
+ * login's umask, um, saved before the receive's 077, is back: a new
+ * file's mode and the user's commands get it, as on a channel of their
+ * own.
+ */
+static const char joined_head[] =
+    "set +C\n"
+    "umask \"$um\"\n"
+    "[ \"$K\" != 1 ] || [ -z \"$P\" ] || echo \"$R $$ -\" >\"$P\"\n";
+
+/*
  * Commit, first part: find the temp file (beside the destination, or in
  * w for --inplace), check its byte count.  Every step from here to the
  * end, but the wait for the go-ahead, runs under a heartbeat, so that no
@@ -384,7 +445,7 @@ static const char commit_mode[] =
     "[ $e = 0 ] || o=$(stat -L -c %a -- \"$n\" 2>/dev/null ||\n"
     "    stat -L -f %Lp -- \"$n\" 2>/dev/null)\n"
     "case $o in\n"
-    "''|*[!0-7]*) o=$(($m & ~0$(umask)));;\n"
+    "''|*[!0-7]*) o=$(($m & ~0${um:-$(umask)}));;\n"
     "*) o=$((0$o));;\n"
     "esac\n"
     "chmod -- \"$(printf %o $((o & 0777)))\" \"$t\" ||\n"
@@ -484,30 +545,6 @@ remote_prelude(const struct remote_job *job)
 	return s;
 }
 
-static char *
-file_receive_cmd(const struct remote_job *job)
-{
-	char *pre = remote_prelude(job);
-	char *same = NULL, *sha, *unz = remote_unzip_part(job);
-	char *data = remote_data_part(job, receive_data);
-	char *s;
-
-	if (job->if_changed && job->sha256 != NULL) {
-		sha = remote_sha_part(job);
-		same = xasprintf("%s%s", sha, receive_same);
-		free(sha);
-	}
-	s = xasprintf("%s%s%s%s%s%s%s%s%s%s", pre, locate, unz, owner_check,
-	    same != NULL ? same : "", receive_head,
-	    job->keep ? keep_fns : "", receive_checks,
-	    job->keep ? keep_offer : "", data);
-	free(data);
-	free(pre);
-	free(same);
-	free(unz);
-	return s;
-}
-
 /* The mode, and with -p the times and keep(). */
 static char *
 commit_mode_vars(const struct remote_job *job)
@@ -523,19 +560,16 @@ commit_mode_vars(const struct remote_job *job)
 }
 
 /*
- * Checks, then "ready", the go-ahead, and the atomic rename; or, for a
- * temp file that --inplace put in w, the copy over the destination.
+ * The commit after its head: checks, then "ready", the go-ahead, and the
+ * atomic rename; or, for a temp file that --inplace put in w, the copy
+ * over the destination.
  */
 static char *
-file_commit_cmd(const struct remote_job *job)
+commit_body(const struct remote_job *job)
 {
-	char *pre = remote_prelude(job);
 	char *sha = remote_sha_part(job);
 	char *mode = commit_mode_vars(job);
-	char *s;
-
-	char *head = xasprintf(commit_head, job->keep ? keep_commit : "");
-	char *val = NULL, *then = NULL, *v;
+	char *val = NULL, *then = NULL, *v, *s;
 
 	if (job->validate != NULL) {
 		v = shquote(job->validate);
@@ -547,11 +581,10 @@ file_commit_cmd(const struct remote_job *job)
 		then = xasprintf("A=%s\n%s", v, commit_then);
 		free(v);
 	}
-	s = xasprintf("%s%s%s%s%s%s%s"
+	s = xasprintf("%s%s%s"
 	    "if [ -z \"$q\" ]; then\n%s%s%s%s%s%s"
 	    "else\n%s%s%s%s%sfi\n%s%s",
-	    pre, locate, job->keep ? keep_fns : "", head, sha, commit_hash,
-	    mode,
+	    sha, commit_hash, mode,
 	    commit_replace, job->preserve ? "keep \"$t\" 77\n" : commit_mode,
 	    commit_owner, val != NULL ? val : "", commit_ready, commit_rename,
 	    job->preserve ? inplace_owner : "", val != NULL ? val : "",
@@ -559,11 +592,60 @@ file_commit_cmd(const struct remote_job *job)
 	    job->preserve ? "keep \"$n\" 82 'destination modified: '\n" :
 	    "", then != NULL ? then : "", inplace_done);
 	free(then);
-	free(pre);
-	free(head);
 	free(val);
 	free(sha);
 	free(mode);
+	return s;
+}
+
+/*
+ * Checks, "ready" and the data; joined (remote.h), exactly the data's
+ * bytes, then the commit's head and body in the same shell.
+ */
+static char *
+file_receive_cmd(const struct remote_job *job)
+{
+	char *pre = remote_prelude(job);
+	char *same = NULL, *sha, *unz = remote_unzip_part(job);
+	char *data = remote_data_part(job, job->joined ? receive_take :
+	    receive_data);
+	char *body = job->joined ? commit_body(job) : NULL;
+	char *s;
+
+	if (job->if_changed && job->sha256 != NULL) {
+		sha = remote_sha_part(job);
+		same = xasprintf("%s%s", sha, receive_same);
+		free(sha);
+	}
+	s = xasprintf("%s%s%s%s%s%s%s%s%s%s%s%s%s%s%s", pre, locate_dir,
+	    locate, unz, owner_check, same != NULL ? same : "",
+	    body != NULL ? "um=$(umask)\n" : "", receive_head,
+	    job->keep ? keep_fns : "", receive_checks,
+	    job->keep ? keep_offer : "", data,
+	    body != NULL ? joined_head : "", body != NULL ? locate : "",
+	    body != NULL ? body : "");
+	free(body);
+	free(data);
+	free(pre);
+	free(same);
+	free(unz);
+	return s;
+}
+
+/* The commit on a channel of its own: find the temp file again first. */
+static char *
+file_commit_cmd(const struct remote_job *job)
+{
+	char *pre = remote_prelude(job);
+	char *head = xasprintf(commit_head, job->keep ? keep_commit : "");
+	char *body = commit_body(job);
+	char *s;
+
+	s = xasprintf("%s%s%s%s%s%s", pre, locate_dir, locate,
+	    job->keep ? keep_fns : "", head, body);
+	free(pre);
+	free(head);
+	free(body);
 	return s;
 }
 
@@ -579,5 +661,5 @@ file_abort_cmd(const struct remote_job *job)
 }
 
 const struct remote_payload remote_file_payload = {
-	"file", file_receive_cmd, file_commit_cmd, file_abort_cmd, 1, NULL,
+	"file", file_receive_cmd, file_commit_cmd, file_abort_cmd, 1, NULL, 1,
 };

@@ -344,5 +344,5 @@ set_abort_cmd(const struct remote_job *job)
 }
 
 const struct remote_payload remote_set_payload = {
-	"set", set_receive_cmd, set_commit_cmd, set_abort_cmd, 0, NULL,
+	"set", set_receive_cmd, set_commit_cmd, set_abort_cmd, 0, NULL, 0,
 };

@@ -238,5 +238,5 @@ tree_abort_cmd(const struct remote_job *job)
 }
 
 const struct remote_payload remote_tree_payload = {
-	"tree", tree_receive_cmd, tree_commit_cmd, tree_abort_cmd, 0, NULL,
+	"tree", tree_receive_cmd, tree_commit_cmd, tree_abort_cmd, 0, NULL, 0,
 };

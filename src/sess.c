@@ -44,7 +44,8 @@
 	X(SEND)		/* the data, from this host's own offset */	\
 	X(EOF)		/* send EOF on the channel */			\
 	X(EXIT)		/* read to the end, close, check the status */	\
-	X(COMMIT)	/* the commit script: checks, then "ready" */	\
+	X(COMMIT)	/* the commit script (joined: the same one):	\
+			   checks, then "ready" */			\
 	X(GO)		/* the go-ahead: rename, and the answer */	\
 	X(ABORT)	/* the abort script: remove the temp file */	\
 	X(CLOSE)	/* disconnect politely */			\
@@ -107,6 +108,9 @@ struct sess {
 					   ended (--exec-stream) */
 	uint64_t	 out_seen;	/* rx.outtotal when last looked at */
 	int		 interrupted;
+	int		 commit_ready;	/* the commit said "ready" */
+	char		 changed[256];	/* joined: the source changed while
+					   sent, so no go-ahead; how */
 	char		 from[48];	/* a keep receive's answer: "from N" */
 	size_t		 from_len;	/* its length, 0 until decided */
 	size_t		 from_pos;	/* bytes of it written */
@@ -959,6 +963,9 @@ st_receive(struct sess *s)
 		s->relay_i = -1;
 		s->rjob.relay = 0;
 	}
+	/* Decided once, with the relay: one channel where it can be. */
+	if (!s->script_started)
+		s->rjob.joined = remote_can_join(&s->rjob);
 	r = sess_script_begin(s, remote_receive_cmd,
 	    "starting the remote receiver");
 	if (r != ST_NEXT)
@@ -1203,7 +1210,8 @@ st_send(struct sess *s)
 	    (r = sess_relay_fed(s)) != ST_NEXT)
 		return r;
 	for (;;) {
-		if (s->pausing && s->buf_pos == s->buf_len) {
+		if (s->pausing && s->buf_pos == s->buf_len &&
+		    !(s->rjob.joined && s->off == s->rjob.size)) {
 			/* A probe that has seen enough: the data ends here. */
 			sess_set_state(s, SS_EOF);
 			return ST_NEXT;
@@ -1246,7 +1254,8 @@ st_send(struct sess *s)
 		return ST_FAIL;
 	if (s->seal_len > 0 && (r = sess_send_seal(s)) != ST_NEXT)
 		return r;
-	sess_set_state(s, SS_EOF);
+	/* Joined: no end of input; the same script goes on to commit. */
+	sess_set_state(s, s->rjob.joined ? SS_COMMIT : SS_EOF);
 	return ST_NEXT;
 }
 
@@ -1335,10 +1344,20 @@ st_commit(struct sess *s)
 
 	/* From here on the commit script owns the temp file's fate. */
 	s->received = 0;
-	r = sess_script_begin(s, remote_commit_cmd, "committing");
+	r = s->rjob.joined ? ST_NEXT :
+	    sess_script_begin(s, remote_commit_cmd, "committing");
 	if (r == ST_NEXT)
 		r = sess_await_ready(s, "commit", &ready);
 	if (r == ST_NEXT) {
+		/*
+		 * Joined, the receive's end was not seen apart: a source
+		 * that changed while it was sent is found here, and its
+		 * commit is not let go (st_go).
+		 */
+		s->commit_ready = ready;
+		if (ready && s->rjob.joined && source_changed(s->job->src,
+		    s->changed, sizeof(s->changed)))
+			ready = 0;
 		/* Decided once: a write that met EAGAIN must be repeated. */
 		s->send_go = ready && !s->interrupted;
 		sess_set_state(s, SS_GO);
@@ -1416,6 +1435,9 @@ st_go(struct sess *s)
 	char msg[512];
 	enum st_result r;
 	ssize_t n;
+	/* Joined, a script that ended before "ready" ended receiving. */
+	const char *what = s->rjob.joined && !s->commit_ready ? "receive" :
+	    "commit";
 
 	if (s->send_go && !s->go_pending && s->job->all_or_nothing &&
 	    s->job->tally != NULL && sess_hold(s) == ST_WAIT)
@@ -1436,9 +1458,13 @@ st_go(struct sess *s)
 		return sess_cmd_end(s, "commit");
 	s->go_pending = 0;
 	s->send_go = 0;
-	if (sess_script_error(s, "commit", msg, sizeof(msg)) != NULL) {
+	if (sess_script_error(s, what, msg, sizeof(msg)) != NULL) {
 		if (s->interrupted && s->rx.exit_status == REMOTE_EXIT_NOGO)
 			return sess_fail_as(s, ERR_INTERRUPTED, "interrupted");
+		if (s->changed[0] != '\0' &&
+		    s->rx.exit_status == REMOTE_EXIT_NOGO)
+			return sess_fail_as(s, ERR_SOURCE, "%s; not committed",
+			    s->changed);
 		if (s->withheld && s->rx.exit_status == REMOTE_EXIT_NOGO)
 			return sess_fail_as(s, ERR_SKIPPED, "verified, but not "
 			    "committed: another host failed (--all-or-nothing)");

@@ -314,7 +314,9 @@ if [ -e "$hostdir/slow" ] || [ -e "$hostdir/corrupt" ]; then
 		if [ -e "$hostdir/corrupt" ]; then
 			IFS= read -r L <&4 && printf '%s\n' "$L" >&3 &&
 			    dd bs=1 count="$L" <&4 >&3 2>/dev/null
-			tr A B <&4 >&3
+			# Unbuffered: a joined receive reads an exact byte
+			# count and sends nothing back until it has them all.
+			stdbuf -o0 tr A B <&4 >&3
 		else
 			while :; do
 				r=$(dd bs=16384 count=1 2>&1 <&4 >&3) || break

@@ -66,6 +66,8 @@ static const char *const mock_fn_names[] = {
 /* Which way the next eagain_first EAGAIN blocks: it alternates. */
 static int mock_flip;
 static uint64_t	mock_script_size(const char *);
+static void	mock_reply(struct mock_chan *);
+static void	mock_joined_in(struct mock_chan *);
 
 static char *
 mock_strndup(const char *s, size_t n)
@@ -214,7 +216,7 @@ static void
 mock_free_chan(struct mock_chan *ch)
 {
 	char *const owned[] = { ch->cmd, ch->frame, (char *)ch->data,
-	    (char *)ch->parkbuf, ch->out, ch->err };
+	    (char *)ch->parkbuf, ch->out, ch->err, ch->go };
 	size_t i;
 
 	for (i = 0; i < sizeof(owned) / sizeof(owned[0]); i++)
@@ -365,6 +367,21 @@ mock_add_text(char **dst, size_t *len, const char *text)
 	(*dst)[*len] = '\0';
 }
 
+/* A commit's answer to its input in: n data bytes committed, or 81. */
+static void
+mock_commit_reply(struct mock_chan *ch, const void *in,
+    size_t inlen, size_t n, const char **err, char *line, size_t linelen)
+{
+	if (inlen != 3 || memcmp(in, "go\n", 3) != 0) {
+		*err = "no go-ahead from fanscp; 'dest' left as it was\n";
+		ch->exit_status = 81;
+		return;
+	}
+	snprintf(line, linelen, "fanscp-ok commit %zu\n", n);
+	*err = mock.commit_stderr;
+	ch->exit_status = mock.commit_exit;
+}
+
 /* What the remote side says once its stdin ended (or it died). */
 static void
 mock_reply(struct mock_chan *ch)
@@ -379,6 +396,17 @@ mock_reply(struct mock_chan *ch)
 		err = mock.die_stderr;
 		ch->exit_status = mock.die_exit;
 		ok = 0;
+	} else if (ch->joined && ch->go_ready) {
+		mock_commit_reply(ch, ch->go, ch->golen, ch->len, &err, line,
+		    sizeof(line));
+		ok = ch->exit_status == 0;
+	} else if (ch->script == MS_RECEIVE && ch->joined) {
+		/* Short data, or a scripted failure: the receive's end. */
+		err = mock.receive_stderr;
+		ch->exit_status = mock.receive_exit != 0 ? mock.receive_exit :
+		    mock.receive_signal != NULL || mock.receive_no_ok ? 0 : 74;
+		ch->signal = mock.receive_signal;
+		ok = 0;
 	} else if (ch->script == MS_RECEIVE) {
 		snprintf(line, sizeof(line), "fanscp-ok receive %zu\n",
 		    ch->len);
@@ -387,17 +415,10 @@ mock_reply(struct mock_chan *ch)
 		ch->signal = mock.receive_signal;
 		ok = ch->exit_status == 0 && ch->signal == NULL &&
 		    !mock.receive_no_ok;
-	} else if (ch->script == MS_COMMIT && (ch->len != 3 ||
-	    memcmp(ch->data, "go\n", 3) != 0)) {
-		err = "no go-ahead from fanscp; 'dest' left as it was\n";
-		ch->exit_status = 81;
-		ok = 0;
 	} else if (ch->script == MS_COMMIT) {
 		rc = mock_script_chan(ch->sess, MS_RECEIVE);
-		snprintf(line, sizeof(line), "fanscp-ok commit %zu\n",
-		    rc != NULL ? rc->len : 0);
-		err = mock.commit_stderr;
-		ch->exit_status = mock.commit_exit;
+		mock_commit_reply(ch, ch->data, ch->len, rc != NULL ? rc->len :
+		    0, &err, line, sizeof(line));
 		ok = ch->exit_status == 0;
 	} else if (ch->script == MS_ABORT) {
 		snprintf(line, sizeof(line), "fanscp-ok abort 0\n");
@@ -420,7 +441,9 @@ mock_framed(struct mock_chan *ch)
 	test_free(ch->cmd);
 	ch->cmd = mock_strndup(nl + 1, ch->framelen - (size_t)(nl + 1 -
 	    ch->frame));
-	if (strstr(ch->cmd, "fanscp-ok receive") != NULL)
+	ch->joined = strstr(ch->cmd, "fanscp-ready receive") != NULL &&
+	    strstr(ch->cmd, "fanscp-ok commit") != NULL;
+	if (ch->joined || strstr(ch->cmd, "fanscp-ok receive") != NULL)
 		ch->script = MS_RECEIVE;
 	else if (strstr(ch->cmd, "fanscp-ok commit") != NULL)
 		ch->script = MS_COMMIT;
@@ -434,9 +457,41 @@ mock_framed(struct mock_chan *ch)
 		mock_add_text(&ch->err, &ch->errlen, mock.receive_stderr);
 	} else if (ch->script == MS_RECEIVE) {
 		mock_add_text(&ch->out, &ch->outlen, "fanscp-ready receive\n");
+		mock_joined_in(ch);
 	} else if (ch->script == MS_COMMIT && !mock.commit_no_ready) {
 		mock_add_text(&ch->out, &ch->outlen, "fanscp-ready commit\n");
 	}
+}
+
+/*
+ * A joined receive whose data is all in goes on to its commit's
+ * "ready", or ends there when the receive is scripted to fail.
+ */
+static void
+mock_joined_in(struct mock_chan *ch)
+{
+	if (!ch->joined || ch->go_ready || ch->replied || ch->len < ch->want)
+		return;
+	if (mock.receive_exit != 0 || mock.receive_signal != NULL ||
+	    mock.receive_no_ok) {
+		mock_reply(ch);
+		return;
+	}
+	ch->go_ready = 1;
+	if (!mock.commit_no_ready)
+		mock_add_text(&ch->out, &ch->outlen, "fanscp-ready commit\n");
+}
+
+/* A joined receive's go-ahead goes in whole, outside the counts. */
+static ssize_t
+mock_go_input(struct mock_sess *ms, struct mock_chan *ch, const char *buf,
+    size_t len)
+{
+	ch->go = test_realloc(ch->go, ch->golen + len);
+	memcpy(ch->go + ch->golen, buf, len);
+	ch->golen += len;
+	mock_ok(ms);
+	return (ssize_t)len;
 }
 
 /* A commit's input (the go-ahead) goes in whole, outside the counts. */
@@ -526,6 +581,7 @@ mock_accept(struct mock_sess *ms, struct mock_chan *ch,
 	mock.wlog[mock.nwlog].others = mock_others_ready(ms,
 	    &mock.wlog[mock.nwlog].ready);
 	mock.nwlog++;
+	mock_joined_in(ch);
 	mock_ok(ms);
 	return (ssize_t)n;
 }
@@ -1030,6 +1086,8 @@ __wrap_libssh2_channel_write_ex(LIBSSH2_CHANNEL *c, int stream,
 		return mock_frame_write(ms, ch, buf, len);
 	if (ch->script == MS_COMMIT && !ch->eof_sent)
 		return mock_commit_input(ms, ch, buf, len);
+	if (ch->joined && ch->go_ready && !ch->eof_sent && !ch->replied)
+		return mock_go_input(ms, ch, buf, len);
 	mock.write_calls++;
 	ms->adjust_taken = 0;
 	if (stream != 0)
@@ -1088,7 +1146,8 @@ __wrap_libssh2_channel_read_ex(LIBSSH2_CHANNEL *c, int stream, char *buf,
 		fail_msg("mock: read from stream %d", stream);
 	if (ch->cmd == NULL)
 		fail_msg("mock: read before exec");
-	if (mock.commit_lost && ch->script == MS_COMMIT && ch->len > 0) {
+	if (mock.commit_lost && ((ch->script == MS_COMMIT && ch->len > 0) ||
+	    ch->golen > 0)) {
 		ms->server_gone = 1;
 		return mock_error(ms, LIBSSH2_ERROR_SOCKET_RECV,
 		    "Failure while receiving");
@@ -1182,7 +1241,8 @@ __wrap_libssh2_channel_send_eof(LIBSSH2_CHANNEL *c)
 	}
 	if (!ch->eof_sent) {
 		ch->eof_sent = 1;
-		ch->delay = ch->script == MS_COMMIT && mock.commit_delay ?
+		ch->delay = (ch->script == MS_COMMIT || ch->go_ready) &&
+		    mock.commit_delay ?
 		    mock.commit_delay : mock.reply_delay;
 	}
 	return mock_ok(ms);

@@ -23,7 +23,11 @@
  * "fanscp-ok receive N" (N: the data bytes its channel accepted), commit
  * "fanscp-ok commit N" (N: the bytes of the session's receive channel)
  * if it was given the go-ahead, else it exits 81; abort prints
- * "fanscp-ok abort 0"; each then sends EOF and exit status 0.
+ * "fanscp-ok abort 0"; each then sends EOF and exit status 0.  A joined
+ * receive (remote.h: its script also commits) says "fanscp-ready commit"
+ * once its "s=N" bytes are in, or ends there if the receive is scripted
+ * to fail; what comes after is its go-ahead, and after our EOF it answers
+ * as a commit does.
  */
 #ifndef FANSCP_MOCK_LIBSSH2_H
 #define FANSCP_MOCK_LIBSSH2_H
@@ -80,6 +84,10 @@ struct mock_chan {
 	char		*frame;		/* the framed script, as it comes */
 	size_t		 framelen;
 	int		 framed;	/* the whole script is in */
+	int		 joined;	/* a receive that goes on to commit */
+	int		 go_ready;	/* joined: said "fanscp-ready commit" */
+	char		*go;		/* joined: its input after that */
+	size_t		 golen;
 	unsigned char	*data;		/* every byte after the frame */
 	size_t		 len;
 	size_t		 cap;

@@ -187,8 +187,12 @@ assert_all_done(const struct fx *fx, int n)
 		assert_non_null(ch);
 		assert_int_equal(ch->len, fx->w.size);
 		assert_memory_equal(ch->data, fx->w.data, fx->w.size);
+		/* Committed on the same channel, with the go-ahead. */
+		assert_true(ch->joined);
+		assert_int_equal(ch->golen, 3);
+		assert_memory_equal(ch->go, "go\n", 3);
 		assert_int_equal(mock_count_script(mock_session(i), MS_COMMIT),
-		    1);
+		    0);
 	}
 }
 

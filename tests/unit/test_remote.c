@@ -42,6 +42,8 @@ char	*remote_prelude(const struct remote_job *);
 #define SHA_ABC		\
 	"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
 #define NOBODY		65534
+#define SHA_HELLO	\
+	"2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
 
 struct shell {
 	const char	*name;
@@ -77,6 +79,8 @@ struct result {
 	size_t	 errlen;
 };
 
+/* Does push_job() join receive and commit on one script (remote.h)? */
+static int	 join_steps;
 static char	 topdir[PATH_MAX];	/* the cwd before the tests */
 static char	 tmpdir[64];		/* this test's directory */
 
@@ -252,6 +256,7 @@ setup(void **state)
 {
 	(void)state;
 	memset(&opt, 0, sizeof(opt));
+	join_steps = 0;
 	opt.sh = "/bin/sh";
 	umask(022);
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/fanscp-remote.XXXXXX");
@@ -336,11 +341,131 @@ abort_job(const struct remote_job *job, struct result *res)
 	return run_framed(remote_abort_cmd(job), "", 0, res);
 }
 
+/*
+ * A joined receive (remote.h) runs as fanscp drives it: each stage's bytes
+ * are written only once stdout shows its cue, and stdin is closed after
+ * the last stage.  So the script never finds the go-ahead in its input
+ * before it has said "ready", and a head that reads ahead cannot take it.
+ * hook, if set, runs as the stage's cue is seen, before its bytes.
+ */
+struct stage {
+	const char	*cue;		/* a line stdout must show first */
+	const void	*in;
+	size_t		 len;
+	void		(*hook)(void);
+};
+
+static int
+run_staged(char *script, const struct stage *st, size_t nst,
+    struct result *res)
+{
+	int ip[2], op[2], ep[2], status, in, out, err;
+	size_t flen, cur = 0, off = 0, seen = 0;
+	char *frame = remote_frame(script, &flen), *hit;
+	struct pollfd pfd[3];
+	const void *buf = frame;
+	size_t len = flen;
+	ssize_t n;
+	pid_t pid;
+
+	memset(res, 0, sizeof(*res));
+	res->out = xstrdup("");
+	res->err = xstrdup("");
+	assert_int_equal(pipe(ip), 0);
+	assert_int_equal(pipe(op), 0);
+	assert_int_equal(pipe(ep), 0);
+	pid = fork();
+	assert_true(pid != -1);
+	if (pid == 0)
+		child(remote_loader, ip, op, ep);
+	close(ip[0]);
+	close(op[1]);
+	close(ep[1]);
+	in = ip[1], out = op[0], err = ep[0];
+	fcntl(in, F_SETFL, fcntl(in, F_GETFL) | O_NONBLOCK);
+	while (out != -1 || err != -1) {
+		/* Arm the next stage once its cue has come. */
+		if (in != -1 && buf == NULL && cur < nst &&
+		    (hit = strstr(res->out + seen, st[cur].cue)) != NULL) {
+			seen = (size_t)(hit - res->out) + strlen(st[cur].cue);
+			if (st[cur].hook != NULL)
+				st[cur].hook();
+			buf = st[cur].in, len = st[cur].len, off = 0, cur++;
+		}
+		if (in != -1 && buf != NULL && off == len) {
+			buf = NULL;
+			if (cur == nst) {
+				close(in);
+				in = -1;
+			}
+			continue;
+		}
+		pfd[0].fd = buf != NULL ? in : -1;
+		pfd[0].events = POLLOUT;
+		pfd[1].fd = out;
+		pfd[1].events = POLLIN;
+		pfd[2].fd = err;
+		pfd[2].events = POLLIN;
+		if (poll(pfd, 3, -1) == -1)
+			continue;
+		if (pfd[0].fd != -1 && pfd[0].revents != 0) {
+			n = write(in, (const char *)buf + off, len - off);
+			if (n > 0)
+				off += (size_t)n;
+			else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+				close(in);
+				in = -1;
+			}
+		}
+		if (out != -1 && pfd[1].revents != 0)
+			slurp(&out, &res->out, &res->outlen);
+		if (err != -1 && pfd[2].revents != 0)
+			slurp(&err, &res->err, &res->errlen);
+	}
+	if (in != -1)
+		close(in);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	res->status = WIFEXITED(status) ? WEXITSTATUS(status) :
+	    128 + WTERMSIG(status);
+	free(frame);
+	free(script);
+	return res->status;
+}
+
+/* job joined: data after "ready receive", then go (or not) after "ready commit". */
+static int
+joined(struct remote_job *job, const void *data, size_t len, int go,
+    struct result *res)
+{
+	struct stage st[] = {
+		{ "fanscp-ready receive\n", data, len, NULL },
+		{ "fanscp-ready commit\n", REMOTE_GO, strlen(REMOTE_GO), NULL },
+	};
+
+	job->joined = 1;
+	return run_staged(remote_receive_cmd(job), st, go ? 2 : 1, res);
+}
+
 /* Receive and commit job, which must succeed. */
 static void
 push_job(const struct remote_job *job, const void *data)
 {
+	struct remote_job jj = *job;
 	struct result res;
+
+	if (join_steps) {
+		if (joined(&jj, data, job->size, 1, &res) != 0 ||
+		    res.errlen != 0)
+			print_error("%s: joined: %d: %s\n", opt.sh, res.status,
+			    res.err);
+		assert_int_equal(res.status, 0);
+		assert_int_equal(res.errlen, 0);
+		assert_non_null(strstr(res.out, "fanscp-ready receive\n"));
+		assert_int_equal(remote_check_ok(res.out, res.outlen, "commit",
+		    job->size), 0);
+		result_free(&res);
+		return;
+	}
 
 	if (receive(job, data, job->size, &res) != 0 || res.errlen != 0)
 		print_error("%s: receive: %d: %s\n", opt.sh, res.status,
@@ -664,9 +789,11 @@ test_happy_all_shells(void **state)
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < NSHELLS; i++)
-		if (use_shell(&shells[i]) == 0)
-			happy_path();
+	for (join_steps = 0; join_steps < 2; join_steps++)
+		for (i = 0; i < NSHELLS; i++)
+			if (use_shell(&shells[i]) == 0)
+				happy_path();
+	join_steps = 0;
 }
 
 /*
@@ -1159,13 +1286,115 @@ test_bsd_stat(void **state)
 	assert_int_equal(mode_of("dest"), 0604);
 }
 
+/* A joined receive's destination made a FIFO while the data comes. */
+static void
+make_fifo_dest(void)
+{
+	assert_int_equal(mkfifo("jf", 0644), 0);
+}
+
+/*
+ * Joined receive and commit (remote.h), past the happy path: a head with
+ * no -c (the dd loop takes the bytes) and no head at all; short data;
+ * no go-ahead; a destination that turns into a FIFO while the data
+ * comes; keep's resume.  None leaves a temp file.
+ */
+static void
+joined_edges(void)
+{
+	static const char nohc[] = "#!/bin/sh\n"
+	    "echo 'head: illegal option -- c' >&2; exit 1\n";
+	struct remote_job job;
+	struct result res;
+	char *data = binary_data(300000);
+	uint64_t have;
+	struct stage st[3];
+
+	/* head without -c, then no head: the dd loop. */
+	make_bin("bin", NULL, basic_tools);
+	put_file("bin/head", nohc, 0755);
+	opt.path = bin_path("bin");
+	job_init(&job, "j", "src", 300000);
+	assert_int_equal(joined(&job, data, 300000, 1, &res), 0);
+	assert_int_equal(remote_check_ok(res.out, res.outlen, "commit",
+	    300000), 0);
+	result_free(&res);
+	assert_file("j", data, 300000);
+	assert_int_equal(unlink("bin/head"), 0);
+	assert_int_equal(joined(&job, "x", 1, 0, &res), REMOTE_EXIT_SIZE);
+	assert_contains(res.err, "got 1 of 300000 bytes");
+	result_free(&res);
+	opt.path = NULL;
+	assert_file("j", data, 300000);
+
+	/* Short data, then the end of input: nothing changes. */
+	job_init(&job, "j", "src", 10);
+	assert_int_equal(joined(&job, "short", 5, 0, &res), REMOTE_EXIT_SIZE);
+	assert_contains(res.err, "wrong size for 'j': got 5 of 10 bytes");
+	result_free(&res);
+	/* All the data, "ready", and no go-ahead: nothing changes. */
+	assert_int_equal(joined(&job, "0123456789", 10, 0, &res),
+	    REMOTE_EXIT_NOGO);
+	assert_int_equal(remote_check_ready(res.out, res.outlen, "commit"), 0);
+	result_free(&res);
+	assert_file("j", data, 300000);
+	assert_file("j", data, 300000);
+	assert_no_temps();
+
+	/* The destination becomes a FIFO while the data comes. */
+	job_init(&job, "jf", "src", 3);
+	job.joined = 1;
+	memset(st, 0, sizeof(st));
+	st[0] = (struct stage){ "fanscp-ready receive\n", "abc", 3,
+	    make_fifo_dest };
+	st[1] = (struct stage){ "fanscp-ready commit\n", REMOTE_GO, 3, NULL };
+	assert_int_equal(run_staged(remote_receive_cmd(&job), st, 2, &res),
+	    REMOTE_EXIT_SPECIAL);
+	assert_contains(res.err, "'jf' is a FIFO");
+	result_free(&res);
+	assert_int_equal(unlink("jf"), 0);
+	assert_no_temps();
+
+	/* keep: short data is kept; the same run resumes after it. */
+	job_init(&job, "k", "k", 10);
+	job.keep = 1;
+	job.run = "r1";
+	assert_int_equal(joined(&job, "hello", 5, 0, &res), REMOTE_EXIT_PART);
+	assert_int_equal(remote_check_part(res.out, res.outlen, &have), 0);
+	assert_int_equal(have, 5);
+	result_free(&res);
+	st[0] = (struct stage){ "fanscp-have 5 " SHA_HELLO "\n", "from 5\n",
+	    7, NULL };
+	st[1] = (struct stage){ "fanscp-ready receive\n", "world", 5, NULL };
+	st[2] = (struct stage){ "fanscp-ready commit\n", REMOTE_GO, 3, NULL };
+	assert_int_equal(run_staged(remote_receive_cmd(&job), st, 3, &res), 0);
+	assert_int_equal(remote_check_ok(res.out, res.outlen, "commit", 10),
+	    0);
+	result_free(&res);
+	assert_file("k", "helloworld", 10);
+	assert_no_temps();
+	assert_int_equal(system("rm -rf bin j k"), 0);
+	free(data);
+}
+
+static void
+test_joined_edges(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < NSHELLS; i++)
+		if (use_shell(&shells[i]) == 0)
+			joined_edges();
+}
+
 /* Busybox alone, as on a small system: its sh and its applets. */
 static void
 test_busybox_world(void **state)
 {
 	static const char *const tools[] = { "cat", "wc", "rm", "mv",
 	    "chmod", "stat", "touch", "sha256sum", "dd", "id", "readlink",
-	    "sleep", "chown", "chgrp", NULL };
+	    "sleep", "chown", "chgrp", "head", NULL };
 	struct remote_job job;
 
 	(void)state;
@@ -2254,8 +2483,6 @@ stream_path(void)
 
 
 /* The SHA-256 of "hello", which a keep receive offers back. */
-#define SHA_HELLO	\
-	"2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
 
 /*
  * A keep receive under the current shell: short data keeps the temp file
@@ -2853,6 +3080,25 @@ test_then_result(void **state)
 
 #define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
 
+/* The same tests, receive and commit joined on one script. */
+#define JOINED(f) \
+static void \
+f##_joined(void **state) \
+{ \
+	join_steps = 1; \
+	f(state); \
+}
+JOINED(test_absolute_and_dotted)
+JOINED(test_hostile_names)
+JOINED(test_long_name)
+JOINED(test_preserve)
+JOINED(test_keep_mode)
+JOINED(test_new_mode)
+JOINED(test_bsd_stat)
+JOINED(test_busybox_world)
+JOINED(test_noclobber)
+JOINED(test_sha)
+
 int
 main(void)
 {
@@ -2863,22 +3109,32 @@ main(void)
 		T(test_prelude_shared),
 		T(test_happy_all_shells),
 		T(test_absolute_and_dotted),
+		T(test_absolute_and_dotted_joined),
 		T(test_set_all_shells),
 		T(test_tree_drop_keeps_others),
 		T(test_hostile_names),
+		T(test_hostile_names_joined),
 		T(test_long_name),
+		T(test_long_name_joined),
 		T(test_long_utf8_name),
 		T(test_nodir),
 		T(test_isdir),
 		T(test_wrong_size),
 		T(test_sha),
+		T(test_sha_joined),
 		T(test_sha_fallbacks),
 		T(test_nohash),
 		T(test_preserve),
+		T(test_preserve_joined),
 		T(test_keep_mode),
+		T(test_keep_mode_joined),
 		T(test_new_mode),
+		T(test_new_mode_joined),
 		T(test_bsd_stat),
+		T(test_bsd_stat_joined),
 		T(test_busybox_world),
+		T(test_joined_edges),
+		T(test_busybox_world_joined),
 		T(test_symlink_through),
 		T(test_special_dest),
 		T(test_nogo),
@@ -2890,6 +3146,7 @@ main(void)
 		T(test_truncated_script),
 		T(test_default_acl),
 		T(test_noclobber),
+		T(test_noclobber_joined),
 		T(test_unwritable_dir),
 		T(test_write_error),
 		T(test_abort),

@@ -245,32 +245,30 @@ static void
 test_happy_path(void **state)
 {
 	struct fx *fx = *state;
-	const struct mock_chan *rc, *cc;
+	const struct mock_chan *rc;
 	struct mock_sess *ms;
-	char k1[64], k2[64];
+	char k[64];
 
 	run(fx);
 	assert_done(fx);
 	assert_delivered(fx);
-	assert_scripts("receive,commit");
+	/* A file's receive and commit are joined on one channel (remote.h). */
+	assert_scripts("receive");
 	ms = msess();
-	assert_int_equal(ms->nchans, 2);
+	assert_int_equal(ms->nchans, 1);
 	rc = mock_script_chan(ms, MS_RECEIVE);
-	cc = mock_script_chan(ms, MS_COMMIT);
+	assert_true(rc->joined);
 	/* Whole packets only: no runt writes between full ones. */
 	assert_int_equal(rc->nwrites, (FILE_SIZE + MOCK_WRITE_CAP - 1) /
 	    MOCK_WRITE_CAP);
 	assert_int_equal(mock.write_calls, rc->nwrites);
 	assert_true(rc->eof_sent && rc->wait_closed);
-	assert_true(cc->eof_sent && cc->wait_closed);
-	/* The commit's stdin, after its script: the go-ahead alone. */
-	assert_int_equal(cc->len, 3);
-	assert_memory_equal(cc->data, "go\n", 3);
-	assert_int_equal(cc->want, FILE_SIZE);
-	script_token(rc, k1, sizeof(k1));
-	script_token(cc, k2, sizeof(k2));
-	assert_string_equal(k1, k2);
-	assert_true(strlen(k1) >= 16);
+	/* After the data and the commit's "ready": the go-ahead alone. */
+	assert_true(rc->go_ready);
+	assert_int_equal(rc->golen, 3);
+	assert_memory_equal(rc->go, "go\n", 3);
+	script_token(rc, k, sizeof(k));
+	assert_true(strlen(k) >= 16);
 	/* Host keys in OpenSSH's order, so known_hosts' ed25519 is offered. */
 	assert_non_null(ms->hostkey_prefs);
 	assert_true(strncmp(ms->hostkey_prefs, "ssh-ed25519", 11) == 0);
@@ -353,7 +351,7 @@ test_eagain_outbound_retry(void **state)
 	run(fx);
 	assert_done(fx);
 	assert_delivered(fx);
-	assert_scripts("receive,commit");
+	assert_scripts("receive");
 	rc = mock_script_chan(msess(), MS_RECEIVE);
 	assert_int_equal(mock.wpos, mock.nwrites);
 	assert_int_equal(mock.write_calls, rc->nwrites + 4);
@@ -393,7 +391,7 @@ test_eagain_inbound_window(void **state)
 	run(fx);
 	assert_done(fx);
 	assert_delivered(fx);
-	assert_scripts("receive,commit");
+	assert_scripts("receive");
 	mock_reset();
 }
 
@@ -590,7 +588,7 @@ test_zero_byte_source(void **state)
 	run(fx);
 	assert_done(fx);
 	assert_delivered(fx);
-	assert_scripts("receive,commit");
+	assert_scripts("receive");
 	assert_int_equal(mock.write_calls, 0);
 	mock_reset();
 }
@@ -733,7 +731,7 @@ test_commit_failure(void **state)
 	run(fx);
 	assert_failed(fx, "cannot rename");
 	assert_delivered(fx);
-	assert_scripts("receive,commit");
+	assert_scripts("receive");
 	mock_reset();
 }
 
@@ -780,7 +778,7 @@ test_eagain_everywhere(void **state)
 	run(fx);
 	assert_done(fx);
 	assert_delivered(fx);
-	assert_scripts("receive,commit");
+	assert_scripts("receive");
 	assert_true(msess()->disconnected);
 	mock_reset();
 }
@@ -841,20 +839,27 @@ test_interrupt_during_send(void **state)
 	mock_reset();
 }
 
-/* All data sent: the temp file is removed, never committed. */
+/*
+ * All data sent, the commit's checks still running: the host fails at
+ * once; with no go-ahead, the script removes its temp file by itself,
+ * and no abort script is needed.
+ */
 static void
 test_interrupt_after_send(void **state)
 {
 	struct fx *fx = *state;
+	const struct mock_chan *rc;
 
-	mock.reply_delay = 5;
+	mock.commit_no_ready = 1;
 	start(fx);
-	drive_to(fx, "EXIT");
-	assert_int_equal(sess_interrupt(fx->s, fx->now), 0);
-	assert_true(drive(fx, MAX_STEPS));
+	drive_to(fx, "COMMIT");
+	rc = mock_script_chan(msess(), MS_RECEIVE);
+	assert_int_equal(rc->len, FILE_SIZE);
+	assert_int_equal(sess_interrupt(fx->s, fx->now), 1);
 	assert_failed(fx, "interrupted");
 	assert_delivered(fx);
-	assert_scripts("receive,abort");
+	assert_int_equal(rc->golen, 0);
+	assert_scripts("receive");
 	stop(fx);
 	mock_reset();
 }
@@ -874,7 +879,7 @@ test_interrupt_during_commit(void **state)
 	drive_to(fx, "COMMIT");
 	assert_int_equal(sess_interrupt(fx->s, fx->now), 1);
 	assert_failed(fx, "interrupted");
-	assert_int_equal(mock_script_chan(msess(), MS_COMMIT)->len, 0);
+	assert_int_equal(mock_script_chan(msess(), MS_RECEIVE)->golen, 0);
 	stop(fx);
 	mock_reset();
 }
@@ -888,7 +893,7 @@ test_interrupt_after_go(void **state)
 	mock.reply_delay = 5;
 	start(fx);
 	drive_to(fx, "GO");
-	assert_int_equal(mock_script_chan(msess(), MS_COMMIT)->len, 3);
+	assert_int_equal(mock_script_chan(msess(), MS_RECEIVE)->golen, 3);
 	assert_int_equal(sess_interrupt(fx->s, fx->now), 0);
 	assert_true(drive(fx, MAX_STEPS));
 	assert_done(fx);
@@ -938,7 +943,7 @@ test_stall_around_go(void **state)
 	    MOCK_STALL_S + 1), 1);
 	assert_failed(fx, "stalled for ");
 	assert_null(strstr(fx->host.err, "unknown"));
-	assert_int_equal(mock_script_chan(msess(), MS_COMMIT)->len, 0);
+	assert_int_equal(mock_script_chan(msess(), MS_RECEIVE)->golen, 0);
 	stop(fx);
 	mock_reset();
 }
@@ -1047,8 +1052,11 @@ test_source_changed(void **state)
 	assert_int_equal(fclose(f), 0);
 	assert_true(drive(fx, MAX_STEPS));
 	assert_failed(fx, "changed while being sent; not committed");
+	assert_int_equal(fx->host.kind, ERR_SOURCE);
 	assert_delivered(fx);
-	assert_scripts("receive,abort");
+	/* Joined: no go-ahead; the script removes its temp file itself. */
+	assert_scripts("receive");
+	assert_int_equal(mock_script_chan(msess(), MS_RECEIVE)->golen, 0);
 	stop(fx);
 	mock_reset();
 }
@@ -1065,9 +1073,8 @@ test_verify_passes_hash(void **state)
 	run(fx);
 	assert_done(fx);
 	snprintf(want, sizeof(want), "x='%s'", fx->w.src.sha256);
-	assert_non_null(strstr(mock_script_chan(msess(), MS_COMMIT)->cmd,
-	    want));
-	assert_null(strstr(mock_script_chan(msess(), MS_RECEIVE)->cmd,
+	/* Joined: the one script checks the hash before its "ready". */
+	assert_non_null(strstr(mock_script_chan(msess(), MS_RECEIVE)->cmd,
 	    want));
 	mock_reset();
 }
