@@ -21,6 +21,8 @@
 #   BENCH_OUT=FILE       results file (default bench/results-DATE[-quick].md)
 #   BENCH_KEEP=1         keep the temp dir (sshd logs, raw data)
 #   FANSCP=PATH          the binary (default ./fanscp, built with make if absent)
+#   FANSCP_BASE=PATH     another build, run as tool fanscp-base in A-D with
+#                        the same flags: a change against its base, in one run
 #
 # POSIX sh starts it; the tee idiom needs bash anyway, so it runs in bash.
 if [ -z "${BASH_VERSION:-}" ]; then
@@ -69,10 +71,10 @@ scen_params() {
 # The tools of scenario S, fanscp (the reference of the ratios) first.
 scen_tools() {
 	case $1 in
-	A) echo fanscp fanscp-sha1 fanscp-shim fanscp-ssh pdcp par-ssh clush par-scp tee pscp ;;
-	B) echo fanscp fanscp-ssh fanscp-w16 pdcp par-ssh clush par-scp tee pscp ;;
-	C) echo fanscp fanscp-ssh fanscp-ms64 pdcp par-ssh clush par-scp tee pscp ;;
-	D) echo fanscp fanscp-sha1 fanscp-shim ssh ssh-ctr scp ;;
+	A) echo fanscp ${FANSCP_BASE:+fanscp-base} fanscp-sha1 fanscp-shim fanscp-ssh pdcp par-ssh clush par-scp tee pscp ;;
+	B) echo fanscp ${FANSCP_BASE:+fanscp-base} fanscp-ssh fanscp-w16 pdcp par-ssh clush par-scp tee pscp ;;
+	C) echo fanscp ${FANSCP_BASE:+fanscp-base} fanscp-ssh fanscp-ms64 pdcp par-ssh clush par-scp tee pscp ;;
+	D) echo fanscp ${FANSCP_BASE:+fanscp-base} fanscp-sha1 fanscp-shim ssh ssh-ctr scp ;;
 	S) echo fanscp fanscp-stream tee-pipe ;;
 	esac
 }
@@ -99,10 +101,14 @@ build_cmd() {
 	STDIN=/dev/null
 	TW=$W
 	case $t in
-	fanscp | fanscp-w16 | fanscp-ms64 | fanscp-ssh | fanscp-sha1 | fanscp-shim)
+	fanscp | fanscp-w16 | fanscp-ms64 | fanscp-ssh | fanscp-sha1 | fanscp-shim | fanscp-base)
 		LABEL="fanscp"
 		[ "$t" = fanscp-w16 ] && TW=16
 		CMD=("$FANSCP" -F "$cfg" --width "$TW")
+		if [ "$t" = fanscp-base ]; then
+			CMD=("$FANSCP_BASE" -F "$cfg" --width "$TW")
+			LABEL="fanscp, base build (FANSCP_BASE)"
+		fi
 		if [ "$t" = fanscp-shim ]; then
 			# An experiment: libssh2's 16-byte cipher calls
 			# answered from a keystream made ahead (sendpath/).
@@ -265,6 +271,8 @@ machine_info() {
 	say "- OpenSSH: $(ssh -V 2>&1)"
 	say "- libssh2: $(dpkg-query -W -f='${Version}' libssh2-1 2>/dev/null || pkg-config --modversion libssh2); OpenSSL: $(openssl version 2>/dev/null)"
 	say "- fanscp: $("$FANSCP" --version 2>&1 | head -1) ($FANSCP_ORIG, copied to \$T/bin/fanscp at the start; SHA-256 $FANSCP_SUM…; built $(date -r "$FANSCP_ORIG" '+%Y-%m-%d %H:%M')), tree at git $(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet HEAD -- src include Makefile 2>/dev/null || echo ' with uncommitted changes to src/ include/ Makefile')"
+	[ -z "${FANSCP_BASE:-}" ] ||
+	    say "- fanscp-base: $FANSCP_BASE_ORIG, copied to \$T/bin/fanscp-base; SHA-256 $(sha256 "$FANSCP_BASE" | cut -c1-16)…; built $(date -r "$FANSCP_BASE_ORIG" '+%Y-%m-%d %H:%M')"
 	say "- peers: GNU parallel $(parallel --will-cite --version 2>/dev/null | awk 'NR==1 { print $3 }'), pssh $(dpkg-query -W -f='${Version}' pssh), pdsh $(dpkg-query -W -f='${Version}' pdsh), clustershell $(dpkg-query -W -f='${Version}' clustershell), bash $(dpkg-query -W -f='${Version}' bash)"
 	say "- algorithms: OpenSSH client ↔ sshd: $SSH_ALGS; fanscp uses libssh2 1.10's defaults (no chacha20 or GCM in 1.10: aes128-ctr, hmac-sha2-256 expected)"
 	say "- hosts: one OpenSSH sshd per simulated host on 127.0.0.1 (tests/integration/lib.sh), homes and sources on $BENCH_TMPDIR ($(df -PT "$BENCH_TMPDIR" | awk 'NR==2 { print $2 }'))"
@@ -607,6 +615,12 @@ mkdir "$T/bin" && cp "$FANSCP" "$T/bin/fanscp" || die "cannot copy $FANSCP"
 FANSCP_ORIG=$FANSCP
 FANSCP=$T/bin/fanscp
 FANSCP_SUM=$(sha256 "$FANSCP" | cut -c1-16)
+if [ -n "${FANSCP_BASE:-}" ]; then
+	cp "$FANSCP_BASE" "$T/bin/fanscp-base" ||
+	    die "cannot copy FANSCP_BASE=$FANSCP_BASE"
+	FANSCP_BASE_ORIG=$FANSCP_BASE
+	FANSCP_BASE=$T/bin/fanscp-base
+fi
 REAP=$T/reap
 cc -O2 -o "$REAP" "$here/reap.c" || die "cannot build bench/reap.c"
 # shellcheck disable=SC2046
