@@ -26,7 +26,7 @@
  * its shell goes on to the commit's checks, "ready" and go-ahead.  fanscp
  * sends nothing after the data until that "ready", so a head that reads
  * ahead through stdio still reads no byte of the go-ahead.  That saves a
- * channel, an sshd session, its shells and a round trip on every host.
+ * channel, an sshd session, its shells and round trips on every host.
  * That is the file payload (remote_file.c); the --exec payloads
  * (remote_exec.c) receive into a private temp file and run the user's
  * command on it after the go-ahead, or (--exec-stream) run it on the data
