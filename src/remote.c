@@ -291,16 +291,41 @@ ends_with_line(const char *out, size_t len, const char *want)
 	    (len == n || out[len - n - 1] == '\n');
 }
 
+/*
+ * The length of out without the lines at its end that a receive fed by
+ * another host writes on its own after "ready" (relay.h): its progress
+ * ("fanscp-got N", once a second) and how its stream ended
+ * ("fanscp-relay-..."), which may come before fanscp has read "ready".
+ */
+static size_t
+before_fed_lines(const char *out, size_t len)
+{
+	const char *line;
+
+	while (len > 0 && out[len - 1] == '\n') {
+		for (line = out + len - 1; line > out && line[-1] != '\n';
+		    line--)
+			;
+		if (strncmp(line, "fanscp-got ", 11) != 0 &&
+		    strncmp(line, "fanscp-relay-", 13) != 0)
+			break;
+		len = (size_t)(line - out);
+	}
+	return len;
+}
+
 int
 remote_check_ready(const char *out, size_t len, const char *what)
 {
 	char *want = xasprintf("fanscp-ready %s\n", what);
 	int ok = ends_with_line(out, len, want);
 
-	/* A joined receive with no bytes to take goes straight on. */
-	if (!ok && strcmp(what, "receive") == 0)
+	if (!ok && strcmp(what, "receive") == 0) {
+		/* A joined receive with no bytes to take goes straight on. */
 		ok = ends_with_line(out, len,
-		    "fanscp-ready receive\nfanscp-ready commit\n");
+		    "fanscp-ready receive\nfanscp-ready commit\n") ||
+		    ends_with_line(out, before_fed_lines(out, len), want);
+	}
 	free(want);
 	return ok ? 0 : -1;
 }

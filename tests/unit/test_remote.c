@@ -1614,6 +1614,48 @@ test_check_ok(void **state)
 	    "18446744073709551615\n", 39, "receive", UINT64_MAX), 0);
 }
 
+/*
+ * A receive fed by another host (--relay) writes its progress, and may
+ * write how its stream ended, before fanscp reads its "ready": under load
+ * the ready line is seldom the last.  Nothing else may follow it.
+ */
+static void
+test_check_ready_fed(void **state)
+{
+	static const char *yes[] = {
+		"fanscp-relay-in ok /w\nfanscp-ready receive\n",
+		"fanscp-ready receive\nfanscp-got 0\n",
+		"fanscp-ready receive\nfanscp-got 0\nfanscp-got 4096\n",
+		"fanscp-ready receive\nfanscp-got 400000\n"
+		    "fanscp-relay-done\n",
+		"fanscp-ready receive\nfanscp-got 0\n"
+		    "fanscp-relay-note 1 its ssh failed\n"
+		    "fanscp-relay-short 0\n",
+		"fanscp-ready receive\nfanscp-ready commit\n",
+	};
+	static const char *no[] = {
+		"", "fanscp-got 0\n", "fanscp-relay-in ok /w\n",
+		"fanscp-ready receive\nfanscp-got 0",
+		"fanscp-ready receive\njunk\nfanscp-got 0\n",
+		"fanscp-ready receive\nfanscp-got 0\njunk\n",
+		"fanscp-ready receivex\nfanscp-got 0\n",
+		"xfanscp-ready receive\nfanscp-got 0\n",
+		"fanscp-ready commit\nfanscp-got 0\n",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+		assert_int_equal(remote_check_ready(yes[i], strlen(yes[i]),
+		    "receive"), 0);
+	for (i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		assert_int_equal(remote_check_ready(no[i], strlen(no[i]),
+		    "receive"), -1);
+	/* Only a receive is fed. */
+	assert_int_equal(remote_check_ready("fanscp-ready commit\n"
+	    "fanscp-got 0\n", 33, "commit"), -1);
+}
+
 static void
 test_exit_str(void **state)
 {
@@ -3154,6 +3196,7 @@ main(void)
 		T(test_commit_moved),
 		T(test_commit_isdir),
 		T(test_check_ok),
+		T(test_check_ready_fed),
 		T(test_check_have_part),
 		T(test_keep_all_shells),
 		T(test_exit_str),
