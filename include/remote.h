@@ -257,7 +257,8 @@ char	*remote_receive_cmd(const struct remote_job *job);
 /*
  * A receive's data step, after its temp file is made: direct, the
  * payload's own, or under --relay the hops' set-up and the relay's data
- * step (remote_relay.c), which needs the payload's unzip part.
+ * step (remote_relay.c), which needs the payload's unzip part.  Either
+ * way it defines part, which a keep receive that ends short calls.
  * xmalloc'd.
  */
 char	*remote_data_part(const struct remote_job *job, const char *direct);

@@ -252,13 +252,6 @@ static const char receive_checks[] =
     "fi\n";
 
 static const char receive_data[] =
-    "part() {\n"
-    "\t[ \"$K\" = 1 ] && mine || return 0\n"
-    "\techo \"$R - -\" >\"$P\"\n"
-    "\tz=$(wc -c <\"$t\"); z=${z##*[!0-9]}\n"
-    "\techo \"fanscp-part receive ${z:-0}\"\n"
-    "\texit 87\n"
-    "}\n"
     "echo fanscp-ready receive\n"
     "exec 3<&0\n"
     "unzip <&3 >>\"$t\" & c=$!\n"
@@ -282,13 +275,6 @@ static const char receive_data[] =
  * wrong size, as above, and the shell goes on to the commit.
  */
 static const char receive_take[] =
-    "part() {\n"
-    "\t[ \"$K\" = 1 ] && mine || return 0\n"
-    "\techo \"$R - -\" >\"$P\"\n"
-    "\tz=$(wc -c <\"$t\"); z=${z##*[!0-9]}\n"
-    "\techo \"fanscp-part receive ${z:-0}\"\n"
-    "\texit 87\n"
-    "}\n"
     "rest() {\n"
     "\tta=$(wc -c <\"$t\"); ta=${ta##*[!0-9]}; te=$((ta + $1))\n"
     "\twhile [ \"$ta\" -lt \"$te\" ]; do\n"

@@ -207,13 +207,6 @@ static const char relay_setup[] =
  * goes.  W goes last (rfin).
  */
 static const char relay_data[] =
-    "part() {\n"
-    "\t[ \"$K\" = 1 ] && mine || return 0\n"
-    "\techo \"$R - -\" >\"$P\"\n"
-    "\tz=$(wc -c <\"$t\"); z=${z##*[!0-9]}\n"
-    "\techo \"fanscp-part receive ${z:-0}\"\n"
-    "\texit 87\n"
-    "}\n"
     "tap() {\n"
     "\t[ \"$K\" != 1 ] || { set +C; echo \"$R $$ $c\" >\"$P\"; }\n"
     "}\n"
@@ -294,18 +287,34 @@ static const char relay_data[] =
     "unbeat\n"
     "echo fanscp-ok receive $s\n";
 
+/*
+ * What every data step may end with: part, under keep (K), leaves the
+ * temp file for a later run to resume, says how much it holds
+ * ("fanscp-part receive N") and exits 87; without keep it returns, and
+ * the caller goes on to fail.
+ */
+static const char receive_part[] =
+    "part() {\n"
+    "\t[ \"$K\" = 1 ] && mine || return 0\n"
+    "\techo \"$R - -\" >\"$P\"\n"
+    "\tz=$(wc -c <\"$t\"); z=${z##*[!0-9]}\n"
+    "\techo \"fanscp-part receive ${z:-0}\"\n"
+    "\texit 87\n"
+    "}\n"
+;
+
 char *
 remote_data_part(const struct remote_job *job, const char *direct)
 {
 	char *u, *s;
 
 	if (!job->relay)
-		return xstrdup(direct);
+		return xasprintf("%s%s", receive_part, direct);
 	u = shquote(relay_auth_fns);
-	s = xasprintf("RF=%d RE=%d RS=%d G=%d G0=%d U=%s\n%s%s",
+	s = xasprintf("RF=%d RE=%d RS=%d G=%d G0=%d U=%s\n%s%s%s",
 	    job->relay_fwd ? 1 : 0, job->relay_existing ? 1 : 0,
 	    job->sudo ? 1 : 0, RELAY_FEED_IDLE, RELAY_FEED_FIRST, u,
-	    relay_setup, relay_data);
+	    relay_setup, receive_part, relay_data);
 	free(u);
 	return s;
 }
