@@ -291,6 +291,17 @@ ends_with_line(const char *out, size_t len, const char *want)
 	    (len == n || out[len - n - 1] == '\n');
 }
 
+/* Where the last line of out[0..len), which ends with '\n', starts. */
+static const char *
+last_line_start(const char *out, size_t len)
+{
+	const char *line = out + len - 1;
+
+	while (line > out && line[-1] != '\n')
+		line--;
+	return line;
+}
+
 /*
  * The length of out without the lines at its end that a receive fed by
  * another host writes on its own after "ready" (relay.h): its progress
@@ -303,9 +314,7 @@ before_fed_lines(const char *out, size_t len)
 	const char *line;
 
 	while (len > 0 && out[len - 1] == '\n') {
-		for (line = out + len - 1; line > out && line[-1] != '\n';
-		    line--)
-			;
+		line = last_line_start(out, len);
 		if (strncmp(line, "fanscp-got ", 11) != 0 &&
 		    strncmp(line, "fanscp-relay-", 13) != 0)
 			break;
@@ -349,8 +358,7 @@ last_line_after(const char *out, size_t len, const char *prefix, size_t *n)
 
 	if (len == 0 || end[-1] != '\n')
 		return NULL;
-	for (line = end - 1; line > out && line[-1] != '\n'; line--)
-		;
+	line = last_line_start(out, len);
 	if ((size_t)(end - 1 - line) < pl || memcmp(line, prefix, pl) != 0)
 		return NULL;
 	*n = (size_t)(end - 1 - line) - pl;

@@ -300,8 +300,7 @@ static const char receive_part[] =
     "\tz=$(wc -c <\"$t\"); z=${z##*[!0-9]}\n"
     "\techo \"fanscp-part receive ${z:-0}\"\n"
     "\texit 87\n"
-    "}\n"
-;
+    "}\n";
 
 char *
 remote_data_part(const struct remote_job *job, const char *direct)
