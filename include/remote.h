@@ -22,6 +22,7 @@
  * Where the data's length is known before it is sent (a file, not
  * compressed, not relayed), the two steps are joined on one channel
  * (remote_can_join()): the receive reads exactly that many bytes with
+ * dd iflag=fullblock,count_bytes from 1 MiB on where dd has it, else
  * head -c (a dd loop where head has no -c), not to the end of input, and
  * its shell goes on to the commit's checks, "ready" and go-ahead.  fanscp
  * sends nothing after the data until that "ready", so a head that reads

@@ -267,12 +267,17 @@ static const char receive_data[] =
 
 /*
  * The data of a joined receive (remote.h): exactly l bytes, the size less
- * what a keep receive kept, read by head -c, which runs in the background
- * for the same reason as the cat above.  A head that has no -c fails
- * before it reads a byte: then, as where there is no head, dd takes the
- * bytes, one read(2) at a time as the loader does, while the file grows
- * (rest).  Short data is a
- * wrong size, as above, and the shell goes on to the commit.
+ * what a keep receive kept.  From 1 MiB on, a dd that has
+ * iflag=fullblock,count_bytes (GNU, busybox) takes them in 128 KiB
+ * blocks, and reads no byte past the l-th; GNU head -c reads 8 KiB at a
+ * time, which costs the host half as much CPU again as the data's own
+ * write (bench/README.md).  The probe for those flags is a process, so a
+ * smaller file, and a host whose dd has not got them, goes to head -c.
+ * Either runs in the background for the same reason as the cat above.
+ * A head that has no -c fails before it reads a byte: then, as where
+ * there is no head, dd takes the bytes, one read(2) at a time as the
+ * loader does, while the file grows (rest).  Short data is a wrong size,
+ * as above, and the shell goes on to the commit.
  */
 static const char receive_take[] =
     "rest() {\n"
@@ -289,13 +294,18 @@ static const char receive_take[] =
     "l=$((s - ${z:-0}))\n"
     "echo fanscp-ready receive\n"
     "exec 3<&0\n"
-    "if command -v head >/dev/null 2>&1; then\n"
-    "\thead -c \"$l\" <&3 >>\"$t\" & c=$!\n"
+    "if [ \"$l\" -ge 1048576 ] && dd if=/dev/null of=/dev/null count=0 \\\n"
+    "    iflag=fullblock,count_bytes status=none 2>/dev/null; then\n"
+    "\tdd bs=131072 count=\"$l\" iflag=fullblock,count_bytes status=none \\\n"
+    "\t    <&3 >>\"$t\" & c=$! hc=\n"
+    "elif command -v head >/dev/null 2>&1; then\n"
+    "\thead -c \"$l\" <&3 >>\"$t\" & c=$! hc=1\n"
+    "else c=; fi\n"
+    "if [ -n \"$c\" ]; then\n"
     "\t[ \"$K\" != 1 ] || [ -z \"$P\" ] ||\n"
     "\t    { set +C; echo \"$R $$ $c\" >\"$P\"; }\n"
-    "\twait $c ||\n"
-    "\t    { ! head -c 0 </dev/null >/dev/null 2>&1 && rest \"$l\"; } ||\n"
-    "\t    { part; bad; }\n"
+    "\twait $c || { [ -n \"$hc\" ] && ! head -c 0 </dev/null >/dev/null 2>&1 &&\n"
+    "\t    rest \"$l\"; } || { part; bad; }\n"
     "else rest \"$l\" || { part; bad; }; fi\n"
     "beat\n"
     "size \"$t\" || { [ \"${z:-0}\" -lt \"$s\" ] && unbeat && part\n"

@@ -230,9 +230,12 @@ scen_catkilled() {
 	i=0
 	while [ -z "$killed" ] && [ $i -lt 50 ]; do
 		for p in $(proc_tree "$(host_pid 2)"); do
-			# The receiver: head (one channel) or cat (two).
+			# The receiver: dd or head (one channel), or cat
+			# (two); not the loader's dd, nor dd's probe.
 			case $(cat "/proc/$p/comm" 2>/dev/null) in
 			cat|head) ;;
+			dd) tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null |
+			    grep -q 'bs=131072' || continue ;;
 			*) continue ;;
 			esac
 			kill -KILL "$p" 2>/dev/null && killed="$killed $p"
@@ -240,7 +243,7 @@ scen_catkilled() {
 		[ -n "$killed" ] || sleep 0.1
 		i=$((i + 1))
 	done
-	[ -n "$killed" ] || fail "fixture: no head or cat under lab002's sshd"
+	[ -n "$killed" ] || fail "fixture: no dd, head or cat under lab002's sshd"
 	t0=$(now_ms)
 	wait_fanscp
 	el=$(( $(now_ms) - t0 ))

@@ -1377,6 +1377,97 @@ joined_edges(void)
 	free(data);
 }
 
+/*
+ * bin/NAME: the system's NAME behind a script that first runs pre, which
+ * may leave a mark (in the test directory, the scripts' cwd) or refuse.
+ */
+static void
+wrap_tool(const char *name, const char *pre)
+{
+	char real[PATH_MAX], path[PATH_MAX], *text;
+
+	snprintf(real, sizeof(real), "/usr/bin/%s", name);
+	if (access(real, X_OK) != 0)
+		snprintf(real, sizeof(real), "/bin/%s", name);
+	snprintf(path, sizeof(path), "bin/%s", name);
+	unlink(path);
+	text = xasprintf("#!/bin/sh\n%s\nexec %s \"$@\"\n", pre, real);
+	put_file(path, text, 0755);
+	free(text);
+}
+
+/*
+ * A joined receive's reader: from 1 MiB on, a dd with
+ * iflag=fullblock,count_bytes, and head -c below that or where dd has not
+ * got the flags.  Marks in the test directory say which one ran; the
+ * probe of a dd that refuses says nothing on stderr.  Short data on the
+ * dd path is a wrong size, and leaves no temp file.
+ */
+static void
+joined_readers(void)
+{
+	static const size_t big = 1536 * 1024;
+	struct remote_job job;
+	struct result res;
+	char *data = binary_data(big);
+
+	make_bin("bin", NULL, basic_tools);
+	wrap_tool("dd", "case \"$*\" in *count_bytes*) : >>mark.dd;; esac");
+	wrap_tool("head", ": >>mark.head");
+	opt.path = bin_path("bin");
+
+	job_init(&job, "r", "src", big);
+	assert_int_equal(joined(&job, data, big, 1, &res), 0);
+	assert_int_equal(res.errlen, 0);
+	result_free(&res);
+	assert_file("r", data, big);
+	assert_true(exists("mark.dd"));
+	assert_false(exists("mark.head"));
+	assert_int_equal(unlink("mark.dd"), 0);
+
+	/* Below 1 MiB: head, and no probe. */
+	job_init(&job, "r", "src", 300000);
+	assert_int_equal(joined(&job, data, 300000, 1, &res), 0);
+	result_free(&res);
+	assert_file("r", data, 300000);
+	assert_true(exists("mark.head"));
+	assert_false(exists("mark.dd"));
+	assert_int_equal(unlink("mark.head"), 0);
+
+	/* Short data through dd. */
+	job_init(&job, "r", "src", big);
+	assert_int_equal(joined(&job, data, big - 4096, 0, &res),
+	    REMOTE_EXIT_SIZE);
+	assert_contains(res.err, "got 1568768 of 1572864 bytes");
+	result_free(&res);
+	assert_file("r", data, 300000);
+	assert_int_equal(unlink("mark.dd"), 0);
+
+	/* A dd without the flags, as the BSDs': head takes the data. */
+	wrap_tool("dd", "case \"$*\" in *iflag=*) "
+	    "echo \"dd: unknown operand $*\" >&2; exit 1;; esac");
+	assert_int_equal(joined(&job, data, big, 1, &res), 0);
+	assert_int_equal(res.errlen, 0);
+	result_free(&res);
+	assert_file("r", data, big);
+	assert_true(exists("mark.head"));
+	assert_no_temps();
+	opt.path = NULL;
+	assert_int_equal(system("rm -rf bin r mark.head"), 0);
+	free(data);
+}
+
+static void
+test_joined_readers(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < NSHELLS; i++)
+		if (use_shell(&shells[i]) == 0)
+			joined_readers();
+}
+
 static void
 test_joined_edges(void **state)
 {
@@ -1396,6 +1487,7 @@ test_busybox_world(void **state)
 	    "chmod", "stat", "touch", "sha256sum", "dd", "id", "readlink",
 	    "sleep", "chown", "chgrp", "head", NULL };
 	struct remote_job job;
+	char *big;
 
 	(void)state;
 	if (use_shell(&shells[3]) == -1)
@@ -1412,6 +1504,12 @@ test_busybox_world(void **state)
 	job.mtime = job.atime = 1500000000;
 	push_job(&job, "abc");
 	assert_int_equal(mode_of("dest"), 0640);
+	/* 1.5 MiB: a joined receive reads it with busybox's dd. */
+	job_init(&job, "dest", "src", 1536 * 1024);
+	big = binary_data(job.size);
+	push_job(&job, big);
+	assert_file("dest", big, job.size);
+	free(big);
 	assert_no_temps();
 }
 
@@ -3176,6 +3274,7 @@ main(void)
 		T(test_bsd_stat_joined),
 		T(test_busybox_world),
 		T(test_joined_edges),
+		T(test_joined_readers),
 		T(test_busybox_world_joined),
 		T(test_symlink_through),
 		T(test_special_dest),
