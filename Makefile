@@ -49,8 +49,13 @@ DEPS_CHECK = $(DEPS_BUILD) libcmocka-dev openssh-server openssh-client sudo \
 
 all: $(BUILD)/.deps-build $(BIN)
 
+# src/ctr.c's definitions must be the ones libssh2's calls find: exported.
+CTR_EXPORT = $(patsubst %,-Wl$(comma)--export-dynamic-symbol=%, \
+	     EVP_Cipher EVP_CipherInit EVP_CIPHER_CTX_free)
+comma	:= ,
+
 $(BIN): $(OBJS)
-	$(CC) $(LDFLAGS) -o $@ $(OBJS) $(LDLIBS)
+	$(CC) $(LDFLAGS) $(CTR_EXPORT) -o $@ $(OBJS) $(LDLIBS)
 
 $(BUILD)/%.o: src/%.c $(wildcard include/*.h) | $(BUILD)/.deps-build
 	@mkdir -p $(@D)

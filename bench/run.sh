@@ -71,10 +71,10 @@ scen_params() {
 # The tools of scenario S, fanscp (the reference of the ratios) first.
 scen_tools() {
 	case $1 in
-	A) echo fanscp ${FANSCP_BASE:+fanscp-base} fanscp-sha1 fanscp-shim fanscp-ssh pdcp par-ssh clush par-scp tee pscp ;;
-	B) echo fanscp ${FANSCP_BASE:+fanscp-base} fanscp-ssh fanscp-w16 pdcp par-ssh clush par-scp tee pscp ;;
+	A) echo fanscp ${FANSCP_BASE:+fanscp-base} fanscp-sha1 fanscp-16 fanscp-ssh pdcp par-ssh clush par-scp tee pscp ;;
+	B) echo fanscp ${FANSCP_BASE:+fanscp-base} fanscp-16 fanscp-ssh fanscp-w16 pdcp par-ssh clush par-scp tee pscp ;;
 	C) echo fanscp ${FANSCP_BASE:+fanscp-base} fanscp-ssh fanscp-ms64 pdcp par-ssh clush par-scp tee pscp ;;
-	D) echo fanscp ${FANSCP_BASE:+fanscp-base} fanscp-sha1 fanscp-shim ssh ssh-ctr scp ;;
+	D) echo fanscp ${FANSCP_BASE:+fanscp-base} fanscp-sha1 fanscp-16 ssh ssh-ctr scp ;;
 	S) echo fanscp fanscp-stream tee-pipe ;;
 	esac
 }
@@ -101,7 +101,7 @@ build_cmd() {
 	STDIN=/dev/null
 	TW=$W
 	case $t in
-	fanscp | fanscp-w16 | fanscp-ms64 | fanscp-ssh | fanscp-sha1 | fanscp-shim | fanscp-base)
+	fanscp | fanscp-w16 | fanscp-ms64 | fanscp-ssh | fanscp-sha1 | fanscp-16 | fanscp-base)
 		LABEL="fanscp"
 		[ "$t" = fanscp-w16 ] && TW=16
 		CMD=("$FANSCP" -F "$cfg" --width "$TW")
@@ -109,11 +109,11 @@ build_cmd() {
 			CMD=("$FANSCP_BASE" -F "$cfg" --width "$TW")
 			LABEL="fanscp, base build (FANSCP_BASE)"
 		fi
-		if [ "$t" = fanscp-shim ]; then
-			# An experiment: libssh2's 16-byte cipher calls
-			# answered from a keystream made ahead (sendpath/).
-			CMD=(env "LD_PRELOAD=$T/ctrshim.so" "${CMD[@]}")
-			LABEL="fanscp under ctrshim.so (experiment)"
+		if [ "$t" = fanscp-16 ]; then
+			# libssh2's 16-byte AES-CTR calls straight to
+			# libcrypto, not from src/ctr.c's keystream.
+			CMD=(env FANSCP_CTR_BATCH=0 "${CMD[@]}")
+			LABEL="fanscp, 16-byte cipher calls (FANSCP_CTR_BATCH=0)"
 		fi
 		if [ "$t" = fanscp-ssh ]; then
 			# The ssh transport: an ssh child per step, one
@@ -206,8 +206,6 @@ build_cmd() {
 }
 
 tool_enabled() {
-	# The experiment needs its shim built (see main).
-	[ "$1" = fanscp-shim ] && [ ! -f "$T/ctrshim.so" ] && return 1
 	[ -z "$ONLY_TOOLS" ] && return 0
 	case " $ONLY_TOOLS " in *" $1 "*) return 0 ;; esac
 	return 1
@@ -623,10 +621,6 @@ if [ -n "${FANSCP_BASE:-}" ]; then
 fi
 REAP=$T/reap
 cc -O2 -o "$REAP" "$here/reap.c" || die "cannot build bench/reap.c"
-# shellcheck disable=SC2046
-cc -std=c11 -D_GNU_SOURCE -O2 -fPIC -shared -o "$T/ctrshim.so" \
-    "$here/sendpath/ctrshim.c" $(pkg-config --cflags --libs openssl) -ldl \
-    -pthread || note "cannot build bench/sendpath/ctrshim.c; no fanscp-shim runs"
 HZ=$(getconf CLK_TCK)
 RAW=$T/raw.tsv
 : >"$RAW"

@@ -22,6 +22,7 @@
 
 #include "conn.h"
 #include "compress.h"
+#include "ctr.h"
 #include "engine.h"
 #include "history.h"
 #include "host.h"
@@ -738,6 +739,8 @@ run(const struct opts *o, struct job *job, struct host *hosts, size_t n)
 	} else
 		source_expect_readers(job->src, n);
 	failed = engine_run_parallel(job, hosts, n, &c, &stop_signal);
+	debug("AES-CTR keystreams made 32 KiB at a time: %lu",
+	    ctr_keystreams());
 	remember(job, hosts, n, c.sched, hist, eps);
 	for (i = 0; i < n; i++)
 		free(eps[i]);

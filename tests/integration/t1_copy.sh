@@ -1,5 +1,5 @@
 # Scenarios where every host gets the file.
-ALL_SCENARIOS="$ALL_SCENARIOS basic empty big scprules preserve hostile url hostfile width many threads"
+ALL_SCENARIOS="$ALL_SCENARIOS basic empty big scprules preserve hostile url hostfile width many threads ctrbatch"
 
 # expect_all_ok NAME N...: hosts N got NAME (relative to the home), matching
 # $SRC, have no error line, and their homes hold NAME and nothing else.
@@ -238,4 +238,39 @@ scen_threads() {
 	rm -f "$(host_home 9)/t.bin"
 	for i in 1 2 3 4 5 6 7 8; do rm -f "$(host_home "$i")/t.bin"; done
 	expect_all_ok u.bin 1 2 3 4 5 6 7 8
+}
+
+# libssh2's AES-CTR calls answered from 32 KiB keystreams (src/ctr.c), on
+# two threads: -vv counts the keystreams, at least one per 32 KiB sent,
+# and every copy checks.  FANSCP_CTR_BATCH=0 sends every call to libcrypto
+# (no keystream), with the same copies.
+scen_ctrbatch() {
+	need_fanscp || return
+	fixture_start 4
+	SRC=$T/src/data.bin
+	mkrandom "$SRC" 8388608
+	run_fanscp -F "$T/ssh_config" -vv --threads 2 --verify "$SRC" \
+	    'lab[001-004]:c.bin'
+	expect_rc 0
+	for i in 1 2 3 4; do
+		expect_copy "$i" c.bin "$SRC"
+		expect_home "$i" c.bin
+	done
+	n=$(sed -n 's/.*AES-CTR keystreams made 32 KiB at a time: //p' \
+	    "$T/err")
+	[ "${n:-0}" -ge 1024 ] ||
+	    fail "keystreams made: '${n}', not one per 32 KiB of 4 x 8 MiB"
+	grep -q 'aes128-ctr\|aes192-ctr\|aes256-ctr' "$T/err" ||
+	    fail "no AES-CTR cipher named in the -vv log"
+	for i in 1 2 3 4; do rm -f "$(host_home "$i")/c.bin"; done
+	export FANSCP_CTR_BATCH=0
+	run_fanscp -F "$T/ssh_config" -vv --verify "$SRC" 'lab[001-004]:c.bin'
+	unset FANSCP_CTR_BATCH
+	expect_rc 0
+	for i in 1 2 3 4; do
+		expect_copy "$i" c.bin "$SRC"
+		expect_home "$i" c.bin
+	done
+	grep -q 'AES-CTR keystreams made 32 KiB at a time: 0$' "$T/err" ||
+	    fail "FANSCP_CTR_BATCH=0 still made keystreams"
 }
