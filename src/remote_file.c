@@ -270,10 +270,9 @@ static const char receive_data[] =
  * what a keep receive kept.  From 1 MiB on, a dd that has
  * iflag=fullblock,count_bytes (GNU, busybox) takes them in 128 KiB
  * blocks, and reads no byte past the l-th; GNU head -c reads 8 KiB at a
- * time, which costs the host half as much CPU again as the data's own
- * write (bench/README.md).  The probe for those flags is a process, so a
- * smaller file, and a host whose dd has not got them, goes to head -c.
- * Either runs in the background for the same reason as the cat above.
+ * time, which costs the host about 1.5 times dd's CPU (bench/README.md).
+ * The probe for those flags is a process, so a smaller file, and a host
+ * whose dd has not got them, goes to head -c.  Either runs in the background for the same reason as the cat above.
  * A head that has no -c fails before it reads a byte: then, as where
  * there is no head, dd takes the bytes, one read(2) at a time as the
  * loader does, while the file grows (rest).  Short data is a wrong size,

@@ -914,6 +914,19 @@ _err_lines() { awk -v h="$1:" 'index($0, h) == 1' "$T/err"; }
 
 # expect_err HOST TEXT: stderr has a line starting with "HOST:" that
 # contains TEXT (case-insensitive).
+# expect_cut_err HOST SECS: HOST's stderr line says that it stalled for
+# SECS s, or that its connection was lost.  Both are true of a cut link:
+# the socket's TCP_USER_TIMEOUT is the stall timeout too (src/conn.c), and
+# ARP gives up after about 3 s (EHOSTUNREACH), so the kernel may end the
+# connection before fanscp's stall timer fires.
+expect_cut_err() {
+	_el=$(_err_lines "$1")
+	case $_el in
+	*"stalled for $2 s"* | *"connection lost"*) return 0 ;;
+	esac
+	fail "$1: neither stalled nor lost: $_el"
+}
+
 expect_err() {
 	_el=$(_err_lines "$1")
 	if [ -z "$_el" ]; then
